@@ -1,0 +1,20 @@
+//! nianbao (年报): a batch pipeline for China's annual report on government information
+//! disclosure (政府信息公开工作年度报告).
+//!
+//! The stages, in the order data flows through them:
+//!
+//! 1. [`format`] — the official formats as data (tables, rows, columns, value kinds,
+//!    consistency rules), loaded from `templates/formats/*.toml`. Every other stage takes
+//!    its knowledge of the report from here.
+//! 2. [`roster`] — the list of units (`code,name,parent_code,level`) and their hierarchy.
+//! 3. [`template`] — format + roster → one Excel workbook per unit, with hidden keys so
+//!    that a returned workbook can be read back with certainty.
+//!
+//! [`cell`] is the only place that knows A1 addresses; [`model`] holds the small types
+//! shared by every stage (unit codes, findings).
+
+pub mod cell;
+pub mod format;
+pub mod model;
+pub mod roster;
+pub mod template;
