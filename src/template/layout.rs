@@ -1,0 +1,187 @@
+//! Where everything goes on a table sheet: a pure function of the format, shared by the
+//! template writer and by anything that must address a template's cells (filled and
+//! correction workbooks). Rows and columns are zero-based; column 0 is the hidden key
+//! column.
+
+use std::collections::BTreeMap;
+
+use crate::cell::CellRef;
+use crate::format::{Block, Check, Format, Key, Table};
+
+/// The hidden column that carries the keys on every sheet of ours.
+pub const KEY_COL: u16 = 0;
+/// The first visible column.
+pub const FIRST_COL: u16 = 1;
+
+/// Marker prefixes written in the key column. See README.md, "隐藏标识".
+pub const MARK_TABLE: &str = "nianbao:table:";
+pub const MARK_COLS: &str = "nianbao:cols";
+pub const MARK_ROW: &str = "nianbao:row:";
+pub const MARK_COVER: &str = "nianbao:cover";
+pub const MARK_TEXT: &str = "nianbao:text";
+pub const MARK_FIELD: &str = "nianbao:field:";
+pub const MARK_SECTION: &str = "nianbao:section:";
+
+/// One block placed on its sheet.
+#[derive(Debug, Clone)]
+pub struct BlockPlan {
+    pub index: usize,
+    /// The row holding the block's title (table 二's 第二十条第（一）项), if any.
+    pub title_row: Option<u32>,
+    /// The hidden row holding the column codes.
+    pub key_row: u32,
+    /// The first header row; the header has `block.header_depth()` rows.
+    pub header_row: u32,
+    /// The first data row; one row per `block.rows`.
+    pub first_data_row: u32,
+    /// The first data column; label columns come before it.
+    pub first_data_col: u16,
+}
+
+/// A comparison the template checks live, on its own row under the table.
+#[derive(Debug, Clone)]
+pub struct LiveCheckPlan {
+    pub row: u32,
+    pub caption: String,
+    /// The checks of one rule, one per column of the block, in column order.
+    pub checks: Vec<(u16, Check)>,
+}
+
+/// A table sheet, planned.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    pub title_row: u32,
+    pub note_row: u32,
+    pub blocks: Vec<BlockPlan>,
+    pub live_checks: Vec<LiveCheckPlan>,
+    /// Number of columns used, the key column included.
+    pub width: u16,
+    /// The last row used.
+    pub last_row: u32,
+    /// Every cell of the table.
+    pub cells: BTreeMap<Key, CellRef>,
+}
+
+/// Places a table on its sheet: title, a note, then each block (title, hidden key row,
+/// header, data rows), then the live checks, with a blank row between blocks.
+pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
+    let label_width = table.blocks.iter().map(Block::label_width).max().unwrap_or(0) as u16;
+    let max_cols = table.blocks.iter().map(|b| b.columns.len()).max().unwrap_or(0) as u16;
+    let mut row = 3;
+    let mut blocks = Vec::new();
+    let mut cells = BTreeMap::new();
+    for (index, block) in table.blocks.iter().enumerate() {
+        let title_row = block.title.as_ref().map(|_| {
+            row += 1;
+            row - 1
+        });
+        let key_row = row;
+        let header_row = key_row + 1;
+        let first_data_row = header_row + block.header_depth() as u32;
+        let first_data_col = FIRST_COL + label_width;
+        for (r, brow) in block.rows.iter().enumerate() {
+            for (c, col) in block.columns.iter().enumerate() {
+                let at = CellRef::new(first_data_row + r as u32, first_data_col + c as u16);
+                cells.insert(Key::cell(&table.code, &brow.code, &col.code), at);
+            }
+        }
+        row = first_data_row + block.rows.len() as u32 + 1;
+        blocks.push(BlockPlan {
+            index,
+            title_row,
+            key_row,
+            header_row,
+            first_data_row,
+            first_data_col,
+        });
+    }
+    let mut live_checks = Vec::new();
+    for (i, rule) in format.rules.iter().enumerate() {
+        let Some(caption) = &rule.live_check else {
+            continue;
+        };
+        let checks: Vec<(u16, Check)> = format
+            .checks
+            .iter()
+            .filter(|c| c.rule == i && !c.needs_previous())
+            .filter_map(|c| {
+                let col = cells.get(&c.lhs[0].key)?.col;
+                let in_table = c.lhs.iter().chain(&c.rhs).all(|t| cells.contains_key(&t.key));
+                in_table.then(|| (col, c.clone()))
+            })
+            .collect();
+        if !checks.is_empty() {
+            live_checks.push(LiveCheckPlan {
+                row: row - 1,
+                caption: caption.clone(),
+                checks,
+            });
+            row += 1;
+        }
+    }
+    TablePlan {
+        title_row: 0,
+        note_row: 1,
+        blocks,
+        live_checks,
+        width: FIRST_COL + label_width + max_cols,
+        last_row: row.saturating_sub(1),
+        cells,
+    }
+}
+
+/// The cover sheet's rows: (key, label, locked?). Prefilled identity is locked; the
+/// contact fields are for the clerk.
+pub const COVER_FIELDS: &[(&str, &str, bool)] = &[
+    ("unit_name", "单位名称", true),
+    ("unit_code", "单位代码", true),
+    ("parent", "上级单位", true),
+    ("level", "单位层级", true),
+    ("year", "报告年度", true),
+    ("format", "报告格式", true),
+    ("filler", "填报人", false),
+    ("phone", "联系电话", false),
+    ("date", "填报日期", false),
+    ("head", "单位负责人", false),
+];
+
+/// Row of the first cover field; one row per field after it.
+pub const COVER_FIRST_ROW: u32 = 3;
+/// Column of the cover values (labels are one to the left).
+pub const COVER_VALUE_COL: u16 = FIRST_COL + 1;
+
+/// The text sheet: for each section a heading row then an input row; the numeric fields
+/// of a section follow its input row, one per row.
+#[derive(Debug, Clone)]
+pub struct TextPlan {
+    /// (section code, heading row, input row)
+    pub sections: Vec<(String, u32, u32)>,
+    /// (field key, row); the value is in [`TEXT_FIELD_COL`].
+    pub fields: Vec<(Key, u32)>,
+    pub last_row: u32,
+}
+
+/// Column of a numeric field's value on the text sheet (its label is in `FIRST_COL`).
+pub const TEXT_FIELD_COL: u16 = FIRST_COL + 1;
+/// Text input cells are merged across these columns.
+pub const TEXT_LAST_COL: u16 = FIRST_COL + 7;
+
+pub fn plan_text(format: &Format) -> TextPlan {
+    let mut row = 2;
+    let mut sections = Vec::new();
+    let mut fields = Vec::new();
+    for s in &format.sections {
+        sections.push((s.code.clone(), row, row + 1));
+        row += 2;
+        for f in format.fields.iter().filter(|f| f.section == s.code) {
+            fields.push((Key::field(&f.code), row));
+            row += 1;
+        }
+        row += 1;
+    }
+    TextPlan {
+        sections,
+        fields,
+        last_row: row,
+    }
+}

@@ -1,0 +1,216 @@
+//! Format + roster → one Excel workbook per unit. The only user of rust_xlsxwriter.
+//!
+//! Each workbook has a cover sheet (the unit, locked; contact fields; instructions), one
+//! sheet per table laid out like the official table, a sheet for the text sections, and a
+//! hidden identity sheet. Input cells start at 0, are unlocked and validated; totals are
+//! formulas; table 三 has a live 通过/不通过 check. Every sheet of ours carries hidden keys
+//! in column A (see [`layout`] and README.md, "隐藏标识") so that a returned workbook can be
+//! read back with certainty even after rows are inserted or sheets reordered.
+
+pub mod layout;
+mod sheets;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::format::{Format, Key};
+use crate::roster::{Roster, Unit};
+
+/// Bumped whenever the layout or the hidden keys change, so ingest can tell which
+/// template a returned workbook came from.
+pub const TEMPLATE_VERSION: u32 = 1;
+
+/// The name of the hidden identity sheet.
+pub const IDENTITY_SHEET: &str = "_nianbao";
+
+/// Who a workbook is for. Empty fields make a blank workbook the clerk completes.
+#[derive(Debug, Clone, Default)]
+pub struct UnitInfo {
+    pub code: String,
+    pub name: String,
+    pub parent_code: String,
+    pub parent_name: String,
+    pub level: String,
+}
+
+impl UnitInfo {
+    pub fn from_roster(roster: &Roster, unit: &Unit) -> UnitInfo {
+        let parent = unit.parent.as_ref().and_then(|p| roster.get(p));
+        UnitInfo {
+            code: unit.code.to_string(),
+            name: unit.name.clone(),
+            parent_code: unit.parent.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            parent_name: parent.map(|p| p.name.clone()).unwrap_or_default(),
+            level: unit.level.clone(),
+        }
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.code.is_empty()
+    }
+}
+
+/// Values to write into a workbook instead of the template's zeros: used to produce
+/// filled workbooks (samples, `fill`) and correction workbooks.
+#[derive(Debug, Clone, Default)]
+pub struct Prefill {
+    /// Numeric values by key; a key left out starts at 0.
+    pub values: BTreeMap<Key, f64>,
+    /// Text sections by section code.
+    pub texts: BTreeMap<String, String>,
+    /// Cover fields by code (`filler`, `phone`, `date`, `head`).
+    pub cover: BTreeMap<String, String>,
+}
+
+/// A failure to produce a template; names the file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("生成工作簿 {file} 失败：{source}")]
+    Xlsx {
+        file: String,
+        source: rust_xlsxwriter::XlsxError,
+    },
+    #[error("写入 {path} 失败：{source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Builds one workbook in memory.
+pub fn workbook_bytes(
+    format: &Format,
+    year: i32,
+    unit: &UnitInfo,
+    prefill: &Prefill,
+) -> Result<Vec<u8>, TemplateError> {
+    sheets::build(format, year, unit, prefill).map_err(|source| TemplateError::Xlsx {
+        file: unit.name.clone(),
+        source,
+    })
+}
+
+/// One line of the distribution list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Distributed {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub parent_code: String,
+    pub level: String,
+    pub file: String,
+}
+
+/// What `emit` wrote.
+#[derive(Debug)]
+pub struct Emitted {
+    pub files: Vec<Distributed>,
+    pub blank: String,
+    pub list: PathBuf,
+}
+
+/// File name of the blank workbook for units not on the roster.
+pub fn blank_file_name(year: i32) -> String {
+    format!("空白模板_{year}.xlsx")
+}
+
+/// `<code>_<name>_<year>.xlsx`, safe on Windows whatever the unit's name: no path
+/// separators, reserved characters or reserved device names, and not too long.
+pub fn file_name(code: &str, name: &str, year: i32) -> String {
+    let name: String = name.chars().filter(|c| !c.is_whitespace()).take(60).collect();
+    let stem = format!("{code}_{name}_{year}");
+    let options = sanitize_filename::Options {
+        windows: true,
+        truncate: true,
+        replacement: "_",
+    };
+    let mut safe = sanitize_filename::sanitize_with_options(stem, options);
+    // `..` survives sanitising; a name made only of dots is no name.
+    safe = safe.replace("..", "_");
+    format!("{safe}.xlsx")
+}
+
+/// Writes one workbook per roster unit, a blank workbook and the distribution list
+/// (`分发清单.csv`) into `out_dir`, in parallel. Each file is written atomically.
+pub fn emit(
+    format: &Format,
+    year: i32,
+    roster: &Roster,
+    out_dir: &Path,
+) -> Result<Emitted, TemplateError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| TemplateError::Io {
+        path: out_dir.display().to_string(),
+        source,
+    })?;
+    let files: Vec<Distributed> = roster
+        .units()
+        .par_iter()
+        .map(|unit| {
+            let info = UnitInfo::from_roster(roster, unit);
+            let file = file_name(&info.code, &info.name, year);
+            let bytes = workbook_bytes(format, year, &info, &Prefill::default())?;
+            write_atomic(&out_dir.join(&file), &bytes)?;
+            Ok(Distributed {
+                unit_code: info.code,
+                unit_name: info.name,
+                parent_code: info.parent_code,
+                level: info.level,
+                file,
+            })
+        })
+        .collect::<Result<_, TemplateError>>()?;
+    let blank = blank_file_name(year);
+    let bytes = workbook_bytes(format, year, &UnitInfo::default(), &Prefill::default())?;
+    write_atomic(&out_dir.join(&blank), &bytes)?;
+
+    let list = out_dir.join("分发清单.csv");
+    let mut csv = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let io = |source: csv::Error| TemplateError::Io {
+        path: list.display().to_string(),
+        source: source.into(),
+    };
+    for f in &files {
+        csv.serialize(f).map_err(io)?;
+    }
+    let bytes = csv.into_inner().map_err(|e| TemplateError::Io {
+        path: list.display().to_string(),
+        source: e.into_error(),
+    })?;
+    write_atomic(&list, &bytes)?;
+    Ok(Emitted { files, blank, list })
+}
+
+/// Writes to a temporary file beside `path` and renames it into place, so a reader never
+/// sees half a file and an interrupted run leaves the previous file intact.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TemplateError> {
+    let io = |source: std::io::Error| TemplateError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe_and_readable() {
+        assert_eq!(file_name("231083101", "山市镇人民政府", 2020), "231083101_山市镇人民政府_2020.xlsx");
+        for name in ["../../x", "a/b\\c", "<script>", "CON", "a:b*c?d\"e|f", "  空 格  ", "...."] {
+            let f = file_name("001", name, 2024);
+            assert!(!f.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|']), "{f}");
+            assert!(!f.contains(".."), "{f}");
+            assert!(f.starts_with("001_") && f.ends_with("_2024.xlsx"), "{f}");
+        }
+        let long = "很".repeat(300);
+        assert!(file_name("1", &long, 2024).chars().count() < 80);
+    }
+}
