@@ -35,7 +35,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Template(args) => run_template(&formats, &args),
         Command::Formats => {
             for f in formats.all() {
-                println!("{}\t{}\t{}（{}）", f.id, f.years_label(), f.name, f.document);
+                println!(
+                    "{}\t{}\t{}（{}）",
+                    f.id,
+                    f.years_label(),
+                    f.name,
+                    f.document
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

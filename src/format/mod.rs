@@ -108,15 +108,27 @@ pub struct Block {
 impl Block {
     /// How many header rows the column labels need (groups + the label itself).
     pub fn header_depth(&self) -> usize {
-        self.columns.iter().map(|c| c.groups.len() + 1).max().unwrap_or(1)
+        self.columns
+            .iter()
+            .map(|c| c.groups.len() + 1)
+            .max()
+            .unwrap_or(1)
     }
 
     /// How many label columns the row labels need; 0 for a table without row labels.
     pub fn label_width(&self) -> usize {
-        if self.rows.iter().all(|r| r.label.is_empty() && r.groups.is_empty()) {
+        if self
+            .rows
+            .iter()
+            .all(|r| r.label.is_empty() && r.groups.is_empty())
+        {
             0
         } else {
-            self.rows.iter().map(|r| r.groups.len() + 1).max().unwrap_or(1)
+            self.rows
+                .iter()
+                .map(|r| r.groups.len() + 1)
+                .max()
+                .unwrap_or(1)
         }
     }
 }
@@ -139,7 +151,9 @@ impl Table {
     }
 
     pub fn rows(&self) -> impl Iterator<Item = (&Block, &Row)> {
-        self.blocks.iter().flat_map(|b| b.rows.iter().map(move |r| (b, r)))
+        self.blocks
+            .iter()
+            .flat_map(|b| b.rows.iter().map(move |r| (b, r)))
     }
 
     /// Every cell of the table in reading order: block by block, row by row.
@@ -178,7 +192,11 @@ impl CellDef<'_> {
         if !self.row.label.is_empty() {
             s.push_str(&format!("「{}」行", self.row.label));
         }
-        let col = self.col.groups.iter().chain(std::iter::once(&self.col.label));
+        let col = self
+            .col
+            .groups
+            .iter()
+            .chain(std::iter::once(&self.col.label));
         let col: Vec<&str> = col.map(String::as_str).collect();
         // The outermost group of table 三 (申请人情况) adds nothing a clerk needs.
         let shown = if col.len() > 2 { &col[1..] } else { &col[..] };
@@ -346,8 +364,14 @@ pub enum FormatError {
 
 /// The definitions shipped with the binary, in year order.
 const BUILTIN: &[(&str, &str)] = &[
-    ("2019.toml", include_str!("../../templates/formats/2019.toml")),
-    ("2021.toml", include_str!("../../templates/formats/2021.toml")),
+    (
+        "2019.toml",
+        include_str!("../../templates/formats/2019.toml"),
+    ),
+    (
+        "2021.toml",
+        include_str!("../../templates/formats/2021.toml"),
+    ),
 ];
 
 impl Format {
@@ -413,7 +437,9 @@ impl Format {
     /// Every numeric key: table cells, then fields.
     pub fn keys(&self) -> Vec<Key> {
         let cells = self.cells().map(|c| c.key);
-        cells.chain(self.fields.iter().map(|f| Key::field(&f.code))).collect()
+        cells
+            .chain(self.fields.iter().map(|f| Key::field(&f.code)))
+            .collect()
     }
 
     /// The kind and unit of a numeric key.

@@ -8,8 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Deserialize;
 
 use super::{
-    Block, Check, Column, Field, Format, Key, Kind, Op, Row, Rule, RuleKind, Section, Table,
-    Term,
+    Block, Check, Column, Field, Format, Key, Kind, Op, Row, Rule, RuleKind, Section, Table, Term,
 };
 use crate::model::Level;
 
@@ -130,7 +129,9 @@ fn parse_kind(kind: &str, unit: Option<&String>, what: &str, problems: &mut Prob
         "signed" => Kind::Signed,
         "amount" => Kind::Amount,
         other => {
-            problems.push(format!("{what} 的 kind “{other}” 未知（应为 count、signed 或 amount）"));
+            problems.push(format!(
+                "{what} 的 kind “{other}” 未知（应为 count、signed 或 amount）"
+            ));
             Kind::Count
         }
     };
@@ -153,7 +154,9 @@ fn check_code(code: &str, what: &str, problems: &mut Problems) {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        problems.push(format!("{what} 的代码 “{code}” 只能由小写字母、数字和下划线组成"));
+        problems.push(format!(
+            "{what} 的代码 “{code}” 只能由小写字母、数字和下划线组成"
+        ));
     }
 }
 
@@ -323,7 +326,10 @@ impl RawRule {
     fn build(self, index: usize, format: &Format, p: &mut Problems) -> Option<(Rule, Vec<Check>)> {
         let what = format!("规则 {}", self.id);
         let Some(level) = Level::parse(&self.level).filter(|l| *l != Level::Fixed) else {
-            p.push(format!("{what} 的 level “{}” 应为 error 或 warning", self.level));
+            p.push(format!(
+                "{what} 的 level “{}” 应为 error 或 warning",
+                self.level
+            ));
             return None;
         };
         let all_keys: BTreeSet<Key> = format.keys().into_iter().collect();
@@ -414,16 +420,18 @@ impl RawRule {
         p: &mut Problems,
     ) -> Vec<Check> {
         let what = format!("规则 {}", self.id);
-        let (lhs_src, rhs_src) = (lhs.clone().unwrap_or_default(), rhs.clone().unwrap_or_default());
+        let (lhs_src, rhs_src) = (
+            lhs.clone().unwrap_or_default(),
+            rhs.clone().unwrap_or_default(),
+        );
         let (lhs, rhs) = (&lhs_src, &rhs_src);
         if lhs.is_empty() || rhs.is_empty() {
             p.push(format!("{what} 两边都须有单元格"));
             return Vec::new();
         }
         let all_keys: BTreeSet<Key> = format.keys().into_iter().collect();
-        // (scope label, function from a term to its full key)
-        let scopes: Vec<(String, Box<dyn Fn(&str) -> Key>)> = match self.for_each.as_deref() {
-            None => vec![(String::new(), Box::new(|t: &str| Key::from_string(t)))],
+        let scopes: Vec<(String, Scope)> = match self.for_each.as_deref() {
+            None => vec![(String::new(), Scope::Full)],
             Some(axis @ ("row" | "column")) => {
                 let Some(table) = self.table.as_ref().and_then(|t| format.table(t)) else {
                     p.push(format!("{what} 须用 table 指明存在的表"));
@@ -448,16 +456,17 @@ impl RawRule {
                     cols.iter()
                         .filter(|(c, _)| wanted.as_ref().is_none_or(|w| w.iter().any(|x| x == c)))
                         .map(|(c, label)| {
-                            let (code, c) = (code.clone(), c.to_string());
-                            let f: Box<dyn Fn(&str) -> Key> =
-                                Box::new(move |t: &str| Key::cell(&code, t, &c));
-                            (format!("「{label}」列"), f)
+                            let scope = Scope::Column(code.clone(), c.to_string());
+                            (format!("「{label}」列"), scope)
                         })
                         .collect()
                 } else {
                     let wanted = self.rows.clone();
                     if let Some(w) = &wanted {
-                        for r in w.iter().filter(|r| !table.rows().any(|(_, x)| &x.code == *r)) {
+                        for r in w
+                            .iter()
+                            .filter(|r| !table.rows().any(|(_, x)| &x.code == *r))
+                        {
                             p.push(format!("{what} 的 rows 中 {r} 不存在"));
                         }
                     }
@@ -465,9 +474,7 @@ impl RawRule {
                         .rows()
                         .filter(|(_, r)| wanted.as_ref().is_none_or(|w| w.contains(&r.code)))
                         .map(|(_, r)| {
-                            let (code, row) = (code.clone(), r.code.clone());
-                            let f: Box<dyn Fn(&str) -> Key> =
-                                Box::new(move |t: &str| Key::cell(&code, &row, t));
+                            let f = Scope::Row(code.clone(), r.code.clone());
                             let scope = if r.label.is_empty() {
                                 String::new()
                             } else {
@@ -487,14 +494,20 @@ impl RawRule {
         // Terms that named a real cell in at least one row or column.
         let mut resolved: HashSet<&String> = HashSet::new();
         let explicit = self.for_each.is_none() || self.rows.is_some() || self.columns.is_some();
-        for (scope, to_key) in scopes {
+        for (scope, at) in scopes {
             let term = |t: &String| match t.strip_prefix("prev:") {
-                Some(t) => Term { key: to_key(t), previous: true },
-                None => Term { key: to_key(t), previous: false },
+                Some(t) => Term {
+                    key: at.key(t),
+                    previous: true,
+                },
+                None => Term {
+                    key: at.key(t),
+                    previous: false,
+                },
             };
             let lhs: Vec<Term> = lhs.iter().map(term).collect();
             let rhs: Vec<Term> = rhs.iter().map(term).collect();
-            let terms = lhs.iter().chain(&rhs).zip(lhs_raw_iter(&lhs_src, &rhs_src));
+            let terms = lhs.iter().chain(&rhs).zip(lhs_src.iter().chain(&rhs_src));
             let mut complete = true;
             for (t, raw) in terms {
                 if all_keys.contains(&t.key) {
@@ -509,11 +522,22 @@ impl RawRule {
                 }
             }
             if complete {
-                checks.push(Check { rule: index, lhs, op, rhs, scope, is_total });
+                checks.push(Check {
+                    rule: index,
+                    lhs,
+                    op,
+                    rhs,
+                    scope,
+                    is_total,
+                });
             }
         }
         if !explicit {
-            for t in lhs_src.iter().chain(&rhs_src).filter(|t| !resolved.contains(t)) {
+            for t in lhs_src
+                .iter()
+                .chain(&rhs_src)
+                .filter(|t| !resolved.contains(t))
+            {
                 let table = self.table.as_deref().unwrap_or("");
                 p.push(format!("{what} 引用了表 {table} 中不存在的 {t}"));
             }
@@ -525,7 +549,21 @@ impl RawRule {
     }
 }
 
-/// The source terms in the order `lhs` then `rhs`, to pair with expanded terms.
-fn lhs_raw_iter<'a>(lhs: &'a [String], rhs: &'a [String]) -> impl Iterator<Item = &'a String> {
-    lhs.iter().chain(rhs)
+/// Where the terms of a rule are expanded: full keys, or codes in one column or row.
+enum Scope {
+    Full,
+    /// (table, column): terms are row codes.
+    Column(String, String),
+    /// (table, row): terms are column codes.
+    Row(String, String),
+}
+
+impl Scope {
+    fn key(&self, term: &str) -> Key {
+        match self {
+            Scope::Full => Key::from_string(term),
+            Scope::Column(table, col) => Key::cell(table, term, col),
+            Scope::Row(table, row) => Key::cell(table, row, term),
+        }
+    }
 }

@@ -25,11 +25,19 @@ fn both_builtin_definitions_load() {
 #[test]
 fn year_picks_the_format() {
     let f = formats();
-    for (year, id) in [(2019, "2019"), (2020, "2019"), (2021, "2021"), (2025, "2021")] {
+    for (year, id) in [
+        (2019, "2019"),
+        (2020, "2019"),
+        (2021, "2021"),
+        (2025, "2021"),
+    ] {
         assert_eq!(f.for_year(year).unwrap().id, id, "year {year}");
     }
     let err = f.for_year(2018).unwrap_err().to_string();
-    assert!(err.contains("2018") && err.contains("2019（2019–2020）"), "{err}");
+    assert!(
+        err.contains("2018") && err.contains("2019（2019–2020）"),
+        "{err}"
+    );
     assert!(f.by_id("2030").is_err());
 }
 
@@ -39,30 +47,83 @@ fn table_two_has_22_and_10_cells_with_exact_labels() {
     let (f19, f21) = (f.by_id("2019").unwrap(), f.by_id("2021").unwrap());
     assert_eq!(f19.table("t2").unwrap().cells().count(), 22);
     assert_eq!(f21.table("t2").unwrap().cells().count(), 10);
-    let titles: Vec<_> = f19.table("t2").unwrap().blocks.iter().map(|b| b.title.clone().unwrap()).collect();
+    let titles: Vec<_> = f19
+        .table("t2")
+        .unwrap()
+        .blocks
+        .iter()
+        .map(|b| b.title.clone().unwrap())
+        .collect();
     assert_eq!(
         titles,
-        ["第二十条第（一）项", "第二十条第（五）项", "第二十条第（六）项", "第二十条第（八）项", "第二十条第（九）项"]
+        [
+            "第二十条第（一）项",
+            "第二十条第（五）项",
+            "第二十条第（六）项",
+            "第二十条第（八）项",
+            "第二十条第（九）项"
+        ]
     );
     assert_eq!(
         labels(f19, "t2"),
-        ["规章", "规范性文件", "行政许可", "其他对外管理服务事项", "行政处罚", "行政强制", "行政事业性收费", "政府集中采购"]
+        [
+            "规章",
+            "规范性文件",
+            "行政许可",
+            "其他对外管理服务事项",
+            "行政处罚",
+            "行政强制",
+            "行政事业性收费",
+            "政府集中采购"
+        ]
     );
     assert_eq!(
         labels(f21, "t2"),
-        ["规章", "行政规范性文件", "行政许可", "行政处罚", "行政强制", "行政事业性收费"]
+        [
+            "规章",
+            "行政规范性文件",
+            "行政许可",
+            "行政处罚",
+            "行政强制",
+            "行政事业性收费"
+        ]
     );
     let cols = |f: &Format| -> Vec<String> {
-        f.table("t2").unwrap().blocks.iter().flat_map(|b| b.columns.iter().map(|c| c.label.clone())).collect()
+        f.table("t2")
+            .unwrap()
+            .blocks
+            .iter()
+            .flat_map(|b| b.columns.iter().map(|c| c.label.clone()))
+            .collect()
     };
     assert_eq!(
         cols(f19),
-        ["本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增/减", "处理决定数量",
-         "上一年项目数量", "本年增/减", "处理决定数量", "上一年项目数量", "本年增/减", "采购项目数量", "采购总金额"]
+        [
+            "本年新制作数量",
+            "本年新公开数量",
+            "对外公开总数量",
+            "上一年项目数量",
+            "本年增/减",
+            "处理决定数量",
+            "上一年项目数量",
+            "本年增/减",
+            "处理决定数量",
+            "上一年项目数量",
+            "本年增/减",
+            "采购项目数量",
+            "采购总金额"
+        ]
     );
     assert_eq!(
         cols(f21),
-        ["本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年处理决定数量", "本年收费金额（单位：万元）"]
+        [
+            "本年制发件数",
+            "本年废止件数",
+            "现行有效件数",
+            "本年处理决定数量",
+            "本年处理决定数量",
+            "本年收费金额（单位：万元）"
+        ]
     );
     for b in &f19.table("t2").unwrap().blocks {
         assert_eq!(b.corner.as_deref(), Some("信息内容"));
@@ -73,13 +134,31 @@ fn table_two_has_22_and_10_cells_with_exact_labels() {
 fn value_kinds_and_units() {
     let f = formats();
     let f19 = f.by_id("2019").unwrap();
-    assert_eq!(f19.kind_of(&Key::cell("t2", "license", "change")), Some((Kind::Signed, None)));
-    assert_eq!(f19.kind_of(&Key::cell("t2", "procurement", "amount")), Some((Kind::Amount, Some("元"))));
-    assert_eq!(f19.kind_of(&Key::cell("t3", "new", "natural")), Some((Kind::Count, None)));
+    assert_eq!(
+        f19.kind_of(&Key::cell("t2", "license", "change")),
+        Some((Kind::Signed, None))
+    );
+    assert_eq!(
+        f19.kind_of(&Key::cell("t2", "procurement", "amount")),
+        Some((Kind::Amount, Some("元")))
+    );
+    assert_eq!(
+        f19.kind_of(&Key::cell("t3", "new", "natural")),
+        Some((Kind::Count, None))
+    );
     let f21 = f.by_id("2021").unwrap();
-    assert_eq!(f21.kind_of(&Key::cell("t2", "fees", "fee_amount")), Some((Kind::Amount, Some("万元"))));
-    assert_eq!(f21.kind_of(&Key::field("fee_amount")), Some((Kind::Amount, Some("元"))));
-    assert_eq!(f21.kind_of(&Key::field("fee_cases")), Some((Kind::Count, None)));
+    assert_eq!(
+        f21.kind_of(&Key::cell("t2", "fees", "fee_amount")),
+        Some((Kind::Amount, Some("万元")))
+    );
+    assert_eq!(
+        f21.kind_of(&Key::field("fee_amount")),
+        Some((Kind::Amount, Some("元")))
+    );
+    assert_eq!(
+        f21.kind_of(&Key::field("fee_cases")),
+        Some((Kind::Count, None))
+    );
     // No signed column survives in 2021.
     assert!(f21.cells().all(|c| c.col.kind != Kind::Signed));
 }
@@ -94,9 +173,27 @@ fn table_three_has_23_and_25_rows_of_7() {
     assert_eq!(t21.rows().count(), 25);
     assert_eq!(t19.cells().count(), 23 * 7);
     assert_eq!(t21.cells().count(), 25 * 7);
-    let cols: Vec<_> = t19.blocks[0].columns.iter().map(|c| c.label.as_str()).collect();
-    assert_eq!(cols, ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]);
-    assert_eq!(t19.blocks[0].columns[1].groups, ["申请人情况", "法人或其他组织"]);
+    let cols: Vec<_> = t19.blocks[0]
+        .columns
+        .iter()
+        .map(|c| c.label.as_str())
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "自然人",
+            "商业企业",
+            "科研机构",
+            "社会公益组织",
+            "法律服务机构",
+            "其他",
+            "总计"
+        ]
+    );
+    assert_eq!(
+        t19.blocks[0].columns[1].groups,
+        ["申请人情况", "法人或其他组织"]
+    );
     assert_eq!(
         t19.blocks[0].corner.as_deref(),
         Some("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）")
@@ -104,7 +201,10 @@ fn table_three_has_23_and_25_rows_of_7() {
     let l19 = labels(f19, "t3");
     assert_eq!(l19[0], "一、本年新收政府信息公开申请数量");
     assert_eq!(l19[1], "二、上年结转政府信息公开申请数量");
-    assert_eq!(l19[3], "（二）部分公开（区分处理的，只计这一情形，不计其他情形）");
+    assert_eq!(
+        l19[3],
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）"
+    );
     assert_eq!(l19[6], "3.危及“三安全一稳定”");
     assert_eq!(l19[19], "5.要求行政机关确认或重新出具已获取信息");
     assert_eq!(l19[20], "（六）其他处理");
@@ -150,7 +250,10 @@ fn rules_expand_to_concrete_checks() {
     let f = formats();
     let f19 = f.by_id("2019").unwrap();
     let ids: Vec<&str> = f19.rules.iter().map(|r| r.id.as_str()).collect();
-    for id in ["V-1", "V-2", "Y-1", "T3-1", "T3-2", "T3-3", "T4-1", "T4-2", "T4-3", "T2-2", "TX-5", "X-1", "X-3"] {
+    for id in [
+        "V-1", "V-2", "Y-1", "T3-1", "T3-2", "T3-3", "T4-1", "T4-2", "T4-3", "T2-2", "TX-5", "X-1",
+        "X-3",
+    ] {
         assert!(ids.contains(&id), "2019 lacks {id}");
     }
     let f21 = f.by_id("2021").unwrap();
@@ -168,15 +271,30 @@ fn rules_expand_to_concrete_checks() {
     assert_eq!(count(f21, "T3-3"), 25);
     assert_eq!(count(f19, "T4-1"), 1);
     assert_eq!(count(f19, "X-3"), 5);
-    let t31 = f19.checks.iter().find(|c| f19.rules[c.rule].id == "T3-1").unwrap();
+    let t31 = f19
+        .checks
+        .iter()
+        .find(|c| f19.rules[c.rule].id == "T3-1")
+        .unwrap();
     assert_eq!(t31.scope, "「自然人」列");
     assert_eq!(t31.lhs[0].key.as_str(), "t3.new.natural");
     assert_eq!(t31.rhs[1].key.as_str(), "t3.carry_next.natural");
     // The 2021 T3-2 sums the three （六） rows.
-    let t32 = f21.checks.iter().find(|c| f21.rules[c.rule].id == "T3-2").unwrap();
+    let t32 = f21
+        .checks
+        .iter()
+        .find(|c| f21.rules[c.rule].id == "T3-2")
+        .unwrap();
     assert_eq!(t32.rhs.len(), 21);
-    assert!(t32.rhs.iter().any(|t| t.key.as_str() == "t3.other_unpaid.natural"));
-    let x1 = f21.checks.iter().find(|c| f21.rules[c.rule].id == "X-1").unwrap();
+    assert!(t32
+        .rhs
+        .iter()
+        .any(|t| t.key.as_str() == "t3.other_unpaid.natural"));
+    let x1 = f21
+        .checks
+        .iter()
+        .find(|c| f21.rules[c.rule].id == "X-1")
+        .unwrap();
     assert!(x1.needs_previous() && x1.rhs[0].previous);
 }
 
@@ -195,14 +313,22 @@ fn totals_cover_every_computed_cell() {
 fn broken(replace: &str, with: &str) -> String {
     let text = BUILTIN[0].1;
     assert!(text.contains(replace), "fixture text not found: {replace}");
-    Format::from_toml(&text.replacen(replace, with, 1), "broken.toml").unwrap_err().to_string()
+    Format::from_toml(&text.replacen(replace, with, 1), "broken.toml")
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
 fn inconsistent_definitions_are_refused_with_a_clear_message() {
     let e = broken(r#"lhs = ["new", "carried"]"#, r#"lhs = ["nwe", "carried"]"#);
-    assert!(e.contains("broken.toml") && e.contains("T3-1") && e.contains("nwe"), "{e}");
-    let e = broken(r#"{ code = "norms", label = "规范性文件" }"#, r#"{ code = "rules", label = "规范性文件" }"#);
+    assert!(
+        e.contains("broken.toml") && e.contains("T3-1") && e.contains("nwe"),
+        "{e}"
+    );
+    let e = broken(
+        r#"{ code = "norms", label = "规范性文件" }"#,
+        r#"{ code = "rules", label = "规范性文件" }"#,
+    );
     assert!(e.contains("行代码 rules 重复"), "{e}");
     let e = broken(r#"kind = "signed""#, r#"kind = "int""#);
     assert!(e.contains("“int” 未知"), "{e}");
@@ -228,7 +354,11 @@ fn a_province_can_add_a_row_without_recompiling() {
         1,
     );
     let text = text.replacen(r#"id = "2019""#, r#"id = "hubei2019""#, 1);
-    let text = text.replacen(r#"rows = ["rules", "norms"]"#, r#"rows = ["rules", "norms", "other_docs"]"#, 1);
+    let text = text.replacen(
+        r#"rows = ["rules", "norms"]"#,
+        r#"rows = ["rules", "norms", "other_docs"]"#,
+        1,
+    );
     let f = Format::from_toml(&text, "hubei.toml").unwrap();
     assert_eq!(f.table("t2").unwrap().cells().count(), 25);
     let t22 = f.rules.iter().position(|r| r.id == "T2-2").unwrap();

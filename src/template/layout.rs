@@ -65,8 +65,18 @@ pub struct TablePlan {
 /// Places a table on its sheet: title, a note, then each block (title, hidden key row,
 /// header, data rows), then the live checks, with a blank row between blocks.
 pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
-    let label_width = table.blocks.iter().map(Block::label_width).max().unwrap_or(0) as u16;
-    let max_cols = table.blocks.iter().map(|b| b.columns.len()).max().unwrap_or(0) as u16;
+    let label_width = table
+        .blocks
+        .iter()
+        .map(Block::label_width)
+        .max()
+        .unwrap_or(0) as u16;
+    let max_cols = table
+        .blocks
+        .iter()
+        .map(|b| b.columns.len())
+        .max()
+        .unwrap_or(0) as u16;
     let mut row = 3;
     let mut blocks = Vec::new();
     let mut cells = BTreeMap::new();
@@ -106,7 +116,11 @@ pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
             .filter(|c| c.rule == i && !c.needs_previous())
             .filter_map(|c| {
                 let col = cells.get(&c.lhs[0].key)?.col;
-                let in_table = c.lhs.iter().chain(&c.rhs).all(|t| cells.contains_key(&t.key));
+                let in_table = c
+                    .lhs
+                    .iter()
+                    .chain(&c.rhs)
+                    .all(|t| cells.contains_key(&t.key));
                 in_table.then(|| (col, c.clone()))
             })
             .collect();

@@ -42,7 +42,11 @@ impl UnitInfo {
         UnitInfo {
             code: unit.code.to_string(),
             name: unit.name.clone(),
-            parent_code: unit.parent.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            parent_code: unit
+                .parent
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             parent_name: parent.map(|p| p.name.clone()).unwrap_or_default(),
             level: unit.level.clone(),
         }
@@ -119,7 +123,11 @@ pub fn blank_file_name(year: i32) -> String {
 /// `<code>_<name>_<year>.xlsx`, safe on Windows whatever the unit's name: no path
 /// separators, reserved characters or reserved device names, and not too long.
 pub fn file_name(code: &str, name: &str, year: i32) -> String {
-    let name: String = name.chars().filter(|c| !c.is_whitespace()).take(60).collect();
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take(60)
+        .collect();
     let stem = format!("{code}_{name}_{year}");
     let options = sanitize_filename::Options {
         windows: true,
@@ -189,7 +197,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TemplateError> {
         path: path.display().to_string(),
         source,
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
@@ -203,10 +214,24 @@ mod tests {
 
     #[test]
     fn file_names_are_safe_and_readable() {
-        assert_eq!(file_name("231083101", "山市镇人民政府", 2020), "231083101_山市镇人民政府_2020.xlsx");
-        for name in ["../../x", "a/b\\c", "<script>", "CON", "a:b*c?d\"e|f", "  空 格  ", "...."] {
+        assert_eq!(
+            file_name("231083101", "山市镇人民政府", 2020),
+            "231083101_山市镇人民政府_2020.xlsx"
+        );
+        for name in [
+            "../../x",
+            "a/b\\c",
+            "<script>",
+            "CON",
+            "a:b*c?d\"e|f",
+            "  空 格  ",
+            "....",
+        ] {
             let f = file_name("001", name, 2024);
-            assert!(!f.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|']), "{f}");
+            assert!(
+                !f.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|']),
+                "{f}"
+            );
             assert!(!f.contains(".."), "{f}");
             assert!(f.starts_with("001_") && f.ends_with("_2024.xlsx"), "{f}");
         }

@@ -3,14 +3,14 @@
 
 use rust_xlsxwriter::{
     Color, ConditionalFormatFormula, DataValidation, DataValidationRule, DocProperties,
-    Format as Style, FormatAlign, FormatBorder, Formula, ProtectionOptions, Workbook,
-    Worksheet, XlsxError,
+    Format as Style, FormatAlign, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet,
+    XlsxError,
 };
 
 use super::layout::{self, *};
 use super::{Prefill, UnitInfo, IDENTITY_SHEET, TEMPLATE_VERSION};
 use crate::cell::CellRef;
-use crate::format::{Block, Check, Format, Key, Kind, Table};
+use crate::format::{Block, Format, Key, Kind, Table};
 
 const FONT: &str = "宋体";
 const INPUT_FILL: u32 = 0xFFF2CC;
@@ -29,7 +29,6 @@ struct Styles {
     total: Style,
     check: Style,
     text_input: Style,
-    plain: Style,
     locked_value: Style,
     field_input: Style,
 }
@@ -37,11 +36,24 @@ struct Styles {
 impl Styles {
     fn new() -> Styles {
         let base = Style::new().set_font_name(FONT).set_font_size(11);
-        let boxed = base.clone().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
-        let input = boxed.clone().set_unlocked().set_background_color(Color::RGB(INPUT_FILL));
+        let boxed = base
+            .clone()
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::VerticalCenter);
+        let input = boxed
+            .clone()
+            .set_unlocked()
+            .set_background_color(Color::RGB(INPUT_FILL));
         Styles {
-            title: base.clone().set_bold().set_font_size(16).set_align(FormatAlign::Center),
-            note: base.clone().set_font_color(Color::RGB(0x595959)).set_text_wrap(),
+            title: base
+                .clone()
+                .set_bold()
+                .set_font_size(16)
+                .set_align(FormatAlign::Center),
+            note: base
+                .clone()
+                .set_font_color(Color::RGB(0x595959))
+                .set_text_wrap(),
             header: boxed
                 .clone()
                 .set_bold()
@@ -52,14 +64,16 @@ impl Styles {
             group: boxed.clone().set_text_wrap().set_align(FormatAlign::Center),
             count_input: input.clone().set_num_format("0"),
             amount_input: input.clone().set_num_format("0.00"),
-            total: boxed.clone().set_num_format("0").set_background_color(Color::RGB(TOTAL_FILL)),
+            total: boxed
+                .clone()
+                .set_num_format("0")
+                .set_background_color(Color::RGB(TOTAL_FILL)),
             check: boxed.clone().set_bold().set_align(FormatAlign::Center),
             text_input: input
                 .clone()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top)
                 .set_align(FormatAlign::Left),
-            plain: base.clone(),
             locked_value: boxed.clone().set_background_color(Color::RGB(TOTAL_FILL)),
             field_input: input,
         }
@@ -126,8 +140,22 @@ fn cover(
     ws.set_name("封面")?;
     ws.write_string(0, KEY_COL, MARK_COVER)?;
     let last = COVER_VALUE_COL + 3;
-    ws.merge_range(0, FIRST_COL, 0, last, "政府信息公开工作年度报告 填报表", &s.title)?;
-    ws.merge_range(1, FIRST_COL, 1, last, &format!("{}（{}）", format.name, format.document), &s.note)?;
+    ws.merge_range(
+        0,
+        FIRST_COL,
+        0,
+        last,
+        "政府信息公开工作年度报告 填报表",
+        &s.title,
+    )?;
+    ws.merge_range(
+        1,
+        FIRST_COL,
+        1,
+        last,
+        &format!("{}（{}）", format.name, format.document),
+        &s.note,
+    )?;
     ws.set_column_width(FIRST_COL, 16)?;
     ws.set_column_width(COVER_VALUE_COL, 30)?;
     ws.set_column_range_width(COVER_VALUE_COL + 1, last, 16)?;
@@ -152,8 +180,19 @@ fn cover(
         };
         // A blank workbook lets the clerk type the unit; year and format stay fixed.
         let editable = !locked || (unit.is_blank() && !matches!(*code, "year" | "format"));
-        let style = if editable { &s.field_input } else { &s.locked_value };
-        ws.merge_range(row, COVER_VALUE_COL, row, COVER_VALUE_COL + 1, &known, style)?;
+        let style = if editable {
+            &s.field_input
+        } else {
+            &s.locked_value
+        };
+        ws.merge_range(
+            row,
+            COVER_VALUE_COL,
+            row,
+            COVER_VALUE_COL + 1,
+            &known,
+            style,
+        )?;
     }
     let first = COVER_FIRST_ROW + COVER_FIELDS.len() as u32 + 1;
     ws.merge_range(first, FIRST_COL, first, last, "填报说明", &s.header)?;
@@ -169,7 +208,11 @@ fn cover(
 /// The filling instructions on the cover, derived from the format so they never disagree
 /// with the tables.
 fn instructions(format: &Format) -> Vec<String> {
-    let tables: Vec<String> = format.tables.iter().map(|t| format!("表{}“{}”", t.number, t.title)).collect();
+    let tables: Vec<String> = format
+        .tables
+        .iter()
+        .map(|t| format!("表{}“{}”", t.number, t.title))
+        .collect();
     vec![
         "1. 只在浅黄色单元格中填写；灰色单元格为自动计算的合计，其余单元格已锁定。工作表保护没有密码，但请不要插入、删除行列或改动表格结构。".to_string(),
         "2. 数字一律填写阿拉伯数字：件数、数量为整数，没有的填 0（模板已预填 0）；不要填写“无”“—”或单位。金额可带小数，单位见表头和提示。".to_string(),
@@ -191,18 +234,45 @@ fn table_sheet(
     let last_col = plan.width - 1;
     ws.set_name(&table.sheet)?;
     ws.write_string(0, KEY_COL, format!("{MARK_TABLE}{}", table.code))?;
-    ws.merge_range(plan.title_row, FIRST_COL, plan.title_row, last_col, &table.heading(), &s.title)?;
-    let note = match unit.name.as_str() {
+    ws.merge_range(
+        plan.title_row,
+        FIRST_COL,
+        plan.title_row,
+        last_col,
+        &table.heading(),
+        &s.title,
+    )?;
+    let mut note = match unit.name.as_str() {
         "" => "请在浅黄色单元格填写；灰色单元格自动计算。".to_string(),
         name => format!("填报单位：{name}　　请在浅黄色单元格填写；灰色单元格自动计算。"),
     };
-    ws.merge_range(plan.note_row, FIRST_COL, plan.note_row, last_col, &note, &s.note)?;
+    // An official amount label that does not state its unit gets it here.
+    for col in table.blocks.iter().flat_map(|b| &b.columns) {
+        if let (Some(unit), false) = (&col.unit, col.label.contains("单位")) {
+            note.push_str(&format!("{}单位：{unit}。", col.label));
+        }
+    }
+    ws.merge_range(
+        plan.note_row,
+        FIRST_COL,
+        plan.note_row,
+        last_col,
+        &note,
+        &s.note,
+    )?;
     ws.set_row_height(plan.title_row, 28)?;
 
-    let label_width = plan.blocks.first().map_or(0, |b| b.first_data_col - FIRST_COL);
+    let label_width = plan
+        .blocks
+        .first()
+        .map_or(0, |b| b.first_data_col - FIRST_COL);
     set_label_widths(ws, label_width)?;
     let first_data_col = FIRST_COL + label_width;
-    let data_width = if table.blocks.iter().any(|b| b.columns.len() > 7) { 9 } else { 14 };
+    let data_width = if table.blocks.iter().any(|b| b.columns.len() > 7) {
+        9
+    } else {
+        14
+    };
     ws.set_column_range_width(first_data_col, last_col.max(first_data_col), data_width)?;
 
     let totals = format.totals();
@@ -217,7 +287,7 @@ fn table_sheet(
         }
         ws.set_row_hidden(bp.key_row)?;
         header(ws, block, bp, s)?;
-        row_labels(ws, table, block, bp, s)?;
+        row_labels(ws, block, bp, s)?;
         for (r, row) in block.rows.iter().enumerate() {
             let at = bp.first_data_row + r as u32;
             ws.write_string(at, KEY_COL, format!("{MARK_ROW}{}", row.code))?;
@@ -227,7 +297,14 @@ fn table_sheet(
                 let cell = CellRef::new(at, bp.first_data_col + c as u16);
                 match totals.get(&key) {
                     Some(parts) => total_cell(ws, cell, parts, &plan.cells, prefill, s)?,
-                    None => input_cell(ws, cell, col.kind, col.unit.as_deref(), prefill.values.get(&key), s)?,
+                    None => input_cell(
+                        ws,
+                        cell,
+                        col.kind,
+                        col.unit.as_deref(),
+                        prefill.values.get(&key),
+                        s,
+                    )?,
                 }
             }
         }
@@ -235,18 +312,20 @@ fn table_sheet(
     for live in &plan.live_checks {
         live_check(ws, live, label_width, &plan.cells, prefill, s)?;
     }
-    ws.set_freeze_panes(plan.blocks.first().map_or(2, |b| b.first_data_row), first_data_col)?;
-    if table.blocks.len() > 1 {
-        ws.set_freeze_panes(2, 0)?;
+    if table.blocks.len() == 1 {
+        ws.set_freeze_panes(plan.blocks[0].first_data_row, first_data_col)?;
     }
-    finish(ws, last_col)
+    finish(ws, last_col)?;
+    // A table prints on one page, as the official table does.
+    ws.set_print_fit_to_pages(1, 1);
+    Ok(())
 }
 
 fn set_label_widths(ws: &mut Worksheet, label_width: u16) -> Result<(), XlsxError> {
     // Outer label columns hold vertical group labels: narrow, so the text wraps one
     // character per line as in the official table. The innermost one holds row labels.
     for i in 0..label_width {
-        let width = if i + 1 == label_width { 44 } else { 5 };
+        let width = if i + 1 == label_width { 44 } else { 4 };
         ws.set_column_width(FIRST_COL + i, width)?;
     }
     Ok(())
@@ -259,8 +338,18 @@ fn header(ws: &mut Worksheet, block: &Block, bp: &BlockPlan, s: &Styles) -> Resu
     let label_width = bp.first_data_col - FIRST_COL;
     if label_width > 0 {
         let corner = block.corner.as_deref().unwrap_or("");
-        merge(ws, bp.header_row, FIRST_COL, bp.header_row + depth - 1, bp.first_data_col - 1, corner, &s.header)?;
-        ws.set_row_height(bp.header_row, if depth > 1 { 30 } else { 36 })?;
+        merge(
+            ws,
+            bp.header_row,
+            FIRST_COL,
+            bp.header_row + depth - 1,
+            bp.first_data_col - 1,
+            corner,
+            &s.header,
+        )?;
+        for r in 0..depth {
+            ws.set_row_height(bp.header_row + r, if depth > 1 { 24 } else { 36 })?;
+        }
     }
     for level in 0..depth as usize {
         let mut c = 0;
@@ -275,11 +364,27 @@ fn header(ws: &mut Worksheet, block: &Block, bp: &BlockPlan, s: &Styles) -> Resu
                     .iter()
                     .take_while(|o| o.groups.len() > level && &o.groups[..=level] == path)
                     .count();
-                merge(ws, row, first, row, first + span as u16 - 1, &col.groups[level], &s.header)?;
+                merge(
+                    ws,
+                    row,
+                    first,
+                    row,
+                    first + span as u16 - 1,
+                    &col.groups[level],
+                    &s.header,
+                )?;
                 c += span;
             } else {
                 if level == col.groups.len() {
-                    merge(ws, row, first, bp.header_row + depth - 1, first, &col.label, &s.header)?;
+                    merge(
+                        ws,
+                        row,
+                        first,
+                        bp.header_row + depth - 1,
+                        first,
+                        &col.label,
+                        &s.header,
+                    )?;
                 }
                 c += 1;
             }
@@ -290,12 +395,16 @@ fn header(ws: &mut Worksheet, block: &Block, bp: &BlockPlan, s: &Styles) -> Resu
 
 /// Row labels: groups merged down over the rows they cover (vertical labels), each row's
 /// own label merged across to the data.
-fn row_labels(ws: &mut Worksheet, table: &Table, block: &Block, bp: &BlockPlan, s: &Styles) -> Result<(), XlsxError> {
+fn row_labels(
+    ws: &mut Worksheet,
+    block: &Block,
+    bp: &BlockPlan,
+    s: &Styles,
+) -> Result<(), XlsxError> {
     let width = bp.first_data_col - FIRST_COL;
     if width == 0 {
         return Ok(());
     }
-    let _ = table;
     for level in 0..width as usize {
         let mut r = 0;
         while r < block.rows.len() {
@@ -308,7 +417,15 @@ fn row_labels(ws: &mut Worksheet, table: &Table, block: &Block, bp: &BlockPlan, 
                     .iter()
                     .take_while(|o| o.groups.len() > level && &o.groups[..=level] == path)
                     .count();
-                merge(ws, at, col, at + span as u32 - 1, col, &row.groups[level], &s.group)?;
+                merge(
+                    ws,
+                    at,
+                    col,
+                    at + span as u32 - 1,
+                    col,
+                    &row.groups[level],
+                    &s.group,
+                )?;
                 r += span;
             } else {
                 if level == row.groups.len() {
@@ -347,7 +464,11 @@ fn input_cell(
     value: Option<&f64>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
-    let style = if kind == Kind::Amount { &s.amount_input } else { &s.count_input };
+    let style = if kind == Kind::Amount {
+        &s.amount_input
+    } else {
+        &s.count_input
+    };
     ws.write_number_with_format(at.row, at.col, value.copied().unwrap_or(0.0), style)?;
     ws.add_data_validation(at.row, at.col, at.row, at.col, &validation(kind, unit)?)?;
     Ok(())
@@ -368,20 +489,30 @@ fn validation(kind: Kind, unit: Option<&str>) -> Result<DataValidation, XlsxErro
             let unit = unit.unwrap_or("元");
             DataValidation::new()
                 .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
-                .set_input_message(format!("请填写金额，单位：{unit}，可带小数；不要填写单位。"))?
-                .set_error_message(format!("这里只能填写不小于 0 的数（单位：{unit}），不要填写文字或单位。"))?
+                .set_input_message(format!(
+                    "请填写金额，单位：{unit}，可带小数；不要填写单位。"
+                ))?
+                .set_error_message(format!(
+                    "这里只能填写不小于 0 的数（单位：{unit}），不要填写文字或单位。"
+                ))?
         }
     };
     dv.set_input_title("填写说明")?.set_error_title("输入有误")
 }
 
 fn sum_formula(parts: &[Key], cells: &std::collections::BTreeMap<Key, CellRef>) -> Option<String> {
-    let refs: Option<Vec<String>> = parts.iter().map(|k| cells.get(k).map(|c| c.to_string())).collect();
+    let refs: Option<Vec<String>> = parts
+        .iter()
+        .map(|k| cells.get(k).map(|c| c.to_string()))
+        .collect();
     Some(format!("SUM({})", refs?.join(",")))
 }
 
 fn sum_of(parts: &[Key], prefill: &Prefill) -> f64 {
-    parts.iter().map(|k| prefill.values.get(k).copied().unwrap_or(0.0)).sum()
+    parts
+        .iter()
+        .map(|k| prefill.values.get(k).copied().unwrap_or(0.0))
+        .sum()
 }
 
 fn number_text(v: f64) -> String {
@@ -404,7 +535,8 @@ fn total_cell(
         return Ok(());
     };
     // The cached result is what a reader that does not recalculate (calamine) sees.
-    let formula = Formula::new(format!("={formula}")).set_result(number_text(sum_of(parts, prefill)));
+    let formula =
+        Formula::new(format!("={formula}")).set_result(number_text(sum_of(parts, prefill)));
     ws.write_formula_with_format(at.row, at.col, formula, &s.total)?;
     Ok(())
 }
@@ -419,12 +551,21 @@ fn live_check(
 ) -> Result<(), XlsxError> {
     let caption = format!("校验：{}", live.caption);
     if label_width > 0 {
-        merge(ws, live.row, FIRST_COL, live.row, FIRST_COL + label_width - 1, &caption, &s.check)?;
+        merge(
+            ws,
+            live.row,
+            FIRST_COL,
+            live.row,
+            FIRST_COL + label_width - 1,
+            &caption,
+            &s.check,
+        )?;
     }
     let mut first = u16::MAX;
     let mut last = 0;
     for (col, check) in &live.checks {
-        let keys = |terms: &[crate::format::Term]| terms.iter().map(|t| t.key.clone()).collect::<Vec<_>>();
+        let keys =
+            |terms: &[crate::format::Term]| terms.iter().map(|t| t.key.clone()).collect::<Vec<_>>();
         let (lhs, rhs) = (keys(&check.lhs), keys(&check.rhs));
         let (Some(l), Some(r)) = (sum_formula(&lhs, cells), sum_formula(&rhs, cells)) else {
             continue;
@@ -435,7 +576,8 @@ fn live_check(
         };
         let passes = check.op.holds(sum_of(&lhs, prefill), sum_of(&rhs, prefill));
         let result = if passes { "通过" } else { "不通过" };
-        let formula = Formula::new(format!("=IF({l}{op}{r},\"通过\",\"不通过\")")).set_result(result);
+        let formula =
+            Formula::new(format!("=IF({l}{op}{r},\"通过\",\"不通过\")")).set_result(result);
         ws.write_formula_with_format(live.row, *col, formula, &s.check)?;
         first = first.min(*col);
         last = last.max(*col);
@@ -444,10 +586,18 @@ fn live_check(
         let top_left = CellRef::new(live.row, first);
         let bad = ConditionalFormatFormula::new()
             .set_rule(format!("={top_left}=\"不通过\"").as_str())
-            .set_format(Style::new().set_font_color(Color::RGB(0x9C0006)).set_background_color(Color::RGB(0xFFC7CE)));
+            .set_format(
+                Style::new()
+                    .set_font_color(Color::RGB(0x9C0006))
+                    .set_background_color(Color::RGB(0xFFC7CE)),
+            );
         let good = ConditionalFormatFormula::new()
             .set_rule(format!("={top_left}=\"通过\"").as_str())
-            .set_format(Style::new().set_font_color(Color::RGB(0x006100)).set_background_color(Color::RGB(0xC6EFCE)));
+            .set_format(
+                Style::new()
+                    .set_font_color(Color::RGB(0x006100))
+                    .set_background_color(Color::RGB(0xC6EFCE)),
+            );
         ws.add_conditional_format(live.row, first, live.row, last, &bad)?;
         ws.add_conditional_format(live.row, first, live.row, last, &good)?;
     }
@@ -455,7 +605,12 @@ fn live_check(
     Ok(())
 }
 
-fn text_sheet(ws: &mut Worksheet, format: &Format, prefill: &Prefill, s: &Styles) -> Result<(), XlsxError> {
+fn text_sheet(
+    ws: &mut Worksheet,
+    format: &Format,
+    prefill: &Prefill,
+    s: &Styles,
+) -> Result<(), XlsxError> {
     let plan = layout::plan_text(format);
     ws.set_name("文字部分")?;
     ws.write_string(0, KEY_COL, MARK_TEXT)?;
@@ -475,11 +630,25 @@ fn text_sheet(ws: &mut Worksheet, format: &Format, prefill: &Prefill, s: &Styles
             continue;
         };
         let heading = format!("{}　{}", section.heading(), section.prompt);
-        ws.merge_range(*heading_row, FIRST_COL, *heading_row, TEXT_LAST_COL, &heading, &s.header)?;
+        ws.merge_range(
+            *heading_row,
+            FIRST_COL,
+            *heading_row,
+            TEXT_LAST_COL,
+            &heading,
+            &s.header,
+        )?;
         ws.set_row_height(*heading_row, 30)?;
         ws.write_string(*input_row, KEY_COL, format!("{MARK_SECTION}{code}"))?;
         let text = prefill.texts.get(code).map(String::as_str).unwrap_or("");
-        ws.merge_range(*input_row, FIRST_COL, *input_row, TEXT_LAST_COL, text, &s.text_input)?;
+        ws.merge_range(
+            *input_row,
+            FIRST_COL,
+            *input_row,
+            TEXT_LAST_COL,
+            text,
+            &s.text_input,
+        )?;
         // Tall enough for about a thousand characters at this width.
         let height = if code == "opening" { 90 } else { 300 };
         ws.set_row_height(*input_row, height)?;
@@ -490,20 +659,34 @@ fn text_sheet(ws: &mut Worksheet, format: &Format, prefill: &Prefill, s: &Styles
         };
         ws.write_string(*row, KEY_COL, format!("{MARK_FIELD}{}", field.code))?;
         ws.write_string_with_format(*row, FIRST_COL, &field.label, &s.header)?;
-        input_cell(ws, CellRef::new(*row, TEXT_FIELD_COL), field.kind, field.unit.as_deref(), prefill.values.get(key), s)?;
+        input_cell(
+            ws,
+            CellRef::new(*row, TEXT_FIELD_COL),
+            field.kind,
+            field.unit.as_deref(),
+            prefill.values.get(key),
+            s,
+        )?;
         ws.set_row_height(*row, 22)?;
     }
-    let _ = &s.plain;
     finish(ws, TEXT_LAST_COL)
 }
 
 /// The hidden identity sheet: what ingest reads first to know whose workbook this is.
 /// Kept in cells (not only document properties) because cells survive every program's
 /// "save as", .xls and .ods included.
-fn identity(ws: &mut Worksheet, format: &Format, year: i32, unit: &UnitInfo) -> Result<(), XlsxError> {
+fn identity(
+    ws: &mut Worksheet,
+    format: &Format,
+    year: i32,
+    unit: &UnitInfo,
+) -> Result<(), XlsxError> {
     ws.set_name(IDENTITY_SHEET)?;
     let rows: [(&str, String); 9] = [
-        ("nianbao", "政府信息公开工作年度报告模板标识，请勿修改".to_string()),
+        (
+            "nianbao",
+            "政府信息公开工作年度报告模板标识，请勿修改".to_string(),
+        ),
         ("format_id", format.id.clone()),
         ("format_version", format.version.to_string()),
         ("template_version", TEMPLATE_VERSION.to_string()),

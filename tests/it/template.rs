@@ -1,0 +1,460 @@
+//! `nianbao template`: the workbooks are read back with calamine (and their XML where
+//! calamine does not look) and checked against the format definitions.
+
+use std::path::{Path, PathBuf};
+
+use calamine::{open_workbook_auto, Reader, Xlsx};
+use nianbao::format::{Format, Formats, Key};
+use nianbao::template::layout::{self, FIRST_COL, MARK_COLS, MARK_ROW, MARK_TABLE};
+
+use crate::common::*;
+
+/// Runs `template` for the test roster and returns the path of the township's workbook.
+fn emit(scratch: &Scratch, year: i32) -> PathBuf {
+    let roster = scratch.write("units.csv", ROSTER);
+    let out = scratch.path("out");
+    nianbao()
+        .args(["template", "--year", &year.to_string(), "--units"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    out.join(format!("110_山市镇人民政府_{year}.xlsx"))
+}
+
+fn format_for(year: i32) -> Format {
+    Formats::builtin().for_year(year).unwrap().clone()
+}
+
+fn a1(row: u32, col: u16) -> String {
+    nianbao::cell::CellRef::new(row, col).to_string()
+}
+
+#[test]
+fn one_workbook_per_unit_plus_a_blank_and_a_distribution_list() {
+    let scratch = Scratch::new();
+    emit(&scratch, 2024);
+    let out = scratch.path("out");
+    let list = std::fs::read(out.join("分发清单.csv")).unwrap();
+    assert!(
+        list.starts_with(b"\xEF\xBB\xBF"),
+        "list has a BOM for Excel"
+    );
+    let text = String::from_utf8(list[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "unit_code,unit_name,parent_code,level,file");
+    assert_eq!(lines.len(), 6, "{text}");
+    assert_eq!(
+        lines[2],
+        "110,山市镇人民政府,100,township,110_山市镇人民政府_2024.xlsx"
+    );
+    for line in &lines[1..] {
+        let file = line.rsplit(',').next().unwrap();
+        assert!(out.join(file).is_file(), "{file} listed but missing");
+    }
+    assert!(out.join("空白模板_2024.xlsx").is_file());
+    let xlsx = std::fs::read_dir(&out).unwrap().filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "xlsx")
+    });
+    assert_eq!(xlsx.count(), 6);
+}
+
+fn sheet_names(path: &Path) -> Vec<String> {
+    open_workbook_auto(path).unwrap().sheet_names().to_vec()
+}
+
+/// Every table sheet: the marker, the hidden keys, the labels where the layout puts them,
+/// zeros in every input cell and a formula over exactly its parts in every total.
+fn assert_tables_match_definition(path: &Path, format: &Format) {
+    let names = sheet_names(path);
+    let totals = format.totals();
+    for (i, table) in format.tables.iter().enumerate() {
+        let sheet = &names[i + 1];
+        assert_eq!(sheet, &table.sheet);
+        let plan = layout::plan_table(format, table);
+        let cells: std::collections::BTreeMap<String, String> =
+            dump_sheet(path, sheet).into_iter().collect();
+        let at = |row: u32, col: u16| cells.get(&a1(row, col)).cloned().unwrap_or_default();
+        assert_eq!(at(0, 0), format!("{MARK_TABLE}{}", table.code));
+        assert_eq!(at(plan.title_row, FIRST_COL), table.heading());
+        for bp in &plan.blocks {
+            let block = &table.blocks[bp.index];
+            assert_eq!(at(bp.key_row, 0), MARK_COLS);
+            if let Some(title) = &block.title {
+                assert_eq!(at(bp.title_row.unwrap(), FIRST_COL), *title);
+            }
+            if let Some(corner) = &block.corner {
+                assert_eq!(at(bp.header_row, FIRST_COL), *corner);
+            }
+            for (c, col) in block.columns.iter().enumerate() {
+                let x = bp.first_data_col + c as u16;
+                assert_eq!(at(bp.key_row, x), col.code);
+                let label_row = bp.header_row + col.groups.len() as u32;
+                assert_eq!(at(label_row, x), col.label, "column label of {}", col.code);
+            }
+            for (r, row) in block.rows.iter().enumerate() {
+                let y = bp.first_data_row + r as u32;
+                assert_eq!(at(y, 0), format!("{MARK_ROW}{}", row.code));
+                if !row.label.is_empty() {
+                    assert_eq!(at(y, FIRST_COL + row.groups.len() as u16), row.label);
+                }
+                for col in &block.columns {
+                    let key = Key::cell(&table.code, &row.code, &col.code);
+                    let cell = plan.cells[&key];
+                    let found = at(cell.row, cell.col);
+                    match totals.get(&key) {
+                        Some(parts) => {
+                            let refs: Vec<String> =
+                                parts.iter().map(|p| plan.cells[p].to_string()).collect();
+                            assert_eq!(found, format!("=SUM({})", refs.join(",")), "total {key}");
+                        }
+                        None => assert_eq!(found, "0", "input {key} starts at 0"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn tables_2019_match_the_definition() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2020);
+    assert_eq!(
+        sheet_names(&path),
+        [
+            "封面",
+            "表二 主动公开",
+            "表三 依申请公开",
+            "表四 复议诉讼",
+            "文字部分",
+            "_nianbao"
+        ]
+    );
+    assert_tables_match_definition(&path, &format_for(2020));
+}
+
+#[test]
+fn tables_2021_match_the_definition() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2021);
+    assert_tables_match_definition(&path, &format_for(2021));
+}
+
+#[test]
+fn identity_is_hidden_in_cells_and_properties() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2024);
+    let id: Vec<(String, String)> = dump_sheet(&path, "_nianbao")
+        .chunks(2)
+        .map(|kv| (kv[0].1.clone(), kv[1].1.clone()))
+        .collect();
+    let get = |k: &str| {
+        id.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(get("format_id"), "2021");
+    assert_eq!(get("unit_code"), "110");
+    assert_eq!(get("unit_name"), "山市镇人民政府");
+    assert_eq!(get("parent_code"), "100");
+    assert_eq!(get("year"), "2024");
+    assert_eq!(
+        get("template_version"),
+        nianbao::template::TEMPLATE_VERSION.to_string()
+    );
+    let workbook = xlsx_part(&path, "xl/workbook.xml");
+    assert!(
+        workbook.contains(r#"name="_nianbao" sheetId="6" state="veryHidden""#),
+        "{workbook}"
+    );
+    let custom = xlsx_part(&path, "docProps/custom.xml");
+    assert!(
+        custom.contains("nianbao_unit_code") && custom.contains(">110<"),
+        "{custom}"
+    );
+}
+
+#[test]
+fn cover_is_prefilled_and_locked_contact_fields_are_open() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2020);
+    assert_eq!(cell_text(&path, "封面", "C4"), "山市镇人民政府");
+    assert_eq!(cell_text(&path, "封面", "C5"), "110");
+    assert_eq!(cell_text(&path, "封面", "C6"), "示例县人民政府（100）");
+    assert_eq!(cell_text(&path, "封面", "C8"), "2020");
+    assert_eq!(cell_text(&path, "封面", "B10"), "填报人");
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let styles = wb.worksheet_style("封面").unwrap();
+    let locked = |a: &str| {
+        let at = nianbao::cell::CellRef::parse(a).unwrap();
+        styles
+            .get((at.row, u32::from(at.col)))
+            .and_then(|s| s.protection.as_ref())
+            .is_none_or(|p| p.locked)
+    };
+    assert!(locked("C4"), "unit name is locked");
+    assert!(locked("C8"), "year is locked");
+    assert!(!locked("C10"), "填报人 is for the clerk");
+    assert!(!locked("C13"), "单位负责人 is for the clerk");
+    let cover = dump_sheet(&path, "封面");
+    assert!(cover
+        .iter()
+        .any(|(_, t)| t.contains("只在浅黄色单元格中填写")));
+    assert!(cover
+        .iter()
+        .any(|(_, t)| t.contains("第一项加第二项之和，等于第三项加第四项之和")));
+    // Every visible sheet is protected, without a password.
+    for n in 1..=5 {
+        let xml = xlsx_part(&path, &format!("xl/worksheets/sheet{n}.xml"));
+        assert!(
+            xml.contains("<sheetProtection") && !xml.contains("password="),
+            "sheet{n}"
+        );
+        assert!(
+            xml.contains(r#"orientation="landscape""#) && xml.contains(r#"paperSize="9""#),
+            "sheet{n}"
+        );
+        assert!(
+            xml.contains(r#"fitToWidth="1" fitToHeight="0""#) || xml.contains(r#"fitToHeight="0""#),
+            "sheet{n}"
+        );
+    }
+}
+
+#[test]
+fn blank_workbook_lets_the_clerk_fill_in_the_unit() {
+    let scratch = Scratch::new();
+    emit(&scratch, 2020);
+    let path = scratch.path("out/空白模板_2020.xlsx");
+    assert_eq!(cell_text(&path, "封面", "C4"), "");
+    assert_eq!(cell_text(&path, "封面", "C8"), "2020");
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let styles = wb.worksheet_style("封面").unwrap();
+    let unit_name = styles
+        .get((3, 2))
+        .and_then(|s| s.protection.as_ref())
+        .map(|p| p.locked);
+    assert_eq!(unit_name, Some(false));
+}
+
+#[test]
+fn every_input_cell_is_unlocked_and_validated_and_totals_are_locked() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2020);
+    let format = format_for(2020);
+    let totals = format.totals();
+    let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    for (i, table) in format.tables.iter().enumerate() {
+        let plan = layout::plan_table(&format, table);
+        let styles = wb.worksheet_style(&table.sheet).unwrap();
+        let xml = xlsx_part(&path, &format!("xl/worksheets/sheet{}.xml", i + 2));
+        let validations = xml.matches("<dataValidation ").count();
+        let inputs = plan
+            .cells
+            .keys()
+            .filter(|k| !totals.contains_key(*k))
+            .count();
+        assert_eq!(validations, inputs, "table {}", table.code);
+        for (key, cell) in &plan.cells {
+            let locked = styles
+                .get((cell.row, u32::from(cell.col)))
+                .and_then(|s| s.protection.as_ref())
+                .is_none_or(|p| p.locked);
+            assert_eq!(locked, totals.contains_key(key), "{key} at {cell}");
+        }
+    }
+    let t2 = xlsx_part(&path, "xl/worksheets/sheet2.xml");
+    // `between` is the default operator, so the signed 本年增/减 validation omits it.
+    assert!(
+        t2.contains(r#"type="whole" allowBlank"#) && t2.contains("<formula1>-999999999</formula1>"),
+        "本年增/减 is a signed whole number"
+    );
+    assert!(
+        t2.contains(r#"type="decimal" operator="greaterThanOrEqual""#),
+        "采购总金额 is an amount"
+    );
+    assert!(t2.contains("单位：元"));
+    let t3 = xlsx_part(&path, "xl/worksheets/sheet3.xml");
+    assert!(t3.contains(r#"type="whole" operator="greaterThanOrEqual""#));
+    assert!(t3.contains("请填写不小于 0 的整数") && t3.contains("输入有误"));
+}
+
+#[test]
+fn table_three_checks_itself_live() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2021);
+    let format = format_for(2021);
+    let plan = layout::plan_table(&format, format.table("t3").unwrap());
+    assert_eq!(plan.live_checks.len(), 1);
+    let live = &plan.live_checks[0];
+    let cells: std::collections::BTreeMap<String, String> =
+        dump_sheet(&path, "表三 依申请公开").into_iter().collect();
+    assert_eq!(
+        cells[&a1(live.row, FIRST_COL)],
+        "校验：第一项+第二项=第三项+第四项"
+    );
+    assert_eq!(live.checks.len(), 7);
+    for (col, _) in &live.checks {
+        let (new, carried, total, next) = ["new", "carried", "total", "carry_next"]
+            .map(|r| plan.cells[&Key::cell("t3", r, "natural")].row + 1)
+            .into();
+        let c = nianbao::cell::CellRef::col_name(*col);
+        let expected = format!(
+            "=IF(SUM({c}{new},{c}{carried})=SUM({c}{total},{c}{next}),\"通过\",\"不通过\")"
+        );
+        assert_eq!(cells[&a1(live.row, *col)], expected);
+        // The cached result a non-recalculating reader sees.
+        assert_eq!(
+            cell_text(&path, "表三 依申请公开", &a1(live.row, *col)),
+            "通过"
+        );
+    }
+    let xml = xlsx_part(&path, "xl/worksheets/sheet3.xml");
+    assert!(xml.contains("conditionalFormatting") && xml.contains("不通过"));
+}
+
+#[test]
+fn text_sheet_has_every_section_and_the_2021_fee_fields() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2021);
+    let cells = dump_sheet(&path, "文字部分");
+    let texts: Vec<&str> = cells.iter().map(|(_, t)| t.as_str()).collect();
+    for marker in [
+        "nianbao:section:opening",
+        "nianbao:section:overview",
+        "nianbao:section:problems",
+        "nianbao:section:other",
+        "nianbao:field:fee_cases",
+        "nianbao:field:fee_amount",
+    ] {
+        assert!(texts.contains(&marker), "{marker} missing");
+    }
+    assert!(texts
+        .iter()
+        .any(|t| t.starts_with("五、存在的主要问题及改进情况")));
+    assert!(texts.contains(&"收取信息处理费金额（元）"));
+    let scratch19 = Scratch::new();
+    let path19 = emit(&scratch19, 2020);
+    let texts19 = dump_sheet(&path19, "文字部分");
+    assert!(
+        !texts19.iter().any(|(_, t)| t.contains("fee_")),
+        "no fee fields in 2019"
+    );
+}
+
+#[test]
+fn layout_snapshots() {
+    let scratch = Scratch::new();
+    for year in [2020, 2021] {
+        let path = emit(&scratch, year);
+        for sheet in ["表二 主动公开", "表三 依申请公开", "表四 复议诉讼"] {
+            let dump: Vec<String> = dump_sheet(&path, sheet)
+                .into_iter()
+                .map(|(a, t)| format!("{a}\t{t}"))
+                .collect();
+            insta::assert_snapshot!(format!("template_{year}_{sheet}"), dump.join("\n"));
+        }
+    }
+}
+
+#[test]
+fn format_override_and_unknown_format() {
+    let scratch = Scratch::new();
+    let roster = scratch.write("units.csv", ROSTER);
+    nianbao()
+        .args(["template", "--year", "2022", "--format", "2019", "--units"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(scratch.path("o"))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("与报告年度 2022 不符"));
+    let id = dump_sheet(&scratch.path("o/110_山市镇人民政府_2022.xlsx"), "_nianbao");
+    assert!(id.iter().any(|(a, t)| a == "B2" && t == "2019"));
+    nianbao()
+        .args(["template", "--year", "2018", "--units"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(scratch.path("o2"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("没有适用于 2018 年度的报告格式"));
+}
+
+#[test]
+fn roster_errors_name_the_line() {
+    let cases = [
+        (
+            "code,name,parent_code,level\n1,县,,county\n1,镇,,township\n",
+            "第 3 行",
+        ),
+        (
+            "code,name,parent_code,level\n1,县,,county\n2,镇,9,township\n",
+            "9",
+        ),
+        (
+            "code,name,parent_code,level\n1,县,2,county\n2,镇,1,township\n",
+            "第 2 行",
+        ),
+        ("code,name,level\n1,县,county\n", "parent_code"),
+    ];
+    for (csv, needle) in cases {
+        let scratch = Scratch::new();
+        let roster = scratch.write("units.csv", csv);
+        nianbao()
+            .args(["template", "--year", "2024", "--units"])
+            .arg(&roster)
+            .arg("--out")
+            .arg(scratch.path("o"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(needle));
+        assert!(
+            !scratch.path("o").exists(),
+            "nothing written for a bad roster"
+        );
+    }
+}
+
+#[test]
+fn hostile_unit_names_give_safe_file_names() {
+    let scratch = Scratch::new();
+    let roster = scratch.write(
+        "units.csv",
+        "code,name,parent_code,level\n1,../../x,,county\n2,<script>alert(1)</script>,1,township\n3,CON,1,village\n",
+    );
+    let out = scratch.path("out");
+    nianbao()
+        .args(["template", "--year", "2024", "--units"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(!scratch.dir.path().join("x_2024.xlsx").exists());
+    for n in &names {
+        assert!(
+            !n.contains(['/', '\\', '<', '>']) && !n.contains(".."),
+            "{n}"
+        );
+    }
+    // The name inside the workbook is kept as written.
+    let id = dump_sheet(
+        &out.join(names.iter().find(|n| n.starts_with("2_")).unwrap()),
+        "_nianbao",
+    );
+    assert!(id.iter().any(|(_, t)| t == "<script>alert(1)</script>"));
+}
