@@ -22,8 +22,68 @@ pub struct Cli {
 pub enum Command {
     /// 按单位名册为每个单位生成填报模板（.xlsx），另生成一份空白模板和分发清单。
     Template(TemplateArgs),
+    /// 检查交回的工作簿：逐个文件列出错误、警告和自动修正，指明工作表和单元格。
+    Check(CheckArgs),
+    /// 批量汇总：读取目录中所有交回的工作簿，校验、去重、核对名册，输出汇总 CSV。
+    Ingest(IngestArgs),
     /// 列出可用的报告格式及其适用年度。
     Formats,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// 交回的工作簿所在的目录或文件（目录会递归查找），可以多个。
+    #[arg(required = true, value_name = "DIR_OR_FILE")]
+    pub inputs: Vec<PathBuf>,
+
+    /// 单位名册 CSV；给出时核对哪些单位未报送，并按层级汇总。
+    #[arg(long, value_name = "CSV")]
+    pub units: Option<PathBuf>,
+
+    /// 输出目录：values.csv、units.csv、rollup.csv、diagnostics.csv、files.csv。
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// 报告年度；不给时取多数工作簿的年度。
+    #[arg(long)]
+    pub year: Option<i32>,
+
+    /// 上一年度 ingest 的输出目录，用于跨年度核对（上年结转等）。
+    #[arg(long, value_name = "PREV_OUT")]
+    pub previous: Option<PathBuf>,
+
+    /// 并行线程数，默认使用全部 CPU 核心。
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// CSV 不写 UTF-8 BOM（默认写，便于 Excel 直接打开）。
+    #[arg(long)]
+    pub no_bom: bool,
+
+    /// 不显示进度条和汇总信息。
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// 要检查的工作簿（.xlsx、.xlsm、.xls、.ods），可以多个。
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// 输出形式：text（给人看）或 json（每行一个 JSON 对象，给其他程序）。
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub format: Output,
+
+    /// 工作簿没有写明报告年度时（手工表格）按此年度检查。
+    #[arg(long)]
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,12 +9,24 @@
 //! 2. [`roster`] — the list of units (`code,name,parent_code,level`) and their hierarchy.
 //! 3. [`template`] — format + roster → one Excel workbook per unit, with hidden keys so
 //!    that a returned workbook can be read back with certainty.
+//! 4. [`read`] — a returned file → raw cells (the only user of calamine).
+//! 5. [`locate`] — raw cells → where each value of the report is, and whose report it is.
+//! 6. [`normalise`] and [`validate`] — located cells → values, fixes and findings, by the
+//!    format's rules ([`validate::Submission`] is what flows on).
+//! 7. [`check`] — the stages 4–6 for one file; what `check` and `ingest` run per file.
 //!
 //! [`cell`] is the only place that knows A1 addresses; [`model`] holds the small types
 //! shared by every stage (unit codes, findings).
 
 pub mod cell;
+pub mod check;
+pub mod consolidate;
 pub mod format;
+pub mod ingest;
+pub mod locate;
 pub mod model;
+pub mod normalise;
+pub mod read;
 pub mod roster;
 pub mod template;
+pub mod validate;

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use cli::{Cli, Command, TemplateArgs};
+use cli::{CheckArgs, Cli, Command, IngestArgs, Output, TemplateArgs};
+use nianbao::check;
 use nianbao::format::{Format, Formats};
 use nianbao::roster::Roster;
 use nianbao::template;
@@ -33,6 +34,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         Command::Template(args) => run_template(&formats, &args),
+        Command::Check(args) => Ok(run_check(&formats, &args)),
+        Command::Ingest(args) => run_ingest(&formats, &args),
         Command::Formats => {
             for f in formats.all() {
                 println!(
@@ -85,4 +88,88 @@ fn run_template(formats: &Formats, args: &TemplateArgs) -> Result<ExitCode> {
     println!("输出目录：{}", args.out.display());
     println!("分发清单：{}", emitted.list.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks each file in turn; exit 1 if any has an error.
+fn run_check(formats: &Formats, args: &CheckArgs) -> ExitCode {
+    let options = check::Options {
+        year: args.year,
+        previous: None,
+    };
+    let mut errors = 0;
+    for path in &args.files {
+        let display = path.display().to_string();
+        let sub = check::check_file(path, &display, formats, options);
+        errors += sub.errors();
+        match args.format {
+            Output::Text => println!("{}", check::render_text(&display, &sub)),
+            Output::Json => print!("{}", check::render_json(&sub)),
+        }
+    }
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+
+    use nianbao::consolidate::{self, CsvOptions};
+    use nianbao::ingest::{self, Settings};
+
+    set_jobs(args.jobs)?;
+    let roster = args.units.as_deref().map(Roster::load).transpose()?;
+    let previous = args
+        .previous
+        .as_deref()
+        .map(ingest::read_previous)
+        .transpose()?;
+    let inputs = ingest::discover(&args.inputs)?;
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(inputs.len() as u64)
+    };
+    let settings = Settings {
+        formats,
+        roster: roster.as_ref(),
+        year: args.year,
+        previous: previous.as_ref(),
+    };
+    let run = ingest::process(&inputs, settings, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let year = run
+        .year
+        .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
+    let format = formats.for_year(year)?;
+    let outputs = consolidate::consolidate(
+        format,
+        year,
+        roster.as_ref(),
+        &run.outcomes,
+        CsvOptions { bom: !args.no_bom },
+    )?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
+    for (name, bytes) in [
+        ("values.csv", &outputs.values),
+        ("units.csv", &outputs.units),
+        ("rollup.csv", &outputs.rollup),
+        ("diagnostics.csv", &outputs.diagnostics),
+        ("files.csv", &outputs.files),
+    ] {
+        template::write_atomic(&args.out.join(name), bytes)?;
+    }
+    let summary = ingest::summary(&run, roster.as_ref(), previous.as_ref());
+    if !args.quiet {
+        eprint!("{}", summary.text);
+        eprintln!("输出目录：{}", args.out.display());
+    }
+    Ok(if summary.complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

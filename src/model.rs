@@ -72,3 +72,73 @@ impl Level {
         }
     }
 }
+
+/// One problem (or fix) in one unit's workbook, located so a clerk can act on it.
+/// `cell` is an A1 address in the unit's own workbook; a rule spanning cells names them
+/// all (`C8+C9 ≠ C29+C30`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub level: Level,
+    pub rule: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub file: String,
+    pub sheet: String,
+    pub cell: String,
+    pub message: String,
+    pub found: String,
+    pub expected: String,
+    pub hint: String,
+}
+
+impl Finding {
+    /// A finding about the file as a whole (no sheet or cell).
+    pub fn file_level(
+        level: Level,
+        rule: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            level,
+            rule: rule.to_string(),
+            unit_code: String::new(),
+            unit_name: String::new(),
+            file: String::new(),
+            sheet: String::new(),
+            cell: String::new(),
+            message: message.into(),
+            found: String::new(),
+            expected: String::new(),
+            hint: hint.into(),
+        }
+    }
+
+    /// The order findings are listed in: most serious first, then by place.
+    pub fn sort_key(&self) -> (Level, &str, &str, &str, &str) {
+        (
+            self.level,
+            self.sheet.as_str(),
+            &self.cell,
+            &self.rule,
+            &self.message,
+        )
+    }
+}
+
+/// Rule ids of findings that are about the workbook, not about the report's numbers
+/// (those come from the format definition).
+pub mod rule_ids {
+    /// The file cannot be read as a workbook.
+    pub const UNREADABLE: &str = "F-1";
+    /// The workbook is not one of ours and its tables cannot be found.
+    pub const NOT_A_REPORT: &str = "F-2";
+    /// A cell, row, column or sheet cannot be located with certainty.
+    pub const LOCATE: &str = "L-1";
+    /// The unit code is missing or malformed.
+    pub const UNIT: &str = "ID-1";
+    /// The report year is missing or implausible.
+    pub const YEAR: &str = "ID-2";
+    /// A value typed in the workbook was normalised (full-width digits, blanks…).
+    pub const NORMALISED: &str = "N-1";
+}

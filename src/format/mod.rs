@@ -475,6 +475,31 @@ impl Format {
     }
 }
 
+impl Format {
+    /// Fills in every total of `values` that is missing, from its parts, in dependency
+    /// order (table 三's grand total is a total of totals). Totals already present are
+    /// left as they are: a total that disagrees with its parts is for the rules to report.
+    pub fn fill_totals(&self, values: &mut BTreeMap<Key, f64>, only: Option<&BTreeSet<Key>>) {
+        let totals = self.totals();
+        loop {
+            let mut progressed = false;
+            for (key, parts) in &totals {
+                if values.contains_key(key) || only.is_some_and(|o| !o.contains(key)) {
+                    continue;
+                }
+                if parts.iter().all(|p| values.contains_key(p)) {
+                    let sum = parts.iter().map(|p| values[p]).sum();
+                    values.insert(key.clone(), sum);
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+}
+
 /// The set of formats a run can use: the built-in ones, or those plus a user's own.
 #[derive(Debug, Clone)]
 pub struct Formats {

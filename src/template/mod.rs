@@ -67,6 +67,9 @@ pub struct Prefill {
     pub texts: BTreeMap<String, String>,
     /// Cover fields by code (`filler`, `phone`, `date`, `head`).
     pub cover: BTreeMap<String, String>,
+    /// Text typed into a numeric cell, kept as the clerk wrote it (`"１２"`, `"无"`; an
+    /// empty string leaves the cell blank). Wins over `values`.
+    pub raw: BTreeMap<Key, String>,
 }
 
 /// A failure to produce a template; names the file concerned.

@@ -276,6 +276,21 @@ fn table_sheet(
     ws.set_column_range_width(first_data_col, last_col.max(first_data_col), data_width)?;
 
     let totals = format.totals();
+    // Inputs start at 0; totals get the cached result a non-recalculating reader sees.
+    let mut values: std::collections::BTreeMap<Key, f64> = plan
+        .cells
+        .keys()
+        .filter(|k| !totals.contains_key(*k))
+        .map(|k| (k.clone(), 0.0))
+        .collect();
+    values.extend(
+        prefill
+            .values
+            .iter()
+            .filter(|(k, _)| !totals.contains_key(*k))
+            .map(|(k, v)| (k.clone(), *v)),
+    );
+    format.fill_totals(&mut values, None);
     for bp in &plan.blocks {
         let block = &table.blocks[bp.index];
         if let (Some(row), Some(title)) = (bp.title_row, &block.title) {
@@ -296,21 +311,14 @@ fn table_sheet(
                 let key = Key::cell(&table.code, &row.code, &col.code);
                 let cell = CellRef::new(at, bp.first_data_col + c as u16);
                 match totals.get(&key) {
-                    Some(parts) => total_cell(ws, cell, parts, &plan.cells, prefill, s)?,
-                    None => input_cell(
-                        ws,
-                        cell,
-                        col.kind,
-                        col.unit.as_deref(),
-                        prefill.values.get(&key),
-                        s,
-                    )?,
+                    Some(parts) => total_cell(ws, cell, parts, &plan.cells, values[&key], s)?,
+                    None => input_cell(ws, cell, &key, col.kind, col.unit.as_deref(), prefill, s)?,
                 }
             }
         }
     }
     for live in &plan.live_checks {
-        live_check(ws, live, label_width, &plan.cells, prefill, s)?;
+        live_check(ws, live, label_width, &plan.cells, &values, s)?;
     }
     if table.blocks.len() == 1 {
         ws.set_freeze_panes(plan.blocks[0].first_data_row, first_data_col)?;
@@ -459,9 +467,10 @@ fn merge(
 fn input_cell(
     ws: &mut Worksheet,
     at: CellRef,
+    key: &Key,
     kind: Kind,
     unit: Option<&str>,
-    value: Option<&f64>,
+    prefill: &Prefill,
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let style = if kind == Kind::Amount {
@@ -469,7 +478,14 @@ fn input_cell(
     } else {
         &s.count_input
     };
-    ws.write_number_with_format(at.row, at.col, value.copied().unwrap_or(0.0), style)?;
+    match prefill.raw.get(key).map(String::as_str) {
+        Some("") => ws.write_blank(at.row, at.col, style)?,
+        Some(text) => ws.write_string_with_format(at.row, at.col, text, style)?,
+        None => {
+            let value = prefill.values.get(key).copied().unwrap_or(0.0);
+            ws.write_number_with_format(at.row, at.col, value, style)?
+        }
+    };
     ws.add_data_validation(at.row, at.col, at.row, at.col, &validation(kind, unit)?)?;
     Ok(())
 }
@@ -508,10 +524,10 @@ fn sum_formula(parts: &[Key], cells: &std::collections::BTreeMap<Key, CellRef>) 
     Some(format!("SUM({})", refs?.join(",")))
 }
 
-fn sum_of(parts: &[Key], prefill: &Prefill) -> f64 {
+fn sum_of(parts: &[Key], values: &std::collections::BTreeMap<Key, f64>) -> f64 {
     parts
         .iter()
-        .map(|k| prefill.values.get(k).copied().unwrap_or(0.0))
+        .map(|k| values.get(k).copied().unwrap_or(0.0))
         .sum()
 }
 
@@ -528,15 +544,14 @@ fn total_cell(
     at: CellRef,
     parts: &[Key],
     cells: &std::collections::BTreeMap<Key, CellRef>,
-    prefill: &Prefill,
+    result: f64,
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let Some(formula) = sum_formula(parts, cells) else {
         return Ok(());
     };
     // The cached result is what a reader that does not recalculate (calamine) sees.
-    let formula =
-        Formula::new(format!("={formula}")).set_result(number_text(sum_of(parts, prefill)));
+    let formula = Formula::new(format!("={formula}")).set_result(number_text(result));
     ws.write_formula_with_format(at.row, at.col, formula, &s.total)?;
     Ok(())
 }
@@ -546,7 +561,7 @@ fn live_check(
     live: &LiveCheckPlan,
     label_width: u16,
     cells: &std::collections::BTreeMap<Key, CellRef>,
-    prefill: &Prefill,
+    values: &std::collections::BTreeMap<Key, f64>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let caption = format!("校验：{}", live.caption);
@@ -574,7 +589,7 @@ fn live_check(
             crate::format::Op::Eq => "=",
             crate::format::Op::Le => "<=",
         };
-        let passes = check.op.holds(sum_of(&lhs, prefill), sum_of(&rhs, prefill));
+        let passes = check.op.holds(sum_of(&lhs, values), sum_of(&rhs, values));
         let result = if passes { "通过" } else { "不通过" };
         let formula =
             Formula::new(format!("=IF({l}{op}{r},\"通过\",\"不通过\")")).set_result(result);
@@ -659,14 +674,8 @@ fn text_sheet(
         };
         ws.write_string(*row, KEY_COL, format!("{MARK_FIELD}{}", field.code))?;
         ws.write_string_with_format(*row, FIRST_COL, &field.label, &s.header)?;
-        input_cell(
-            ws,
-            CellRef::new(*row, TEXT_FIELD_COL),
-            field.kind,
-            field.unit.as_deref(),
-            prefill.values.get(key),
-            s,
-        )?;
+        let at = CellRef::new(*row, TEXT_FIELD_COL);
+        input_cell(ws, at, key, field.kind, field.unit.as_deref(), prefill, s)?;
         ws.set_row_height(*row, 22)?;
     }
     finish(ws, TEXT_LAST_COL)

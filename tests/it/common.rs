@@ -90,3 +90,159 @@ pub fn xlsx_part(path: &Path, part: &str) -> String {
     std::io::Read::read_to_string(&mut entry, &mut s).unwrap();
     s
 }
+
+/// A filled workbook described in code: the township of [`ROSTER`] for `year`, with
+/// `values` by key (`t3.new.natural`), `raw` text typed into numeric cells and the
+/// text sections. Keys left out stay at the template's 0.
+pub struct Filled<'a> {
+    pub year: i32,
+    pub format: Option<&'a str>,
+    pub values: &'a [(&'a str, f64)],
+    pub raw: &'a [(&'a str, &'a str)],
+    pub texts: &'a [(&'a str, &'a str)],
+}
+
+/// Section texts that satisfy every text rule.
+pub const TEXTS: &[(&str, &str)] = &[
+    ("opening", "现将有关情况总结如下："),
+    ("overview", "我镇对政务村务公开工作十分重视。\n第二段。"),
+    ("problems", "公开资料建档工作还不够细致。"),
+    ("other", "无。"),
+];
+
+impl Filled<'_> {
+    pub fn new(year: i32) -> Filled<'static> {
+        Filled {
+            year,
+            format: None,
+            values: &[],
+            raw: &[],
+            texts: TEXTS,
+        }
+    }
+
+    pub fn write(&self, scratch: &Scratch, name: &str) -> PathBuf {
+        use nianbao::format::{Formats, Key};
+        use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
+        let formats = Formats::builtin();
+        let format = match self.format {
+            Some(id) => formats.by_id(id).unwrap(),
+            None => formats.for_year(self.year).unwrap(),
+        };
+        let unit = UnitInfo {
+            code: "110".into(),
+            name: "山市镇人民政府".into(),
+            parent_code: "100".into(),
+            parent_name: "示例县人民政府".into(),
+            level: "township".into(),
+        };
+        let mut prefill = Prefill::default();
+        for (k, v) in self.values {
+            prefill.values.insert(Key::from_string(k), *v);
+        }
+        for (k, v) in self.raw {
+            prefill.raw.insert(Key::from_string(k), v.to_string());
+        }
+        for (k, v) in self.texts {
+            prefill.texts.insert(k.to_string(), v.to_string());
+        }
+        let bytes = workbook_bytes(format, self.year, &unit, &prefill).unwrap();
+        scratch.write(name, bytes)
+    }
+}
+
+/// A sheet as plain cells, to rewrite a workbook the way a clerk's program might
+/// (insert rows, drop columns, rename and reorder sheets).
+pub struct PlainSheet {
+    pub name: String,
+    pub cells: std::collections::BTreeMap<(u32, u16), Data>,
+}
+
+/// Reads every sheet's values (formulas keep only their cached results).
+pub fn plain_sheets(path: &Path) -> Vec<PlainSheet> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let names = wb.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|name| {
+            let range = wb.worksheet_range(&name).unwrap();
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            let cells = range
+                .used_cells()
+                .filter(|(_, _, v)| !matches!(v, Data::Empty))
+                .map(|(r, c, v)| ((r as u32 + r0, (c as u32 + c0) as u16), v.clone()))
+                .collect();
+            PlainSheet { name, cells }
+        })
+        .collect()
+}
+
+/// Writes plain sheets as a new xlsx (values only, no keys unless the cells carry them).
+pub fn write_plain(sheets: &[PlainSheet], path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for sheet in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        for ((r, c), v) in &sheet.cells {
+            match v {
+                Data::Float(x) => ws.write_number(*r, *c, *x).map(|_| ()),
+                Data::Int(x) => ws.write_number(*r, *c, *x as f64).map(|_| ()),
+                Data::String(s) => ws.write_string(*r, *c, s).map(|_| ()),
+                Data::Bool(b) => ws.write_boolean(*r, *c, *b).map(|_| ()),
+                other => ws.write_string(*r, *c, other.to_string()).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+/// Inserts `n` empty rows before `row` (zero-based) in a sheet.
+pub fn insert_rows(sheet: &mut PlainSheet, row: u32, n: u32) {
+    sheet.cells = std::mem::take(&mut sheet.cells)
+        .into_iter()
+        .map(|((r, c), v)| (if r >= row { (r + n, c) } else { (r, c) }, v))
+        .collect();
+}
+
+/// Deletes a column (zero-based), shifting the rest left.
+pub fn delete_column(sheet: &mut PlainSheet, col: u16) {
+    sheet.cells = std::mem::take(&mut sheet.cells)
+        .into_iter()
+        .filter(|((_, c), _)| *c != col)
+        .map(|((r, c), v)| (if c > col { (r, c - 1) } else { (r, c) }, v))
+        .collect();
+}
+
+/// Runs `check` on files and returns (exit code, stdout).
+pub fn check(files: &[&Path], extra: &[&str]) -> (i32, String) {
+    let out = nianbao()
+        .arg("check")
+        .args(files)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The findings of one file as JSON values, via `check --format json`.
+pub fn findings(file: &Path) -> Vec<serde_json::Value> {
+    let (_, out) = check(&[file], &["--format", "json"]);
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+/// `(level, rule, cell)` of each finding, for compact assertions.
+pub fn summary(findings: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("level"), s("rule"), s("cell"))
+        })
+        .collect()
+}

@@ -1,0 +1,159 @@
+//! One file → one [`Submission`]: read, locate, normalise, validate. This is the engine
+//! `check` runs on the files it is given and `ingest` runs on every file of a batch.
+//!
+//! A file that cannot be read becomes a submission with one `F-1` error: the batch goes
+//! on. The text and JSON renderings of findings for the terminal live here too, as pure
+//! functions; the binary prints them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::format::{Formats, Key};
+use crate::locate::{self, IdentifiedBy};
+use crate::model::{rule_ids, Finding, Level};
+use crate::read::{self, ReadError};
+use crate::validate::{self, Context, Submission};
+
+/// Last year's values by unit code, for the cross-year rules (from `--previous`).
+pub type PreviousYear = BTreeMap<String, BTreeMap<Key, f64>>;
+
+/// Options shared by every file of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// The year to assume when a workbook does not say (a hand-made blank).
+    pub year: Option<i32>,
+    pub previous: Option<&'a PreviousYear>,
+}
+
+/// Checks one file. `display` is how the file is named in findings (a path relative to
+/// what the user gave, so messages stay short and stable).
+pub fn check_file(
+    path: &Path,
+    display: &str,
+    formats: &Formats,
+    options: Options<'_>,
+) -> Submission {
+    let mut sub = match read::read(path) {
+        Ok(wb) => {
+            let found = locate::locate(&wb, formats, options.year);
+            let previous = options
+                .previous
+                .and_then(|p| p.get(&found.identity.unit_code));
+            validate::validate(found, formats, Context { previous })
+        }
+        Err(err) => unreadable(&err),
+    };
+    for f in &mut sub.findings {
+        f.file = display.to_string();
+        if f.unit_code.is_empty() {
+            f.unit_code = sub.unit_code.clone();
+            f.unit_name = sub.unit_name.clone();
+        }
+    }
+    sub
+}
+
+/// The submission of a file that is not a readable workbook.
+pub fn unreadable(err: &ReadError) -> Submission {
+    Submission {
+        unit_code: String::new(),
+        unit_name: String::new(),
+        year: None,
+        format_id: None,
+        identified_by: IdentifiedBy::Nothing,
+        by_labels: false,
+        values: Default::default(),
+        texts: Default::default(),
+        cover: Default::default(),
+        places: Default::default(),
+        findings: vec![Finding::file_level(
+            Level::Error,
+            rule_ids::UNREADABLE,
+            format!("无法读取：{err}"),
+            "请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新发送",
+        )],
+    }
+}
+
+/// A one-line description of whose report a submission is.
+pub fn describe(sub: &Submission) -> String {
+    let unit = match (sub.unit_name.as_str(), sub.unit_code.as_str()) {
+        ("", "") => "单位不明".to_string(),
+        (name, "") => name.to_string(),
+        ("", code) => format!("单位代码 {code}"),
+        (name, code) => format!("{name}（{code}）"),
+    };
+    let year = sub.year.map(|y| format!("，{y} 年度")).unwrap_or_default();
+    let format = sub
+        .format_id
+        .as_ref()
+        .map(|f| format!("，{f} 格式"))
+        .unwrap_or_default();
+    let how = match sub.identified_by {
+        IdentifiedBy::Nothing => String::new(),
+        by => format!(
+            "（按{}识别{}）",
+            by.chinese(),
+            if sub.by_labels {
+                "，部分表格按标签定位"
+            } else {
+                ""
+            }
+        ),
+    };
+    format!("{unit}{year}{format}{how}")
+}
+
+/// The findings of one file for a terminal, most serious first, readable without colour.
+pub fn render_text(file: &str, sub: &Submission) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{file} — {}", describe(sub));
+    for f in &sub.findings {
+        let place = match (f.sheet.as_str(), f.cell.as_str()) {
+            ("", "") => String::new(),
+            (sheet, "") => format!(" {sheet}"),
+            ("", cell) => format!(" {cell}"),
+            (sheet, cell) => format!(" {sheet}!{cell}"),
+        };
+        let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), f.rule);
+        let _ = writeln!(out, "      {}", f.message);
+        match (f.found.as_str(), f.expected.as_str()) {
+            ("", "") => {}
+            (found, "") => {
+                let _ = writeln!(out, "      实际：{found}");
+            }
+            (found, expected) => {
+                let _ = writeln!(out, "      实际：{found}　应为：{expected}");
+            }
+        }
+        if !f.hint.is_empty() {
+            let _ = writeln!(out, "      提示：{}", f.hint);
+        }
+    }
+    let (e, w, x) = (sub.errors(), sub.warnings(), sub.fixes());
+    let verdict = if e > 0 {
+        "不通过，需要修改"
+    } else if w > 0 {
+        "通过（有警告）"
+    } else {
+        "通过"
+    };
+    let _ = writeln!(
+        out,
+        "  结果：{verdict}。{e} 个错误，{w} 个警告，{x} 处已自动修正。"
+    );
+    out
+}
+
+/// The findings as JSON lines, one object per finding, for other programs.
+pub fn render_json(sub: &Submission) -> String {
+    let mut out = String::new();
+    for f in &sub.findings {
+        if let Ok(line) = serde_json::to_string(f) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}

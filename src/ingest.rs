@@ -1,0 +1,554 @@
+//! The batch: many files → one outcome per file, in parallel, nothing lost.
+//!
+//! [`discover`] lists every file under the inputs (skipped and unsupported ones too);
+//! [`process`] checks the workbooks in parallel (a panic in one file becomes that file's
+//! `unreadable` status), then attributes each to a roster unit and picks one file per
+//! unit; the outcomes come back sorted by file so outputs do not depend on thread count
+//! or on the order the file system lists files in.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::check::{self, PreviousYear};
+use crate::format::{Formats, Key};
+use crate::model::{rule_ids, UnitCode};
+use crate::roster::Roster;
+use crate::validate::Submission;
+
+/// What became of one input file. Stable codes, documented in README.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Identified, matched to a roster unit, no errors and no warnings.
+    Accepted,
+    /// Accepted; warnings reported.
+    AcceptedWithWarnings,
+    /// Errors: the unit must correct and resend.
+    Rejected,
+    /// Another file for the same unit was chosen (see `FileOutcome::chosen`).
+    Duplicate,
+    /// The workbook does not say which unit it is for.
+    Unidentified,
+    /// The unit code is not on the roster.
+    UnknownUnit,
+    /// The workbook is for another report year.
+    WrongYear,
+    /// Not a readable workbook (empty, truncated, HTML renamed .xls, password…).
+    Unreadable,
+    /// Not a spreadsheet file at all (by extension).
+    Unsupported,
+    /// Deliberately not processed (Office lock files `~$…`, hidden files).
+    Skipped,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Accepted => "accepted",
+            Status::AcceptedWithWarnings => "accepted_with_warnings",
+            Status::Rejected => "rejected",
+            Status::Duplicate => "duplicate",
+            Status::Unidentified => "unidentified",
+            Status::UnknownUnit => "unknown_unit",
+            Status::WrongYear => "wrong_year",
+            Status::Unreadable => "unreadable",
+            Status::Unsupported => "unsupported",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// Counted in totals and roll-ups.
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Status::Accepted | Status::AcceptedWithWarnings)
+    }
+}
+
+/// One input file and what became of it.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    /// The path as shown in outputs: relative to the input it was found under, `/`-separated.
+    pub file: String,
+    pub status: Status,
+    /// Why, in Chinese (empty when accepted without remarks).
+    pub reason: String,
+    /// The roster unit it was matched to (empty when none).
+    pub unit_code: String,
+    /// For a duplicate: the file chosen instead.
+    pub chosen: Option<String>,
+    /// What was read from it (None for skipped / unsupported files).
+    pub submission: Option<Submission>,
+}
+
+/// Extensions of files read as workbooks (`.et` is read to say it cannot be).
+const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "ods", "et"];
+
+/// A file found under the inputs.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    /// As shown in outputs: the path as given on the command line, `/`-separated.
+    pub display: String,
+    /// Why it is not read (skipped or unsupported), if so.
+    pub not_read: Option<(Status, String)>,
+}
+
+/// Lists every file under the inputs, recursively, sorted by display path. Office lock
+/// files and hidden files are listed as skipped; hidden directories are not entered.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, std::io::Error> {
+    let mut out = Vec::new();
+    for root in inputs {
+        if !root.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("找不到 {}", root.display()),
+            ));
+        }
+        let walk = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name();
+        let entries = walk.into_iter().filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+        });
+        for entry in entries {
+            let entry = entry.map_err(std::io::Error::other)?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            out.push(classify(entry.path()));
+        }
+    }
+    out.sort_by(|a, b| a.display.cmp(&b.display));
+    out.dedup_by(|a, b| a.display == b.display);
+    Ok(out)
+}
+
+fn classify(path: &Path) -> Input {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let display = path.to_string_lossy().replace('\\', "/");
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let not_read = if name.starts_with("~$") {
+        Some((
+            Status::Skipped,
+            "Office/WPS 打开文件时留下的临时锁文件".to_string(),
+        ))
+    } else if name.starts_with('.') {
+        Some((Status::Skipped, "隐藏文件".to_string()))
+    } else if !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+        let what = if ext.is_empty() {
+            "没有扩展名".to_string()
+        } else {
+            format!(".{ext} 文件")
+        };
+        Some((Status::Unsupported, format!("不是工作簿（{what}），未读取")))
+    } else {
+        None
+    };
+    Input {
+        path: path.to_path_buf(),
+        display,
+        not_read,
+    }
+}
+
+/// Settings of one ingest run.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    pub formats: &'a Formats,
+    pub roster: Option<&'a Roster>,
+    /// The report year; when `None`, the year most workbooks carry.
+    pub year: Option<i32>,
+    pub previous: Option<&'a PreviousYear>,
+}
+
+/// The result of a run: the year it was for and one outcome per input, sorted by file.
+#[derive(Debug)]
+pub struct Run {
+    pub year: Option<i32>,
+    pub outcomes: Vec<FileOutcome>,
+}
+
+/// Checks every input in parallel, then attributes files to units. `tick` is called
+/// once per file processed (for a progress bar).
+pub fn process(inputs: &[Input], settings: Settings<'_>, tick: &(dyn Fn() + Sync)) -> Run {
+    let checked: Vec<(Option<Submission>, Option<SystemTime>)> = inputs
+        .par_iter()
+        .map(|input| {
+            let result = match &input.not_read {
+                Some(_) => (None, None),
+                None => {
+                    let options = check::Options {
+                        year: settings.year,
+                        previous: settings.previous,
+                    };
+                    let sub = catch_unwind(AssertUnwindSafe(|| {
+                        check::check_file(&input.path, &input.display, settings.formats, options)
+                    }))
+                    .unwrap_or_else(|panic| panicked(&input.display, panic));
+                    let mtime = std::fs::metadata(&input.path)
+                        .and_then(|m| m.modified())
+                        .ok();
+                    (Some(sub), mtime)
+                }
+            };
+            tick();
+            result
+        })
+        .collect();
+    let year = settings.year.or_else(|| majority_year(&checked));
+    let mut outcomes: Vec<FileOutcome> = inputs
+        .iter()
+        .zip(&checked)
+        .map(|(input, (sub, _))| first_verdict(input, sub.clone(), year, settings.roster))
+        .collect();
+    pick_one_per_unit(&mut outcomes, &checked);
+    Run { year, outcomes }
+}
+
+/// A panic while reading one file: that file's problem, not the batch's.
+fn panicked(display: &str, panic: Box<dyn std::any::Any + Send>) -> Submission {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let mut sub = check::unreadable(&crate::read::ReadError::Io(std::io::Error::other(format!(
+        "处理时出现内部错误：{what}"
+    ))));
+    for f in &mut sub.findings {
+        f.file = display.to_string();
+    }
+    sub
+}
+
+fn majority_year(checked: &[(Option<Submission>, Option<SystemTime>)]) -> Option<i32> {
+    let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+    for (sub, _) in checked {
+        if let Some(y) = sub.as_ref().and_then(|s| s.year) {
+            *counts.entry(y).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(y, n)| (*n, *y))
+        .map(|(y, _)| y)
+}
+
+/// The status of a file on its own: readable? whose? which year? its findings' verdict.
+fn first_verdict(
+    input: &Input,
+    sub: Option<Submission>,
+    year: Option<i32>,
+    roster: Option<&Roster>,
+) -> FileOutcome {
+    let mut outcome = FileOutcome {
+        file: input.display.clone(),
+        status: Status::Accepted,
+        reason: String::new(),
+        unit_code: String::new(),
+        chosen: None,
+        submission: None,
+    };
+    let Some(mut sub) = sub else {
+        let (status, reason) = input
+            .not_read
+            .clone()
+            .unwrap_or((Status::Skipped, String::new()));
+        outcome.status = status;
+        outcome.reason = reason;
+        return outcome;
+    };
+    let first_error = |sub: &Submission| {
+        sub.findings
+            .iter()
+            .find(|f| f.level == crate::model::Level::Error)
+            .map(|f| f.message.clone())
+            .unwrap_or_default()
+    };
+    if let Some(f) = sub.findings.iter().find(|f| f.rule == rule_ids::UNREADABLE) {
+        outcome.status = Status::Unreadable;
+        outcome.reason = f.message.clone();
+    } else if sub.unit_code.is_empty() && sub.unit_name.is_empty() {
+        outcome.status = Status::Unidentified;
+        outcome.reason = "工作簿中没有单位信息（模板标识和封面都没有）".into();
+    } else if let Some((y, run)) = wrong_year(sub.year, year) {
+        outcome.status = Status::WrongYear;
+        outcome.reason = format!("这是 {y} 年度的报告，本次汇总的是 {run} 年度");
+        outcome.unit_code = sub.unit_code.clone();
+    } else {
+        match attribute(&mut sub, roster) {
+            Ok(code) => {
+                outcome.unit_code = code;
+                let (e, w) = (sub.errors(), sub.warnings());
+                (outcome.status, outcome.reason) = if e > 0 {
+                    (
+                        Status::Rejected,
+                        format!("{e} 个错误，首个：{}", first_error(&sub)),
+                    )
+                } else if w > 0 {
+                    (Status::AcceptedWithWarnings, format!("{w} 个警告"))
+                } else {
+                    (Status::Accepted, String::new())
+                };
+            }
+            Err(reason) => {
+                outcome.status = Status::UnknownUnit;
+                outcome.reason = reason;
+                outcome.unit_code = sub.unit_code.clone();
+            }
+        }
+    }
+    outcome.submission = Some(sub);
+    outcome
+}
+
+fn wrong_year(workbook: Option<i32>, run: Option<i32>) -> Option<(i32, i32)> {
+    match (workbook, run) {
+        (Some(y), Some(run)) if y != run => Some((y, run)),
+        _ => None,
+    }
+}
+
+/// Matches a submission to a roster unit: by code, else by name (reported as a warning).
+/// Without a roster every identified unit stands for itself.
+fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, String> {
+    let Some(roster) = roster else {
+        return if sub.unit_code.is_empty() {
+            Err("工作簿中没有单位代码".into())
+        } else {
+            Ok(sub.unit_code.clone())
+        };
+    };
+    if let Some(unit) = UnitCode::new(&sub.unit_code).and_then(|c| roster.get(&c)) {
+        if sub.unit_name.is_empty() {
+            sub.unit_name = unit.name.clone();
+        }
+        return Ok(unit.code.to_string());
+    }
+    match roster.find_by_name(&sub.unit_name).as_slice() {
+        [unit] => {
+            let mut note = crate::model::Finding::file_level(
+                crate::model::Level::Warning,
+                rule_ids::UNIT,
+                format!(
+                    "单位代码“{}”不在名册中，已按单位名称匹配到 {}（{}）",
+                    sub.unit_code, unit.name, unit.code
+                ),
+                "请核对封面的单位代码",
+            );
+            note.file = sub
+                .findings
+                .first()
+                .map(|f| f.file.clone())
+                .unwrap_or_default();
+            sub.findings.push(note);
+            sub.unit_code = unit.code.to_string();
+            Ok(unit.code.to_string())
+        }
+        [] => Err(format!(
+            "单位“{}”（代码 {}）不在名册中",
+            sub.unit_name, sub.unit_code
+        )),
+        several => Err(format!(
+            "单位名称“{}”在名册中有 {} 个，且代码 {} 不在名册中",
+            sub.unit_name,
+            several.len(),
+            sub.unit_code
+        )),
+    }
+}
+
+/// Two or more files for one unit are never both counted: the newest file (by its
+/// modification time; ties broken by the later path) is the unit's, the others become
+/// `duplicate` pointing at it.
+fn pick_one_per_unit(
+    outcomes: &mut [FileOutcome],
+    checked: &[(Option<Submission>, Option<SystemTime>)],
+) {
+    let mut by_unit: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if matches!(
+            o.status,
+            Status::Accepted | Status::AcceptedWithWarnings | Status::Rejected
+        ) {
+            by_unit.entry(o.unit_code.clone()).or_default().push(i);
+        }
+    }
+    for indices in by_unit.values().filter(|v| v.len() > 1) {
+        let Some(&chosen) = indices
+            .iter()
+            .max_by_key(|&&i| (checked[i].1, outcomes[i].file.clone()))
+        else {
+            continue;
+        };
+        let chosen_file = outcomes[chosen].file.clone();
+        for &i in indices.iter().filter(|&&i| i != chosen) {
+            let o = &mut outcomes[i];
+            o.reason = format!(
+                "同一单位有多个文件，采用较新的 {chosen_file}；本文件原状态：{}",
+                o.status.code()
+            );
+            o.status = Status::Duplicate;
+            o.chosen = Some(chosen_file.clone());
+        }
+    }
+}
+
+/// Reads last year's `values.csv` into values by unit, for `--previous`.
+pub fn read_previous(out_dir: &Path) -> Result<PreviousYear, anyhow::Error> {
+    let path = out_dir.join("values.csv");
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("无法读取上年汇总 {}：{e}", path.display()))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| anyhow::anyhow!("{} 缺少列 {name}", path.display()))
+    };
+    let (unit, table, row, c, value) = (
+        col("unit_code")?,
+        col("table")?,
+        col("row_code")?,
+        col("col_code")?,
+        col("value")?,
+    );
+    let mut out = PreviousYear::new();
+    for record in reader.records() {
+        let record = record?;
+        let Ok(v) = record[value].parse::<f64>() else {
+            continue;
+        };
+        let key = if &record[table] == "fields" {
+            Key::field(&record[row])
+        } else {
+            Key::cell(&record[table], &record[row], &record[c])
+        };
+        out.entry(record[unit].to_string())
+            .or_default()
+            .insert(key, v);
+    }
+    Ok(out)
+}
+
+/// The one-screen summary of a run, and whether every expected unit was accepted.
+#[derive(Debug)]
+pub struct Summary {
+    pub text: String,
+    pub complete: bool,
+}
+
+/// Counts by status, the roster's completeness and the units still missing, by parent.
+pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYear>) -> Summary {
+    use std::fmt::Write as _;
+    let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+    for o in &run.outcomes {
+        *counts.entry(o.status).or_default() += 1;
+    }
+    let n = |s: Status| counts.get(&s).copied().unwrap_or(0);
+    let mut t = String::new();
+    let year = run.year.map(|y| format!("{y} 年度")).unwrap_or_default();
+    let _ = writeln!(
+        t,
+        "{year}共找到 {} 个文件：受理 {}（其中有警告 {}），退回 {}，重复 {}，无法识别单位 {}，名册外单位 {}，年度不符 {}，无法读取 {}，不支持 {}，跳过 {}。",
+        run.outcomes.len(),
+        n(Status::Accepted) + n(Status::AcceptedWithWarnings),
+        n(Status::AcceptedWithWarnings),
+        n(Status::Rejected),
+        n(Status::Duplicate),
+        n(Status::Unidentified),
+        n(Status::UnknownUnit),
+        n(Status::WrongYear),
+        n(Status::Unreadable),
+        n(Status::Unsupported),
+        n(Status::Skipped),
+    );
+    let by_unit: BTreeMap<&str, Status> = run
+        .outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.status,
+                Status::Accepted | Status::AcceptedWithWarnings | Status::Rejected
+            )
+        })
+        .map(|o| (o.unit_code.as_str(), o.status))
+        .collect();
+    let mut complete = n(Status::Rejected) == 0;
+    if let Some(roster) = roster {
+        let accepted = roster
+            .units()
+            .iter()
+            .filter(|u| {
+                by_unit
+                    .get(u.code.as_str())
+                    .is_some_and(|s| s.is_accepted())
+            })
+            .count();
+        let rejected = roster
+            .units()
+            .iter()
+            .filter(|u| by_unit.get(u.code.as_str()) == Some(&Status::Rejected))
+            .count();
+        let missing: Vec<_> = roster
+            .units()
+            .iter()
+            .filter(|u| !by_unit.contains_key(u.code.as_str()))
+            .collect();
+        complete = accepted == roster.len();
+        let _ = writeln!(
+            t,
+            "名册 {} 个单位：已受理 {accepted}，退回待改 {rejected}，未报送 {}。",
+            roster.len(),
+            missing.len()
+        );
+        if !missing.is_empty() {
+            let _ = writeln!(t, "未报送的单位（按上级单位）：");
+            let mut by_parent: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for u in &missing {
+                let parent = u
+                    .parent
+                    .as_ref()
+                    .and_then(|p| roster.get(p))
+                    .map(|p| format!("{}（{}）", p.name, p.code))
+                    .unwrap_or_else(|| "（顶层）".to_string());
+                by_parent
+                    .entry(parent)
+                    .or_default()
+                    .push(format!("{}（{}）", u.name, u.code));
+            }
+            for (parent, units) in by_parent {
+                let _ = writeln!(t, "  {parent}：{}", units.join("、"));
+            }
+        }
+    }
+    if let Some(previous) = previous {
+        let absent = by_unit
+            .keys()
+            .filter(|c| !previous.contains_key(**c))
+            .count();
+        if absent > 0 {
+            let _ = writeln!(t, "上年汇总中没有的单位 {absent} 个，未做跨年度核对。");
+        }
+    }
+    if n(Status::Duplicate) > 0 {
+        let _ = writeln!(
+            t,
+            "同一单位有多个文件的，采用修改时间最新的一个，其余标为 duplicate（见 files.csv）。"
+        );
+    }
+    Summary { text: t, complete }
+}

@@ -1,0 +1,720 @@
+//! Raw workbook → where each value of the report is, and whose report it is.
+//!
+//! Two ways to find a cell, in order of certainty:
+//! 1. the hidden keys our templates carry (see [`crate::template::layout`]): a marker per
+//!    sheet, a key per row and per column, so inserted rows, renamed or reordered sheets
+//!    and extra sheets change nothing;
+//! 2. the official labels, when the keys are gone (values pasted into an older copy or a
+//!    hand-made table): rows by their label, columns by their header above, after
+//!    normalising width, spaces and punctuation.
+//!
+//! What cannot be located with certainty is reported as a finding naming it; nothing is
+//! guessed. This stage does not interpret values (see [`crate::validate`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::cell::CellRef;
+use crate::format::{Block, Format, Formats, Key, Table};
+use crate::model::{rule_ids, Finding, Level};
+use crate::normalise;
+use crate::read::{RawSheet, RawValue, RawWorkbook};
+use crate::template::layout::{
+    COVER_VALUE_COL, KEY_COL, MARK_COLS, MARK_COVER, MARK_FIELD, MARK_ROW, MARK_SECTION,
+    MARK_TABLE, MARK_TEXT, TEXT_FIELD_COL,
+};
+use crate::template::IDENTITY_SHEET;
+
+/// Where a value was found: the sheet's name as the clerk sees it and the A1 cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub sheet: String,
+    pub at: CellRef,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}!{}", self.sheet, self.at)
+    }
+}
+
+/// How the workbook's unit, year and format were established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentifiedBy {
+    /// The hidden identity sheet of our template.
+    HiddenSheet,
+    /// The xlsx document properties of our template.
+    Properties,
+    /// The visible cover sheet.
+    Cover,
+    /// Nothing identifies it.
+    Nothing,
+}
+
+impl IdentifiedBy {
+    pub fn chinese(self) -> &'static str {
+        match self {
+            IdentifiedBy::HiddenSheet => "模板隐藏标识",
+            IdentifiedBy::Properties => "文档属性",
+            IdentifiedBy::Cover => "封面填写的单位信息",
+            IdentifiedBy::Nothing => "无法识别",
+        }
+    }
+}
+
+/// Whose report a workbook is, as far as the workbook says.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub year: Option<i32>,
+    /// The format the workbook was made for (its layout), if it says.
+    pub format_id: Option<String>,
+    pub template_version: Option<u32>,
+    pub by: IdentifiedBy,
+    /// How the cells were found: by hidden keys, or by labels for some table.
+    pub by_labels: bool,
+}
+
+/// A located value: where it is and what was there (`None`: the cell is empty).
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub place: Place,
+    pub raw: Option<RawValue>,
+}
+
+/// Everything found in one workbook, before interpretation.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub identity: Identity,
+    /// The format used to read the layout (the workbook's own, else the year's).
+    pub format_id: Option<String>,
+    pub cells: BTreeMap<Key, Located>,
+    pub texts: BTreeMap<String, Located>,
+    pub cover: BTreeMap<String, String>,
+    /// The sheet each table was found on.
+    pub table_sheets: BTreeMap<String, String>,
+    pub findings: Vec<Finding>,
+}
+
+fn text_of(v: Option<&RawValue>) -> String {
+    match v {
+        Some(RawValue::Text(s)) => s.trim().to_string(),
+        Some(v) => v.display(),
+        None => String::new(),
+    }
+}
+
+/// The marker texts in a sheet's key column, by row; the key column is the one holding
+/// a `nianbao:` marker in its topmost occurrence.
+fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, String>)> {
+    let col = sheet.cells.iter().find_map(|(at, v)| match v {
+        RawValue::Text(s) if s.starts_with("nianbao:") => Some(at.col),
+        _ => None,
+    })?;
+    let keys = sheet
+        .cells
+        .iter()
+        .filter(|(at, _)| at.col == col)
+        .filter_map(|(at, v)| match v {
+            RawValue::Text(s) if s.starts_with("nianbao:") => Some((at.row, s.trim().to_string())),
+            _ => None,
+        })
+        .collect();
+    Some((col, keys))
+}
+
+/// Reads the hidden identity sheet, the document properties or the cover, in that order.
+fn identify(wb: &RawWorkbook) -> (Identity, BTreeMap<String, String>) {
+    let mut id = Identity {
+        unit_code: String::new(),
+        unit_name: String::new(),
+        year: None,
+        format_id: None,
+        template_version: None,
+        by: IdentifiedBy::Nothing,
+        by_labels: false,
+    };
+    let hidden = wb
+        .sheets
+        .iter()
+        .find(|s| s.name == IDENTITY_SHEET || text_of(s.get(CellRef::new(0, 0))) == "nianbao");
+    let mut pairs: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(sheet) = hidden {
+        for (at, v) in sheet.cells.iter().filter(|(at, _)| at.col == 0) {
+            let value = text_of(sheet.get(CellRef::new(at.row, 1)));
+            pairs.insert(text_of(Some(v)), value);
+        }
+        id.by = IdentifiedBy::HiddenSheet;
+    } else if wb.properties.contains_key("nianbao_unit_code") {
+        for (k, v) in &wb.properties {
+            if let Some(k) = k.strip_prefix("nianbao_") {
+                let k = if k == "format" { "format_id" } else { k };
+                pairs.insert(k.to_string(), v.trim().to_string());
+            }
+        }
+        id.by = IdentifiedBy::Properties;
+    }
+    let cover = read_cover(wb);
+    if id.by == IdentifiedBy::Nothing || pairs.get("unit_code").is_none_or(|c| c.is_empty()) {
+        // A blank template filled in by hand, or a copy that lost its hidden sheet.
+        let from_cover = |k: &str| cover.get(k).cloned().unwrap_or_default();
+        if !from_cover("unit_code").is_empty() || !from_cover("unit_name").is_empty() {
+            pairs.insert("unit_code".into(), from_cover("unit_code"));
+            pairs.insert("unit_name".into(), from_cover("unit_name"));
+            if id.by == IdentifiedBy::Nothing {
+                pairs.insert("year".into(), from_cover("year"));
+                let format = from_cover("format");
+                let format = format.split('格').next().unwrap_or("").trim().to_string();
+                pairs.insert("format_id".into(), format);
+            }
+            id.by = IdentifiedBy::Cover;
+        }
+    }
+    let get = |k: &str| {
+        pairs
+            .get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    id.unit_code = get("unit_code").unwrap_or_default();
+    id.unit_name = get("unit_name").unwrap_or_default();
+    id.year = get("year").and_then(|y| parse_year(&y));
+    id.format_id = get("format_id");
+    id.template_version = get("template_version").and_then(|v| v.parse().ok());
+    (id, cover)
+}
+
+/// `2024`, `2024年`, `2024.0`, `２０２４` → 2024.
+fn parse_year(s: &str) -> Option<i32> {
+    let folded = normalise::label(s);
+    let digits: String = folded
+        .trim_end_matches('年')
+        .trim_end_matches(".0")
+        .to_string();
+    digits.parse().ok()
+}
+
+/// The cover's fields by code: by hidden keys, else by the labels beside the values.
+fn read_cover(wb: &RawWorkbook) -> BTreeMap<String, String> {
+    use crate::template::layout::COVER_FIELDS;
+    let mut out = BTreeMap::new();
+    for sheet in &wb.sheets {
+        if let Some((col, keys)) = key_column(sheet) {
+            if keys.values().any(|k| k == MARK_COVER) {
+                for (row, key) in &keys {
+                    if let Some(code) = key.strip_prefix(MARK_FIELD) {
+                        let at = CellRef::new(*row, col + (COVER_VALUE_COL - KEY_COL));
+                        out.insert(code.to_string(), text_of(sheet.get(at)));
+                    }
+                }
+                return out;
+            }
+        }
+    }
+    // By labels: the first sheet with a 单位名称 label; each value is the next non-empty
+    // cell to the right of its label.
+    for sheet in &wb.sheets {
+        let labels: HashMap<String, &str> = COVER_FIELDS
+            .iter()
+            .map(|(code, label, _)| (normalise::label(label), *code))
+            .collect();
+        let mut found = BTreeMap::new();
+        for (at, v) in &sheet.cells {
+            let Some(code) = labels.get(&normalise::label(&text_of(Some(v)))) else {
+                continue;
+            };
+            let value = sheet
+                .cells
+                .range(CellRef::new(at.row, at.col + 1)..CellRef::new(at.row, at.col + 6))
+                .map(|(_, v)| text_of(Some(v)))
+                .find(|t| !t.is_empty())
+                .unwrap_or_default();
+            found.entry(code.to_string()).or_insert(value);
+        }
+        if found.contains_key("unit_name") {
+            return found;
+        }
+    }
+    out
+}
+
+/// Locates every value of the report in a workbook.
+pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -> Found {
+    let (identity, cover) = identify(wb);
+    let mut found = Found {
+        identity,
+        format_id: None,
+        cells: BTreeMap::new(),
+        texts: BTreeMap::new(),
+        cover,
+        table_sheets: BTreeMap::new(),
+        findings: Vec::new(),
+    };
+    let year = found.identity.year.or(fallback_year);
+    // The layout to read is the workbook's own format when it says, else the year's.
+    let format = match (&found.identity.format_id, year) {
+        (Some(id), _) if formats.by_id(id).is_ok() => formats.by_id(id).ok(),
+        (_, Some(y)) => formats.for_year(y).ok(),
+        _ => detect_format(wb, formats),
+    };
+    let Some(format) = format else {
+        found.findings.push(Finding::file_level(
+            Level::Error,
+            rule_ids::NOT_A_REPORT,
+            "无法确定报告年度和格式：工作簿中没有模板标识，封面也没有填写报告年度",
+            "请使用下发的模板填写，或在封面填写报告年度",
+        ));
+        return found;
+    };
+    found.format_id = Some(format.id.clone());
+    for table in &format.tables {
+        locate_table(wb, format, table, &mut found);
+    }
+    locate_text(wb, format, &mut found);
+    found
+}
+
+/// Without identity or year: the format whose table labels the workbook matches best.
+fn detect_format<'f>(wb: &RawWorkbook, formats: &'f Formats) -> Option<&'f Format> {
+    let labels: std::collections::HashSet<String> = wb
+        .sheets
+        .iter()
+        .flat_map(|s| s.cells.values())
+        .map(|v| normalise::label(&text_of(Some(v))))
+        .collect();
+    let score = |f: &Format| {
+        let all: Vec<String> = f
+            .tables
+            .iter()
+            .flat_map(|t| {
+                t.rows().map(|(_, r)| r.label.clone()).chain(
+                    t.blocks
+                        .iter()
+                        .flat_map(|b| b.columns.iter().map(|c| c.label.clone())),
+                )
+            })
+            .filter(|l| !l.is_empty())
+            .map(|l| normalise::label(&l))
+            .collect();
+        let hits = all.iter().filter(|l| labels.contains(*l)).count();
+        (hits * 1000) / all.len().max(1)
+    };
+    formats
+        .all()
+        .iter()
+        .filter(|f| score(f) >= 700)
+        .max_by_key(|f| score(f))
+}
+
+fn locate_error(found: &mut Found, sheet: &str, cell: String, message: String, hint: &str) {
+    found.findings.push(Finding {
+        sheet: sheet.to_string(),
+        cell,
+        ..Finding::file_level(Level::Error, rule_ids::LOCATE, message, hint)
+    });
+}
+
+fn locate_table(wb: &RawWorkbook, format: &Format, table: &Table, found: &mut Found) {
+    let marker = format!("{MARK_TABLE}{}", table.code);
+    let keyed: Vec<&RawSheet> = wb
+        .sheets
+        .iter()
+        .filter(|s| key_column(s).is_some_and(|(_, keys)| keys.values().any(|k| *k == marker)))
+        .collect();
+    match keyed.as_slice() {
+        [sheet] => by_keys(sheet, format, table, found),
+        [] => by_labels(wb, table, found),
+        several => {
+            let names: Vec<&str> = several.iter().map(|s| s.name.as_str()).collect();
+            locate_error(
+                found,
+                names[0],
+                String::new(),
+                format!(
+                    "表{}出现在多个工作表中（{}），无法确定以哪一个为准",
+                    table.number,
+                    names.join("、")
+                ),
+                "请删除多余的工作表副本，只保留一张后重新报送",
+            );
+        }
+    }
+}
+
+fn by_keys(sheet: &RawSheet, format: &Format, table: &Table, found: &mut Found) {
+    let _ = format;
+    let Some((_, keys)) = key_column(sheet) else {
+        return;
+    };
+    found
+        .table_sheets
+        .insert(table.code.clone(), sheet.name.clone());
+    // Row keys and, for each, the column-key row above it.
+    let mut rows: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut col_rows: Vec<u32> = Vec::new();
+    for (row, key) in &keys {
+        if let Some(code) = key.strip_prefix(MARK_ROW) {
+            rows.entry(code).or_default().push(*row);
+        } else if key == MARK_COLS {
+            col_rows.push(*row);
+        }
+    }
+    let columns_at = |row: u32| -> HashMap<String, Vec<u16>> {
+        let Some(key_row) = col_rows.iter().rev().find(|r| **r < row) else {
+            return HashMap::new();
+        };
+        let mut map: HashMap<String, Vec<u16>> = HashMap::new();
+        let from = CellRef::new(*key_row, 0);
+        let to = CellRef::new(*key_row + 1, 0);
+        for (at, v) in sheet.cells.range(from..to) {
+            if let RawValue::Text(code) = v {
+                map.entry(code.trim().to_string()).or_default().push(at.col);
+            }
+        }
+        map
+    };
+    for block in &table.blocks {
+        for row in &block.rows {
+            let at_rows = rows.get(row.code.as_str()).cloned().unwrap_or_default();
+            let what = if row.label.is_empty() {
+                format!("表{}", table.number)
+            } else {
+                format!("表{}「{}」行", table.number, row.label)
+            };
+            let r = match at_rows.as_slice() {
+                [r] => *r,
+                [] => {
+                    locate_error(
+                        found,
+                        &sheet.name,
+                        String::new(),
+                        format!("找不到{what}（模板中的这一行被删除了）"),
+                        "请使用下发的模板重新填写，不要删除表格中的行",
+                    );
+                    continue;
+                }
+                several => {
+                    let cells: Vec<String> =
+                        several.iter().map(|r| format!("第 {} 行", r + 1)).collect();
+                    locate_error(
+                        found,
+                        &sheet.name,
+                        String::new(),
+                        format!(
+                            "{what}出现了多次（{}），无法确定以哪一行为准",
+                            cells.join("、")
+                        ),
+                        "请删除复制出来的多余行，只保留一行",
+                    );
+                    continue;
+                }
+            };
+            let cols = columns_at(r);
+            for col in &block.columns {
+                let key = Key::cell(&table.code, &row.code, &col.code);
+                match cols.get(&col.code).map(Vec::as_slice) {
+                    Some([c]) => {
+                        let at = CellRef::new(r, *c);
+                        let raw = sheet.get(at).cloned();
+                        found.cells.insert(
+                            key,
+                            Located {
+                                place: Place {
+                                    sheet: sheet.name.clone(),
+                                    at,
+                                },
+                                raw,
+                            },
+                        );
+                    }
+                    _ => locate_error(
+                        found,
+                        &sheet.name,
+                        format!("第 {} 行", r + 1),
+                        format!(
+                            "找不到{what}的「{}」列（模板中的列被删除或复制了）",
+                            col.label
+                        ),
+                        "请使用下发的模板重新填写，不要增删表格中的列",
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// The best sheet for a table by its labels: the one holding most of its row labels.
+fn sheet_by_labels<'w>(wb: &'w RawWorkbook, table: &Table) -> Option<(&'w RawSheet, usize)> {
+    let wanted: Vec<String> = table
+        .rows()
+        .map(|(_, r)| normalise::label(&r.label))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let wanted_cols: Vec<String> = table
+        .blocks
+        .iter()
+        .flat_map(|b| b.columns.iter().map(|c| normalise::label(&c.label)))
+        .collect();
+    wb.sheets
+        .iter()
+        .filter(|s| s.name != IDENTITY_SHEET)
+        .map(|s| {
+            let labels: std::collections::HashSet<String> = s
+                .cells
+                .values()
+                .map(|v| normalise::label(&text_of(Some(v))))
+                .collect();
+            let hits = wanted.iter().filter(|l| labels.contains(*l)).count()
+                + wanted_cols.iter().filter(|l| labels.contains(*l)).count();
+            (s, hits)
+        })
+        .filter(|(_, hits)| *hits > 0)
+        .max_by_key(|(s, hits)| (*hits, std::cmp::Reverse(s.name.clone())))
+}
+
+fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
+    found.identity.by_labels = true;
+    let Some((sheet, _)) = sheet_by_labels(wb, table) else {
+        locate_error(
+            found,
+            "",
+            String::new(),
+            format!("找不到表{}“{}”", table.number, table.title),
+            "请使用下发的模板填写，不要删除或改动工作表",
+        );
+        return;
+    };
+    found
+        .table_sheets
+        .insert(table.code.clone(), sheet.name.clone());
+    // Every cell's normalised label, for lookups by label.
+    let mut by_label: HashMap<String, Vec<CellRef>> = HashMap::new();
+    for (at, v) in &sheet.cells {
+        if let RawValue::Text(s) = v {
+            by_label.entry(normalise::label(s)).or_default().push(*at);
+        }
+    }
+    for block in &table.blocks {
+        let rows = block_rows_by_label(block, &by_label);
+        // A table without row labels (表四): its data row is the one under the header.
+        let header_anchor = rows.iter().flatten().map(|at| at.row).min();
+        let cols =
+            block_columns_by_label(block, &by_label, header_anchor.unwrap_or(u32::MAX), sheet);
+        for (row, at_row) in block.rows.iter().zip(&rows) {
+            let what = if row.label.is_empty() {
+                format!("表{}", table.number)
+            } else {
+                format!("表{}「{}」行", table.number, row.label)
+            };
+            let r = match at_row {
+                Some(at) => at.row,
+                None if row.label.is_empty() => match cols.iter().flatten().map(|c| c.1).max() {
+                    Some(header_row) => header_row + 1,
+                    None => continue,
+                },
+                None => {
+                    locate_error(
+                        found,
+                        &sheet.name,
+                        String::new(),
+                        format!("找不到{what}（按标签也无法确定位置）"),
+                        "请使用下发的模板填写，行标签不要改动",
+                    );
+                    continue;
+                }
+            };
+            for (col, at_col) in block.columns.iter().zip(&cols) {
+                let key = Key::cell(&table.code, &row.code, &col.code);
+                match at_col {
+                    Some((c, _)) => {
+                        let at = CellRef::new(r, *c);
+                        found.cells.insert(
+                            key,
+                            Located {
+                                place: Place {
+                                    sheet: sheet.name.clone(),
+                                    at,
+                                },
+                                raw: sheet.get(at).cloned(),
+                            },
+                        );
+                    }
+                    None => locate_error(
+                        found,
+                        &sheet.name,
+                        String::new(),
+                        format!("找不到{what}的「{}」列（按标签也无法确定位置）", col.label),
+                        "请使用下发的模板填写，表头不要改动",
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// Each row's label cell, if exactly one cell carries it (else unknown).
+fn block_rows_by_label(
+    block: &Block,
+    by_label: &HashMap<String, Vec<CellRef>>,
+) -> Vec<Option<CellRef>> {
+    block
+        .rows
+        .iter()
+        .map(
+            |r| match by_label.get(&normalise::label(&r.label)).map(Vec::as_slice) {
+                Some([one]) if !r.label.is_empty() => Some(*one),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// Each column's (column, header row), found above `first_data_row`: the nearest header
+/// cell with its label; labels repeated within the block (表四's 结果维持 ×3) are matched
+/// left to right, and only when the counts agree.
+fn block_columns_by_label(
+    block: &Block,
+    by_label: &HashMap<String, Vec<CellRef>>,
+    first_data_row: u32,
+    sheet: &RawSheet,
+) -> Vec<Option<(u16, u32)>> {
+    let _ = sheet;
+    let mut out = Vec::new();
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for col in &block.columns {
+        let label = normalise::label(&col.label);
+        let same: usize = block
+            .columns
+            .iter()
+            .filter(|c| normalise::label(&c.label) == label)
+            .count();
+        let candidates: Vec<CellRef> = by_label
+            .get(&label)
+            .map(|v| {
+                // Only header cells within a few rows above the data (this block's header).
+                let mut near: Vec<CellRef> = v
+                    .iter()
+                    .copied()
+                    .filter(|at| {
+                        first_data_row == u32::MAX
+                            || (at.row < first_data_row && at.row + 6 >= first_data_row)
+                    })
+                    .collect();
+                if let Some(lowest) = near.iter().map(|at| at.row).max() {
+                    // The nearest header row wins (a label repeated in an earlier block).
+                    if same == 1 {
+                        near.retain(|at| at.row == lowest);
+                    }
+                }
+                near.sort_by_key(|at| (at.col, at.row));
+                near
+            })
+            .unwrap_or_default();
+        let n = used.entry(label.clone()).or_insert(0);
+        let pick = if candidates.len() == same {
+            candidates.get(*n).map(|at| (at.col, at.row))
+        } else {
+            None
+        };
+        *n += 1;
+        out.push(pick);
+    }
+    out
+}
+
+/// The text sections and numeric fields, by keys on the text sheet or by headings.
+fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
+    let keyed = wb.sheets.iter().find_map(|s| {
+        let (col, keys) = key_column(s)?;
+        keys.values()
+            .any(|k| k == MARK_TEXT)
+            .then_some((s, col, keys))
+    });
+    if let Some((sheet, col, keys)) = keyed {
+        for (row, key) in &keys {
+            if let Some(code) = key.strip_prefix(MARK_SECTION) {
+                let at = CellRef::new(*row, col + 1);
+                found.texts.insert(
+                    code.to_string(),
+                    Located {
+                        place: Place {
+                            sheet: sheet.name.clone(),
+                            at,
+                        },
+                        raw: sheet.get(at).cloned(),
+                    },
+                );
+            } else if let Some(code) = key.strip_prefix(MARK_FIELD) {
+                let at = CellRef::new(*row, col + (TEXT_FIELD_COL - KEY_COL));
+                found.cells.insert(
+                    Key::field(code),
+                    Located {
+                        place: Place {
+                            sheet: sheet.name.clone(),
+                            at,
+                        },
+                        raw: sheet.get(at).cloned(),
+                    },
+                );
+            }
+        }
+    } else {
+        texts_by_headings(wb, format, found);
+    }
+    for f in &format.fields {
+        if !found.cells.contains_key(&Key::field(&f.code)) {
+            locate_error(
+                found,
+                "",
+                String::new(),
+                format!("找不到“{}”", f.label),
+                "请使用下发的模板填写",
+            );
+        }
+    }
+}
+
+/// Without keys: a section's text is the first non-empty cell below its heading, in the
+/// heading's column; a field's value is the first number to the right of its label.
+fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
+    for sheet in &wb.sheets {
+        for (at, v) in &sheet.cells {
+            let label = normalise::label(&text_of(Some(v)));
+            for s in &format.sections {
+                let heading = normalise::label(&s.heading());
+                if s.number.is_some()
+                    && label.starts_with(&heading)
+                    && !found.texts.contains_key(&s.code)
+                {
+                    let below = (1..=3)
+                        .map(|d| CellRef::new(at.row + d, at.col))
+                        .find(|c| sheet.get(*c).is_some());
+                    if let Some(c) = below {
+                        found.texts.insert(
+                            s.code.clone(),
+                            Located {
+                                place: Place {
+                                    sheet: sheet.name.clone(),
+                                    at: c,
+                                },
+                                raw: sheet.get(c).cloned(),
+                            },
+                        );
+                    }
+                }
+            }
+            for f in &format.fields {
+                if label == normalise::label(&f.label) {
+                    let c = CellRef::new(at.row, at.col + 1);
+                    found.cells.entry(Key::field(&f.code)).or_insert(Located {
+                        place: Place {
+                            sheet: sheet.name.clone(),
+                            at: c,
+                        },
+                        raw: sheet.get(c).cloned(),
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! Located cells + format rules → values and findings (pure).
+//!
+//! Every value is normalised (each fix recorded), computed totals are recomputed from
+//! their parts (a formula saved without its result still works; a total the clerk
+//! overwrote is caught by its rule), then every rule of the format definition runs
+//! through one engine: the rule's kind says what to evaluate, its data says over which
+//! cells. Nothing here knows a rule by its id.
+
+use std::collections::BTreeMap;
+
+use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
+use crate::locate::{Found, IdentifiedBy, Place};
+use crate::model::{rule_ids, Finding, Level};
+use crate::normalise;
+
+/// One unit's report as read from one workbook: the data model that flows on to
+/// consolidation and rendering.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub year: Option<i32>,
+    /// The format the values are in (the workbook's layout).
+    pub format_id: Option<String>,
+    pub identified_by: IdentifiedBy,
+    pub by_labels: bool,
+    pub values: BTreeMap<Key, f64>,
+    pub texts: BTreeMap<String, String>,
+    pub cover: BTreeMap<String, String>,
+    /// Where each value was found in the unit's workbook.
+    pub places: BTreeMap<Key, Place>,
+    pub findings: Vec<Finding>,
+}
+
+impl Submission {
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.level == Level::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.level == Level::Warning)
+            .count()
+    }
+
+    pub fn fixes(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.level == Level::Fixed)
+            .count()
+    }
+}
+
+/// What a rule needs besides this year's workbook.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// Last year's values of the same unit, for the cross-year rules.
+    pub previous: Option<&'a BTreeMap<Key, f64>>,
+}
+
+/// The id, level, message and hint of the first rule of a kind, if the format has one.
+fn rule_of(format: &Format, pred: impl Fn(&RuleKind) -> bool) -> Option<&crate::format::Rule> {
+    format.rules.iter().find(|r| pred(&r.kind))
+}
+
+/// Normalises and validates everything `locate` found.
+pub fn validate(found: Found, formats: &Formats, ctx: Context<'_>) -> Submission {
+    let mut sub = Submission {
+        unit_code: found.identity.unit_code.clone(),
+        unit_name: found.identity.unit_name.clone(),
+        year: found.identity.year,
+        format_id: found.format_id.clone(),
+        identified_by: found.identity.by,
+        by_labels: found.identity.by_labels,
+        values: BTreeMap::new(),
+        texts: BTreeMap::new(),
+        cover: found.cover.clone(),
+        places: BTreeMap::new(),
+        findings: found.findings.clone(),
+    };
+    identity_findings(&found, &mut sub);
+    let Some(format) = found
+        .format_id
+        .as_deref()
+        .and_then(|id| formats.by_id(id).ok())
+    else {
+        return sub;
+    };
+    read_values(&found, format, &mut sub);
+    for (code, located) in &found.texts {
+        let (text, _) = normalise::text(located.raw.as_ref());
+        sub.texts.insert(code.clone(), text);
+    }
+    run_rules(format, formats, &found, ctx, &mut sub);
+    sub.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    sub
+}
+
+fn identity_findings(found: &Found, sub: &mut Submission) {
+    let id = &found.identity;
+    if id.unit_code.is_empty() {
+        sub.findings.push(Finding::file_level(
+            Level::Error,
+            rule_ids::UNIT,
+            format!("无法确定填报单位代码（{}）", id.by.chinese()),
+            "请使用下发给本单位的模板；空白模板请在封面填写单位名称和单位代码",
+        ));
+    } else if !id
+        .unit_code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        sub.findings.push(Finding {
+            found: id.unit_code.clone(),
+            expected: "字母、数字组成的单位代码".into(),
+            ..Finding::file_level(
+                Level::Error,
+                rule_ids::UNIT,
+                "单位代码格式不对",
+                "请按名册填写单位代码",
+            )
+        });
+    }
+    match id.year {
+        None => sub.findings.push(Finding::file_level(
+            Level::Error,
+            rule_ids::YEAR,
+            "无法确定报告年度",
+            "请使用下发的模板；空白模板请在封面填写报告年度",
+        )),
+        Some(y) if !(2008..=2100).contains(&y) => sub.findings.push(Finding {
+            found: y.to_string(),
+            ..Finding::file_level(
+                Level::Error,
+                rule_ids::YEAR,
+                "报告年度不合理",
+                "请填写正确的报告年度，如 2024",
+            )
+        }),
+        Some(_) => {}
+    }
+}
+
+/// Normalises every located number; recomputes totals whose cell carries no value.
+fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
+    let kind_rule = rule_of(format, |k| matches!(k, RuleKind::ValueKind));
+    let empty_rule = rule_of(format, |k| matches!(k, RuleKind::EmptyTable));
+    let totals = format.totals();
+    let mut blank_totals = Vec::new();
+    for (key, located) in &found.cells {
+        let Some((kind, unit)) = format.kind_of(key) else {
+            continue;
+        };
+        sub.places.insert(key.clone(), located.place.clone());
+        if located.raw.is_none() && totals.contains_key(key) {
+            // A formula saved without its result: computed below, not the clerk's doing.
+            blank_totals.push(key.clone());
+            continue;
+        }
+        let what = format.describe(key);
+        match normalise::number(located.raw.as_ref(), kind, unit) {
+            Ok(n) => {
+                sub.values.insert(key.clone(), n.value);
+                if let Some(fix) = n.fix {
+                    let rule = match (&located.raw, empty_rule) {
+                        (None, Some(r)) => r.id.clone(),
+                        _ => rule_ids::NORMALISED.to_string(),
+                    };
+                    sub.findings.push(cell_finding(
+                        sub,
+                        Level::Fixed,
+                        &rule,
+                        &located.place,
+                        format!("{what}：{fix}"),
+                        located
+                            .raw
+                            .as_ref()
+                            .map(|r| r.display())
+                            .unwrap_or_default(),
+                        n.value.to_string(),
+                        String::new(),
+                    ));
+                }
+            }
+            Err(problem) => {
+                let (id, level) = kind_rule.map_or(("V-1".to_string(), Level::Error), |r| {
+                    (r.id.clone(), r.level)
+                });
+                let found_text = located
+                    .raw
+                    .as_ref()
+                    .map(|r| r.display())
+                    .unwrap_or_default();
+                sub.findings.push(cell_finding(
+                    sub,
+                    level,
+                    &id,
+                    &located.place,
+                    format!("{what}：{}", problem.message()),
+                    found_text,
+                    kind.describe(unit),
+                    problem.hint(kind, unit),
+                ));
+            }
+        }
+    }
+    // A total that still shows what the spreadsheet computed from the cells as typed
+    // (text counted as 0, as Excel's SUM does) is an untouched formula: recompute it from
+    // the normalised parts. Only a total that matches neither was typed over.
+    let mut recompute: std::collections::BTreeSet<Key> = blank_totals.into_iter().collect();
+    for (key, parts) in &totals {
+        let (Some(located), Some(value)) = (found.cells.get(key), sub.values.get(key)) else {
+            continue;
+        };
+        let as_typed: f64 = parts.iter().map(|p| raw_number(found, p)).sum();
+        let normalised: Option<f64> = parts.iter().map(|p| sub.values.get(p)).sum();
+        if let Some(normalised) = normalised {
+            if (value - as_typed).abs() < 0.005 && (value - normalised).abs() >= 0.005 {
+                recompute.insert(key.clone());
+                let message = format!("{}：合计按修正后的数字重新计算", format.describe(key));
+                let f = cell_finding(
+                    sub,
+                    Level::Fixed,
+                    rule_ids::NORMALISED,
+                    &located.place,
+                    message,
+                    fmt_num(*value),
+                    fmt_num(normalised),
+                    String::new(),
+                );
+                sub.findings.push(f);
+            }
+        }
+    }
+    for key in &recompute {
+        sub.values.remove(key);
+    }
+    format.fill_totals(&mut sub.values, Some(&recompute));
+    // A total over a part that could not be read is unknown too: rules that use it are
+    // not evaluated, so one bad cell is reported once, where it is.
+    loop {
+        let unknown: Vec<Key> = totals
+            .iter()
+            .filter(|(k, parts)| {
+                sub.values.contains_key(*k) && parts.iter().any(|p| !sub.values.contains_key(p))
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if unknown.is_empty() {
+            break;
+        }
+        for k in unknown {
+            sub.values.remove(&k);
+        }
+    }
+}
+
+/// A cell's value as a spreadsheet's SUM sees it: numbers count, anything else is 0.
+fn raw_number(found: &Found, key: &Key) -> f64 {
+    match found.cells.get(key).and_then(|l| l.raw.as_ref()) {
+        Some(crate::read::RawValue::Number(x)) => *x,
+        _ => 0.0,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cell_finding(
+    sub: &Submission,
+    level: Level,
+    rule: &str,
+    place: &Place,
+    message: String,
+    found: String,
+    expected: String,
+    hint: String,
+) -> Finding {
+    Finding {
+        level,
+        rule: rule.to_string(),
+        unit_code: sub.unit_code.clone(),
+        unit_name: sub.unit_name.clone(),
+        file: String::new(),
+        sheet: place.sheet.clone(),
+        cell: place.at.to_string(),
+        message,
+        found,
+        expected,
+        hint,
+    }
+}
+
+fn run_rules(
+    format: &Format,
+    formats: &Formats,
+    found: &Found,
+    ctx: Context<'_>,
+    sub: &mut Submission,
+) {
+    for (index, rule) in format.rules.iter().enumerate() {
+        let hint = rule.hint.clone().unwrap_or_default();
+        let push = |sub: &mut Submission,
+                    place: Option<&Place>,
+                    message: String,
+                    found_v: String,
+                    expected: String| {
+            let mut f = Finding {
+                found: found_v,
+                expected,
+                unit_code: sub.unit_code.clone(),
+                unit_name: sub.unit_name.clone(),
+                ..Finding::file_level(rule.level, &rule.id, message, hint.clone())
+            };
+            if let Some(p) = place {
+                f.sheet = p.sheet.clone();
+                f.cell = p.at.to_string();
+            }
+            sub.findings.push(f);
+        };
+        match &rule.kind {
+            RuleKind::ValueKind | RuleKind::Total | RuleKind::Compare => {}
+            RuleKind::FormatYear => {
+                let (Some(year), Some(id)) = (sub.year, &found.identity.format_id) else {
+                    continue;
+                };
+                if let Ok(right) = formats.for_year(year) {
+                    if &right.id != id && formats.by_id(id).is_ok_and(|f| !f.applies_to(year)) {
+                        push(
+                            sub,
+                            None,
+                            format!(
+                                "{}：{year} 年度应使用 {} 格式，本工作簿是 {id} 格式的模板",
+                                rule.message, right.id
+                            ),
+                            id.clone(),
+                            right.id.clone(),
+                        );
+                    }
+                }
+            }
+            RuleKind::EmptyTable => {
+                for table in &format.tables {
+                    let cells: Vec<&Key> = found
+                        .cells
+                        .keys()
+                        .filter(|k| k.as_str().starts_with(&format!("{}.", table.code)))
+                        .collect();
+                    if !cells.is_empty() && cells.iter().all(|k| found.cells[*k].raw.is_none()) {
+                        let place = found.cells[cells[0]].place.clone();
+                        push(
+                            sub,
+                            Some(&place),
+                            format!("表{}：{}", table.number, rule.message),
+                            "全部空白".into(),
+                            "填写数字，没有的填 0".into(),
+                        );
+                    }
+                }
+            }
+            RuleKind::Magnitude { max } => {
+                let big: Vec<(Key, f64)> = sub
+                    .values
+                    .iter()
+                    .filter(|(k, v)| {
+                        v.abs() > *max
+                            && format
+                                .kind_of(k)
+                                .is_some_and(|(kind, _)| kind != crate::format::Kind::Amount)
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
+                for (key, v) in big {
+                    let place = sub.places.get(&key).cloned();
+                    push(
+                        sub,
+                        place.as_ref(),
+                        format!("{}：{}", format.describe(&key), rule.message),
+                        fmt_num(v),
+                        format!("不超过 {}", fmt_num(*max)),
+                    );
+                }
+            }
+            RuleKind::TextRequired { section } => {
+                if sub.texts.get(section).is_none_or(|t| t.trim().is_empty()) {
+                    let place = found.texts.get(section).map(|l| l.place.clone());
+                    push(
+                        sub,
+                        place.as_ref(),
+                        rule.message.clone(),
+                        "空白".into(),
+                        "填写内容".into(),
+                    );
+                }
+            }
+            RuleKind::RequiresAny {
+                when_nonzero,
+                require_any,
+            } => {
+                let nonzero = |k: &Key| sub.values.get(k).is_some_and(|v| *v != 0.0);
+                if when_nonzero.iter().any(nonzero) && !require_any.iter().any(nonzero) {
+                    let place = require_any.iter().find_map(|k| sub.places.get(k)).cloned();
+                    let found_v = when_nonzero
+                        .iter()
+                        .map(|k| fmt_num(sub.values.get(k).copied().unwrap_or(0.0)))
+                        .collect::<Vec<_>>()
+                        .join("、");
+                    push(
+                        sub,
+                        place.as_ref(),
+                        rule.message.clone(),
+                        found_v,
+                        "填写件数和金额".into(),
+                    );
+                }
+            }
+        }
+        for check in format.checks.iter().filter(|c| c.rule == index) {
+            evaluate(format, check, ctx, sub);
+        }
+    }
+}
+
+/// One equation or inequality. Skipped when a value it needs is missing (already
+/// reported where it went missing) or needs last year's figures that were not given.
+fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submission) {
+    let rule = &format.rules[check.rule];
+    // A comparison over computed totals only (表三's 总计 column) follows from the same
+    // comparison over their parts plus the totals' own rules; reporting it again would
+    // only repeat those findings.
+    let totals = format.totals();
+    if !check.is_total
+        && check
+            .lhs
+            .iter()
+            .chain(&check.rhs)
+            .all(|t| totals.contains_key(&t.key))
+    {
+        return;
+    }
+    let value = |t: &Term| -> Option<f64> {
+        if t.previous {
+            ctx.previous?.get(&t.key).copied()
+        } else {
+            sub.values.get(&t.key).copied()
+        }
+    };
+    let side = |terms: &[Term]| -> Option<f64> { terms.iter().map(value).sum() };
+    let (Some(lhs), Some(rhs)) = (side(&check.lhs), side(&check.rhs)) else {
+        return;
+    };
+    if check.op.holds(lhs, rhs) {
+        return;
+    }
+    let cells = |terms: &[Term]| -> String {
+        terms
+            .iter()
+            .map(|t| match (t.previous, sub.places.get(&t.key)) {
+                (true, _) => format!("上年{}", format.describe(&t.key)),
+                (false, Some(p)) => p.at.to_string(),
+                (false, None) => t.key.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let sheet = check
+        .lhs
+        .iter()
+        .chain(&check.rhs)
+        .filter(|t| !t.previous)
+        .find_map(|t| sub.places.get(&t.key))
+        .map(|p| p.sheet.clone())
+        .unwrap_or_default();
+    let not = match check.op {
+        crate::format::Op::Eq => "≠",
+        crate::format::Op::Le => ">",
+    };
+    let (cell, found, expected) = if check.is_total {
+        let total = sub
+            .places
+            .get(&check.lhs[0].key)
+            .map(|p| p.at.to_string())
+            .unwrap_or_default();
+        (
+            format!("{total} {not} {}", cells(&check.rhs)),
+            fmt_num(lhs),
+            format!("{}（{}）", fmt_num(rhs), cells(&check.rhs)),
+        )
+    } else {
+        (
+            format!("{} {not} {}", cells(&check.lhs), cells(&check.rhs)),
+            format!("{}（{}）", fmt_num(lhs), cells(&check.lhs)),
+            format!(
+                "{} {}（{}）",
+                check.op.symbol(),
+                fmt_num(rhs),
+                cells(&check.rhs)
+            ),
+        )
+    };
+    let scope = if check.scope.is_empty() {
+        String::new()
+    } else {
+        format!("{}：", check.scope)
+    };
+    sub.findings.push(Finding {
+        level: rule.level,
+        rule: rule.id.clone(),
+        unit_code: sub.unit_code.clone(),
+        unit_name: sub.unit_name.clone(),
+        file: String::new(),
+        sheet,
+        cell,
+        message: format!("{scope}{}", rule.message),
+        found,
+        expected,
+        hint: rule.hint.clone().unwrap_or_default(),
+    });
+}
+
+/// A number as a clerk writes it: `12`, `7730.28`.
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}

@@ -1,0 +1,339 @@
+//! `nianbao ingest`: a batch with every kind of file a coordinator receives.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap();
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").expect("BOM");
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes);
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+fn row_of<'a>(rows: &'a [Vec<String>], col: &str, value: &str) -> &'a Vec<String> {
+    let i = rows[0].iter().position(|h| h == col).unwrap();
+    rows.iter()
+        .find(|r| r[i] == value)
+        .unwrap_or_else(|| panic!("no row with {col}={value}"))
+}
+
+fn get<'a>(rows: &'a [Vec<String>], row: &'a [String], col: &str) -> &'a str {
+    let i = rows[0].iter().position(|h| h == col).unwrap();
+    &row[i]
+}
+
+/// Writes a filled workbook for another unit of [`ROSTER`] by patching the unit.
+fn unit_file(
+    scratch: &Scratch,
+    name: &str,
+    code: &str,
+    unit: &str,
+    year: i32,
+    values: &[(&str, f64)],
+) -> std::path::PathBuf {
+    use nianbao::format::{Formats, Key};
+    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
+    let formats = Formats::builtin();
+    let format = formats.for_year(year).unwrap();
+    let info = UnitInfo {
+        code: code.into(),
+        name: unit.into(),
+        ..Default::default()
+    };
+    let mut prefill = Prefill::default();
+    for (k, v) in values {
+        prefill.values.insert(Key::from_string(k), *v);
+    }
+    for (k, v) in TEXTS {
+        prefill.texts.insert(k.to_string(), v.to_string());
+    }
+    scratch.write(name, workbook_bytes(format, year, &info, &prefill).unwrap())
+}
+
+struct Batch {
+    scratch: Scratch,
+}
+
+/// A township's returns: accepted, rejected, a duplicate, and every kind of bad file.
+fn batch() -> Batch {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    let ok = [("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
+    unit_file(
+        &scratch,
+        "回收/山市村 年报.xlsx",
+        "111",
+        "山市村村民委员会",
+        2020,
+        &ok,
+    );
+    unit_file(
+        &scratch,
+        "回收/县直/教育局.xlsx",
+        "120",
+        "示例县教育局",
+        2020,
+        &[("t3.new.legal", 1.0), ("t3.open.legal", 1.0)],
+    );
+    // Rejected: unbalanced.
+    unit_file(
+        &scratch,
+        "回收/东兴村.xlsx",
+        "112",
+        "东兴村村民委员会",
+        2020,
+        &[("t3.new.natural", 3.0)],
+    );
+    // The township sent twice; the newer file counts.
+    let old = unit_file(
+        &scratch,
+        "回收/山市镇(1).xlsx",
+        "110",
+        "山市镇人民政府",
+        2020,
+        &[("t3.new.natural", 9.0), ("t3.open.natural", 9.0)],
+    );
+    let new = unit_file(
+        &scratch,
+        "回收/山市镇.xlsx",
+        "110",
+        "山市镇人民政府",
+        2020,
+        &[("t3.new.natural", 4.0), ("t3.open.natural", 4.0)],
+    );
+    let t0 = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(t0)
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&new)
+        .unwrap()
+        .set_modified(t0 + std::time::Duration::from_secs(60))
+        .unwrap();
+    unit_file(&scratch, "回收/空白.xlsx", "", "", 2020, &[]);
+    unit_file(
+        &scratch,
+        "回收/去年的.xlsx",
+        "111",
+        "山市村村民委员会",
+        2019,
+        &ok,
+    );
+    unit_file(&scratch, "回收/外县.xlsx", "999", "外县某局", 2020, &ok);
+    scratch.write("回收/坏文件.xlsx", b"");
+    scratch.write("回收/说明.pdf", b"%PDF-1.4");
+    scratch.write("回收/~$山市镇.xlsx", b"lock");
+    Batch { scratch }
+}
+
+fn ingest(b: &Batch, out: &str, extra: &[&str]) -> std::process::Output {
+    nianbao()
+        .current_dir(b.scratch.dir.path())
+        .args(["ingest", "回收", "--units", "units.csv", "--out", out])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_file_is_accounted_for_with_a_status() {
+    let b = batch();
+    let out = ingest(&b, "out", &[]);
+    assert_eq!(out.status.code(), Some(1), "some units missing or rejected");
+    let files = read_csv(&b.scratch.path("out/files.csv"));
+    assert_eq!(
+        files[0],
+        ["file", "status", "reason", "unit_code", "chosen"]
+    );
+    assert_eq!(files.len() - 1, 11, "one row per file found: {files:?}");
+    let status = |f: &str| get(&files, row_of(&files, "file", f), "status").to_string();
+    assert_eq!(status("回收/山市村 年报.xlsx"), "accepted");
+    assert_eq!(status("回收/县直/教育局.xlsx"), "accepted");
+    assert_eq!(status("回收/东兴村.xlsx"), "rejected");
+    assert_eq!(status("回收/山市镇.xlsx"), "accepted");
+    assert_eq!(status("回收/山市镇(1).xlsx"), "duplicate");
+    assert_eq!(
+        get(
+            &files,
+            row_of(&files, "file", "回收/山市镇(1).xlsx"),
+            "chosen"
+        ),
+        "回收/山市镇.xlsx"
+    );
+    assert_eq!(status("回收/空白.xlsx"), "unidentified");
+    assert_eq!(status("回收/去年的.xlsx"), "wrong_year");
+    assert_eq!(status("回收/外县.xlsx"), "unknown_unit");
+    assert_eq!(status("回收/坏文件.xlsx"), "unreadable");
+    assert_eq!(status("回收/说明.pdf"), "unsupported");
+    assert_eq!(status("回收/~$山市镇.xlsx"), "skipped");
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("共找到 11 个文件：受理 3"), "{summary}");
+    assert!(summary.contains("未报送 1"), "{summary}");
+    assert!(
+        summary.contains("示例县人民政府（100）"),
+        "the county itself has not reported: {summary}"
+    );
+}
+
+#[test]
+fn units_values_rollup_and_diagnostics() {
+    let b = batch();
+    ingest(&b, "out", &[]);
+    let units = read_csv(&b.scratch.path("out/units.csv"));
+    let status = |code: &str| get(&units, row_of(&units, "unit_code", code), "status").to_string();
+    assert_eq!(status("100"), "missing");
+    assert_eq!(status("110"), "accepted");
+    assert_eq!(status("112"), "rejected");
+    assert_eq!(
+        get(&units, row_of(&units, "unit_code", "110"), "new_requests"),
+        "4"
+    );
+    let values = read_csv(&b.scratch.path("out/values.csv"));
+    // 3 accepted units × (22 + 161 + 15) cells of the 2019 format.
+    assert_eq!(values.len() - 1, 3 * (22 + 23 * 7 + 15));
+    let rollup = read_csv(&b.scratch.path("out/rollup.csv"));
+    let township_new = rollup
+        .iter()
+        .find(|r| {
+            r[1] == "110" && r.contains(&"new".to_string()) && r.contains(&"natural".to_string())
+        })
+        .unwrap();
+    // The township (4) and its accepted village (2); the rejected village is not counted.
+    assert_eq!(township_new.last().unwrap(), "6");
+    let diagnostics = read_csv(&b.scratch.path("out/diagnostics.csv"));
+    let t31 = diagnostics
+        .iter()
+        .find(|r| r.contains(&"T3-1".to_string()))
+        .unwrap();
+    assert!(
+        t31.contains(&"回收/东兴村.xlsx".to_string()) && t31.contains(&"112".to_string()),
+        "{t31:?}"
+    );
+}
+
+#[test]
+fn outputs_are_identical_whatever_the_thread_count_and_inputs_untouched() {
+    let b = batch();
+    let before: Vec<Vec<u8>> = walk(&b.scratch.path("回收"))
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    ingest(&b, "one", &["--jobs", "1"]);
+    ingest(&b, "two", &["--jobs", "2"]);
+    for name in [
+        "values.csv",
+        "units.csv",
+        "rollup.csv",
+        "diagnostics.csv",
+        "files.csv",
+    ] {
+        let one = std::fs::read(b.scratch.path(&format!("one/{name}"))).unwrap();
+        let two = std::fs::read(b.scratch.path(&format!("two/{name}"))).unwrap();
+        assert!(one == two, "{name} differs between 1 and 2 threads");
+    }
+    let after: Vec<Vec<u8>> = walk(&b.scratch.path("回收"))
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(before == after, "inputs modified");
+    let leftovers: Vec<_> = std::fs::read_dir(b.scratch.path("one"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 5, "no temporary files left: {leftovers:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn no_bom_and_no_roster() {
+    let b = batch();
+    let out = nianbao()
+        .current_dir(b.scratch.dir.path())
+        .args(["ingest", "回收", "--out", "nr", "--no-bom", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "quiet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let units = std::fs::read(b.scratch.path("nr/units.csv")).unwrap();
+    assert!(units.starts_with(b"unit_code,"), "no BOM");
+    let text = String::from_utf8(units).unwrap();
+    // Without a roster the units are those the workbooks name; the foreign one included.
+    assert!(text.contains("999"), "{text}");
+    assert!(!text.contains("missing"), "{text}");
+}
+
+#[test]
+fn previous_year_carry_over_is_checked() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    unit_file(
+        &scratch,
+        "2020/镇.xlsx",
+        "110",
+        "山市镇人民政府",
+        2020,
+        &[
+            ("t3.new.natural", 5.0),
+            ("t3.open.natural", 3.0),
+            ("t3.carry_next.natural", 2.0),
+        ],
+    );
+    unit_file(
+        &scratch,
+        "2021/镇.xlsx",
+        "110",
+        "山市镇人民政府",
+        2021,
+        &[
+            ("t3.new.natural", 1.0),
+            ("t3.carried.natural", 1.0),
+            ("t3.open.natural", 2.0),
+        ],
+    );
+    let run = |input: &str, out: &str, extra: &[&str]| {
+        nianbao()
+            .current_dir(scratch.dir.path())
+            .args([
+                "ingest",
+                input,
+                "--units",
+                "units.csv",
+                "--out",
+                out,
+                "--quiet",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    run("2020", "out2020", &[]);
+    run("2021", "out2021", &["--previous", "out2020"]);
+    let diagnostics = read_csv(&scratch.path("out2021/diagnostics.csv"));
+    let x1: Vec<_> = diagnostics
+        .iter()
+        .filter(|r| r.contains(&"X-1".to_string()))
+        .collect();
+    assert_eq!(x1.len(), 1, "{diagnostics:?}");
+    assert!(x1[0].iter().any(|c| c.contains("上年")), "{:?}", x1[0]);
+}
