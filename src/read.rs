@@ -234,47 +234,7 @@ const SEND_XLSX: &str = "请发送填好的 Excel 报表（.xlsx）";
 
 fn read_zip(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     let entries = zip_entries(bytes)?;
-    let has = |name: &str| entries.iter().any(|e| e.name == name);
-    let has_prefix = |prefix: &str| entries.iter().any(|e| e.name.starts_with(prefix));
-    let kind = if has("xl/workbook.bin") {
-        return Err(ReadError::NotAWorkbook {
-            detail: "这是 Excel 二进制工作簿（.xlsb），本工具无法读取；请在 Excel 中另存为 .xlsx"
-                .into(),
-        });
-    } else if has("word/document.xml") || has_prefix("word/") {
-        return Err(ReadError::NotAWorkbook {
-            detail: format!("这是一个 Word 文档，不是 Excel 工作簿；{SEND_XLSX}"),
-        });
-    } else if has_prefix("ppt/") {
-        return Err(ReadError::NotAWorkbook {
-            detail: format!("这是一个 PowerPoint 演示文稿，不是 Excel 工作簿；{SEND_XLSX}"),
-        });
-    } else if has("mimetype") && !has("[content_types].xml") {
-        FileKind::Ods
-    } else if has("[content_types].xml") || has("xl/workbook.xml") {
-        FileKind::Xlsx
-    } else {
-        let inner = entries.iter().any(|e| {
-            [".xlsx", ".xls", ".xlsm", ".ods", ".et"]
-                .iter()
-                .any(|x| e.name.ends_with(x))
-        });
-        let detail = if inner {
-            "这是一个压缩包（zip），里面装着表格文件；请解压后发送其中的表格文件".to_string()
-        } else {
-            format!("这是一个压缩包（zip），不是 Excel 工作簿；{SEND_XLSX}")
-        };
-        return Err(ReadError::NotAWorkbook { detail });
-    };
-
-    if entries.len() as u64 > MAX_ZIP_ENTRIES {
-        return Err(ReadError::TooLarge {
-            detail: format!(
-                "文件由 {} 个部件组成，超过 {MAX_ZIP_ENTRIES} 个的上限；请另存为新的 .xlsx 后重新发送",
-                entries.len()
-            ),
-        });
-    }
+    let kind = zip_kind(&entries)?;
     let unzipped = entries
         .iter()
         .fold(0u64, |sum, e| sum.saturating_add(e.size));
@@ -303,6 +263,38 @@ fn read_zip(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     match kind {
         FileKind::Ods => guarded(|| read_ods(bytes)),
         _ => guarded(|| read_xlsx(bytes)),
+    }
+}
+
+/// What a zip file holds, from the names of its parts.
+fn zip_kind(entries: &[ZipEntry]) -> Result<FileKind, ReadError> {
+    let has = |name: &str| entries.iter().any(|e| e.name == name);
+    let has_prefix = |prefix: &str| entries.iter().any(|e| e.name.starts_with(prefix));
+    let not = |detail: String| Err(ReadError::NotAWorkbook { detail });
+    if has("xl/workbook.bin") {
+        not("这是 Excel 二进制工作簿（.xlsb），本工具无法读取；请在 Excel 中另存为 .xlsx".into())
+    } else if has_prefix("word/") {
+        not(format!(
+            "这是一个 Word 文档，不是 Excel 工作簿；{SEND_XLSX}"
+        ))
+    } else if has_prefix("ppt/") {
+        not(format!(
+            "这是一个 PowerPoint 演示文稿，不是 Excel 工作簿；{SEND_XLSX}"
+        ))
+    } else if has("mimetype") && !has("[content_types].xml") {
+        Ok(FileKind::Ods)
+    } else if has("[content_types].xml") || has("xl/workbook.xml") {
+        Ok(FileKind::Xlsx)
+    } else if entries.iter().any(|e| {
+        [".xlsx", ".xlsm", ".xls", ".ods", ".et"]
+            .iter()
+            .any(|x| e.name.ends_with(x))
+    }) {
+        not("这是一个压缩包（zip），里面装着表格文件；请解压后发送其中的表格文件".into())
+    } else {
+        not(format!(
+            "这是一个压缩包（zip），不是 Excel 工作簿；{SEND_XLSX}"
+        ))
     }
 }
 
@@ -358,7 +350,17 @@ fn read_ods(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
         let sheet = match wb.worksheet_range(&name) {
-            Ok(range) => sheet_from_range(name, &range)?,
+            Ok(range) => {
+                let mut sheet = sheet_from_range(name, &range)?;
+                for value in sheet.cells.values_mut() {
+                    if let RawValue::Text(t) = value {
+                        if is_error_text(t) {
+                            *value = RawValue::Error(std::mem::take(t));
+                        }
+                    }
+                }
+                sheet
+            }
             Err(OdsError::WorksheetNotFound(_)) => RawSheet {
                 name,
                 cells: BTreeMap::new(),
@@ -372,6 +374,18 @@ fn read_ods(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         sheets,
         properties: BTreeMap::new(),
     })
+}
+
+/// Whether a text is a formula error as a spreadsheet displays it: calamine gives an .ods
+/// error cell as its displayed text (`#DIV/0!`, or LibreOffice's own `Err:502`). Excel
+/// itself turns such a typed text into the error value.
+fn is_error_text(t: &str) -> bool {
+    const ERRORS: [&str; 7] = [
+        "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+    ];
+    ERRORS.contains(&t)
+        || t.strip_prefix("Err:")
+            .is_some_and(|n| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn ods_error(e: OdsError) -> ReadError {
@@ -406,16 +420,30 @@ struct ZipEntry {
 /// archive can show it a different directory than this walk sees. With `zip` as a direct
 /// dependency this should become a walk over `ZipArchive`'s own entries.
 fn zip_entries(bytes: &[u8]) -> Result<Vec<ZipEntry>, ReadError> {
-    let broken = || corrupt("压缩包目录损坏");
     let len = bytes.len();
     if len < 22 {
         return Err(ReadError::Truncated);
     }
+    // The end record is within the last 64 KiB (its comment); the signature can also occur
+    // inside a comment, so try each candidate from the end, as the zip reader does.
     let lowest = len.saturating_sub(22 + 0xFFFF);
-    let eocd = (lowest..=len - 22)
-        .rev()
-        .find(|&p| bytes[p..].starts_with(EMPTY_ZIP_MAGIC))
-        .ok_or(ReadError::Truncated)?;
+    let mut first_error = None;
+    for eocd in (lowest..=len - 22).rev() {
+        if bytes[eocd..].starts_with(EMPTY_ZIP_MAGIC) {
+            match zip_directory(bytes, eocd) {
+                Err(e @ ReadError::Corrupt { .. }) => {
+                    first_error.get_or_insert(e);
+                }
+                done => return done,
+            }
+        }
+    }
+    Err(first_error.unwrap_or(ReadError::Truncated))
+}
+
+/// The entries of the central directory whose end record is at `eocd`.
+fn zip_directory(bytes: &[u8], eocd: usize) -> Result<Vec<ZipEntry>, ReadError> {
+    let broken = || corrupt("压缩包目录损坏");
     let mut count = u64::from(le_u16(bytes, eocd + 10).ok_or_else(broken)?);
     let mut cd_size = u64::from(le_u32(bytes, eocd + 12).ok_or_else(broken)?);
     let mut cd_offset = u64::from(le_u32(bytes, eocd + 16).ok_or_else(broken)?);
@@ -612,6 +640,9 @@ fn cfb_precheck(bytes: &[u8]) -> Result<Option<CfbInfo>, ReadError> {
     let header_u32 = |at: usize| le_u32(bytes, at).unwrap_or(CFB_END_OF_CHAIN);
     let max_id = bytes.len() / sector_size;
     let sector = |id: u32| -> Result<&[u8], ReadError> {
+        if id >= CFB_RESERVED {
+            return Err(corrupt("扇区链损坏"));
+        }
         let start = (id as usize + 1) * sector_size;
         if id as usize > max_id || start >= bytes.len() {
             return Err(ReadError::Truncated);
@@ -895,6 +926,9 @@ fn describe_foreign(bytes: &[u8], ext: &str) -> String {
             || head.contains("<workbook")
         {
             return format!("这是一个 XML 表格（Excel 2003 XML）文件{named}；{resave}");
+        }
+        if head.contains("urn:oasis:names:tc:opendocument:xmlns:office") {
+            return format!("这是一个 OpenDocument XML 表格（.fods）文件{named}；{resave}");
         }
         if !head.contains("<html") {
             return format!("这是一个 XML 文件，不是 Excel 工作簿；{SEND_XLSX}");
@@ -1408,10 +1442,10 @@ mod tests {
 
     fn ods_fixture(mime: &str) -> Vec<u8> {
         let content = r#"<?xml version="1.0" encoding="UTF-8"?>
-<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.2"><office:body><office:spreadsheet>
 <table:table table:name="表二">
 <table:table-row table:number-rows-repeated="4"><table:table-cell/></table:table-row>
-<table:table-row><table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="float" office:value="12"><text:p>12</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>规章</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="float" office:value="12"><text:p>12</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>规章</text:p></table:table-cell><table:table-cell office:value-type="string" calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell></table:table-row>
 </table:table>
 <table:table table:name="_nianbao"><table:table-row><table:table-cell office:value-type="string"><text:p>110</text:p></table:table-cell></table:table-row></table:table>
 </office:spreadsheet></office:body></office:document-content>"#;
@@ -1508,7 +1542,8 @@ mod tests {
         let s = wb.sheet("表二").unwrap();
         assert_eq!(s.get(at("C5")), Some(&RawValue::Number(12.0)));
         assert_eq!(s.get(at("D5")), Some(&RawValue::Text("规章".into())));
-        assert_eq!(s.cells.len(), 2);
+        assert_eq!(s.get(at("E5")), Some(&RawValue::Error("#DIV/0!".into())));
+        assert_eq!(s.cells.len(), 3);
         assert_eq!(wb.sheet("_nianbao").unwrap().text(at("A1")), "110");
     }
 
@@ -1552,6 +1587,10 @@ mod tests {
 <Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>"#;
         let e = read_as(xml, "a.xls").unwrap_err();
         assert!(detail(&e).contains("Excel 2003 XML"), "{e}");
+        let fods = br#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">"#;
+        let e = read_as(fods, "a.xls").unwrap_err();
+        assert!(detail(&e).contains(".fods"), "{e}");
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     // (text counted as 0, as Excel's SUM does) is an untouched formula: recompute it from
     // the normalised parts. Only a total that matches neither was typed over.
     let mut recompute: std::collections::BTreeSet<Key> = blank_totals.into_iter().collect();
-    for (key, parts) in &totals {
+    for (key, parts) in totals {
         let (Some(located), Some(value)) = (found.cells.get(key), sub.values.get(key)) else {
             continue;
         };

@@ -339,6 +339,13 @@ pub struct Format {
     pub tables: Vec<Table>,
     pub rules: Vec<Rule>,
     pub checks: Vec<Check>,
+    /// Where each table cell is defined: (table, block, row, column) indices. Built once
+    /// at load so lookups by key do not scan the tables (they run per cell per file).
+    #[serde(skip)]
+    index: BTreeMap<Key, (usize, usize, usize, usize)>,
+    /// Every computed total and its parts, from the `total` rules.
+    #[serde(skip)]
+    totals: BTreeMap<Key, Vec<Key>>,
 }
 
 /// A definition that cannot be used. Names the file and what is wrong with it.
@@ -381,10 +388,12 @@ impl Format {
             origin: origin.to_string(),
             message: e.to_string(),
         })?;
-        raw.build().map_err(|problems| FormatError::Inconsistent {
+        let mut format = raw.build().map_err(|problems| FormatError::Inconsistent {
             origin: origin.to_string(),
             problems,
-        })
+        })?;
+        format.build_indexes();
+        Ok(format)
     }
 
     pub fn load_file(path: &Path) -> Result<Format, FormatError> {
@@ -427,7 +436,37 @@ impl Format {
     }
 
     pub fn cell(&self, key: &Key) -> Option<CellDef<'_>> {
-        self.cells().find(|c| &c.key == key)
+        let &(t, b, r, c) = self.index.get(key)?;
+        let table = &self.tables[t];
+        let block = &table.blocks[b];
+        Some(CellDef {
+            table,
+            block,
+            row: &block.rows[r],
+            col: &block.columns[c],
+            key: key.clone(),
+        })
+    }
+
+    /// Builds the lookup tables; called once when a definition is loaded.
+    fn build_indexes(&mut self) {
+        let mut index = BTreeMap::new();
+        for (t, table) in self.tables.iter().enumerate() {
+            for (b, block) in table.blocks.iter().enumerate() {
+                for (r, row) in block.rows.iter().enumerate() {
+                    for (c, col) in block.columns.iter().enumerate() {
+                        index.insert(Key::cell(&table.code, &row.code, &col.code), (t, b, r, c));
+                    }
+                }
+            }
+        }
+        self.index = index;
+        let mut totals = BTreeMap::new();
+        for check in self.checks.iter().filter(|c| c.is_total) {
+            let parts = check.rhs.iter().map(|t| t.key.clone()).collect();
+            totals.entry(check.lhs[0].key.clone()).or_insert(parts);
+        }
+        self.totals = totals;
     }
 
     pub fn field(&self, key: &Key) -> Option<&Field> {
@@ -447,9 +486,7 @@ impl Format {
         if let Some(f) = self.field(key) {
             return Some((f.kind, f.unit.as_deref()));
         }
-        self.cells()
-            .find(|c| &c.key == key)
-            .map(|c| (c.col.kind, c.col.unit.as_deref()))
+        self.cell(key).map(|c| (c.col.kind, c.col.unit.as_deref()))
     }
 
     /// How a clerk recognises a key: the cell's row and column labels, or the field label.
@@ -465,13 +502,8 @@ impl Format {
 
     /// The totals and their parts (from `total` rules), first definition wins when a cell
     /// is the total of both its row and its column (table 三's grand total).
-    pub fn totals(&self) -> BTreeMap<Key, Vec<Key>> {
-        let mut out = BTreeMap::new();
-        for check in self.checks.iter().filter(|c| c.is_total) {
-            let parts = check.rhs.iter().map(|t| t.key.clone()).collect();
-            out.entry(check.lhs[0].key.clone()).or_insert(parts);
-        }
-        out
+    pub fn totals(&self) -> &BTreeMap<Key, Vec<Key>> {
+        &self.totals
     }
 }
 
@@ -480,10 +512,10 @@ impl Format {
     /// order (table 三's grand total is a total of totals). Totals already present are
     /// left as they are: a total that disagrees with its parts is for the rules to report.
     pub fn fill_totals(&self, values: &mut BTreeMap<Key, f64>, only: Option<&BTreeSet<Key>>) {
-        let totals = self.totals();
+        let totals = &self.totals;
         loop {
             let mut progressed = false;
-            for (key, parts) in &totals {
+            for (key, parts) in totals {
                 if values.contains_key(key) || only.is_some_and(|o| !o.contains(key)) {
                     continue;
                 }

@@ -188,6 +188,8 @@ impl RawFormat {
             tables,
             rules: Vec::new(),
             checks: Vec::new(),
+            index: Default::default(),
+            totals: Default::default(),
         };
         let mut ids = HashSet::new();
         for raw in self.rules {
