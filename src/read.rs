@@ -169,7 +169,21 @@ pub fn read(path: &Path) -> Result<RawWorkbook, ReadError> {
     let mut bytes = Vec::with_capacity(size as usize);
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    read_bytes(&bytes, extension)
+    let mut result = read_bytes(&bytes, extension);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    // Excel and WPS leave `~$名称.xlsx` owner files next to an open workbook.
+    let owner_file = name.starts_with("~$") && bytes.len() < 4096;
+    if owner_file
+        && matches!(
+            result,
+            Err(ReadError::NotAWorkbook { .. } | ReadError::WpsEt)
+        )
+    {
+        result = Err(ReadError::NotAWorkbook {
+            detail: "这是 Excel/WPS 打开文件时留下的临时文件（~$ 开头），不是报表，可以删除".into(),
+        });
+    }
+    result
 }
 
 /// Reads a workbook held in memory; `extension` (with or without the dot, any case) is
@@ -1602,6 +1616,15 @@ mod tests {
             assert!(matches!(e, ReadError::NotAWorkbook { .. }), "{e:?}");
             assert!(detail(&e).contains("CSV"), "{e}");
         }
+    }
+
+    #[test]
+    fn owner_file_left_by_excel() {
+        let mut owner = vec![6u8];
+        owner.extend(b"clerk ");
+        owner.resize(165, 0x20);
+        let e = read_as(&owner, "~$山市镇年报.xlsx").unwrap_err();
+        assert!(detail(&e).contains("临时文件"), "{e}");
     }
 
     #[test]
