@@ -19,7 +19,9 @@
 //! - after reading, every sheet's bounding box of non-empty cells: at most
 //!   [`MAX_SHEET_AREA`] cells, and at most [`MAX_SHEETS`] sheets.
 //!
-//! Any panic inside calamine is caught and reported as a damaged file.
+//! Not bounded beforehand: an .ods's `content.xml` is parsed in full when it is opened
+//! (calamine's own cap is 100 million cells), as inflating it here would need a deflate
+//! crate. Any panic inside calamine is caught and reported as a damaged file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -806,9 +808,10 @@ fn biff_precheck(stream: &[u8]) -> Result<(), ReadError> {
         if !seen.insert(offset) {
             continue;
         }
-        let Some(sheet) = stream.get(offset..) else {
-            continue;
-        };
+        // calamine slices the stream at this offset without checking it.
+        let sheet = stream
+            .get(offset..)
+            .ok_or_else(|| corrupt("工作表位置超出文件范围"))?;
         let mut bounds = Bounds::default();
         let label = format!("第 {} 个工作表", index + 1);
         let mut depth = 0usize;
