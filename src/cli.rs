@@ -26,8 +26,33 @@ pub enum Command {
     Check(CheckArgs),
     /// 批量汇总：读取目录中所有交回的工作簿，校验、去重、核对名册，输出汇总 CSV。
     Ingest(IngestArgs),
+    /// 按数值表（CSV）生成已填写的工作簿：数据在其他系统中的部门可直接导入，也用于生成示例。
+    Fill(FillArgs),
     /// 列出可用的报告格式及其适用年度。
     Formats,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FillArgs {
+    /// 报告年度。
+    #[arg(long)]
+    pub year: i32,
+
+    /// 单位名册 CSV。
+    #[arg(long, value_name = "CSV")]
+    pub units: PathBuf,
+
+    /// 数值表 CSV：unit_code,field,value（field 为单元格键如 t3.new.natural，或 section:overview 等）。
+    #[arg(long, value_name = "CSV")]
+    pub values: PathBuf,
+
+    /// 输出目录。
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// 指定报告格式 id，覆盖按年度的自动选择。
+    #[arg(long, value_name = "ID")]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

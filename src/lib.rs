@@ -21,6 +21,7 @@
 pub mod cell;
 pub mod check;
 pub mod consolidate;
+pub mod fill;
 pub mod format;
 pub mod ingest;
 pub mod locate;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, IngestArgs, Output, TemplateArgs};
+use cli::{CheckArgs, Cli, Command, FillArgs, IngestArgs, Output, TemplateArgs};
 use nianbao::check;
 use nianbao::format::{Format, Formats};
 use nianbao::roster::Roster;
@@ -36,6 +36,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Template(args) => run_template(&formats, &args),
         Command::Check(args) => Ok(run_check(&formats, &args)),
         Command::Ingest(args) => run_ingest(&formats, &args),
+        Command::Fill(args) => run_fill(&formats, &args),
         Command::Formats => {
             for f in formats.all() {
                 println!(
@@ -172,4 +173,19 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn run_fill(formats: &Formats, args: &FillArgs) -> Result<ExitCode> {
+    let format = match &args.format {
+        Some(id) => formats.by_id(id)?,
+        None => formats.for_year(args.year)?,
+    };
+    let roster = Roster::load(&args.units)?;
+    let written = nianbao::fill::run(format, args.year, &roster, &args.values, &args.out)?;
+    println!(
+        "已生成 {} 个已填写的工作簿：{}",
+        written.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

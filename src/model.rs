@@ -89,6 +89,10 @@ pub struct Finding {
     pub found: String,
     pub expected: String,
     pub hint: String,
+    /// The report values the finding is about (`t3.new.natural`), so that a correction
+    /// workbook can mark the same cells in a fresh template.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<crate::format::Key>,
 }
 
 impl Finding {
@@ -111,6 +115,7 @@ impl Finding {
             found: String::new(),
             expected: String::new(),
             hint: hint.into(),
+            keys: Vec::new(),
         }
     }
 

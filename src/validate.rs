@@ -174,6 +174,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                         sub,
                         Level::Fixed,
                         &rule,
+                        key,
                         &located.place,
                         format!("{what}：{fix}"),
                         located
@@ -181,7 +182,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                             .as_ref()
                             .map(|r| r.display())
                             .unwrap_or_default(),
-                        n.value.to_string(),
+                        fmt_num(n.value),
                         String::new(),
                     ));
                 }
@@ -199,6 +200,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     sub,
                     level,
                     &id,
+                    key,
                     &located.place,
                     format!("{what}：{}", problem.message()),
                     found_text,
@@ -226,6 +228,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     sub,
                     Level::Fixed,
                     rule_ids::NORMALISED,
+                    key,
                     &located.place,
                     message,
                     fmt_num(*value),
@@ -272,6 +275,7 @@ fn cell_finding(
     sub: &Submission,
     level: Level,
     rule: &str,
+    key: &Key,
     place: &Place,
     message: String,
     found: String,
@@ -290,6 +294,7 @@ fn cell_finding(
         found,
         expected,
         hint,
+        keys: vec![key.clone()],
     }
 }
 
@@ -303,6 +308,7 @@ fn run_rules(
     for (index, rule) in format.rules.iter().enumerate() {
         let hint = rule.hint.clone().unwrap_or_default();
         let push = |sub: &mut Submission,
+                    keys: Vec<Key>,
                     place: Option<&Place>,
                     message: String,
                     found_v: String,
@@ -318,6 +324,7 @@ fn run_rules(
                 f.sheet = p.sheet.clone();
                 f.cell = p.at.to_string();
             }
+            f.keys = keys;
             sub.findings.push(f);
         };
         match &rule.kind {
@@ -330,6 +337,7 @@ fn run_rules(
                     if &right.id != id && formats.by_id(id).is_ok_and(|f| !f.applies_to(year)) {
                         push(
                             sub,
+                            Vec::new(),
                             None,
                             format!(
                                 "{}：{year} 年度应使用 {} 格式，本工作簿是 {id} 格式的模板",
@@ -352,6 +360,7 @@ fn run_rules(
                         let place = found.cells[cells[0]].place.clone();
                         push(
                             sub,
+                            Vec::new(),
                             Some(&place),
                             format!("表{}：{}", table.number, rule.message),
                             "全部空白".into(),
@@ -376,6 +385,7 @@ fn run_rules(
                     let place = sub.places.get(&key).cloned();
                     push(
                         sub,
+                        vec![key.clone()],
                         place.as_ref(),
                         format!("{}：{}", format.describe(&key), rule.message),
                         fmt_num(v),
@@ -388,6 +398,7 @@ fn run_rules(
                     let place = found.texts.get(section).map(|l| l.place.clone());
                     push(
                         sub,
+                        Vec::new(),
                         place.as_ref(),
                         rule.message.clone(),
                         "空白".into(),
@@ -409,6 +420,7 @@ fn run_rules(
                         .join("、");
                     push(
                         sub,
+                        require_any.clone(),
                         place.as_ref(),
                         rule.message.clone(),
                         found_v,
@@ -517,6 +529,13 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
         found,
         expected,
         hint: rule.hint.clone().unwrap_or_default(),
+        keys: check
+            .lhs
+            .iter()
+            .chain(&check.rhs)
+            .filter(|t| !t.previous)
+            .map(|t| t.key.clone())
+            .collect(),
     });
 }
 
