@@ -28,6 +28,7 @@ pub mod locate;
 pub mod model;
 pub mod normalise;
 pub mod read;
+pub mod render;
 pub mod roster;
 pub mod template;
 pub mod validate;

@@ -5,4 +5,5 @@ mod check;
 mod common;
 mod ingest;
 mod interop;
+mod report;
 mod template;

@@ -1,0 +1,1 @@
+//! Rendered reports (being written).

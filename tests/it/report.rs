@@ -1,0 +1,1 @@
+//! Reports rendered from ingest outputs (being written).
