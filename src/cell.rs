@@ -4,7 +4,9 @@
 use std::fmt;
 
 /// A zero-based cell position. Displayed in A1 notation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct CellRef {
     pub row: u32,
     pub col: u16,

@@ -10,10 +10,11 @@
 //! - `diagnostics.csv`: every finding of every file that was read;
 //! - `files.csv`: one row per input file and what became of it.
 //!
-//! Everything here is pure: the caller writes the bytes (atomically, with
-//! [`crate::template::write_atomic`]). The header rows are stable English snake_case; the
-//! values people read (labels, messages, reasons) are Chinese. Output is deterministic:
-//! the same outcomes give the same bytes.
+//! The files are streamed: each file's submission is read back from the ingest
+//! [`Store`] when its rows are written, so memory does not grow with the number of files
+//! (only the roll-up sums, one map per parent, stay in memory). The header rows are
+//! stable English snake_case; the values people read (labels, messages, reasons) are
+//! Chinese. Output is deterministic: the same outcomes give the same bytes.
 //!
 //! "Roster order" is the roster's hierarchy depth-first (pre-order), roots and siblings
 //! in file order, so that every unit follows its parent.
@@ -24,9 +25,11 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use crate::format::{Format, Key};
-use crate::ingest::{FileOutcome, Status};
+use crate::ingest::{Counts, FileOutcome, Status, Store, StoreError};
 use crate::model::{Finding, Level, UnitCode};
 use crate::roster::{Roster, Unit};
 use crate::validate::{fmt_num, Submission};
@@ -42,29 +45,6 @@ pub struct CsvOptions {
 impl Default for CsvOptions {
     fn default() -> CsvOptions {
         CsvOptions { bom: true }
-    }
-}
-
-/// The bytes of the five consolidated CSV files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outputs {
-    pub values: Vec<u8>,
-    pub units: Vec<u8>,
-    pub rollup: Vec<u8>,
-    pub diagnostics: Vec<u8>,
-    pub files: Vec<u8>,
-}
-
-impl Outputs {
-    /// Each file's conventional name with its bytes, in a fixed order.
-    pub fn named(&self) -> [(&'static str, &[u8]); 5] {
-        [
-            ("values.csv", &self.values),
-            ("units.csv", &self.units),
-            ("rollup.csv", &self.rollup),
-            ("diagnostics.csv", &self.diagnostics),
-            ("files.csv", &self.files),
-        ]
     }
 }
 
@@ -195,32 +175,170 @@ const KEY_FIGURES: &[&[&str]] = &[
     &["t4.all.direct_total", "t4.all.after_total"],
 ];
 
-/// Builds the five CSV files from the outcomes of an ingest run.
+/// Writes the five CSV files into `out_dir`, reading each file's submission from
+/// `store` once per pass (one unit in memory at a time), and calls `visit` with every
+/// unit's submission in roster order (for the reports). The files are written to
+/// temporary files and renamed into place together at the end, so an interrupted run
+/// leaves the previous outputs as they were.
 ///
 /// Without a roster, every accepted file is a unit of its own (listed by code) and the
 /// roll-up has the single `ALL` row over them.
-pub fn consolidate(
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    out_dir: &Path,
     format: &Format,
     year: i32,
     roster: Option<&Roster>,
     outcomes: &[FileOutcome],
+    store: &Store,
     options: CsvOptions,
-) -> Result<Outputs, csv::Error> {
-    let attribution = Attribution::new(roster, outcomes);
+    visit: &mut dyn FnMut(Visit<'_>) -> Result<(), ConsolidateError>,
+) -> Result<Vec<Rollup>, ConsolidateError> {
+    let who = Attribution::new(roster, outcomes);
     let cells = key_labels(format);
-    Ok(Outputs {
-        values: values_csv(&cells, year, &attribution, options)?,
-        units: units_csv(&attribution, options)?,
-        rollup: rollup_csv(format, &cells, year, &attribution, options)?,
-        diagnostics: diagnostics_csv(&attribution, options)?,
-        files: files_csv(outcomes, options)?,
-    })
+    let year_text = year.to_string();
+    let mut values = Sheet::create(
+        out_dir,
+        "values.csv",
+        VALUES_HEADER,
+        VALUES_NUMERIC,
+        options,
+    )?;
+    let mut units = Sheet::create(out_dir, "units.csv", UNITS_HEADER, UNITS_NUMERIC, options)?;
+    let mut sums = Sums::new(format, &who);
+
+    // One pass in roster order: each unit's file is loaded once for its units.csv row,
+    // its values, its share of every roll-up above it and its report.
+    for (unit, _) in &who.order {
+        let parent = unit.parent.as_ref().map_or("", |p| p.as_str());
+        let file = who.file.get(unit.code.as_str()).copied();
+        let sub = load_for_figures(store, file)?;
+        unit_row(
+            &mut units,
+            unit.code.as_str(),
+            &unit.name,
+            parent,
+            &unit.level,
+            file,
+            sub.as_ref(),
+        )?;
+        if let (Some(outcome), Some(sub)) = (file, &sub) {
+            if outcome.status.is_accepted() {
+                long_rows(
+                    &mut values,
+                    &[&year_text, unit.code.as_str(), &unit.name, parent],
+                    &cells,
+                    &sub.values,
+                )?;
+                sums.add(unit.code.as_str(), &sub.values);
+            }
+            visit(Visit {
+                code: unit.code.as_str(),
+                name: &unit.name,
+                outcome,
+                submission: sub,
+            })?;
+        }
+    }
+    for outcome in who.elsewhere() {
+        let sub = load_for_figures(store, Some(outcome))?;
+        let code = code_of(outcome);
+        unit_row(
+            &mut units,
+            code,
+            &outcome.unit_name,
+            "",
+            "",
+            Some(outcome),
+            sub.as_ref(),
+        )?;
+        if let Some(sub) = &sub {
+            if outcome.status.is_accepted() {
+                long_rows(
+                    &mut values,
+                    &[&year_text, code, &outcome.unit_name, ""],
+                    &cells,
+                    &sub.values,
+                )?;
+                sums.add_elsewhere(&sub.values);
+            }
+            visit(Visit {
+                code,
+                name: &outcome.unit_name,
+                outcome,
+                submission: sub,
+            })?;
+        }
+    }
+    let rollups = sums.finish();
+    let mut rollup = Sheet::create(
+        out_dir,
+        "rollup.csv",
+        ROLLUP_HEADER,
+        ROLLUP_NUMERIC,
+        options,
+    )?;
+    for r in &rollups {
+        let depth = r.depth.to_string();
+        let included = r.included.len().to_string();
+        let missing = r.missing.len().to_string();
+        let rejected = r.rejected.len().to_string();
+        let prefix = [
+            year_text.as_str(),
+            &r.code,
+            &r.name,
+            &r.level,
+            &depth,
+            &included,
+            &missing,
+            &rejected,
+        ];
+        long_rows(&mut rollup, &prefix, &cells, &r.values)?;
+    }
+    let diagnostics = diagnostics_csv(out_dir, &who, store, options)?;
+    let files = files_csv(out_dir, outcomes, options)?;
+    // All five are complete: only now do they replace the previous run's files.
+    for sheet in [values, units, rollup, diagnostics, files] {
+        sheet.persist()?;
+    }
+    Ok(rollups)
 }
 
-/// One roll-up per roster unit that has children, plus one for the whole roster first
-/// (code `ALL`), in roster (depth-first) order. Only the format's keys are summed.
-pub fn rollups(format: &Format, roster: &Roster, outcomes: &[FileOutcome]) -> Vec<Rollup> {
-    Attribution::new(Some(roster), outcomes).rollups(format)
+/// A unit's submission handed to [`write`]'s visitor, in roster order.
+pub struct Visit<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub outcome: &'a FileOutcome,
+    pub submission: &'a Submission,
+}
+
+/// A failure to write the outputs or to read back a stored submission.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsolidateError {
+    #[error("写入 {path} 失败：{source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("写入 CSV 失败：{0}")]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("生成报告失败：{0}")]
+    Visit(String),
+}
+
+/// The submission that gives a unit its figures: its accepted or rejected file.
+fn load_for_figures(
+    store: &Store,
+    file: Option<&FileOutcome>,
+) -> Result<Option<Submission>, StoreError> {
+    match file {
+        Some(o) if o.status.is_accepted() || o.status == Status::Rejected => {
+            o.stored.map(|i| store.get(i)).transpose()
+        }
+        _ => Ok(None),
+    }
 }
 
 // ── Writing ──────────────────────────────────────────────────────────────────────────
@@ -235,25 +353,42 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// One CSV file being written: its header, and which columns are numeric (written as
-/// they are; every other column goes through [`neutralise`]).
+/// One CSV file being written to a temporary file beside its final name: its header,
+/// and which columns are numeric (written as they are; every other column goes through
+/// [`neutralise`]).
 struct Sheet {
-    writer: csv::Writer<Vec<u8>>,
+    writer: csv::Writer<std::io::BufWriter<tempfile::NamedTempFile>>,
     numeric: Vec<bool>,
+    path: PathBuf,
 }
 
 impl Sheet {
-    fn new(header: &[&str], numeric: &[&str], options: CsvOptions) -> Result<Sheet, csv::Error> {
-        let mut bytes = Vec::new();
+    fn create(
+        dir: &Path,
+        name: &str,
+        header: &[&str],
+        numeric: &[&str],
+        options: CsvOptions,
+    ) -> Result<Sheet, ConsolidateError> {
+        let path = dir.join(name);
+        let io = |source| ConsolidateError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = std::io::BufWriter::new(tempfile::NamedTempFile::new_in(dir).map_err(io)?);
         if options.bom {
-            bytes.extend_from_slice(b"\xEF\xBB\xBF");
+            file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         }
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(bytes);
+            .from_writer(file);
         writer.write_record(header)?;
         let numeric = header.iter().map(|h| numeric.contains(h)).collect();
-        Ok(Sheet { writer, numeric })
+        Ok(Sheet {
+            writer,
+            numeric,
+            path,
+        })
     }
 
     fn row(&mut self, fields: &[&str]) -> Result<(), csv::Error> {
@@ -272,21 +407,23 @@ impl Sheet {
         self.writer.write_record(record.map(|c| c.into_owned()))
     }
 
-    fn finish(self) -> Result<Vec<u8>, csv::Error> {
-        self.writer
+    fn persist(self) -> Result<(), ConsolidateError> {
+        let io = |source| ConsolidateError::Write {
+            path: self.path.display().to_string(),
+            source,
+        };
+        let file = self
+            .writer
             .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))
+            .map_err(|e| io(e.into_error().into()))?;
+        let tmp = file.into_inner().map_err(|e| io(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&self.path).map_err(|e| io(e.error))?;
+        Ok(())
     }
 }
 
 // ── Who sent what ────────────────────────────────────────────────────────────────────
-
-fn accepted(outcome: &FileOutcome) -> Option<&Submission> {
-    outcome
-        .submission
-        .as_ref()
-        .filter(|_| outcome.status.is_accepted())
-}
 
 /// The unit an outcome is for: the roster unit it was matched to, or else what the
 /// workbook says.
@@ -294,10 +431,7 @@ fn code_of(outcome: &FileOutcome) -> &str {
     if !outcome.unit_code.is_empty() {
         return &outcome.unit_code;
     }
-    outcome
-        .submission
-        .as_ref()
-        .map_or("", |s| s.unit_code.as_str())
+    &outcome.workbook_code
 }
 
 /// Which file speaks for a unit when several are attributed to it: an accepted one,
@@ -366,128 +500,129 @@ impl<'a> Attribution<'a> {
         roster_unit(self.roster, code)
     }
 
-    fn accepted_of(&self, unit: &Unit) -> Option<&'a Submission> {
-        self.file.get(unit.code.as_str()).and_then(|o| accepted(o))
-    }
-
-    fn is_rejected(&self, unit: &Unit) -> bool {
-        self.file
-            .get(unit.code.as_str())
-            .is_some_and(|o| o.status == Status::Rejected)
-    }
-
-    /// Accepted outcomes not matched to a roster unit (only without a roster, or when the
-    /// driver accepted an unknown code), by code then file.
-    fn accepted_elsewhere(&self) -> Vec<(&'a str, &'a FileOutcome, &'a Submission)> {
-        let mut out: Vec<_> = self
+    /// Outcomes that identify a unit not on the roster (every identified file when there
+    /// is no roster), by code then file: each is a row of units.csv of its own.
+    fn elsewhere(&self) -> Vec<&'a FileOutcome> {
+        let mut out: Vec<&FileOutcome> = self
             .outcomes
             .iter()
-            .filter(|o| self.unit(&o.unit_code).is_none())
-            .filter_map(|o| accepted(o).map(|s| (code_of(o), o, s)))
+            .filter(|o| {
+                matches!(
+                    o.status,
+                    Status::Unidentified
+                        | Status::UnknownUnit
+                        | Status::Accepted
+                        | Status::AcceptedWithWarnings
+                        | Status::Rejected
+                        | Status::WrongYear
+                ) && self.unit(&o.unit_code).is_none()
+            })
             .collect();
-        out.sort_by(|a, b| (a.0, &a.1.file).cmp(&(b.0, &b.1.file)));
+        out.sort_by(|a, b| (code_of(a), &a.file).cmp(&(code_of(b), &b.file)));
         out
     }
+}
 
-    /// Every accepted unit in output order: (code, name, parent code, submission).
-    fn accepted_units(&self) -> Vec<(&'a str, &'a str, &'a str, &'a Submission)> {
-        let mut out = Vec::new();
-        for (unit, _) in &self.order {
-            if let Some(sub) = self.accepted_of(unit) {
-                let parent = unit.parent.as_ref().map_or("", |p| p.as_str());
-                out.push((unit.code.as_str(), unit.name.as_str(), parent, sub));
+/// The running sums of every roll-up: the whole roster first, then each roster unit
+/// with children, in roster order. Memory is one map per parent, whatever the number of
+/// files.
+struct Sums {
+    rollups: Vec<Rollup>,
+    /// Roster code → the indices of the roll-ups it counts in.
+    member_of: HashMap<String, Vec<usize>>,
+}
+
+impl Sums {
+    fn new(format: &Format, who: &Attribution) -> Sums {
+        let _ = format;
+        let mut rollups = vec![Rollup {
+            code: ALL_CODE.into(),
+            name: ALL_NAME.into(),
+            level: ALL_LEVEL.into(),
+            depth: 0,
+            included: Vec::new(),
+            missing: Vec::new(),
+            rejected: Vec::new(),
+            values: BTreeMap::new(),
+        }];
+        let mut member_of: HashMap<String, Vec<usize>> = HashMap::new();
+        if let Some(roster) = who.roster {
+            for (unit, depth) in &who.order {
+                if roster.children(&unit.code).is_empty() {
+                    continue;
+                }
+                let index = rollups.len();
+                rollups.push(Rollup {
+                    code: unit.code.to_string(),
+                    name: unit.name.clone(),
+                    level: unit.level.clone(),
+                    depth: depth + 1,
+                    included: Vec::new(),
+                    missing: Vec::new(),
+                    rejected: Vec::new(),
+                    values: BTreeMap::new(),
+                });
+                for member in std::iter::once(*unit).chain(roster.descendants(&unit.code)) {
+                    member_of
+                        .entry(member.code.to_string())
+                        .or_default()
+                        .push(index);
+                }
             }
-        }
-        for (code, _, sub) in self.accepted_elsewhere() {
-            out.push((code, sub.unit_name.as_str(), "", sub));
-        }
-        out
-    }
-
-    fn rollups(&self, format: &Format) -> Vec<Rollup> {
-        let Some(roster) = self.roster else {
-            let members: Vec<_> = self
-                .accepted_elsewhere()
+            // Membership lists in roster order, from the headers alone.
+            for (unit, _) in &who.order {
+                let code = unit.code.to_string();
+                let file = who.file.get(unit.code.as_str());
+                let accepted = file.is_some_and(|o| o.status.is_accepted());
+                let rejected = file.is_some_and(|o| o.status == Status::Rejected);
+                let mut indices = vec![0];
+                indices.extend(member_of.get(&code).into_iter().flatten());
+                for i in indices {
+                    let r = &mut rollups[i];
+                    if accepted {
+                        r.included.push(code.clone());
+                    } else {
+                        r.missing.push(code.clone());
+                        if rejected {
+                            r.rejected.push(code.clone());
+                        }
+                    }
+                }
+            }
+        } else {
+            for o in who
+                .elsewhere()
                 .into_iter()
-                .map(|(code, _, sub)| Member {
-                    code,
-                    accepted: Some(sub),
-                    rejected: false,
-                })
-                .collect();
-            return vec![rollup(format, ALL_CODE, ALL_NAME, ALL_LEVEL, 0, &members)];
-        };
-        let member = |unit: &'a Unit| Member {
-            code: unit.code.as_str(),
-            accepted: self.accepted_of(unit),
-            rejected: self.is_rejected(unit),
-        };
-        let everyone: Vec<Member> = self.order.iter().map(|(u, _)| member(u)).collect();
-        let mut out = vec![rollup(format, ALL_CODE, ALL_NAME, ALL_LEVEL, 0, &everyone)];
-        for (unit, depth) in &self.order {
-            if roster.children(&unit.code).is_empty() {
-                continue;
-            }
-            let members: Vec<Member> = std::iter::once(*unit)
-                .chain(roster.descendants(&unit.code))
-                .map(member)
-                .collect();
-            out.push(rollup(
-                format,
-                unit.code.as_str(),
-                &unit.name,
-                &unit.level,
-                depth + 1,
-                &members,
-            ));
-        }
-        out
-    }
-}
-
-/// A unit of a roll-up's subtree.
-struct Member<'a> {
-    code: &'a str,
-    accepted: Option<&'a Submission>,
-    rejected: bool,
-}
-
-fn rollup(
-    format: &Format,
-    code: &str,
-    name: &str,
-    level: &str,
-    depth: usize,
-    members: &[Member],
-) -> Rollup {
-    let mut values = BTreeMap::new();
-    for key in format.keys() {
-        let mut sum = None;
-        for sub in members.iter().filter_map(|m| m.accepted) {
-            if let Some(v) = sub.values.get(&key) {
-                *sum.get_or_insert(0.0) += v;
+                .filter(|o| o.status.is_accepted())
+            {
+                rollups[0].included.push(code_of(o).to_string());
             }
         }
-        if let Some(sum) = sum {
-            values.insert(key, sum);
+        Sums { rollups, member_of }
+    }
+
+    fn add_values(rollup: &mut Rollup, values: &BTreeMap<Key, f64>) {
+        for (key, v) in values {
+            *rollup.values.entry(key.clone()).or_insert(0.0) += v;
         }
     }
-    let codes = |pred: &dyn Fn(&Member) -> bool| -> Vec<String> {
-        members
-            .iter()
-            .filter(|m| pred(m))
-            .map(|m| m.code.to_string())
-            .collect()
-    };
-    Rollup {
-        code: code.to_string(),
-        name: name.to_string(),
-        level: level.to_string(),
-        depth,
-        included: codes(&|m| m.accepted.is_some()),
-        missing: codes(&|m| m.accepted.is_none()),
-        rejected: codes(&|m| m.accepted.is_none() && m.rejected),
-        values,
+
+    /// An accepted roster unit's values, into the whole roster and every parent above.
+    fn add(&mut self, code: &str, values: &BTreeMap<Key, f64>) {
+        Sums::add_values(&mut self.rollups[0], values);
+        for &i in self.member_of.get(code).into_iter().flatten() {
+            Sums::add_values(&mut self.rollups[i], values);
+        }
+    }
+
+    /// An accepted unit that is not on the roster: it counts in the whole only when
+    /// there is no roster (the only time such a unit is accepted).
+    fn add_elsewhere(&mut self, values: &BTreeMap<Key, f64>) {
+        Sums::add_values(&mut self.rollups[0], values);
+    }
+
+    fn finish(self) -> Vec<Rollup> {
+        self.rollups
     }
 }
 
@@ -580,58 +715,9 @@ fn long_rows(
     Ok(())
 }
 
-// ── The five files ───────────────────────────────────────────────────────────────────
+// ── The files ────────────────────────────────────────────────────────────────────────
 
-fn values_csv(
-    cells: &[KeyLabel],
-    year: i32,
-    who: &Attribution,
-    options: CsvOptions,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut sheet = Sheet::new(VALUES_HEADER, VALUES_NUMERIC, options)?;
-    let year = year.to_string();
-    for (code, name, parent, sub) in who.accepted_units() {
-        long_rows(&mut sheet, &[&year, code, name, parent], cells, &sub.values)?;
-    }
-    sheet.finish()
-}
-
-fn units_csv(who: &Attribution, options: CsvOptions) -> Result<Vec<u8>, csv::Error> {
-    let mut sheet = Sheet::new(UNITS_HEADER, UNITS_NUMERIC, options)?;
-    for (unit, _) in &who.order {
-        let parent = unit.parent.as_ref().map_or("", |p| p.as_str());
-        let file = who.file.get(unit.code.as_str()).copied();
-        unit_row(
-            &mut sheet,
-            unit.code.as_str(),
-            &unit.name,
-            parent,
-            &unit.level,
-            file,
-        )?;
-    }
-    let elsewhere = who.outcomes.iter().filter(|o| {
-        let identity = matches!(
-            o.status,
-            Status::Unidentified
-                | Status::UnknownUnit
-                | Status::Accepted
-                | Status::AcceptedWithWarnings
-                | Status::Rejected
-                | Status::WrongYear
-        );
-        identity && who.unit(&o.unit_code).is_none()
-    });
-    for outcome in elsewhere {
-        let name = outcome
-            .submission
-            .as_ref()
-            .map_or("", |s| s.unit_name.as_str());
-        unit_row(&mut sheet, code_of(outcome), name, "", "", Some(outcome))?;
-    }
-    sheet.finish()
-}
-
+#[allow(clippy::too_many_arguments)]
 fn unit_row(
     sheet: &mut Sheet,
     code: &str,
@@ -639,18 +725,19 @@ fn unit_row(
     parent: &str,
     level: &str,
     file: Option<&FileOutcome>,
+    sub: Option<&Submission>,
 ) -> Result<(), csv::Error> {
     let status = file.map_or(MISSING, |o| o.status.code());
     let path = file.map_or("", |o| o.file.as_str());
-    let sub = file.and_then(|o| o.submission.as_ref());
-    let count = |n: fn(&Submission) -> usize| sub.map(|s| n(s).to_string()).unwrap_or_default();
-    // Figures only from a file that is this year's report of this unit.
-    let figures_from = sub
-        .filter(|_| file.is_some_and(|o| o.status.is_accepted() || o.status == Status::Rejected));
+    let count = |n: fn(&Counts) -> usize| {
+        file.and_then(|o| o.counts.as_ref())
+            .map(|c| n(c).to_string())
+            .unwrap_or_default()
+    };
     let figures: Vec<String> = KEY_FIGURES
         .iter()
         .map(|keys| {
-            let Some(sub) = figures_from else {
+            let Some(sub) = sub else {
                 return String::new();
             };
             let parts: Option<Vec<f64>> = keys
@@ -661,9 +748,9 @@ fn unit_row(
         })
         .collect();
     let (errors, warnings, fixes) = (
-        count(Submission::errors),
-        count(Submission::warnings),
-        count(Submission::fixes),
+        count(|c| c.errors),
+        count(|c| c.warnings),
+        count(|c| c.fixes),
     );
     let mut row = vec![
         code, name, parent, level, status, path, &errors, &warnings, &fixes,
@@ -672,87 +759,63 @@ fn unit_row(
     sheet.row(&row)
 }
 
-fn rollup_csv(
-    format: &Format,
-    cells: &[KeyLabel],
-    year: i32,
+/// Every finding of every file read, sorted by unit, file, sheet, cell. Files are taken
+/// in (unit, file) order and each one's findings sorted, which is the same order as
+/// sorting everything, with one file in memory at a time.
+fn diagnostics_csv(
+    out_dir: &Path,
     who: &Attribution,
+    store: &Store,
     options: CsvOptions,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut sheet = Sheet::new(ROLLUP_HEADER, ROLLUP_NUMERIC, options)?;
-    let year = year.to_string();
-    for r in who.rollups(format) {
-        let depth = r.depth.to_string();
-        let included = r.included.len().to_string();
-        let missing = r.missing.len().to_string();
-        let rejected = r.rejected.len().to_string();
-        let prefix = [
-            year.as_str(),
-            &r.code,
-            &r.name,
-            &r.level,
-            &depth,
-            &included,
-            &missing,
-            &rejected,
-        ];
-        long_rows(&mut sheet, &prefix, cells, &r.values)?;
-    }
-    sheet.finish()
-}
-
-fn diagnostics_csv(who: &Attribution, options: CsvOptions) -> Result<Vec<u8>, csv::Error> {
-    let mut rows = Vec::new();
-    for outcome in who.outcomes {
-        let Some(sub) = &outcome.submission else {
+) -> Result<Sheet, ConsolidateError> {
+    let mut order: Vec<&FileOutcome> = who.outcomes.iter().filter(|o| o.stored.is_some()).collect();
+    order.sort_by(|a, b| (code_of(a), &a.file).cmp(&(code_of(b), &b.file)));
+    let mut sheet = Sheet::create(out_dir, "diagnostics.csv", DIAGNOSTICS_HEADER, &[], options)?;
+    for outcome in order {
+        let Some(index) = outcome.stored else {
             continue;
         };
-        for f in &sub.findings {
-            let code = [f.unit_code.as_str(), &outcome.unit_code, &sub.unit_code]
-                .into_iter()
-                .find(|c| !c.is_empty())
-                .unwrap_or("");
-            let name = if !f.unit_name.is_empty() {
-                f.unit_name.as_str()
-            } else if let Some(unit) = who.unit(code) {
-                unit.name.as_str()
-            } else {
-                sub.unit_name.as_str()
-            };
-            rows.push((code, name, outcome.file.as_str(), f));
+        let sub = store.get(index)?;
+        let code = code_of(outcome);
+        let name = match who.unit(code) {
+            Some(unit) => unit.name.as_str(),
+            None => outcome.unit_name.as_str(),
+        };
+        let mut findings: Vec<&Finding> = sub.findings.iter().collect();
+        // Stable: findings equal on every sort column keep the order they were given in.
+        findings.sort_by(|a, b| diagnostic_order(a).cmp(&diagnostic_order(b)));
+        for f in findings {
+            sheet.row(&[
+                code,
+                name,
+                &outcome.file,
+                &f.sheet,
+                &f.cell,
+                f.level.code(),
+                &f.rule,
+                &f.message,
+                &f.found,
+                &f.expected,
+                &f.hint,
+            ])?;
         }
     }
-    // Stable: findings equal on every sort column keep the order they were given in.
-    rows.sort_by(|a, b| diagnostic_order(a).cmp(&diagnostic_order(b)));
-    let mut sheet = Sheet::new(DIAGNOSTICS_HEADER, &[], options)?;
-    for (code, name, file, f) in rows {
-        sheet.row(&[
-            code,
-            name,
-            file,
-            &f.sheet,
-            &f.cell,
-            f.level.code(),
-            &f.rule,
-            &f.message,
-            &f.found,
-            &f.expected,
-            &f.hint,
-        ])?;
-    }
-    sheet.finish()
+    Ok(sheet)
 }
 
-/// (unit_code, file, sheet, cell, level, rule, message)
-type DiagnosticOrder<'r> = (&'r str, &'r str, &'r str, &'r str, Level, &'r str, &'r str);
+/// (sheet, cell, level, rule, message)
+type DiagnosticOrder<'r> = (&'r str, &'r str, Level, &'r str, &'r str);
 
-fn diagnostic_order<'r>(row: &(&'r str, &'r str, &'r str, &'r Finding)) -> DiagnosticOrder<'r> {
-    let (code, _, file, f) = *row;
-    (code, file, &f.sheet, &f.cell, f.level, &f.rule, &f.message)
+fn diagnostic_order(f: &Finding) -> DiagnosticOrder<'_> {
+    (&f.sheet, &f.cell, f.level, &f.rule, &f.message)
 }
 
-fn files_csv(outcomes: &[FileOutcome], options: CsvOptions) -> Result<Vec<u8>, csv::Error> {
-    let mut sheet = Sheet::new(FILES_HEADER, &[], options)?;
+fn files_csv(
+    out_dir: &Path,
+    outcomes: &[FileOutcome],
+    options: CsvOptions,
+) -> Result<Sheet, ConsolidateError> {
+    let mut sheet = Sheet::create(out_dir, "files.csv", FILES_HEADER, &[], options)?;
     for o in outcomes {
         sheet.row(&[
             &o.file,
@@ -762,7 +825,7 @@ fn files_csv(outcomes: &[FileOutcome], options: CsvOptions) -> Result<Vec<u8>, c
             o.chosen.as_deref().unwrap_or(""),
         ])?;
     }
-    sheet.finish()
+    Ok(sheet)
 }
 
 #[cfg(test)]
@@ -853,15 +916,108 @@ mod tests {
         }
     }
 
+    thread_local! {
+        /// Each test's submissions, as ingest keeps them: in a store on disk.
+        static STORE: (Store, tempfile::TempDir, std::cell::Cell<usize>) = {
+            let dir = tempfile::tempdir().unwrap();
+            (Store::new_in(dir.path()).unwrap(), dir, std::cell::Cell::new(0))
+        };
+    }
+
     fn outcome(file: &str, status: Status, code: &str, sub: Option<Submission>) -> FileOutcome {
+        let stored = sub.as_ref().map(|sub| {
+            STORE.with(|(store, _, next)| {
+                let i = next.get();
+                next.set(i + 1);
+                store.put(i, sub).unwrap();
+                i
+            })
+        });
         FileOutcome {
             file: file.to_string(),
             status,
             reason: String::new(),
             unit_code: code.to_string(),
             chosen: None,
-            submission: sub,
+            workbook_code: sub
+                .as_ref()
+                .map(|s| s.unit_code.clone())
+                .unwrap_or_default(),
+            unit_name: sub
+                .as_ref()
+                .map(|s| s.unit_name.clone())
+                .unwrap_or_default(),
+            year: sub.as_ref().and_then(|s| s.year),
+            counts: sub.as_ref().map(|s| Counts {
+                errors: s.errors(),
+                warnings: s.warnings(),
+                fixes: s.fixes(),
+            }),
+            stored,
+            modified: None,
         }
+    }
+
+    /// The five files' bytes, as a test reads them.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Outputs {
+        values: Vec<u8>,
+        units: Vec<u8>,
+        rollup: Vec<u8>,
+        diagnostics: Vec<u8>,
+        files: Vec<u8>,
+    }
+
+    impl Outputs {
+        fn named(&self) -> [(&'static str, &[u8]); 5] {
+            [
+                ("values.csv", &self.values),
+                ("units.csv", &self.units),
+                ("rollup.csv", &self.rollup),
+                ("diagnostics.csv", &self.diagnostics),
+                ("files.csv", &self.files),
+            ]
+        }
+    }
+
+    fn write_all(
+        f: &Format,
+        roster: Option<&Roster>,
+        outcomes: &[FileOutcome],
+        bom: bool,
+    ) -> (Outputs, Vec<Rollup>) {
+        let out = tempfile::tempdir().unwrap();
+        let rollups = STORE.with(|(store, _, _)| {
+            write(
+                out.path(),
+                f,
+                2020,
+                roster,
+                outcomes,
+                store,
+                CsvOptions { bom },
+                &mut |_| Ok(()),
+            )
+            .unwrap()
+        });
+        let read = |name: &str| std::fs::read(out.path().join(name)).unwrap();
+        let outputs = Outputs {
+            values: read("values.csv"),
+            units: read("units.csv"),
+            rollup: read("rollup.csv"),
+            diagnostics: read("diagnostics.csv"),
+            files: read("files.csv"),
+        };
+        (outputs, rollups)
+    }
+
+    fn rollups(f: &Format, roster: &Roster, outcomes: &[FileOutcome]) -> Vec<Rollup> {
+        write_all(f, Some(roster), outcomes, true).1
+    }
+
+    fn submission_of(o: &FileOutcome) -> Option<Submission> {
+        o.stored
+            .map(|i| STORE.with(|(store, _, _)| store.get(i).unwrap()))
     }
 
     fn fixture() -> (Format, Roster, Vec<FileOutcome>) {
@@ -960,7 +1116,7 @@ mod tests {
     }
 
     fn run(f: &Format, roster: Option<&Roster>, outcomes: &[FileOutcome], bom: bool) -> Outputs {
-        consolidate(f, 2020, roster, outcomes, CsvOptions { bom }).unwrap()
+        write_all(f, roster, outcomes, bom).0
     }
 
     /// Header and rows, BOM stripped.
@@ -1004,7 +1160,7 @@ mod tests {
         let keys = f.keys().len();
         let findings: usize = outcomes
             .iter()
-            .filter_map(|o| o.submission.as_ref())
+            .filter_map(submission_of)
             .map(|s| s.findings.len())
             .sum();
         let expect: [(&[u8], &[&str], usize); 5] = [

@@ -80,8 +80,96 @@ pub struct FileOutcome {
     pub unit_code: String,
     /// For a duplicate: the file chosen instead.
     pub chosen: Option<String>,
-    /// What was read from it (None for skipped / unsupported files).
-    pub submission: Option<Submission>,
+    /// The unit code and name the workbook itself gives (empty when none).
+    pub workbook_code: String,
+    pub unit_name: String,
+    /// The report year the workbook gives.
+    pub year: Option<i32>,
+    /// Counts of its findings (None for files not read).
+    pub counts: Option<Counts>,
+    /// Where its submission is kept in the run's [`Store`] (None for files not read).
+    pub stored: Option<usize>,
+    /// The file's modification time, to pick the newest of several files for a unit.
+    pub modified: Option<SystemTime>,
+}
+
+/// How many findings of each level a file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub fixes: usize,
+}
+
+/// The submissions of a run, kept on disk (JSON, one file each, in a hidden temporary
+/// directory inside the output directory, removed when the run ends) so that memory does
+/// not grow with the number of files: only [`FileOutcome`] headers stay in memory.
+#[derive(Debug)]
+pub struct Store {
+    dir: tempfile::TempDir,
+}
+
+/// A stored submission could not be written or read back.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("无法在 {path} 中保存中间结果：{source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("中间结果 {path} 无法读回：{source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+impl Store {
+    /// A new store in a hidden directory inside `parent` (the output directory, so that
+    /// it is on the same disk and never mixed with the inputs).
+    pub fn new_in(parent: &Path) -> Result<Store, StoreError> {
+        let dir = tempfile::Builder::new()
+            .prefix(".nianbao-work-")
+            .tempdir_in(parent)
+            .map_err(|source| StoreError::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        Ok(Store { dir })
+    }
+
+    fn path(&self, index: usize) -> PathBuf {
+        self.dir.path().join(format!("{index:08}.json"))
+    }
+
+    pub fn put(&self, index: usize, sub: &Submission) -> Result<(), StoreError> {
+        let path = self.path(index);
+        let file = std::fs::File::create(&path).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut writer = std::io::BufWriter::new(file);
+        serde_json::to_writer(&mut writer, sub).map_err(|source| StoreError::Json {
+            path: path.display().to_string(),
+            source,
+        })?;
+        std::io::Write::flush(&mut writer).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    pub fn get(&self, index: usize) -> Result<Submission, StoreError> {
+        let path = self.path(index);
+        let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
+            path: path.display().to_string(),
+            source,
+        })
+    }
 }
 
 /// Extensions of files read as workbooks (`.et` is read to say it cannot be).
@@ -172,48 +260,103 @@ pub struct Settings<'a> {
     pub previous: Option<&'a PreviousYear>,
 }
 
-/// The result of a run: the year it was for and one outcome per input, sorted by file.
+/// The result of a run: the year it was for, one outcome per input (in input order,
+/// which [`discover`] sorts), and the store holding what was read from each file.
 #[derive(Debug)]
 pub struct Run {
     pub year: Option<i32>,
     pub outcomes: Vec<FileOutcome>,
+    pub store: Store,
 }
 
-/// Checks every input in parallel, then attributes files to units. `tick` is called
-/// once per file processed (for a progress bar).
-pub fn process(inputs: &[Input], settings: Settings<'_>, tick: &(dyn Fn() + Sync)) -> Run {
-    let checked: Vec<(Option<Submission>, Option<SystemTime>)> = inputs
+/// Checks every input in parallel, keeping each submission in `store` and only a small
+/// header in memory, then decides the year, the wrong-year files and one file per unit.
+/// `tick` is called once per file processed (for a progress bar).
+pub fn process(
+    inputs: &[Input],
+    settings: Settings<'_>,
+    store: Store,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Run, StoreError> {
+    let mut outcomes: Vec<FileOutcome> = inputs
         .par_iter()
-        .map(|input| {
-            let result = match &input.not_read {
-                Some(_) => (None, None),
-                None => {
-                    let options = check::Options {
-                        year: settings.year,
-                        previous: settings.previous,
-                    };
-                    let sub = catch_unwind(AssertUnwindSafe(|| {
-                        check::check_file(&input.path, &input.display, settings.formats, options)
-                    }))
-                    .unwrap_or_else(|panic| panicked(&input.display, panic));
-                    let mtime = std::fs::metadata(&input.path)
-                        .and_then(|m| m.modified())
-                        .ok();
-                    (Some(sub), mtime)
-                }
+        .enumerate()
+        .map(|(index, input)| {
+            let outcome = match &input.not_read {
+                Some((status, reason)) => Ok(not_read(input, *status, reason)),
+                None => read_one(index, input, settings, &store),
             };
             tick();
-            result
+            outcome
         })
-        .collect();
-    let year = settings.year.or_else(|| majority_year(&checked));
-    let mut outcomes: Vec<FileOutcome> = inputs
-        .iter()
-        .zip(&checked)
-        .map(|(input, (sub, _))| first_verdict(input, sub.clone(), year, settings.roster))
-        .collect();
-    pick_one_per_unit(&mut outcomes, &checked);
-    Run { year, outcomes }
+        .collect::<Result<_, _>>()?;
+    let year = settings.year.or_else(|| majority_year(&outcomes));
+    for o in &mut outcomes {
+        mark_wrong_year(o, year);
+    }
+    pick_one_per_unit(&mut outcomes);
+    Ok(Run {
+        year,
+        outcomes,
+        store,
+    })
+}
+
+fn not_read(input: &Input, status: Status, reason: &str) -> FileOutcome {
+    FileOutcome {
+        file: input.display.clone(),
+        status,
+        reason: reason.to_string(),
+        unit_code: String::new(),
+        chosen: None,
+        workbook_code: String::new(),
+        unit_name: String::new(),
+        year: None,
+        counts: None,
+        stored: None,
+        modified: None,
+    }
+}
+
+/// Checks one file (a panic becomes the file's own `unreadable` status), attributes it
+/// to a unit, stores its submission and returns its header.
+fn read_one(
+    index: usize,
+    input: &Input,
+    settings: Settings<'_>,
+    store: &Store,
+) -> Result<FileOutcome, StoreError> {
+    let options = check::Options {
+        year: settings.year,
+        previous: settings.previous,
+    };
+    let mut sub = catch_unwind(AssertUnwindSafe(|| {
+        check::check_file(&input.path, &input.display, settings.formats, options)
+    }))
+    .unwrap_or_else(|panic| panicked(&input.display, panic));
+    let mut outcome = not_read(input, Status::Accepted, "");
+    outcome.workbook_code = sub.unit_code.clone();
+    outcome.year = sub.year;
+    outcome.modified = std::fs::metadata(&input.path)
+        .and_then(|m| m.modified())
+        .ok();
+    verdict(&mut outcome, &mut sub, settings.roster);
+    // Every finding speaks of the unit the file was attributed to.
+    for f in &mut sub.findings {
+        f.unit_code = sub.unit_code.clone();
+        f.unit_name = sub.unit_name.clone();
+    }
+    // Where each value was in the workbook is in the findings already; not needed after.
+    sub.places.clear();
+    outcome.unit_name = sub.unit_name.clone();
+    outcome.counts = Some(Counts {
+        errors: sub.errors(),
+        warnings: sub.warnings(),
+        fixes: sub.fixes(),
+    });
+    store.put(index, &sub)?;
+    outcome.stored = Some(index);
+    Ok(outcome)
 }
 
 /// A panic while reading one file: that file's problem, not the batch's.
@@ -232,12 +375,14 @@ fn panicked(display: &str, panic: Box<dyn std::any::Any + Send>) -> Submission {
     sub
 }
 
-fn majority_year(checked: &[(Option<Submission>, Option<SystemTime>)]) -> Option<i32> {
+fn majority_year(outcomes: &[FileOutcome]) -> Option<i32> {
     let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
-    for (sub, _) in checked {
-        if let Some(y) = sub.as_ref().and_then(|s| s.year) {
-            *counts.entry(y).or_default() += 1;
-        }
+    for y in outcomes
+        .iter()
+        .filter(|o| o.stored.is_some())
+        .filter_map(|o| o.year)
+    {
+        *counts.entry(y).or_default() += 1;
     }
     counts
         .into_iter()
@@ -245,30 +390,8 @@ fn majority_year(checked: &[(Option<Submission>, Option<SystemTime>)]) -> Option
         .map(|(y, _)| y)
 }
 
-/// The status of a file on its own: readable? whose? which year? its findings' verdict.
-fn first_verdict(
-    input: &Input,
-    sub: Option<Submission>,
-    year: Option<i32>,
-    roster: Option<&Roster>,
-) -> FileOutcome {
-    let mut outcome = FileOutcome {
-        file: input.display.clone(),
-        status: Status::Accepted,
-        reason: String::new(),
-        unit_code: String::new(),
-        chosen: None,
-        submission: None,
-    };
-    let Some(mut sub) = sub else {
-        let (status, reason) = input
-            .not_read
-            .clone()
-            .unwrap_or((Status::Skipped, String::new()));
-        outcome.status = status;
-        outcome.reason = reason;
-        return outcome;
-    };
+/// The status of a file on its own: readable? whose? its findings' verdict.
+fn verdict(outcome: &mut FileOutcome, sub: &mut Submission, roster: Option<&Roster>) {
     let first_error = |sub: &Submission| {
         sub.findings
             .iter()
@@ -282,19 +405,15 @@ fn first_verdict(
     } else if sub.unit_code.is_empty() && sub.unit_name.is_empty() {
         outcome.status = Status::Unidentified;
         outcome.reason = "工作簿中没有单位信息（模板标识和封面都没有）".into();
-    } else if let Some((y, run)) = wrong_year(sub.year, year) {
-        outcome.status = Status::WrongYear;
-        outcome.reason = format!("这是 {y} 年度的报告，本次汇总的是 {run} 年度");
-        outcome.unit_code = sub.unit_code.clone();
     } else {
-        match attribute(&mut sub, roster) {
+        match attribute(sub, roster) {
             Ok(code) => {
                 outcome.unit_code = code;
                 let (e, w) = (sub.errors(), sub.warnings());
                 (outcome.status, outcome.reason) = if e > 0 {
                     (
                         Status::Rejected,
-                        format!("{e} 个错误，首个：{}", first_error(&sub)),
+                        format!("{e} 个错误，首个：{}", first_error(sub)),
                     )
                 } else if w > 0 {
                     (Status::AcceptedWithWarnings, format!("{w} 个警告"))
@@ -309,8 +428,18 @@ fn first_verdict(
             }
         }
     }
-    outcome.submission = Some(sub);
-    outcome
+}
+
+/// A report for another year is its own status, whoever it is from.
+fn mark_wrong_year(outcome: &mut FileOutcome, run: Option<i32>) {
+    let identified = matches!(
+        outcome.status,
+        Status::Accepted | Status::AcceptedWithWarnings | Status::Rejected | Status::UnknownUnit
+    );
+    if let (true, Some((y, run))) = (identified, wrong_year(outcome.year, run)) {
+        outcome.status = Status::WrongYear;
+        outcome.reason = format!("这是 {y} 年度的报告，本次汇总的是 {run} 年度");
+    }
 }
 
 fn wrong_year(workbook: Option<i32>, run: Option<i32>) -> Option<(i32, i32)> {
@@ -372,10 +501,7 @@ fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, St
 /// Two or more files for one unit are never both counted: the newest file (by its
 /// modification time; ties broken by the later path) is the unit's, the others become
 /// `duplicate` pointing at it.
-fn pick_one_per_unit(
-    outcomes: &mut [FileOutcome],
-    checked: &[(Option<Submission>, Option<SystemTime>)],
-) {
+fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
     let mut by_unit: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, o) in outcomes.iter().enumerate() {
         if matches!(
@@ -388,7 +514,7 @@ fn pick_one_per_unit(
     for indices in by_unit.values().filter(|v| v.len() > 1) {
         let Some(&chosen) = indices
             .iter()
-            .max_by_key(|&&i| (checked[i].1, outcomes[i].file.clone()))
+            .max_by_key(|&&i| (outcomes[i].modified, outcomes[i].file.clone()))
         else {
             continue;
         };

@@ -25,7 +25,7 @@ use crate::template::layout::{
 use crate::template::IDENTITY_SHEET;
 
 /// Where a value was found: the sheet's name as the clerk sees it and the A1 cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Place {
     pub sheet: String,
     pub at: CellRef,
@@ -38,7 +38,7 @@ impl std::fmt::Display for Place {
 }
 
 /// How the workbook's unit, year and format were established.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IdentifiedBy {
     /// The hidden identity sheet of our template.
     HiddenSheet,

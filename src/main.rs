@@ -128,6 +128,9 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
         .map(ingest::read_previous)
         .transpose()?;
     let inputs = ingest::discover(&args.inputs)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
+    let store = ingest::Store::new_in(&args.out)?;
     let bar = if args.quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
@@ -139,30 +142,22 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
         year: args.year,
         previous: previous.as_ref(),
     };
-    let run = ingest::process(&inputs, settings, &|| bar.inc(1));
+    let run = ingest::process(&inputs, settings, store, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let year = run
         .year
         .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
     let format = formats.for_year(year)?;
-    let outputs = consolidate::consolidate(
+    consolidate::write(
+        &args.out,
         format,
         year,
         roster.as_ref(),
         &run.outcomes,
+        &run.store,
         CsvOptions { bom: !args.no_bom },
+        &mut |_| Ok(()),
     )?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
-    for (name, bytes) in [
-        ("values.csv", &outputs.values),
-        ("units.csv", &outputs.units),
-        ("rollup.csv", &outputs.rollup),
-        ("diagnostics.csv", &outputs.diagnostics),
-        ("files.csv", &outputs.files),
-    ] {
-        template::write_atomic(&args.out.join(name), bytes)?;
-    }
     let summary = ingest::summary(&run, roster.as_ref(), previous.as_ref());
     if !args.quiet {
         eprint!("{}", summary.text);

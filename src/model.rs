@@ -5,11 +5,11 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A unit's code as written on the roster (e.g. `231083101`). Compared exactly, after
 /// trimming, because codes are identifiers, not numbers (leading zeros matter).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UnitCode(String);
 
@@ -33,7 +33,7 @@ impl fmt::Display for UnitCode {
 
 /// How serious a finding is. Ordered from most to least serious so that sorting findings
 /// puts errors first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// The unit must correct it; the submission is rejected.
@@ -76,7 +76,7 @@ impl Level {
 /// One problem (or fix) in one unit's workbook, located so a clerk can act on it.
 /// `cell` is an A1 address in the unit's own workbook; a rule spanning cells names them
 /// all (`C8+C9 ≠ C29+C30`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub level: Level,
     pub rule: String,
@@ -91,7 +91,7 @@ pub struct Finding {
     pub hint: String,
     /// The report values the finding is about (`t3.new.natural`), so that a correction
     /// workbook can mark the same cells in a fresh template.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<crate::format::Key>,
 }
 

@@ -15,7 +15,7 @@ use crate::normalise;
 
 /// One unit's report as read from one workbook: the data model that flows on to
 /// consolidation and rendering.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Submission {
     pub unit_code: String,
     pub unit_name: String,

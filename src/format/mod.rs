@@ -23,7 +23,7 @@ use crate::model::Level;
 /// (`t3.new.total`), or a field code for a numeric field outside the tables (`fee_cases`).
 /// Stable across years and formats wherever the official meaning is the same, so that
 /// last year's values can be compared with this year's.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct Key(String);
 
