@@ -412,10 +412,7 @@ impl Sheet {
             path: self.path.display().to_string(),
             source,
         };
-        let file = self
-            .writer
-            .into_inner()
-            .map_err(|e| io(e.into_error().into()))?;
+        let file = self.writer.into_inner().map_err(|e| io(e.into_error()))?;
         let tmp = file.into_inner().map_err(|e| io(e.into_error()))?;
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;

@@ -1992,9 +1992,7 @@ mod tests {
             values: &BTreeMap::new(),
             texts: &BTreeMap::new(),
         };
-        let err = unit_report(&t, &d)
-            .err()
-            .expect("an undefined variable is an error");
+        let err = unit_report(&t, &d).expect_err("an undefined variable is an error");
         let msg = err.to_string();
         assert!(matches!(err, RenderError::Render { .. }), "{msg}");
         assert!(

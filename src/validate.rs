@@ -210,19 +210,43 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             }
         }
     }
+    // Formulas saved without their results: computed from their parts.
+    let blank: std::collections::BTreeSet<Key> = blank_totals.into_iter().collect();
+    format.fill_totals(&mut sub.values, Some(&blank));
     // A total that still shows what the spreadsheet computed from the cells as typed
     // (text counted as 0, as Excel's SUM does) is an untouched formula: recompute it from
-    // the normalised parts. Only a total that matches neither was typed over.
-    let mut recompute: std::collections::BTreeSet<Key> = blank_totals.into_iter().collect();
-    for (key, parts) in totals {
-        let (Some(located), Some(value)) = (found.cells.get(key), sub.values.get(key)) else {
-            continue;
-        };
-        let as_typed: f64 = parts.iter().map(|p| raw_number(found, p)).sum();
-        let normalised: Option<f64> = parts.iter().map(|p| sub.values.get(p)).sum();
-        if let Some(normalised) = normalised {
+    // the normalised parts. Only a total that matches neither was typed over. Totals are
+    // taken in dependency order, so a total of totals (表三's grand total) compares with
+    // its parts already recomputed.
+    let mut done: std::collections::BTreeSet<&Key> = std::collections::BTreeSet::new();
+    loop {
+        let ready: Vec<(&Key, &Vec<Key>)> = totals
+            .iter()
+            .filter(|(k, parts)| {
+                !done.contains(k)
+                    && parts
+                        .iter()
+                        .all(|p| !totals.contains_key(p) || done.contains(p))
+            })
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for (key, parts) in ready {
+            done.insert(key);
+            let (Some(located), Some(&value)) = (found.cells.get(key), sub.values.get(key)) else {
+                continue;
+            };
+            if blank.contains(key) {
+                continue;
+            }
+            let as_typed: f64 = parts.iter().map(|p| raw_number(found, p)).sum();
+            let normalised: Option<f64> = parts.iter().map(|p| sub.values.get(p)).sum();
+            let Some(normalised) = normalised else {
+                continue;
+            };
             if (value - as_typed).abs() < 0.005 && (value - normalised).abs() >= 0.005 {
-                recompute.insert(key.clone());
+                sub.values.insert(key.clone(), normalised);
                 let message = format!("{}：合计按修正后的数字重新计算", format.describe(key));
                 let f = cell_finding(
                     sub,
@@ -231,7 +255,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     key,
                     &located.place,
                     message,
-                    fmt_num(*value),
+                    fmt_num(value),
                     fmt_num(normalised),
                     String::new(),
                 );
@@ -239,10 +263,6 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             }
         }
     }
-    for key in &recompute {
-        sub.values.remove(key);
-    }
-    format.fill_totals(&mut sub.values, Some(&recompute));
     // A total over a part that could not be read is unknown too: rules that use it are
     // not evaluated, so one bad cell is reported once, where it is.
     loop {

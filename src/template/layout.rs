@@ -62,22 +62,45 @@ pub struct TablePlan {
     pub cells: BTreeMap<Key, CellRef>,
 }
 
-/// Places a table on its sheet: title, a note, then each block (title, hidden key row,
-/// header, data rows), then the live checks, with a blank row between blocks.
-pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
-    let label_width = table
+/// Where a table goes on its sheet. The default is a template's: at the top, with as
+/// many label columns as the table needs. A sheet holding several tables one after another
+/// (the roll-up) gives each a first row and the same label width, so that their data
+/// columns line up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Placement {
+    /// The row of the table's title; the note is under it, the blocks start two rows lower.
+    pub first_row: u32,
+    /// At least this many label columns (more if the table needs them).
+    pub label_width: u16,
+}
+
+/// How many label columns a table needs (the widest of its blocks).
+pub fn label_width(table: &Table) -> u16 {
+    table
         .blocks
         .iter()
         .map(Block::label_width)
         .max()
-        .unwrap_or(0) as u16;
+        .unwrap_or(0) as u16
+}
+
+/// Places a table on its sheet: title, a note, then each block (title, hidden key row,
+/// header, data rows), then the live checks, with a blank row between blocks.
+pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
+    plan_table_at(format, table, Placement::default())
+}
+
+/// [`plan_table`] at a placement: the same plan shifted down by `at.first_row` rows, with
+/// the label columns widened to `at.label_width`.
+pub fn plan_table_at(format: &Format, table: &Table, at: Placement) -> TablePlan {
+    let label_width = label_width(table).max(at.label_width);
     let max_cols = table
         .blocks
         .iter()
         .map(|b| b.columns.len())
         .max()
         .unwrap_or(0) as u16;
-    let mut row = 3;
+    let mut row = at.first_row + 3;
     let mut blocks = Vec::new();
     let mut cells = BTreeMap::new();
     for (index, block) in table.blocks.iter().enumerate() {
@@ -134,8 +157,8 @@ pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
         }
     }
     TablePlan {
-        title_row: 0,
-        note_row: 1,
+        title_row: at.first_row,
+        note_row: at.first_row + 1,
         blocks,
         live_checks,
         width: FIRST_COL + label_width + max_cols,
@@ -174,6 +197,9 @@ pub struct TextPlan {
     pub fields: Vec<(Key, u32)>,
     pub last_row: u32,
 }
+
+/// The name of the text sheet in templates (the reader never relies on it).
+pub const TEXT_SHEET: &str = "文字部分";
 
 /// Column of a numeric field's value on the text sheet (its label is in `FIRST_COL`).
 pub const TEXT_FIELD_COL: u16 = FIRST_COL + 1;

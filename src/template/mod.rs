@@ -6,9 +6,18 @@
 //! formulas; table 三 has a live 通过/不通过 check. Every sheet of ours carries hidden keys
 //! in column A (see [`layout`] and README.md, "隐藏标识") so that a returned workbook can be
 //! read back with certainty even after rows are inserted or sheets reordered.
+//!
+//! The same writer makes correction workbooks ([`correction_workbook`]: a rejected unit's
+//! report with its problems marked and listed, read back like any template) and the
+//! roll-up in the official layout ([`rollup_workbook`]).
 
+mod corrections;
 pub mod layout;
+mod rollup;
 mod sheets;
+
+pub use corrections::{correction_workbook, FINDINGS_SHEET};
+pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,6 +26,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::format::{Format, Key};
+use crate::model::{Finding, Level};
 use crate::roster::{Roster, Unit};
 
 /// Bumped whenever the layout or the hidden keys change, so ingest can tell which
@@ -70,7 +80,29 @@ pub struct Prefill {
     /// Text typed into a numeric cell, kept as the clerk wrote it (`"１２"`, `"无"`; an
     /// empty string leaves the cell blank). Wins over `values`.
     pub raw: BTreeMap<Key, String>,
+    /// Cells to draw the clerk's attention to (correction workbooks): filled in the
+    /// colour of the level ([`ERROR_FILL`], [`WARNING_FILL`]) and carrying the text as a
+    /// note.
+    pub notes: BTreeMap<Key, CellNote>,
+    /// When not empty, a first sheet [`FINDINGS_SHEET`] lists these, and the workbook
+    /// opens on it. Their `sheet` and `cell` are shown as they are: they should name
+    /// cells of this workbook (see [`correction_workbook`]).
+    pub findings: Vec<Finding>,
+    /// The file the findings were found in, named on the list sheet.
+    pub findings_file: String,
 }
+
+/// A note on a cell and how serious it is (the cell's fill).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellNote {
+    pub level: Level,
+    pub text: String,
+}
+
+/// The fill of a cell with an error in a correction workbook (light red).
+pub const ERROR_FILL: u32 = 0xFF9F9F;
+/// The fill of a cell with a warning in a correction workbook (light orange).
+pub const WARNING_FILL: u32 = 0xFFCC80;
 
 /// A failure to produce a template; names the file concerned.
 #[derive(Debug, thiserror::Error)]

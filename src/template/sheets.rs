@@ -1,28 +1,36 @@
 //! The sheets of a template, written with rust_xlsxwriter. Positions come from
 //! [`super::layout`]; this file only decides how things look and behave in Excel.
+//! [`draw_table`] draws a table wherever a plan puts it, for templates and for the
+//! roll-up ([`super::rollup`]); the list sheet of a correction workbook is in
+//! [`super::corrections`].
+
+use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{
     Color, ConditionalFormatFormula, DataValidation, DataValidationRule, DocProperties,
-    Format as Style, FormatAlign, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet,
-    XlsxError,
+    Format as Style, FormatAlign, FormatBorder, Formula, Note, ProtectionOptions, Workbook,
+    Worksheet, XlsxError,
 };
 
 use super::layout::{self, *};
-use super::{Prefill, UnitInfo, IDENTITY_SHEET, TEMPLATE_VERSION};
+use super::{
+    CellNote, Prefill, UnitInfo, ERROR_FILL, IDENTITY_SHEET, TEMPLATE_VERSION, WARNING_FILL,
+};
 use crate::cell::CellRef;
 use crate::format::{Block, Format, Key, Kind, Table};
+use crate::model::Level;
 
-const FONT: &str = "宋体";
+pub(super) const FONT: &str = "宋体";
 const INPUT_FILL: u32 = 0xFFF2CC;
 const TOTAL_FILL: u32 = 0xE7E6E6;
 const HEADER_FILL: u32 = 0xDDEBF7;
 
-/// The cell styles of a template, made once per workbook.
-struct Styles {
-    title: Style,
-    note: Style,
-    header: Style,
-    label: Style,
+/// The cell styles of our workbooks, made once per workbook.
+pub(super) struct Styles {
+    pub(super) title: Style,
+    pub(super) note: Style,
+    pub(super) header: Style,
+    pub(super) label: Style,
     group: Style,
     count_input: Style,
     amount_input: Style,
@@ -31,10 +39,12 @@ struct Styles {
     text_input: Style,
     locked_value: Style,
     field_input: Style,
+    count_value: Style,
+    amount_value: Style,
 }
 
 impl Styles {
-    fn new() -> Styles {
+    pub(super) fn new() -> Styles {
         let base = Style::new().set_font_name(FONT).set_font_size(11);
         let boxed = base
             .clone()
@@ -76,6 +86,8 @@ impl Styles {
                 .set_align(FormatAlign::Left),
             locked_value: boxed.clone().set_background_color(Color::RGB(TOTAL_FILL)),
             field_input: input,
+            count_value: boxed.clone().set_num_format("0"),
+            amount_value: boxed.clone().set_num_format("0.00"),
         }
     }
 }
@@ -100,6 +112,9 @@ pub(super) fn build(
         .set_custom_property("nianbao_year", year);
     wb.set_properties(&props);
 
+    if !prefill.findings.is_empty() {
+        super::corrections::findings_sheet(wb.add_worksheet(), year, unit, prefill, &styles)?;
+    }
     cover(wb.add_worksheet(), format, year, unit, prefill, &styles)?;
     for table in &format.tables {
         table_sheet(wb.add_worksheet(), format, table, unit, prefill, &styles)?;
@@ -109,8 +124,8 @@ pub(super) fn build(
     wb.save_to_buffer()
 }
 
-/// Page setup and protection shared by every visible sheet: A4 landscape, one page wide,
-/// layout protected without a password (the instructions say so).
+/// Page setup and protection shared by every visible sheet of a template: A4 landscape,
+/// one page wide, layout protected without a password (the instructions say so).
 fn finish(ws: &mut Worksheet, last_col: u16) -> Result<(), XlsxError> {
     ws.set_paper_size(9);
     ws.set_landscape();
@@ -201,7 +216,8 @@ fn cover(
         ws.merge_range(row, FIRST_COL, row, last, line, &s.note)?;
         ws.set_row_height(row, 32)?;
     }
-    ws.set_active(true);
+    // A correction workbook opens on its list of findings instead.
+    ws.set_active(prefill.findings.is_empty());
     finish(ws, last)
 }
 
@@ -234,6 +250,92 @@ fn table_sheet(
     let last_col = plan.width - 1;
     ws.set_name(&table.sheet)?;
     ws.write_string(0, KEY_COL, format!("{MARK_TABLE}{}", table.code))?;
+    let mut note = match unit.name.as_str() {
+        "" => "请在浅黄色单元格填写；灰色单元格自动计算。".to_string(),
+        name => format!("填报单位：{name}　　请在浅黄色单元格填写；灰色单元格自动计算。"),
+    };
+    note.push_str(&unit_note(table));
+    let label_width = plan
+        .blocks
+        .first()
+        .map_or(0, |b| b.first_data_col - FIRST_COL);
+    set_column_widths(
+        ws,
+        label_width,
+        last_col,
+        data_width(std::slice::from_ref(table)),
+    )?;
+    draw_table(ws, format, table, &plan, &note, Cells::Template(prefill), s)?;
+    if table.blocks.len() == 1 {
+        ws.set_freeze_panes(plan.blocks[0].first_data_row, FIRST_COL + label_width)?;
+    }
+    finish(ws, last_col)?;
+    // A table prints on one page, as the official table does.
+    ws.set_print_fit_to_pages(1, 1);
+    Ok(())
+}
+
+/// An official amount label that does not state its unit gets it in the table's note.
+pub(super) fn unit_note(table: &Table) -> String {
+    let mut note = String::new();
+    for col in table.blocks.iter().flat_map(|b| &b.columns) {
+        if let (Some(unit), false) = (&col.unit, col.label.contains("单位")) {
+            note.push_str(&format!("{}单位：{unit}。", col.label));
+        }
+    }
+    note
+}
+
+/// Data columns are narrow when some table has many of them (表四's fifteen).
+pub(super) fn data_width(tables: &[Table]) -> f64 {
+    if tables
+        .iter()
+        .flat_map(|t| &t.blocks)
+        .any(|b| b.columns.len() > 7)
+    {
+        9.0
+    } else {
+        14.0
+    }
+}
+
+/// Label columns, then data columns up to `last_col`.
+pub(super) fn set_column_widths(
+    ws: &mut Worksheet,
+    label_width: u16,
+    last_col: u16,
+    data_width: f64,
+) -> Result<(), XlsxError> {
+    set_label_widths(ws, label_width)?;
+    let first_data_col = FIRST_COL + label_width;
+    ws.set_column_range_width(first_data_col, last_col.max(first_data_col), data_width)?;
+    Ok(())
+}
+
+/// What goes into a table's data cells.
+#[derive(Clone, Copy)]
+pub(super) enum Cells<'a> {
+    /// A template: hidden row and column keys, input cells (prefilled, validated, marked
+    /// with notes where asked), totals as formulas, live checks.
+    Template(&'a Prefill),
+    /// A roll-up: plain numbers, no keys (a key left out is blank); live checks show
+    /// whether the numbers agree.
+    Plain(&'a BTreeMap<Key, f64>),
+}
+
+/// Draws one table where `plan` puts it: title, note, each block's title, header, row
+/// labels and data cells, then the live checks. Column widths and the sheet's own setup
+/// are the caller's.
+pub(super) fn draw_table(
+    ws: &mut Worksheet,
+    format: &Format,
+    table: &Table,
+    plan: &TablePlan,
+    note: &str,
+    cells: Cells<'_>,
+    s: &Styles,
+) -> Result<(), XlsxError> {
+    let last_col = plan.width - 1;
     ws.merge_range(
         plan.title_row,
         FIRST_COL,
@@ -242,77 +344,76 @@ fn table_sheet(
         &table.heading(),
         &s.title,
     )?;
-    let mut note = match unit.name.as_str() {
-        "" => "请在浅黄色单元格填写；灰色单元格自动计算。".to_string(),
-        name => format!("填报单位：{name}　　请在浅黄色单元格填写；灰色单元格自动计算。"),
-    };
-    // An official amount label that does not state its unit gets it here.
-    for col in table.blocks.iter().flat_map(|b| &b.columns) {
-        if let (Some(unit), false) = (&col.unit, col.label.contains("单位")) {
-            note.push_str(&format!("{}单位：{unit}。", col.label));
-        }
-    }
     ws.merge_range(
         plan.note_row,
         FIRST_COL,
         plan.note_row,
         last_col,
-        &note,
+        note,
         &s.note,
     )?;
     ws.set_row_height(plan.title_row, 28)?;
-
     let label_width = plan
         .blocks
         .first()
         .map_or(0, |b| b.first_data_col - FIRST_COL);
-    set_label_widths(ws, label_width)?;
-    let first_data_col = FIRST_COL + label_width;
-    let data_width = if table.blocks.iter().any(|b| b.columns.len() > 7) {
-        9
-    } else {
-        14
-    };
-    ws.set_column_range_width(first_data_col, last_col.max(first_data_col), data_width)?;
 
     let totals = format.totals();
-    // Inputs start at 0; totals get the cached result a non-recalculating reader sees.
-    let mut values: std::collections::BTreeMap<Key, f64> = plan
-        .cells
-        .keys()
-        .filter(|k| !totals.contains_key(*k))
-        .map(|k| (k.clone(), 0.0))
-        .collect();
-    values.extend(
-        prefill
-            .values
-            .iter()
-            .filter(|(k, _)| !totals.contains_key(*k))
-            .map(|(k, v)| (k.clone(), *v)),
-    );
-    format.fill_totals(&mut values, None);
+    // Totals get the result a non-recalculating reader sees: computed from the inputs
+    // (0 where a template leaves them); the live checks compare the same numbers.
+    let values: BTreeMap<Key, f64> = match cells {
+        Cells::Template(prefill) => {
+            let mut values: BTreeMap<Key, f64> = plan
+                .cells
+                .keys()
+                .filter(|k| !totals.contains_key(*k))
+                .map(|k| (k.clone(), 0.0))
+                .collect();
+            values.extend(
+                prefill
+                    .values
+                    .iter()
+                    .filter(|(k, _)| !totals.contains_key(*k))
+                    .map(|(k, v)| (k.clone(), *v)),
+            );
+            format.fill_totals(&mut values, None);
+            values
+        }
+        Cells::Plain(values) => values.clone(),
+    };
+    let keys = matches!(cells, Cells::Template(_));
     for bp in &plan.blocks {
         let block = &table.blocks[bp.index];
         if let (Some(row), Some(title)) = (bp.title_row, &block.title) {
             ws.merge_range(row, FIRST_COL, row, last_col, title, &s.header)?;
         }
-        ws.write_string(bp.key_row, KEY_COL, MARK_COLS)?;
-        for (c, col) in block.columns.iter().enumerate() {
-            ws.write_string(bp.key_row, bp.first_data_col + c as u16, &col.code)?;
+        if keys {
+            ws.write_string(bp.key_row, KEY_COL, MARK_COLS)?;
+            for (c, col) in block.columns.iter().enumerate() {
+                ws.write_string(bp.key_row, bp.first_data_col + c as u16, &col.code)?;
+            }
         }
         ws.set_row_hidden(bp.key_row)?;
         header(ws, block, bp, s)?;
         row_labels(ws, block, bp, s)?;
         for (r, row) in block.rows.iter().enumerate() {
             let at = bp.first_data_row + r as u32;
-            ws.write_string(at, KEY_COL, format!("{MARK_ROW}{}", row.code))?;
+            if keys {
+                ws.write_string(at, KEY_COL, format!("{MARK_ROW}{}", row.code))?;
+            }
             ws.set_row_height(at, 20)?;
             for (c, col) in block.columns.iter().enumerate() {
                 let key = Key::cell(&table.code, &row.code, &col.code);
                 let cell = CellRef::new(at, bp.first_data_col + c as u16);
-                match totals.get(&key) {
-                    Some(parts) => total_cell(ws, cell, parts, &plan.cells, values[&key], s)?,
-                    None => input_cell(ws, cell, &key, col.kind, col.unit.as_deref(), prefill, s)?,
+                match (cells, totals.get(&key)) {
+                    (Cells::Template(prefill), Some(parts)) => {
+                        let mark = prefill.notes.get(&key);
+                        total_cell(ws, cell, parts, &plan.cells, values[&key], mark, s)?
+                    }
+                    (Cells::Template(prefill), None) => {
+                        input_cell(ws, cell, &key, col.kind, col.unit.as_deref(), prefill, s)?
+                    }
+                    (Cells::Plain(_), _) => plain_cell(ws, cell, &key, col.kind, &values, s)?,
                 }
             }
         }
@@ -320,12 +421,6 @@ fn table_sheet(
     for live in &plan.live_checks {
         live_check(ws, live, label_width, &plan.cells, &values, s)?;
     }
-    if table.blocks.len() == 1 {
-        ws.set_freeze_panes(plan.blocks[0].first_data_row, first_data_col)?;
-    }
-    finish(ws, last_col)?;
-    // A table prints on one page, as the official table does.
-    ws.set_print_fit_to_pages(1, 1);
     Ok(())
 }
 
@@ -478,6 +573,9 @@ fn input_cell(
     } else {
         &s.count_input
     };
+    let mark = prefill.notes.get(key);
+    let marked = mark.map(|m| marked(style, m));
+    let style = marked.as_ref().unwrap_or(style);
     match prefill.raw.get(key).map(String::as_str) {
         Some("") => ws.write_blank(at.row, at.col, style)?,
         Some(text) => ws.write_string_with_format(at.row, at.col, text, style)?,
@@ -487,6 +585,58 @@ fn input_cell(
         }
     };
     ws.add_data_validation(at.row, at.col, at.row, at.col, &validation(kind, unit)?)?;
+    if let Some(mark) = mark {
+        ws.insert_note(at.row, at.col, &note(mark))?;
+    }
+    Ok(())
+}
+
+/// A cell's style with the fill of a finding's level: red for an error, orange for a
+/// warning.
+fn marked(style: &Style, mark: &CellNote) -> Style {
+    let fill = match mark.level {
+        Level::Error => ERROR_FILL,
+        _ => WARNING_FILL,
+    };
+    style.clone().set_background_color(Color::RGB(fill))
+}
+
+/// The note on a marked cell: what is wrong and what to do, sized to its text.
+fn note(mark: &CellNote) -> Note {
+    // About 20 characters a line at this width; blank lines between findings count too.
+    let lines: usize = mark
+        .text
+        .split('\n')
+        .map(|l| l.chars().count().div_ceil(20).max(1))
+        .sum();
+    let height = (lines as u32 * 17 + 12).clamp(60, 600);
+    Note::new(&mark.text)
+        .add_author_prefix(false)
+        .set_author("审核意见")
+        .set_font_name(FONT)
+        .set_font_size(10)
+        .set_width(300)
+        .set_height(height)
+}
+
+/// A roll-up's value: a plain number, blank when there is none.
+fn plain_cell(
+    ws: &mut Worksheet,
+    at: CellRef,
+    key: &Key,
+    kind: Kind,
+    values: &BTreeMap<Key, f64>,
+    s: &Styles,
+) -> Result<(), XlsxError> {
+    let style = if kind == Kind::Amount {
+        &s.amount_value
+    } else {
+        &s.count_value
+    };
+    match values.get(key) {
+        Some(v) => ws.write_number_with_format(at.row, at.col, *v, style)?,
+        None => ws.write_blank(at.row, at.col, style)?,
+    };
     Ok(())
 }
 
@@ -516,7 +666,7 @@ fn validation(kind: Kind, unit: Option<&str>) -> Result<DataValidation, XlsxErro
     dv.set_input_title("填写说明")?.set_error_title("输入有误")
 }
 
-fn sum_formula(parts: &[Key], cells: &std::collections::BTreeMap<Key, CellRef>) -> Option<String> {
+fn sum_formula(parts: &[Key], cells: &BTreeMap<Key, CellRef>) -> Option<String> {
     let refs: Option<Vec<String>> = parts
         .iter()
         .map(|k| cells.get(k).map(|c| c.to_string()))
@@ -524,7 +674,7 @@ fn sum_formula(parts: &[Key], cells: &std::collections::BTreeMap<Key, CellRef>) 
     Some(format!("SUM({})", refs?.join(",")))
 }
 
-fn sum_of(parts: &[Key], values: &std::collections::BTreeMap<Key, f64>) -> f64 {
+fn sum_of(parts: &[Key], values: &BTreeMap<Key, f64>) -> f64 {
     parts
         .iter()
         .map(|k| values.get(k).copied().unwrap_or(0.0))
@@ -543,16 +693,22 @@ fn total_cell(
     ws: &mut Worksheet,
     at: CellRef,
     parts: &[Key],
-    cells: &std::collections::BTreeMap<Key, CellRef>,
+    cells: &BTreeMap<Key, CellRef>,
     result: f64,
+    mark: Option<&CellNote>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let Some(formula) = sum_formula(parts, cells) else {
         return Ok(());
     };
+    let marked = mark.map(|m| marked(&s.total, m));
+    let style = marked.as_ref().unwrap_or(&s.total);
     // The cached result is what a reader that does not recalculate (calamine) sees.
     let formula = Formula::new(format!("={formula}")).set_result(number_text(result));
-    ws.write_formula_with_format(at.row, at.col, formula, &s.total)?;
+    ws.write_formula_with_format(at.row, at.col, formula, style)?;
+    if let Some(mark) = mark {
+        ws.insert_note(at.row, at.col, &note(mark))?;
+    }
     Ok(())
 }
 
@@ -560,8 +716,8 @@ fn live_check(
     ws: &mut Worksheet,
     live: &LiveCheckPlan,
     label_width: u16,
-    cells: &std::collections::BTreeMap<Key, CellRef>,
-    values: &std::collections::BTreeMap<Key, f64>,
+    cells: &BTreeMap<Key, CellRef>,
+    values: &BTreeMap<Key, f64>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let caption = format!("校验：{}", live.caption);
@@ -627,7 +783,7 @@ fn text_sheet(
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let plan = layout::plan_text(format);
-    ws.set_name("文字部分")?;
+    ws.set_name(TEXT_SHEET)?;
     ws.write_string(0, KEY_COL, MARK_TEXT)?;
     ws.merge_range(0, FIRST_COL, 0, TEXT_LAST_COL, "报告文字部分", &s.title)?;
     ws.merge_range(

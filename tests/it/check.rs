@@ -439,3 +439,22 @@ fn what_a_clerk_sees_for_a_typical_mistake() {
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
     let _ = path;
 }
+
+#[test]
+fn a_grand_total_over_recomputed_totals_is_recomputed_too() {
+    // Text in a part: Excel's SUM skips it, so the row total, the column total and the
+    // grand total all show one less; all three are recomputed, none is an error.
+    let scratch = Scratch::new();
+    let mut filled = Filled::new(2020);
+    filled.values = &[("t3.new.natural", 1.0)];
+    filled.raw = &[("t3.open.natural", "１")];
+    let path = filled.write(&scratch, "grand.xlsx");
+    let got = summary(&findings(&path));
+    assert_eq!(got.iter().filter(|f| f.0 == "error").count(), 0, "{got:?}");
+    for total in ["E29", "K10", "K29"] {
+        assert!(
+            got.contains(&s("fixed", "N-1", total)),
+            "{total} recomputed: {got:?}"
+        );
+    }
+}

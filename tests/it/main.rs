@@ -3,6 +3,8 @@
 
 mod check;
 mod common;
+mod corrections;
+mod fill;
 mod ingest;
 mod interop;
 mod report;

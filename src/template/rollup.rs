@@ -1,0 +1,216 @@
+//! The consolidated roll-up as a workbook in the official layout: one sheet per parent
+//! unit, its tables 二, 三 and 四 one after another, drawn by the same code as the
+//! templates (headers, row labels, live checks) with plain numbers in the cells. No hidden
+//! keys and no protection: it is a report for the level above, not a form to fill in.
+
+use std::collections::BTreeMap;
+
+use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
+
+use super::layout::{self, Placement, FIRST_COL, KEY_COL};
+use super::sheets::{self, Cells, Styles};
+use super::TemplateError;
+use crate::format::{Format, Key};
+
+/// One parent unit's totals: its own values and all its descendants'.
+#[derive(Debug, Clone, Copy)]
+pub struct RollupSheet<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub values: &'a BTreeMap<Key, f64>,
+    /// Units whose reports are in the totals.
+    pub included: usize,
+    /// Units that did not report or whose report was rejected.
+    pub missing: usize,
+}
+
+/// The workbook: one sheet per entry of `sheets`, in order, named by
+/// [`rollup_sheet_names`].
+pub fn rollup_workbook(
+    format: &Format,
+    year: i32,
+    sheets: &[RollupSheet<'_>],
+) -> Result<Vec<u8>, TemplateError> {
+    build(format, year, sheets).map_err(|source| TemplateError::Xlsx {
+        file: format!("{year}年度汇总表"),
+        source,
+    })
+}
+
+/// The sheet names of a roll-up workbook: each parent's name (its code if it has none)
+/// made safe for Excel — no `[]:*?/\`, no leading or trailing `'`, at most 31 characters —
+/// and unique regardless of case, a numeric suffix telling apart names that collide.
+pub fn rollup_sheet_names(sheets: &[RollupSheet<'_>]) -> Vec<String> {
+    let mut used: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for sheet in sheets {
+        let base: String = sheet
+            .name
+            .chars()
+            .map(|c| match c {
+                '[' | ']' | ':' | '*' | '?' | '/' | '\\' => '_',
+                c if c.is_control() => ' ',
+                c => c,
+            })
+            .collect();
+        let mut base = base.trim().trim_matches('\'').trim().to_string();
+        if base.is_empty() {
+            base = sheet
+                .code
+                .trim()
+                .trim_matches('\'')
+                .replace(['[', ']', ':', '*', '?', '/', '\\'], "_");
+        }
+        if base.is_empty() || base.eq_ignore_ascii_case("history") {
+            base = format!("汇总{base}");
+        }
+        let taken = |name: &str| used.iter().any(|u| u.to_lowercase() == name.to_lowercase());
+        let mut name = truncate_utf16(&base, 31);
+        let mut n = 2;
+        while taken(&name) {
+            let suffix = format!("({n})");
+            name = format!(
+                "{}{suffix}",
+                truncate_utf16(&base, 31 - suffix.len()).trim_end_matches('\'')
+            );
+            n += 1;
+        }
+        used.push(name.clone());
+        out.push(name);
+    }
+    out
+}
+
+/// At most `max` UTF-16 units (Excel's measure of a sheet name), whole characters.
+fn truncate_utf16(s: &str, max: usize) -> String {
+    let mut len = 0;
+    s.chars()
+        .take_while(|c| {
+            len += c.len_utf16();
+            len <= max
+        })
+        .collect::<String>()
+        .trim_end_matches('\'')
+        .to_string()
+}
+
+fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u8>, XlsxError> {
+    let styles = Styles::new();
+    let mut wb = Workbook::new();
+    let props = DocProperties::new()
+        .set_title(format!("{year}年政府信息公开工作年度报告汇总表"))
+        .set_comment("由 nianbao 汇总生成");
+    wb.set_properties(&props);
+    // Every table's data starts in the same column, so one set of widths suits them all.
+    let label_width = format
+        .tables
+        .iter()
+        .map(layout::label_width)
+        .max()
+        .unwrap_or(0);
+    let names = rollup_sheet_names(sheets);
+    for (sheet, name) in sheets.iter().zip(&names) {
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        let plans: Vec<layout::TablePlan> = {
+            let mut first_row = 3;
+            format
+                .tables
+                .iter()
+                .map(|table| {
+                    let at = Placement {
+                        first_row,
+                        label_width,
+                    };
+                    let plan = layout::plan_table_at(format, table, at);
+                    first_row = plan.last_row + 2;
+                    plan
+                })
+                .collect()
+        };
+        let last_col = plans.iter().map(|p| p.width).max().unwrap_or(FIRST_COL + 1) - 1;
+        let title = format!("{}{year}年政府信息公开工作年度报告汇总表", sheet.name);
+        ws.merge_range(0, FIRST_COL, 0, last_col, &title, &styles.title)?;
+        ws.set_row_height(0, 30)?;
+        let line = format!(
+            "汇总单位 {} 个，未报送或未通过 {} 个。单位代码：{}；{}格式（{}）。",
+            sheet.included, sheet.missing, sheet.code, format.id, format.document
+        );
+        ws.merge_range(1, FIRST_COL, 1, last_col, &line, &styles.note)?;
+        ws.set_column_width(KEY_COL, 2)?;
+        ws.set_column_hidden(KEY_COL)?;
+        // Wider than a template's 表四 columns so that 表三's headers fit; the page is
+        // scaled to its width anyway.
+        let data_width = sheets::data_width(&format.tables).max(12.0);
+        sheets::set_column_widths(ws, label_width, last_col, data_width)?;
+        let mut breaks = Vec::new();
+        for (table, plan) in format.tables.iter().zip(&plans) {
+            let note = sheets::unit_note(table);
+            sheets::draw_table(
+                ws,
+                format,
+                table,
+                plan,
+                &note,
+                Cells::Plain(sheet.values),
+                &styles,
+            )?;
+            if plan.title_row > 3 {
+                breaks.push(plan.title_row);
+            }
+        }
+        ws.set_page_breaks(&breaks)?;
+        ws.set_paper_size(9);
+        ws.set_landscape();
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_print_center_horizontally(true);
+        ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+        let last_row = plans.last().map_or(2, |p| p.last_row);
+        ws.set_print_area(0, FIRST_COL, last_row, last_col)?;
+    }
+    if sheets.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name("汇总")?;
+        ws.write_string(0, 0, "没有可汇总的单位。")?;
+    }
+    wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_safe_and_unique() {
+        let values = BTreeMap::new();
+        let sheet = |code, name| RollupSheet {
+            code,
+            name,
+            values: &values,
+            included: 0,
+            missing: 0,
+        };
+        let long = "很长很长的单位名称".repeat(5);
+        let sheets = [
+            sheet("1", "a/b:c*?[x]\\"),
+            sheet("2", &long),
+            sheet("3", &long),
+            sheet("4", ""),
+            sheet("5", "'引号'"),
+            sheet("6", "History"),
+            sheet("7", "A"),
+            sheet("8", "a"),
+        ];
+        let names = rollup_sheet_names(&sheets);
+        assert_eq!(names[0], "a_b_c___x__");
+        assert_eq!(names[1].chars().count(), 31);
+        assert!(names[2].ends_with("(2)") && names[2].chars().count() == 31);
+        assert_eq!(names[3], "4");
+        assert_eq!(names[4], "引号");
+        assert_eq!(names[5], "汇总History");
+        assert_eq!(names[6..], ["A", "a(2)"]);
+        // Excel would refuse any of them otherwise: the writer checks.
+        let format = &Format::builtin()[0];
+        rollup_workbook(format, 2020, &sheets).unwrap();
+    }
+}

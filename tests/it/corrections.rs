@@ -1,0 +1,592 @@
+//! Correction workbooks (a rejected unit's report sent back with its problems marked) and
+//! the roll-up workbook in the official layout. Fixtures are generated here; workbooks are
+//! read back with calamine, and their XML where calamine does not look (notes).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use calamine::{open_workbook, Data, Reader, Xlsx};
+use nianbao::check::{check_file, Options};
+use nianbao::format::{Format, Formats, Key};
+use nianbao::model::Level;
+use nianbao::template::layout::{self, FIRST_COL};
+use nianbao::template::{
+    correction_workbook, rollup_workbook, RollupSheet, UnitInfo, ERROR_FILL, FINDINGS_SHEET,
+    WARNING_FILL,
+};
+use nianbao::validate::Submission;
+
+use crate::common::*;
+
+const T2: &str = "表二 主动公开";
+const T3: &str = "表三 依申请公开";
+
+fn township() -> UnitInfo {
+    UnitInfo {
+        code: "110".into(),
+        name: "山市镇人民政府".into(),
+        parent_code: "100".into(),
+        parent_name: "示例县人民政府".into(),
+        level: "township".into(),
+    }
+}
+
+fn format_2020() -> Format {
+    Formats::builtin().for_year(2020).unwrap().clone()
+}
+
+fn submission(path: &Path) -> Submission {
+    check_file(
+        path,
+        "山市镇年报.xlsx",
+        &Formats::builtin(),
+        Options::default(),
+    )
+}
+
+/// `(rule, cell)` of each error and warning.
+fn problems(sub: &Submission) -> Vec<(String, String)> {
+    sub.findings
+        .iter()
+        .filter(|f| f.level != Level::Fixed)
+        .map(|f| (f.rule.clone(), f.cell.clone()))
+        .collect()
+}
+
+/// A township that broke T3-1 in the 自然人 column (5 new + 0 carried ≠ 3 handled + 0
+/// carried on) and typed “十二” into 表二 规章/本年新制作数量; it also inserted two rows at
+/// the top of 表三, so its own addresses there are two rows lower than the template's.
+fn rejected(scratch: &Scratch) -> PathBuf {
+    let mut filled = Filled::new(2020);
+    filled.values = &[
+        ("t3.new.natural", 5.0),
+        ("t3.open.natural", 3.0),
+        ("t4.all.review_upheld", 1.0),
+    ];
+    filled.raw = &[("t2.rules.made", "十二")];
+    let path = filled.write(scratch, "template.xlsx");
+    let mut sheets = plain_sheets(&path);
+    let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
+    insert_rows(t3, 2, 2);
+    let out = scratch.path("山市镇年报.xlsx");
+    write_plain(&sheets, &out);
+    out
+}
+
+/// The correction workbook of [`rejected`], written to disk.
+fn corrected(scratch: &Scratch) -> (Submission, PathBuf) {
+    let sub = submission(&rejected(scratch));
+    let bytes =
+        correction_workbook(&format_2020(), 2020, &township(), &sub, "山市镇年报.xlsx").unwrap();
+    (sub, scratch.write("退回_山市镇.xlsx", bytes))
+}
+
+/// The list sheet's findings as `(级别, 规则, 位置, 问题, 实际, 应为, 提示)` rows.
+fn listed(path: &Path) -> Vec<Vec<String>> {
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let range = wb.worksheet_range(FINDINGS_SHEET).unwrap();
+    let text = |r: u32, c: u32| {
+        range
+            .get_value((r, c))
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    };
+    let end = range.end().unwrap().0;
+    let header = (0..=end)
+        .find(|r| text(*r, 0) == "序号")
+        .expect("header row");
+    (header + 1..=end)
+        .map(|r| (1..8).map(|c| text(r, c)).collect())
+        .collect()
+}
+
+/// The notes of the sheet at 1-based `index`, by cell, as plain text.
+fn notes(path: &Path, index: usize) -> BTreeMap<String, String> {
+    let rels_part = format!("xl/worksheets/_rels/sheet{index}.xml.rels");
+    let file = std::fs::File::open(path).unwrap();
+    let zip = zip::ZipArchive::new(file).unwrap();
+    if zip.index_for_name(&rels_part).is_none() {
+        return BTreeMap::new();
+    }
+    let rels = xlsx_part(path, &rels_part);
+    let Some(at) = rels.find("../comments") else {
+        return BTreeMap::new();
+    };
+    let target = &rels[at + 3..];
+    let target = &target[..target.find('"').unwrap()];
+    let xml = xlsx_part(path, &format!("xl/{target}"));
+    let mut out = BTreeMap::new();
+    for comment in xml.split("<comment ref=\"").skip(1) {
+        let cell = comment[..comment.find('"').unwrap()].to_string();
+        let mut text = String::new();
+        for run in comment.split("<t").skip(1) {
+            let Some(open) = run.find('>') else { continue };
+            let body = &run[open + 1..];
+            if let Some(close) = body.find("</t>") {
+                text.push_str(&body[..close]);
+            }
+        }
+        out.insert(cell, text);
+    }
+    out
+}
+
+fn rgb(fill: u32) -> (u8, u8, u8) {
+    ((fill >> 16) as u8, (fill >> 8) as u8, fill as u8)
+}
+
+/// The fill colour of a cell, `None` when it has none.
+fn fill(
+    wb: &mut Xlsx<std::io::BufReader<std::fs::File>>,
+    sheet: &str,
+    a1: &str,
+) -> Option<(u8, u8, u8)> {
+    let styles = wb.worksheet_style(sheet).unwrap();
+    let at = nianbao::cell::CellRef::parse(a1).unwrap();
+    let style = styles.get((at.row, u32::from(at.col)))?;
+    let fill = style.fill.as_ref().filter(|f| f.is_visible())?;
+    let c = fill.get_color()?;
+    Some((c.red, c.green, c.blue))
+}
+
+#[test]
+fn the_rejected_unit_as_checked() {
+    // The fixture's own addresses: 表三 is two rows lower than in the template.
+    let scratch = Scratch::new();
+    let sub = submission(&rejected(&scratch));
+    assert_eq!(
+        problems(&sub),
+        [
+            ("T3-1".to_string(), "E10+E11 ≠ E31+E32".to_string()),
+            ("V-1".to_string(), "C7".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
+    let scratch = Scratch::new();
+    let (_, path) = corrected(&scratch);
+
+    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let names = wb.sheet_names().to_vec();
+    assert_eq!(names[0], FINDINGS_SHEET);
+    assert_eq!(names[1..4], ["封面", T2, T3]);
+    // It opens on the list: the first sheet is active (no activeTab) and the only one
+    // selected, so nothing the clerk types goes to two sheets at once.
+    let workbook = xlsx_part(&path, "xl/workbook.xml");
+    assert!(!workbook.contains("activeTab"), "{workbook}");
+    let selected: Vec<usize> = (1..=names.len())
+        .filter(|n| {
+            xlsx_part(&path, &format!("xl/worksheets/sheet{n}.xml")).contains("tabSelected=\"1\"")
+        })
+        .collect();
+    assert_eq!(selected, [1]);
+    let list_xml = xlsx_part(&path, "xl/worksheets/sheet1.xml");
+    assert!(
+        list_xml.contains(r#"orientation="landscape""#) && list_xml.contains(r#"paperSize="9""#),
+        "{list_xml}"
+    );
+
+    // The list: both findings, at the cells of this workbook.
+    let rows = listed(&path);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let t31 = &rows[0];
+    assert_eq!(
+        t31[..3],
+        ["错误", "T3-1", "表三 依申请公开!E8+E9 ≠ E29+E30"]
+    );
+    assert!(t31[3].starts_with("「自然人」列："), "{t31:?}");
+    assert_eq!(t31[4..6], ["5（E8+E9）", "= 3（E29+E30）"]);
+    assert!(t31[6].contains("结转下年度继续办理"), "{t31:?}");
+    let v1 = &rows[1];
+    assert_eq!(v1[..3], ["错误", "V-1", "表二 主动公开!C7"]);
+    assert_eq!(v1[4], "十二");
+    let intro = cell_text(&path, FINDINGS_SHEET, "A2");
+    assert!(
+        intro.contains("山市镇年报.xlsx") && intro.contains("2 个错误"),
+        "{intro}"
+    );
+
+    // Marked: the four cells of the broken column and the unreadable one, red; their
+    // neighbours keep the input colour.
+    let red = Some(rgb(ERROR_FILL));
+    for a1 in ["E8", "E9", "E29", "E30"] {
+        assert_eq!(fill(&mut wb, T3, a1), red, "{a1}");
+    }
+    assert_eq!(fill(&mut wb, T2, "C7"), red);
+    assert_eq!(fill(&mut wb, T3, "F8"), Some(rgb(0xFFF2CC)));
+    assert_eq!(fill(&mut wb, T2, "D7"), Some(rgb(0xFFF2CC)));
+
+    // The clerk's own input is back in its cell, and their numbers in theirs.
+    assert_eq!(cell_text(&path, T2, "C7"), "十二");
+    assert_eq!(cell_text(&path, T3, "E8"), "5");
+    assert_eq!(cell_text(&path, T3, "E10"), "3");
+    assert_eq!(cell_text(&path, "表四 复议诉讼", "B8"), "1");
+    // Totals are still formulas, with the results a reader sees.
+    let formulas = wb.worksheet_formula(T3).unwrap();
+    assert_eq!(
+        formulas.get_value((7, 10)).map(String::as_str),
+        Some("SUM(E8,F8,G8,H8,I8,J8)")
+    );
+    assert_eq!(cell_text(&path, T3, "E29"), "3");
+    // Texts and contact fields come back too (the fixture filled the texts).
+    assert_eq!(
+        cell_text(&path, "文字部分", "B7"),
+        "我镇对政务村务公开工作十分重视。\n第二段。"
+    );
+
+    // Notes: one per marked cell, saying what is wrong and what to do.
+    let t3_notes = notes(&path, 4);
+    assert_eq!(
+        t3_notes.keys().collect::<Vec<_>>(),
+        ["E29", "E30", "E8", "E9"]
+    );
+    let expected = "【规则 T3-1】「自然人」列：第一项加第二项之和，不等于第三项加第四项之和 \
+                    实际：5（E8+E9） 应为：= 3（E29+E30）。请核对本列的“一、本年新收”“二、上年结转”“（七）总计”“四、结转下年度继续办理”";
+    for text in t3_notes.values() {
+        assert_eq!(text, expected);
+    }
+    let t2_notes = notes(&path, 3);
+    assert_eq!(t2_notes.keys().collect::<Vec<_>>(), ["C7"]);
+    assert!(
+        t2_notes["C7"]
+            .starts_with("【规则 V-1】表二第二十条第（一）项「规章」行「本年新制作数量」列：")
+            && t2_notes["C7"].contains("实际：十二 应为：不小于 0 的整数。"),
+        "{}",
+        t2_notes["C7"]
+    );
+    assert!(notes(&path, 2).is_empty() && notes(&path, 5).is_empty());
+}
+
+#[test]
+fn correction_workbook_checks_like_a_returned_template() {
+    let scratch = Scratch::new();
+    let (before, path) = corrected(&scratch);
+
+    // As sent back: the same problems, at the cells the list names.
+    let again = submission(&path);
+    assert_eq!(again.unit_code, "110");
+    assert_eq!(again.year, Some(2020));
+    assert!(!again.by_labels);
+    let rules = |s: &Submission| {
+        let mut r: Vec<String> = s
+            .findings
+            .iter()
+            .filter(|f| f.level != Level::Fixed)
+            .map(|f| f.rule.clone())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(rules(&again), rules(&before));
+    let listed: Vec<(String, String)> = listed(&path)
+        .into_iter()
+        .map(|row| {
+            let cell = row[2].split_once('!').unwrap().1.to_string();
+            (row[1].clone(), cell)
+        })
+        .collect();
+    assert_eq!(problems(&again), listed);
+    assert_eq!(
+        again.texts.get("problems").map(String::as_str),
+        Some("公开资料建档工作还不够细致。")
+    );
+
+    // Corrected the way a clerk's program saves it (values only): 十二 → 12, and the two
+    // requests carried on entered. The row total of that row is left without a result, as
+    // a program that does not store results would; the reader recomputes it.
+    let mut sheets = plain_sheets(&path);
+    let t2 = sheets.iter_mut().find(|s| s.name == T2).unwrap();
+    t2.cells.insert((6, 2), Data::Float(12.0)); // C7
+    let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
+    t3.cells.insert((29, 4), Data::Float(2.0)); // E30
+    t3.cells.remove(&(29, 10)); // K30
+    assert!(sheets.iter().any(|s| s.name == FINDINGS_SHEET));
+    let fixed = scratch.path("山市镇年报_修改后.xlsx");
+    write_plain(&sheets, &fixed);
+    let after = submission(&fixed);
+    assert_eq!(problems(&after), [], "{:?}", after.findings);
+    assert_eq!(after.values[&Key::from_string("t2.rules.made")], 12.0);
+    assert_eq!(after.values[&Key::from_string("t3.carry_next.total")], 2.0);
+    let (code, out) = check(&[&fixed], &[]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_clean_unit_gets_no_list_and_opens_on_the_cover() {
+    let scratch = Scratch::new();
+    let path = Filled::new(2020).write(&scratch, "ok.xlsx");
+    let sub = submission(&path);
+    let bytes = correction_workbook(&format_2020(), 2020, &township(), &sub, "ok.xlsx").unwrap();
+    let out = scratch.write("out.xlsx", bytes);
+    let wb: Xlsx<_> = open_workbook(&out).unwrap();
+    assert_eq!(wb.sheet_names()[0], "封面");
+    assert!(notes(&out, 3).is_empty());
+}
+
+/// Every key of a format's tables with a distinct value.
+fn distinct_values(format: &Format) -> BTreeMap<Key, f64> {
+    format
+        .cells()
+        .enumerate()
+        .map(|(i, c)| (c.key, (i + 1) as f64))
+        .collect()
+}
+
+#[test]
+fn rollup_has_a_sheet_per_parent_in_the_official_layout() {
+    for year in [2020, 2024] {
+        let format = Formats::builtin().for_year(year).unwrap().clone();
+        let county = distinct_values(&format);
+        let town: BTreeMap<Key, f64> = county.iter().map(|(k, v)| (k.clone(), v * 2.0)).collect();
+        let sheets = [
+            RollupSheet {
+                code: "100",
+                name: "示例县人民政府",
+                values: &county,
+                included: 5,
+                missing: 1,
+            },
+            RollupSheet {
+                code: "110",
+                name: "山市镇人民政府",
+                values: &town,
+                included: 3,
+                missing: 0,
+            },
+        ];
+        let scratch = Scratch::new();
+        let path = scratch.write(
+            "汇总.xlsx",
+            rollup_workbook(&format, year, &sheets).unwrap(),
+        );
+        let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+        assert_eq!(wb.sheet_names(), ["示例县人民政府", "山市镇人民政府"]);
+        let label_width = format.tables.iter().map(layout::label_width).max().unwrap();
+        for (n, sheet) in sheets.iter().enumerate() {
+            let name = sheet.name;
+            let range = wb.worksheet_range(name).unwrap();
+            let text = |r: u32, c: u16| {
+                range
+                    .get_value((r, u32::from(c)))
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            };
+            assert_eq!(
+                text(0, FIRST_COL),
+                format!("{name}{year}年政府信息公开工作年度报告汇总表")
+            );
+            let line = text(1, FIRST_COL);
+            let counts = format!(
+                "汇总单位 {} 个，未报送或未通过 {} 个",
+                sheet.included, sheet.missing
+            );
+            assert!(line.starts_with(&counts), "{line}");
+            // Each table where its title is, in order, its cells where the template has
+            // them, shifted down to the title and right to the common label columns.
+            let mut last_title = 1;
+            for table in &format.tables {
+                let title_row = (last_title + 1..range.height() as u32)
+                    .find(|r| text(*r, FIRST_COL) == table.heading())
+                    .unwrap_or_else(|| panic!("{} on {name}", table.heading()));
+                last_title = title_row;
+                let plan = layout::plan_table(&format, table);
+                let shift = label_width - layout::label_width(table);
+                for (key, at) in &plan.cells {
+                    let (r, c) = (at.row + title_row, at.col + shift);
+                    let want = sheet.values[key];
+                    assert_eq!(
+                        range.get_value((r, u32::from(c))),
+                        Some(&Data::Float(want)),
+                        "{key} on {name} (year {year})"
+                    );
+                }
+                // Row labels are drawn as in the template.
+                if let Some(block) = table.blocks.first() {
+                    if let Some(row) = block
+                        .rows
+                        .iter()
+                        .find(|r| !r.label.is_empty() && r.groups.is_empty())
+                    {
+                        let r = plan.blocks[0].first_data_row + title_row;
+                        let at = block.rows.iter().position(|x| x.code == row.code).unwrap() as u32;
+                        assert_eq!(text(r + at, FIRST_COL), row.label, "{}", table.code);
+                    }
+                }
+            }
+            // No hidden keys: this is a report, not a form to read back.
+            assert!(range
+                .used_cells()
+                .all(|(_, _, v)| !v.to_string().starts_with("nianbao:")));
+            let xml = xlsx_part(&path, &format!("xl/worksheets/sheet{}.xml", n + 1));
+            assert!(
+                xml.contains(r#"orientation="landscape""#)
+                    && xml.contains(r#"paperSize="9""#)
+                    && xml.contains(r#"<pageSetUpPr fitToPage="1"/>"#)
+                    && xml.contains(r#"fitToHeight="0""#)
+                    && !xml.contains("<sheetProtection"),
+                "{xml}"
+            );
+        }
+    }
+}
+
+#[test]
+fn rollup_sheet_names_are_safe_and_unique() {
+    let format = format_2020();
+    let values = BTreeMap::new();
+    let long = "示例省示例市示例县示例镇人民政府党政综合办公室所属政务公开与数据服务中心";
+    assert!(long.chars().count() > 31);
+    let names = [
+        "a/b:c*?".to_string(),
+        format!("{long}甲"),
+        format!("{long}乙"),
+        "A/B:C*?".to_string(),
+    ];
+    let sheets: Vec<RollupSheet> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| RollupSheet {
+            code: ["1", "2", "3", "4"][i],
+            name,
+            values: &values,
+            included: 0,
+            missing: 0,
+        })
+        .collect();
+    let scratch = Scratch::new();
+    let path = scratch.write(
+        "汇总.xlsx",
+        rollup_workbook(&format, 2020, &sheets).unwrap(),
+    );
+    let wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let got = wb.sheet_names().to_vec();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0], "a_b_c__");
+    assert_eq!(got[3], "A_B_C__(2)");
+    for name in &got {
+        assert!(name.encode_utf16().count() <= 31, "{name}");
+        assert!(
+            !name.contains(['[', ']', ':', '*', '?', '/', '\\']),
+            "{name}"
+        );
+    }
+    assert_eq!(got[1], long.chars().take(31).collect::<String>());
+    assert_ne!(got[1], got[2]);
+    assert!(got[2].ends_with("(2)"), "{}", got[2]);
+    // The title keeps the full name.
+    assert_eq!(
+        cell_text(&path, &got[1], "B1"),
+        format!("{long}甲2020年政府信息公开工作年度报告汇总表")
+    );
+}
+
+#[test]
+fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
+    // 3 published of 0 in total (T2-2, a warning) and no “五、存在的主要问题” (TX-5, a
+    // warning about a text, no cell of the tables).
+    let scratch = Scratch::new();
+    let mut filled = Filled::new(2020);
+    filled.values = &[("t2.rules.published", 3.0)];
+    filled.texts = &[
+        ("opening", "现将有关情况总结如下："),
+        ("overview", "概述。"),
+    ];
+    let path = filled.write(&scratch, "warned.xlsx");
+    let sub = submission(&path);
+    assert_eq!(sub.errors(), 0);
+    let bytes =
+        correction_workbook(&format_2020(), 2020, &township(), &sub, "warned.xlsx").unwrap();
+    let out = scratch.write("退回.xlsx", bytes);
+
+    let rows = listed(&out);
+    let rules: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("警告", "TX-5", "文字部分!B10"),
+            ("警告", "T2-2", "表二 主动公开!D7 > E7")
+        ]
+    );
+    let intro = cell_text(&out, FINDINGS_SHEET, "A2");
+    assert!(
+        intro.contains("2 个警告") && !intro.contains("不通过"),
+        "{intro}"
+    );
+
+    let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
+    let orange = Some(rgb(WARNING_FILL));
+    assert_eq!(fill(&mut wb, T2, "D7"), orange);
+    assert_eq!(fill(&mut wb, T2, "E7"), orange);
+    let t2_notes = notes(&out, 3);
+    assert_eq!(t2_notes.keys().collect::<Vec<_>>(), ["D7", "E7"]);
+    assert!(
+        t2_notes["D7"].starts_with("警告【规则 T2-2】「规章」行：本年新公开数量大于对外公开总数量"),
+        "{t2_notes:?}"
+    );
+    // The text sheet carries no note: TX-5 is about a text, not a cell.
+    assert!(notes(&out, 6).is_empty());
+    // Checked again: the same warnings.
+    assert_eq!(problems(&submission(&out)), problems(&sub));
+}
+
+#[test]
+fn fields_on_the_text_sheet_are_marked_too() {
+    // 2024 (the 2021 format): an application charged a fee (其他处理/不按时缴费) but no
+    // fee is reported (TX-4, about the two fee fields on the text sheet).
+    let scratch = Scratch::new();
+    let mut filled = Filled::new(2024);
+    filled.values = &[("t3.new.natural", 1.0), ("t3.other_unpaid.natural", 1.0)];
+    let path = filled.write(&scratch, "fee.xlsx");
+    let sub = submission(&path);
+    let format = Formats::builtin().for_year(2024).unwrap().clone();
+    let bytes = correction_workbook(&format, 2024, &township(), &sub, "fee.xlsx").unwrap();
+    let out = scratch.write("退回.xlsx", bytes);
+    let tx4: Vec<Vec<String>> = listed(&out)
+        .into_iter()
+        .filter(|r| r[1] == "TX-4")
+        .collect();
+    assert_eq!(tx4.len(), 1, "{:?}", sub.findings);
+    let plan = layout::plan_text(&format);
+    let cells: Vec<String> = plan
+        .fields
+        .iter()
+        .map(|(_, row)| nianbao::cell::CellRef::new(*row, layout::TEXT_FIELD_COL).to_string())
+        .collect();
+    let text_notes = notes(&out, 6);
+    assert_eq!(text_notes.keys().cloned().collect::<Vec<_>>(), cells);
+    assert!(text_notes
+        .values()
+        .all(|t| t.starts_with("警告【规则 TX-4】")));
+    assert!(tx4[0][2].starts_with("文字部分!"), "{tx4:?}");
+}
+
+#[test]
+fn a_total_typed_over_comes_back_as_a_formula_and_the_note_says_so() {
+    let scratch = Scratch::new();
+    let mut filled = Filled::new(2020);
+    filled.values = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
+    let path = filled.write(&scratch, "in.xlsx");
+    let mut sheets = plain_sheets(&path);
+    let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
+    t3.cells.insert((7, 10), Data::Float(9.0)); // K8: 一 row total, typed over
+    let typed = scratch.path("typed.xlsx");
+    write_plain(&sheets, &typed);
+    let sub = submission(&typed);
+    assert_eq!(
+        problems(&sub),
+        [("T3-3".into(), "K8 ≠ E8+F8+G8+H8+I8+J8".into())]
+    );
+
+    let bytes = correction_workbook(&format_2020(), 2020, &township(), &sub, "typed.xlsx").unwrap();
+    let out = scratch.write("退回.xlsx", bytes);
+    let t3_notes = notes(&out, 4);
+    assert!(t3_notes["K8"].contains("合计已恢复为公式"), "{t3_notes:?}");
+    assert_eq!(cell_text(&out, T3, "K8"), "2");
+    // Nothing left to correct once the total is a formula again.
+    assert_eq!(problems(&submission(&out)), []);
+}
