@@ -29,8 +29,8 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
-bench:
-	@echo "make bench: not yet implemented (see the benchmark issue)."
+bench: build
+	scripts/bench.sh
 
 clean:
 	rm -rf $(OUT)
