@@ -88,6 +88,10 @@ pub struct IngestArgs {
     /// 不显示进度条和汇总信息。
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// 使用自己的报告模板目录（与内置 templates/report/ 同名的文件替换内置模板）。
+    #[arg(long, value_name = "DIR")]
+    pub report_templates: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -14,6 +14,13 @@
 //! 6. [`normalise`] and [`validate`] — located cells → values, fixes and findings, by the
 //!    format's rules ([`validate::Submission`] is what flows on).
 //! 7. [`check`] — the stages 4–6 for one file; what `check` and `ingest` run per file.
+//! 8. [`ingest`] — the batch: every file checked in parallel, attributed to a unit, one
+//!    file per unit; submissions kept in an on-disk [`ingest::Store`].
+//! 9. [`consolidate`] — the CSV outputs and roll-ups, streamed unit by unit.
+//! 10. [`render`] and [`publish`] — reports per unit and per parent, the overview page,
+//!     the roll-up workbook and correction workbooks.
+//!
+//! [`fill`] makes filled workbooks from a table of values (samples, other systems).
 //!
 //! [`cell`] is the only place that knows A1 addresses; [`model`] holds the small types
 //! shared by every stage (unit codes, findings).
@@ -27,6 +34,7 @@ pub mod ingest;
 pub mod locate;
 pub mod model;
 pub mod normalise;
+pub mod publish;
 pub mod read;
 pub mod render;
 pub mod roster;

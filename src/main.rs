@@ -148,7 +148,13 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
         .year
         .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
     let format = formats.for_year(year)?;
-    consolidate::write(
+    let templates = match &args.report_templates {
+        Some(dir) => nianbao::render::Templates::from_dir(dir)?,
+        None => nianbao::render::Templates::builtin(),
+    };
+    let mut publisher =
+        nianbao::publish::Publisher::new(&args.out, format, year, roster.as_ref(), &templates)?;
+    let rollups = consolidate::write(
         &args.out,
         format,
         year,
@@ -156,8 +162,13 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
         &run.outcomes,
         &run.store,
         CsvOptions { bom: !args.no_bom },
-        &mut |_| Ok(()),
+        &mut |visit| {
+            publisher
+                .unit(visit)
+                .map_err(|e| consolidate::ConsolidateError::Visit(e.to_string()))
+        },
     )?;
+    publisher.finish(&rollups, &run.outcomes)?;
     let summary = ingest::summary(&run, roster.as_ref(), previous.as_ref());
     if !args.quiet {
         eprint!("{}", summary.text);

@@ -245,11 +245,80 @@ fn outputs_are_identical_whatever_the_thread_count_and_inputs_untouched() {
         .map(|p| std::fs::read(p).unwrap())
         .collect();
     assert!(before == after, "inputs modified");
-    let leftovers: Vec<_> = std::fs::read_dir(b.scratch.path("one"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
+    // Every published file is identical too, and no temporary file is left behind.
+    let one = walk(&b.scratch.path("one"));
+    let two = walk(&b.scratch.path("two"));
+    let names = |files: &[std::path::PathBuf], root: &str| -> Vec<String> {
+        let root = b.scratch.path(root);
+        files
+            .iter()
+            .map(|p| {
+                p.strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    assert_eq!(names(&one, "one"), names(&two, "two"));
+    for (a, b) in one.iter().zip(&two) {
+        if a.extension().is_some_and(|e| e == "xlsx") {
+            continue; // an xlsx records when it was written
+        }
+        let same = std::fs::read(a).unwrap() == std::fs::read(b).unwrap();
+        assert!(same, "{} differs", a.display());
+    }
+    let stray: Vec<String> = names(&one, "one")
+        .into_iter()
+        .filter(|n| n.starts_with('.') || n.contains("/.") || n.contains(".tmp"))
         .collect();
-    assert_eq!(leftovers.len(), 5, "no temporary files left: {leftovers:?}");
+    assert!(stray.is_empty(), "temporary files left: {stray:?}");
+}
+
+#[test]
+fn reports_corrections_and_the_overview_are_published() {
+    let b = batch();
+    ingest(&b, "out", &[]);
+    let out = b.scratch.path("out");
+    // Accepted units get a report in both forms; the rejected one a correction workbook.
+    for stem in [
+        "110_山市镇人民政府",
+        "111_山市村村民委员会",
+        "120_示例县教育局",
+    ] {
+        let html = std::fs::read_to_string(out.join(format!("reports/{stem}.html"))).unwrap();
+        assert!(
+            html.contains("三、收到和处理政府信息公开申请情况"),
+            "{stem}"
+        );
+        assert!(out.join(format!("reports/{stem}.md")).is_file());
+    }
+    assert!(
+        !out.join("reports/112_东兴村村民委员会.html").exists(),
+        "rejected: no report"
+    );
+    let correction = out.join("corrections/112_东兴村村民委员会.xlsx");
+    let wb = calamine::open_workbook_auto(&correction).unwrap();
+    assert_eq!(calamine::Reader::sheet_names(&wb)[0], "问题清单");
+    // Roll-ups: the whole roster, the county and the township, plus the workbook.
+    for stem in [
+        "ALL_全部单位合计",
+        "100_示例县人民政府",
+        "110_山市镇人民政府",
+    ] {
+        assert!(out.join(format!("rollups/{stem}.html")).is_file(), "{stem}");
+    }
+    assert!(out.join("rollups/汇总表.xlsx").is_file());
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("reports/110_山市镇人民政府.html"),
+        "links to reports"
+    );
+    assert!(
+        index.contains("corrections/112_东兴村村民委员会.xlsx"),
+        "links to corrections"
+    );
+    assert!(index.contains("<svg"), "charts");
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -1,0 +1,298 @@
+//! What a coordinator publishes and sends back after an ingest run, all under `OUT`:
+//!
+//! - `reports/<code>_<name>.html` / `.md`: each accepted unit's annual report;
+//! - `rollups/<code>_<name>.html` / `.md`: the roll-up report of each parent and of the
+//!   whole roster, and `rollups/汇总表.xlsx`, the roll-ups in the official layout;
+//! - `corrections/<code>_<name>.xlsx`: for each rejected unit, its workbook with its
+//!   values, the problem cells marked and a list of what to fix;
+//! - `index.html`: the overview of every unit, completeness per parent, charts.
+//!
+//! [`Publisher::unit`] is called once per unit while the CSVs are streamed (one
+//! submission in memory at a time); [`Publisher::finish`] writes what needs every unit.
+//! Every file is written atomically; rendering is deterministic.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::consolidate::{Rollup, Visit, ALL_CODE};
+use crate::format::{Format, Key};
+use crate::ingest::{FileOutcome, Status};
+use crate::render::{
+    self, OverviewData, OverviewParent, OverviewUnit, RollupData, Templates, UnitData,
+};
+use crate::roster::Roster;
+use crate::template::{self, RollupSheet, UnitInfo};
+
+/// A failure to write a published file; names it.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error("无法创建目录 {path}：{source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The published outputs of one run, built up unit by unit.
+pub struct Publisher<'a> {
+    out: &'a Path,
+    format: &'a Format,
+    year: i32,
+    roster: Option<&'a Roster>,
+    templates: &'a Templates,
+    /// Unit code → 新收申请 (t3.new.total), for the overview chart.
+    new_requests: BTreeMap<String, f64>,
+}
+
+/// Where a unit's report and correction workbook go, relative to `OUT`.
+pub fn report_link(code: &str, name: &str) -> String {
+    format!("reports/{}.html", render::file_stem(code, name))
+}
+
+pub fn correction_link(code: &str, name: &str) -> String {
+    format!("corrections/{}.xlsx", render::file_stem(code, name))
+}
+
+pub fn rollup_link(code: &str, name: &str) -> String {
+    format!("rollups/{}.html", render::file_stem(code, name))
+}
+
+impl<'a> Publisher<'a> {
+    pub fn new(
+        out: &'a Path,
+        format: &'a Format,
+        year: i32,
+        roster: Option<&'a Roster>,
+        templates: &'a Templates,
+    ) -> Result<Publisher<'a>, PublishError> {
+        for dir in ["reports", "rollups", "corrections"] {
+            let path = out.join(dir);
+            std::fs::create_dir_all(&path).map_err(|source| PublishError::Dir {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(Publisher {
+            out,
+            format,
+            year,
+            roster,
+            templates,
+            new_requests: BTreeMap::new(),
+        })
+    }
+
+    fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), PublishError> {
+        let path: PathBuf = self.out.join(relative);
+        template::write_atomic(&path, bytes)?;
+        Ok(())
+    }
+
+    /// One unit's report (accepted) or correction workbook (rejected).
+    pub fn unit(&mut self, visit: Visit<'_>) -> Result<(), PublishError> {
+        let sub = visit.submission;
+        if let Some(v) = sub.values.get(&Key::cell("t3", "new", "total")) {
+            self.new_requests.insert(visit.code.to_string(), *v);
+        }
+        if visit.outcome.status.is_accepted() {
+            let data = UnitData {
+                format: self.format,
+                year: self.year,
+                code: visit.code,
+                name: visit.name,
+                values: &sub.values,
+                texts: &sub.texts,
+            };
+            let rendered = render::unit_report(self.templates, &data)?;
+            let link = report_link(visit.code, visit.name);
+            self.write(&link, rendered.html.as_bytes())?;
+            self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+        } else if visit.outcome.status == Status::Rejected {
+            let unit = self.unit_info(visit.code, visit.name);
+            let file = visit
+                .outcome
+                .file
+                .rsplit('/')
+                .next()
+                .unwrap_or(&visit.outcome.file);
+            let bytes = template::correction_workbook(self.format, self.year, &unit, sub, file)?;
+            self.write(&correction_link(visit.code, visit.name), &bytes)?;
+        }
+        Ok(())
+    }
+
+    fn unit_info(&self, code: &str, name: &str) -> UnitInfo {
+        let on_roster = self.roster.and_then(|r| {
+            crate::model::UnitCode::new(code)
+                .and_then(|c| r.get(&c))
+                .map(|u| (r, u))
+        });
+        match on_roster {
+            Some((roster, unit)) => UnitInfo::from_roster(roster, unit),
+            None => UnitInfo {
+                code: code.to_string(),
+                name: name.to_string(),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The roll-up reports and workbook, and the overview page.
+    pub fn finish(self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
+        let names = self.names(outcomes);
+        let named = |codes: &[String]| -> Vec<(String, String)> {
+            codes
+                .iter()
+                .map(|c| (c.clone(), names.get(c).cloned().unwrap_or_default()))
+                .collect()
+        };
+        for r in rollups {
+            let (included, missing, rejected) =
+                (named(&r.included), named(&r.missing), named(&r.rejected));
+            let data = RollupData {
+                format: self.format,
+                year: self.year,
+                code: &r.code,
+                name: &r.name,
+                level: &r.level,
+                values: &r.values,
+                included: &included,
+                missing: &missing,
+                rejected: &rejected,
+            };
+            let rendered = render::rollup_report(self.templates, &data)?;
+            let link = rollup_link(&r.code, &r.name);
+            self.write(&link, rendered.html.as_bytes())?;
+            self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+        }
+        let sheets: Vec<RollupSheet> = rollups
+            .iter()
+            .map(|r| RollupSheet {
+                code: &r.code,
+                name: &r.name,
+                values: &r.values,
+                included: r.included.len(),
+                missing: r.missing.len(),
+            })
+            .collect();
+        let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
+        self.write("rollups/汇总表.xlsx", &workbook)?;
+        let empty = BTreeMap::new();
+        let totals = rollups
+            .iter()
+            .find(|r| r.code == ALL_CODE)
+            .map_or(&empty, |r| &r.values);
+        let data = OverviewData {
+            format: self.format,
+            year: self.year,
+            units: self.overview_units(outcomes),
+            parents: self.overview_parents(rollups),
+            totals,
+        };
+        let html = render::overview(self.templates, &data)?;
+        self.write("index.html", html.as_bytes())
+    }
+
+    /// Code → name, from the roster and then from the workbooks.
+    fn names(&self, outcomes: &[FileOutcome]) -> BTreeMap<String, String> {
+        let mut names: BTreeMap<String, String> = outcomes
+            .iter()
+            .filter(|o| !o.unit_code.is_empty())
+            .map(|o| (o.unit_code.clone(), o.unit_name.clone()))
+            .collect();
+        if let Some(roster) = self.roster {
+            for u in roster.units() {
+                names.insert(u.code.to_string(), u.name.clone());
+            }
+        }
+        names
+    }
+
+    /// Every roster unit (in roster order) with the file that speaks for it, then the
+    /// files that could not be matched to one.
+    fn overview_units(&self, outcomes: &[FileOutcome]) -> Vec<OverviewUnit> {
+        let counted = |o: &&FileOutcome| o.status != Status::Duplicate && !o.unit_code.is_empty();
+        let mut by_unit: BTreeMap<&str, &FileOutcome> = BTreeMap::new();
+        for o in outcomes.iter().filter(counted) {
+            let better = by_unit
+                .get(o.unit_code.as_str())
+                .is_none_or(|b| rank(o.status) < rank(b.status));
+            if better {
+                by_unit.insert(&o.unit_code, o);
+            }
+        }
+        let row = |code: &str, name: &str, parent: &str, level: &str, o: Option<&FileOutcome>| {
+            let status = o.map_or("missing", |o| o.status.code());
+            let counts = o.and_then(|o| o.counts);
+            OverviewUnit {
+                code: code.to_string(),
+                name: name.to_string(),
+                parent_code: parent.to_string(),
+                level: level.to_string(),
+                status: status.to_string(),
+                errors: counts.map_or(0, |c| c.errors),
+                warnings: counts.map_or(0, |c| c.warnings),
+                file: o.map(|o| o.file.clone()).unwrap_or_default(),
+                new_requests: self.new_requests.get(code).copied(),
+                report: o
+                    .filter(|o| o.status.is_accepted())
+                    .map(|_| report_link(code, name)),
+                correction: o
+                    .filter(|o| o.status == Status::Rejected)
+                    .map(|_| correction_link(code, name)),
+            }
+        };
+        let mut units = Vec::new();
+        match self.roster {
+            Some(roster) => {
+                for root in roster.roots() {
+                    for u in std::iter::once(root).chain(roster.descendants(&root.code)) {
+                        let parent = u.parent.as_ref().map_or("", |p| p.as_str());
+                        units.push(row(
+                            u.code.as_str(),
+                            &u.name,
+                            parent,
+                            &u.level,
+                            by_unit.get(u.code.as_str()).copied(),
+                        ));
+                    }
+                }
+            }
+            None => {
+                for (code, o) in &by_unit {
+                    units.push(row(code, &o.unit_name, "", "", Some(o)));
+                }
+            }
+        }
+        units
+    }
+
+    fn overview_parents(&self, rollups: &[Rollup]) -> Vec<OverviewParent> {
+        rollups
+            .iter()
+            .map(|r| OverviewParent {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                level: r.level.clone(),
+                expected: r.included.len() + r.missing.len(),
+                received: r.included.len() + r.rejected.len(),
+                accepted: r.included.len(),
+                missing: r.missing.len(),
+                rollup: Some(rollup_link(&r.code, &r.name)),
+            })
+            .collect()
+    }
+}
+
+/// Which file stands for a unit on the overview: accepted, then rejected, then any.
+fn rank(status: Status) -> u8 {
+    match status {
+        Status::Accepted | Status::AcceptedWithWarnings => 0,
+        Status::Rejected => 1,
+        _ => 2,
+    }
+}
