@@ -28,8 +28,21 @@ pub enum Command {
     Ingest(IngestArgs),
     /// 按数值表（CSV）生成已填写的工作簿：数据在其他系统中的部门可直接导入，也用于生成示例。
     Fill(FillArgs),
+    /// 按以前一次 ingest 的输出重新生成各单位报告、汇总报告和概览页（例如换用自己的报告模板后）。
+    Report(ReportArgs),
     /// 列出可用的报告格式及其适用年度。
     Formats,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// ingest 的输出目录。
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+
+    /// 使用自己的报告模板目录（与内置 templates/report/ 同名的文件替换内置模板）。
+    #[arg(long, value_name = "DIR")]
+    pub report_templates: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -8,6 +8,7 @@
 //! - `rollup.csv`: the sum of the accepted units under every parent of the roster, and
 //!   of the whole roster (`ALL`), in the same long form as `values.csv`;
 //! - `diagnostics.csv`: every finding of every file that was read;
+//! - `sections.csv`: the text sections of every accepted unit;
 //! - `files.csv`: one row per input file and what became of it.
 //!
 //! The files are streamed: each file's submission is read back from the ingest
@@ -160,6 +161,16 @@ pub const DIAGNOSTICS_HEADER: &[&str] = &[
     "hint",
 ];
 
+/// `sections.csv` header: the text sections of every accepted unit, so that reports
+/// can be rendered again from a run's outputs (`nianbao report`).
+pub const SECTIONS_HEADER: &[&str] = &[
+    "unit_code",
+    "unit_name",
+    "section_code",
+    "section_title",
+    "text",
+];
+
 /// `files.csv` header.
 pub const FILES_HEADER: &[&str] = &["file", "status", "reason", "unit_code", "chosen"];
 
@@ -205,6 +216,7 @@ pub fn write(
         options,
     )?;
     let mut units = Sheet::create(out_dir, "units.csv", UNITS_HEADER, UNITS_NUMERIC, options)?;
+    let mut sections = Sheet::create(out_dir, "sections.csv", SECTIONS_HEADER, &[], options)?;
     let mut sums = Sums::new(format, &who);
 
     // One pass in roster order: each unit's file is loaded once for its units.csv row,
@@ -230,6 +242,7 @@ pub fn write(
                     &cells,
                     &sub.values,
                 )?;
+                section_rows(&mut sections, format, unit.code.as_str(), &unit.name, sub)?;
                 sums.add(unit.code.as_str(), &sub.values);
             }
             visit(Visit {
@@ -260,6 +273,7 @@ pub fn write(
                     &cells,
                     &sub.values,
                 )?;
+                section_rows(&mut sections, format, code, &outcome.unit_name, sub)?;
                 sums.add_elsewhere(&sub.values);
             }
             visit(Visit {
@@ -298,7 +312,7 @@ pub fn write(
     let diagnostics = diagnostics_csv(out_dir, &who, store, options)?;
     let files = files_csv(out_dir, outcomes, options)?;
     // All five are complete: only now do they replace the previous run's files.
-    for sheet in [values, units, rollup, diagnostics, files] {
+    for sheet in [values, units, sections, rollup, diagnostics, files] {
         sheet.persist()?;
     }
     Ok(rollups)
@@ -798,6 +812,21 @@ fn diagnostics_csv(
         }
     }
     Ok(sheet)
+}
+
+/// One row per text section of an accepted unit, in the format's section order.
+fn section_rows(
+    sheet: &mut Sheet,
+    format: &Format,
+    code: &str,
+    name: &str,
+    sub: &Submission,
+) -> Result<(), csv::Error> {
+    for section in &format.sections {
+        let text = sub.texts.get(&section.code).map_or("", String::as_str);
+        sheet.row(&[code, name, &section.code, &section.heading(), text])?;
+    }
+    Ok(())
 }
 
 /// (sheet, cell, level, rule, message)

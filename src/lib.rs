@@ -37,6 +37,7 @@ pub mod normalise;
 pub mod publish;
 pub mod read;
 pub mod render;
+pub mod report;
 pub mod roster;
 pub mod template;
 pub mod validate;

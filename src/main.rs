@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use cli::{CheckArgs, Cli, Command, FillArgs, IngestArgs, Output, TemplateArgs};
+use cli::{CheckArgs, Cli, Command, FillArgs, IngestArgs, Output, ReportArgs, TemplateArgs};
 use nianbao::check;
 use nianbao::format::{Format, Formats};
 use nianbao::roster::Roster;
@@ -37,6 +37,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => Ok(run_check(&formats, &args)),
         Command::Ingest(args) => run_ingest(&formats, &args),
         Command::Fill(args) => run_fill(&formats, &args),
+        Command::Report(args) => run_report(&formats, &args),
         Command::Formats => {
             for f in formats.all() {
                 println!(
@@ -148,10 +149,13 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
         .year
         .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
     let format = formats.for_year(year)?;
-    let templates = match &args.report_templates {
-        Some(dir) => nianbao::render::Templates::from_dir(dir)?,
-        None => nianbao::render::Templates::builtin(),
-    };
+    let templates = report_templates(args.report_templates.as_deref())?;
+    if let Some(roster) = &args.units {
+        // A copy of the roster as used, so `nianbao report` can redo the roll-ups.
+        let bytes =
+            std::fs::read(roster).with_context(|| format!("无法读取 {}", roster.display()))?;
+        template::write_atomic(&args.out.join("roster.csv"), &bytes)?;
+    }
     let mut publisher =
         nianbao::publish::Publisher::new(&args.out, format, year, roster.as_ref(), &templates)?;
     let rollups = consolidate::write(
@@ -193,5 +197,19 @@ fn run_fill(formats: &Formats, args: &FillArgs) -> Result<ExitCode> {
         written.len(),
         args.out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_templates(dir: Option<&std::path::Path>) -> Result<nianbao::render::Templates> {
+    Ok(match dir {
+        Some(dir) => nianbao::render::Templates::from_dir(dir)?,
+        None => nianbao::render::Templates::builtin(),
+    })
+}
+
+fn run_report(formats: &Formats, args: &ReportArgs) -> Result<ExitCode> {
+    let templates = report_templates(args.report_templates.as_deref())?;
+    nianbao::report::rerender(&args.out, formats, &templates)?;
+    println!("已重新生成报告：{}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

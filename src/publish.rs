@@ -95,10 +95,11 @@ impl<'a> Publisher<'a> {
     /// One unit's report (accepted) or correction workbook (rejected).
     pub fn unit(&mut self, visit: Visit<'_>) -> Result<(), PublishError> {
         let sub = visit.submission;
-        if let Some(v) = sub.values.get(&Key::cell("t3", "new", "total")) {
-            self.new_requests.insert(visit.code.to_string(), *v);
-        }
         if visit.outcome.status.is_accepted() {
+            // Only accepted figures are charted: a rejected file's are not yet right.
+            if let Some(v) = sub.values.get(&Key::cell("t3", "new", "total")) {
+                self.new_requests.insert(visit.code.to_string(), *v);
+            }
             let data = UnitData {
                 format: self.format,
                 year: self.year,

@@ -406,3 +406,31 @@ fn previous_year_carry_over_is_checked() {
     assert_eq!(x1.len(), 1, "{diagnostics:?}");
     assert!(x1[0].iter().any(|c| c.contains("上年")), "{:?}", x1[0]);
 }
+
+#[test]
+fn report_renders_the_same_pages_again_from_the_outputs() {
+    let b = batch();
+    ingest(&b, "out", &[]);
+    let out = b.scratch.path("out");
+    let pages = |out: &Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        walk(out)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "html" || e == "md"))
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p, bytes)
+            })
+            .collect()
+    };
+    let before = pages(&out);
+    assert!(before.len() > 10, "{}", before.len());
+    std::fs::remove_dir_all(out.join("reports")).unwrap();
+    std::fs::remove_dir_all(out.join("rollups")).unwrap();
+    std::fs::remove_file(out.join("index.html")).unwrap();
+    nianbao().arg("report").arg(&out).assert().success();
+    let after = pages(&out);
+    assert_eq!(before.len(), after.len());
+    for ((p, a), (_, b)) in before.iter().zip(&after) {
+        assert!(a == b, "{} differs when rendered again", p.display());
+    }
+}

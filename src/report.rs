@@ -1,0 +1,257 @@
+//! `nianbao report OUT`: the reports, roll-up reports, roll-up workbook and overview
+//! rendered again from an earlier `ingest` run's outputs — for instance with a
+//! province's own report templates — without reading the workbooks again.
+//!
+//! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv` and the roster copy
+//! `roster.csv` that `ingest` leaves in `OUT`. Correction workbooks need the findings'
+//! cells, which only `ingest` has; they are left as they are.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+
+use crate::consolidate::{Rollup, Visit, ALL_CODE};
+use crate::format::{Formats, Key};
+use crate::ingest::{Counts, FileOutcome, Status};
+use crate::locate::IdentifiedBy;
+use crate::publish::Publisher;
+use crate::render::Templates;
+use crate::roster::Roster;
+use crate::validate::Submission;
+
+/// One CSV of a run's outputs as header-indexed records.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<csv::StringRecord>,
+}
+
+impl Table {
+    fn read(out: &Path, name: &str) -> Result<Table> {
+        let path = out.join(name);
+        let bytes = std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header = reader.headers()?.iter().map(str::to_string).collect();
+        let rows = reader.records().collect::<Result<_, _>>()?;
+        Ok(Table { header, rows })
+    }
+
+    fn col(&self, name: &str) -> Result<usize> {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| anyhow!("输出文件缺少列 {name}，请用本版本的 nianbao ingest 重新生成"))
+    }
+}
+
+/// Undoes the CSV's formula neutralising of a text cell (`'=…` → `=…`).
+fn text(field: &str) -> String {
+    match field.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => field.to_string(),
+    }
+}
+
+fn key_of(table: &str, row: &str, col: &str) -> Key {
+    if table == "fields" {
+        Key::field(row)
+    } else {
+        Key::cell(table, row, col)
+    }
+}
+
+fn status_of(code: &str) -> Option<Status> {
+    [
+        Status::Accepted,
+        Status::AcceptedWithWarnings,
+        Status::Rejected,
+        Status::Duplicate,
+        Status::Unidentified,
+        Status::UnknownUnit,
+        Status::WrongYear,
+        Status::Unreadable,
+        Status::Unsupported,
+        Status::Skipped,
+    ]
+    .into_iter()
+    .find(|s| s.code() == code)
+}
+
+/// Renders everything again into `out` from the CSVs there.
+pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<()> {
+    let values = Table::read(out, "values.csv")?;
+    let units = Table::read(out, "units.csv")?;
+    let sections = Table::read(out, "sections.csv")?;
+    let rollup = Table::read(out, "rollup.csv")?;
+    let roster = match out.join("roster.csv") {
+        p if p.is_file() => Some(Roster::load(&p)?),
+        _ => None,
+    };
+    let (ycol, rcol) = (rollup.col("year")?, rollup.col("parent_code")?);
+    let year: i32 = rollup
+        .rows
+        .first()
+        .and_then(|r| r[ycol].parse().ok())
+        .ok_or_else(|| anyhow!("rollup.csv 中没有年度"))?;
+    let format = formats.for_year(year)?;
+
+    // Per unit: its values and texts.
+    let unit_values = long_values(&values, "unit_code")?;
+    let mut texts: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let (sc, ss, st) = (
+        sections.col("unit_code")?,
+        sections.col("section_code")?,
+        sections.col("text")?,
+    );
+    for r in &sections.rows {
+        texts
+            .entry(r[sc].to_string())
+            .or_default()
+            .insert(r[ss].to_string(), text(&r[st]));
+    }
+    let outcomes = outcomes(&units)?;
+    let mut publisher = Publisher::new(out, format, year, roster.as_ref(), templates)?;
+    for outcome in outcomes.iter().filter(|o| o.status.is_accepted()) {
+        let sub = Submission {
+            unit_code: outcome.unit_code.clone(),
+            unit_name: outcome.unit_name.clone(),
+            year: Some(year),
+            format_id: Some(format.id.clone()),
+            identified_by: IdentifiedBy::HiddenSheet,
+            by_labels: false,
+            values: unit_values
+                .get(&outcome.unit_code)
+                .cloned()
+                .unwrap_or_default(),
+            texts: texts.remove(&outcome.unit_code).unwrap_or_default(),
+            cover: BTreeMap::new(),
+            places: BTreeMap::new(),
+            findings: Vec::new(),
+        };
+        publisher.unit(Visit {
+            code: &outcome.unit_code,
+            name: &outcome.unit_name,
+            outcome,
+            submission: &sub,
+        })?;
+    }
+    let rollups = rollups(&rollup, rcol, &outcomes, roster.as_ref())?;
+    publisher.finish(&rollups, &outcomes)?;
+    Ok(())
+}
+
+/// Values in long form, by the given code column.
+fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
+    let (c, tb, r, k, v) = (
+        t.col(by)?,
+        t.col("table")?,
+        t.col("row_code")?,
+        t.col("col_code")?,
+        t.col("value")?,
+    );
+    let mut out: BTreeMap<String, BTreeMap<Key, f64>> = BTreeMap::new();
+    for row in &t.rows {
+        if let Ok(value) = row[v].parse::<f64>() {
+            out.entry(text(&row[c]))
+                .or_default()
+                .insert(key_of(&row[tb], &row[r], &row[k]), value);
+        }
+    }
+    Ok(out)
+}
+
+/// One outcome per unit row that names a file.
+fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
+    let col = |n: &str| units.col(n);
+    let (code, name, status, file) = (
+        col("unit_code")?,
+        col("unit_name")?,
+        col("status")?,
+        col("file")?,
+    );
+    let (e, w, x) = (col("errors")?, col("warnings")?, col("fixes")?);
+    let mut out = Vec::new();
+    for r in &units.rows {
+        let Some(st) = status_of(&r[status]) else {
+            continue; // missing
+        };
+        let n = |i: usize| r[i].parse().unwrap_or(0);
+        out.push(FileOutcome {
+            file: text(&r[file]),
+            status: st,
+            reason: String::new(),
+            unit_code: text(&r[code]),
+            chosen: None,
+            workbook_code: text(&r[code]),
+            unit_name: text(&r[name]),
+            year: None,
+            counts: Some(Counts {
+                errors: n(e),
+                warnings: n(w),
+                fixes: n(x),
+            }),
+            stored: None,
+            modified: None,
+        });
+    }
+    Ok(out)
+}
+
+/// The roll-ups of rollup.csv, with their unit lists worked out again from the roster
+/// and the units' statuses.
+fn rollups(
+    t: &Table,
+    rcol: usize,
+    outcomes: &[FileOutcome],
+    roster: Option<&Roster>,
+) -> Result<Vec<Rollup>> {
+    let values = long_values(t, "parent_code")?;
+    let (name, level, depth) = (t.col("parent_name")?, t.col("level")?, t.col("depth")?);
+    let status: BTreeMap<&str, Status> = outcomes
+        .iter()
+        .map(|o| (o.unit_code.as_str(), o.status))
+        .collect();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for r in &t.rows {
+        let code = text(&r[rcol]);
+        if seen.contains(&code) {
+            continue;
+        }
+        seen.push(code.clone());
+        let members: Vec<String> = match (roster, code.as_str()) {
+            (Some(roster), ALL_CODE) => roster.units().iter().map(|u| u.code.to_string()).collect(),
+            (Some(roster), c) => {
+                match crate::model::UnitCode::new(c).and_then(|c| roster.get(&c)) {
+                    Some(unit) => std::iter::once(unit)
+                        .chain(roster.descendants(&unit.code))
+                        .map(|u| u.code.to_string())
+                        .collect(),
+                    None => Vec::new(),
+                }
+            }
+            (None, _) => outcomes
+                .iter()
+                .filter(|o| o.status.is_accepted())
+                .map(|o| o.unit_code.clone())
+                .collect(),
+        };
+        let accepted = |c: &String| status.get(c.as_str()).is_some_and(|s| s.is_accepted());
+        out.push(Rollup {
+            name: text(&r[name]),
+            level: text(&r[level]),
+            depth: r[depth].parse().unwrap_or(0),
+            included: members.iter().filter(|c| accepted(c)).cloned().collect(),
+            missing: members.iter().filter(|c| !accepted(c)).cloned().collect(),
+            rejected: members
+                .iter()
+                .filter(|c| status.get(c.as_str()) == Some(&Status::Rejected))
+                .cloned()
+                .collect(),
+            values: values.get(&code).cloned().unwrap_or_default(),
+            code,
+        });
+    }
+    Ok(out)
+}
