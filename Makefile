@@ -11,16 +11,24 @@ build:
 	$(CARGO) build --release --locked
 
 demo: build
-	$(BIN) template --year 2020 --units samples/units.csv --out $(OUT)/templates/2020
+	@rm -rf $(OUT)
 	$(BIN) template --year 2024 --units samples/units.csv --out $(OUT)/templates/2024
 	@echo
-	@echo "== 检查一个单位的模板（未填写第五部分，会有一条警告）=="
-	$(BIN) check "$(OUT)/templates/2020/231083102000_山市镇人民政府_2020.xlsx"
-	@echo "== 汇总 2020 年度交回的工作簿（此处用未填写的模板代替）=="
-	-$(BIN) ingest $(OUT)/templates/2020 --units samples/units.csv --year 2020 --out $(OUT)/ingest/2020
+	@echo "== 检查一个交回的工作簿 =="
+	@$(BIN) check "samples/returns/2024/231083102205_治山村村民委员会_2024.xlsx" || echo "（退出码 1：发现错误）"
+	@echo "== 汇总 2020 年度交回的工作簿 =="
+	@$(BIN) ingest samples/returns/2020 --units samples/units.csv --out $(OUT)/2020 || echo "（退出码 1：有单位未报送或被退回）"
 	@echo
-	@echo "模板：$(OUT)/templates/2020、$(OUT)/templates/2024（各含分发清单.csv 和空白模板）"
-	@echo "汇总：$(OUT)/ingest/2020（values.csv、units.csv、rollup.csv、diagnostics.csv、files.csv）"
+	@echo "== 汇总 2024 年度，并与 2020 年度核对 =="
+	@$(BIN) ingest samples/returns/2024 --units samples/units.csv --out $(OUT)/2024 --previous $(OUT)/2020 || echo "（退出码 1：有单位未报送或被退回）"
+	@echo
+	@echo "看这里 / Look here:"
+	@echo "  $(OUT)/2024/index.html           概览：各单位状态、完成情况、图表"
+	@echo "  $(OUT)/2024/reports/             各单位年度报告（.html 可打印，.md）"
+	@echo "  $(OUT)/2024/rollups/             各上级单位汇总报告与 汇总表.xlsx"
+	@echo "  $(OUT)/2024/corrections/         退回单位的修改意见工作簿"
+	@echo "  $(OUT)/2024/*.csv                values、units、rollup、sections、diagnostics、files"
+	@echo "  $(OUT)/templates/2024/           下发给各单位的模板与分发清单"
 
 test:
 	$(CARGO) test --locked --all-targets
