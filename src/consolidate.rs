@@ -186,9 +186,8 @@ const KEY_FIGURES: &[&[&str]] = &[
     &["t4.all.direct_total", "t4.all.after_total"],
 ];
 
-/// Writes the five CSV files into `out_dir`, reading each file's submission from
-/// `store` once per pass (one unit in memory at a time), and calls `visit` with every
-/// unit's submission in roster order (for the reports). The files are written to
+/// Writes the CSV files into `out_dir`, reading each file's submission from `store`
+/// once per pass (one unit in memory at a time). The files are written to
 /// temporary files and renamed into place together at the end, so an interrupted run
 /// leaves the previous outputs as they were.
 ///
@@ -203,7 +202,6 @@ pub fn write(
     outcomes: &[FileOutcome],
     store: &Store,
     options: CsvOptions,
-    visit: &mut dyn FnMut(Visit<'_>) -> Result<(), ConsolidateError>,
 ) -> Result<Vec<Rollup>, ConsolidateError> {
     let who = Attribution::new(roster, outcomes);
     let cells = key_labels(format);
@@ -245,12 +243,6 @@ pub fn write(
                 section_rows(&mut sections, format, unit.code.as_str(), &unit.name, sub)?;
                 sums.add(unit.code.as_str(), &sub.values);
             }
-            visit(Visit {
-                code: unit.code.as_str(),
-                name: &unit.name,
-                outcome,
-                submission: sub,
-            })?;
         }
     }
     for outcome in who.elsewhere() {
@@ -276,12 +268,6 @@ pub fn write(
                 section_rows(&mut sections, format, code, &outcome.unit_name, sub)?;
                 sums.add_elsewhere(&sub.values);
             }
-            visit(Visit {
-                code,
-                name: &outcome.unit_name,
-                outcome,
-                submission: sub,
-            })?;
         }
     }
     let rollups = sums.finish();
@@ -318,14 +304,6 @@ pub fn write(
     Ok(rollups)
 }
 
-/// A unit's submission handed to [`write`]'s visitor, in roster order.
-pub struct Visit<'a> {
-    pub code: &'a str,
-    pub name: &'a str,
-    pub outcome: &'a FileOutcome,
-    pub submission: &'a Submission,
-}
-
 /// A failure to write the outputs or to read back a stored submission.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsolidateError {
@@ -338,8 +316,6 @@ pub enum ConsolidateError {
     Csv(#[from] csv::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("生成报告失败：{0}")]
-    Visit(String),
 }
 
 /// The submission that gives a unit its figures: its accepted or rejected file.
@@ -1022,7 +998,6 @@ mod tests {
                 outcomes,
                 store,
                 CsvOptions { bom },
-                &mut |_| Ok(()),
             )
             .unwrap()
         });

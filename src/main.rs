@@ -166,12 +166,8 @@ fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
         &run.outcomes,
         &run.store,
         CsvOptions { bom: !args.no_bom },
-        &mut |visit| {
-            publisher
-                .unit(visit)
-                .map_err(|e| consolidate::ConsolidateError::Visit(e.to_string()))
-        },
     )?;
+    publisher.units(&run.outcomes, &run.store)?;
     publisher.finish(&rollups, &run.outcomes)?;
     let summary = ingest::summary(&run, roster.as_ref(), previous.as_ref());
     if !args.quiet {

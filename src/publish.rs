@@ -7,21 +7,25 @@
 //!   values, the problem cells marked and a list of what to fix;
 //! - `index.html`: the overview of every unit, completeness per parent, charts.
 //!
-//! [`Publisher::unit`] is called once per unit while the CSVs are streamed (one
-//! submission in memory at a time); [`Publisher::finish`] writes what needs every unit.
-//! Every file is written atomically; rendering is deterministic.
+//! [`Publisher::units`] renders every unit's files in parallel, reading each submission
+//! back from the run's store (one per thread in memory at a time); [`Publisher::finish`]
+//! writes what needs every unit. Every file is written atomically (renamed into place);
+//! rendering is deterministic.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::consolidate::{Rollup, Visit, ALL_CODE};
+use rayon::prelude::*;
+
+use crate::consolidate::{Rollup, ALL_CODE};
 use crate::format::{Format, Key};
-use crate::ingest::{FileOutcome, Status};
+use crate::ingest::{FileOutcome, Status, Store, StoreError};
 use crate::render::{
     self, OverviewData, OverviewParent, OverviewUnit, RollupData, Templates, UnitData,
 };
 use crate::roster::Roster;
 use crate::template::{self, RollupSheet, UnitInfo};
+use crate::validate::Submission;
 
 /// A failure to write a published file; names it.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,16 @@ pub enum PublishError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One unit's file and what was read from it, as published.
+pub struct UnitRef<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub outcome: &'a FileOutcome,
+    pub submission: &'a Submission,
 }
 
 /// The published outputs of one run, built up unit by unit.
@@ -92,38 +106,83 @@ impl<'a> Publisher<'a> {
         Ok(())
     }
 
-    /// One unit's report (accepted) or correction workbook (rejected).
-    pub fn unit(&mut self, visit: Visit<'_>) -> Result<(), PublishError> {
-        let sub = visit.submission;
-        if visit.outcome.status.is_accepted() {
-            // Only accepted figures are charted: a rejected file's are not yet right.
-            if let Some(v) = sub.values.get(&Key::cell("t3", "new", "total")) {
-                self.new_requests.insert(visit.code.to_string(), *v);
-            }
+    /// Every unit's report (accepted) or correction workbook (rejected), in parallel:
+    /// the file that speaks for each unit, its submission read back from `store`.
+    pub fn units(&mut self, outcomes: &[FileOutcome], store: &Store) -> Result<(), PublishError> {
+        let published: Vec<Option<(String, f64)>> = outcomes
+            .par_iter()
+            .filter(|o| o.status.is_accepted() || o.status == Status::Rejected)
+            .map(|o| {
+                let Some(index) = o.stored else {
+                    return Ok(None);
+                };
+                let sub = store.get(index)?;
+                let code = if o.unit_code.is_empty() {
+                    &o.workbook_code
+                } else {
+                    &o.unit_code
+                };
+                let name = self.name_of(code).unwrap_or(&o.unit_name).to_string();
+                let unit = UnitRef {
+                    code,
+                    name: &name,
+                    outcome: o,
+                    submission: &sub,
+                };
+                Ok(self.unit(&unit)?.map(|v| (code.clone(), v)))
+            })
+            .collect::<Result<_, PublishError>>()?;
+        self.new_requests.extend(published.into_iter().flatten());
+        Ok(())
+    }
+
+    /// A unit's name on the roster.
+    fn name_of(&self, code: &str) -> Option<&'a str> {
+        let roster = self.roster?;
+        crate::model::UnitCode::new(code)
+            .and_then(|c| roster.get(&c))
+            .map(|u| u.name.as_str())
+    }
+
+    /// One unit's report (accepted) or correction workbook (rejected). Returns its
+    /// 新收申请 (t3.new.total) when accepted, for the overview chart.
+    pub fn unit(&self, unit: &UnitRef<'_>) -> Result<Option<f64>, PublishError> {
+        let sub = unit.submission;
+        if unit.outcome.status.is_accepted() {
             let data = UnitData {
                 format: self.format,
                 year: self.year,
-                code: visit.code,
-                name: visit.name,
+                code: unit.code,
+                name: unit.name,
                 values: &sub.values,
                 texts: &sub.texts,
             };
             let rendered = render::unit_report(self.templates, &data)?;
-            let link = report_link(visit.code, visit.name);
+            let link = report_link(unit.code, unit.name);
             self.write(&link, rendered.html.as_bytes())?;
             self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
-        } else if visit.outcome.status == Status::Rejected {
-            let unit = self.unit_info(visit.code, visit.name);
-            let file = visit
+            // Only accepted figures are charted: a rejected file's are not yet right.
+            return Ok(sub.values.get(&Key::cell("t3", "new", "total")).copied());
+        }
+        if unit.outcome.status == Status::Rejected {
+            let info = self.unit_info(unit.code, unit.name);
+            let file = unit
                 .outcome
                 .file
                 .rsplit('/')
                 .next()
-                .unwrap_or(&visit.outcome.file);
-            let bytes = template::correction_workbook(self.format, self.year, &unit, sub, file)?;
-            self.write(&correction_link(visit.code, visit.name), &bytes)?;
+                .unwrap_or(&unit.outcome.file);
+            let bytes = template::correction_workbook(self.format, self.year, &info, sub, file)?;
+            self.write(&correction_link(unit.code, unit.name), &bytes)?;
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// Records a unit's 新收申请 for the overview (when units are published one by one).
+    pub fn record(&mut self, code: &str, new_requests: Option<f64>) {
+        if let Some(v) = new_requests {
+            self.new_requests.insert(code.to_string(), v);
+        }
     }
 
     fn unit_info(&self, code: &str, name: &str) -> UnitInfo {

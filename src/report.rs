@@ -11,11 +11,11 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::consolidate::{Rollup, Visit, ALL_CODE};
+use crate::consolidate::{Rollup, ALL_CODE};
 use crate::format::{Formats, Key};
 use crate::ingest::{Counts, FileOutcome, Status};
 use crate::locate::IdentifiedBy;
-use crate::publish::Publisher;
+use crate::publish::{Publisher, UnitRef};
 use crate::render::Templates;
 use crate::roster::Roster;
 use crate::validate::Submission;
@@ -129,12 +129,14 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
             places: BTreeMap::new(),
             findings: Vec::new(),
         };
-        publisher.unit(Visit {
+        let unit = UnitRef {
             code: &outcome.unit_code,
             name: &outcome.unit_name,
             outcome,
             submission: &sub,
-        })?;
+        };
+        let new_requests = publisher.unit(&unit)?;
+        publisher.record(&outcome.unit_code, new_requests);
     }
     let rollups = rollups(&rollup, rcol, &outcomes, roster.as_ref())?;
     publisher.finish(&rollups, &outcomes)?;
