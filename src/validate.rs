@@ -161,7 +161,8 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             blank_totals.push(key.clone());
             continue;
         }
-        let what = format.describe(key);
+        // Described only for a finding: most cells have none.
+        let what = || format.describe(key);
         match normalise::number(located.raw.as_ref(), kind, unit) {
             Ok(n) => {
                 sub.values.insert(key.clone(), n.value);
@@ -176,7 +177,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                         &rule,
                         key,
                         &located.place,
-                        format!("{what}：{fix}"),
+                        format!("{}：{fix}", what()),
                         located
                             .raw
                             .as_ref()
@@ -202,7 +203,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     &id,
                     key,
                     &located.place,
-                    format!("{what}：{}", problem.message()),
+                    format!("{}：{}", what(), problem.message()),
                     found_text,
                     kind.describe(unit),
                     problem.hint(kind, unit),
