@@ -434,3 +434,52 @@ fn report_renders_the_same_pages_again_from_the_outputs() {
         assert!(a == b, "{} differs when rendered again", p.display());
     }
 }
+
+#[test]
+fn the_seed_unit_is_reported_from_its_sample_workbook() {
+    // samples/returns/2020 holds 山市镇人民政府's 2020 report as the seed document has it.
+    let scratch = Scratch::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = scratch.path("out");
+    nianbao()
+        .arg("ingest")
+        .arg(root.join("samples/returns/2020"))
+        .arg("--units")
+        .arg(root.join("samples/units.csv"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .code(1); // one village has not reported
+    let seed = std::fs::read_to_string(out.join("reports/231083102000_山市镇人民政府.md")).unwrap();
+    let headings: Vec<&str> = seed.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(
+        headings,
+        [
+            "# 山市镇人民政府2020年政府信息公开工作年度报告",
+            "## 一、总体情况",
+            "## 二、主动公开政府信息情况",
+            "## 三、收到和处理政府信息公开申请情况",
+            "## 四、政府信息公开行政复议、行政诉讼情况",
+            "## 五、存在的主要问题及改进情况",
+            "## 六、其他需要报告的事项",
+        ]
+    );
+    for sentence in [
+        "现将有关情况总结如下：",
+        "我镇对政务村务公开工作十分重视",
+        "2020年我镇在政务村务公开工作领导和监督力度还不够大",
+        "无。",
+    ] {
+        assert!(seed.contains(sentence), "{sentence}");
+    }
+    // Every number of the seed is 0, and the tables print them.
+    let numbers: Vec<&str> = seed
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .flat_map(|l| l.split('|').map(str::trim))
+        .filter(|c| c.chars().all(|ch| ch.is_ascii_digit() || ch == '.') && !c.is_empty())
+        .collect();
+    assert!(numbers.len() >= 22 + 23 * 7 + 15, "{}", numbers.len());
+    assert!(numbers.iter().all(|n| *n == "0"), "{numbers:?}");
+}
