@@ -402,20 +402,35 @@ pub(super) fn draw_table(
                 ws.write_string(at, KEY_COL, format!("{MARK_ROW}{}", row.code))?;
             }
             ws.set_row_height(at, 20)?;
+            // Input cells of one kind side by side share one validation (less XML to
+            // write and compress than one per cell).
+            let mut run: Option<(u16, u16, Kind, Option<&str>)> = None;
             for (c, col) in block.columns.iter().enumerate() {
                 let key = Key::cell(&table.code, &row.code, &col.code);
                 let cell = CellRef::new(at, bp.first_data_col + c as u16);
+                let input = (col.kind, col.unit.as_deref());
                 match (cells, totals.get(&key)) {
                     (Cells::Template(prefill), Some(parts)) => {
                         let mark = prefill.notes.get(&key);
-                        total_cell(ws, cell, parts, &plan.cells, values[&key], mark, s)?
+                        total_cell(ws, cell, parts, &plan.cells, values[&key], mark, s)?;
+                        validate_run(ws, at, run.take())?;
                     }
                     (Cells::Template(prefill), None) => {
-                        input_cell(ws, cell, &key, col.kind, col.unit.as_deref(), prefill, s)?
+                        input_cell(ws, cell, &key, col.kind, prefill, s)?;
+                        run = match run {
+                            Some((first, _, kind, unit)) if (kind, unit) == input => {
+                                Some((first, cell.col, kind, unit))
+                            }
+                            other => {
+                                validate_run(ws, at, other)?;
+                                Some((cell.col, cell.col, input.0, input.1))
+                            }
+                        };
                     }
                     (Cells::Plain(_), _) => plain_cell(ws, cell, &key, col.kind, &values, s)?,
                 }
             }
+            validate_run(ws, at, run)?;
         }
     }
     for live in &plan.live_checks {
@@ -559,12 +574,25 @@ fn merge(
     Ok(())
 }
 
+/// The data validation of a run of input cells `first..=last` on one row.
+fn validate_run(
+    ws: &mut Worksheet,
+    row: u32,
+    run: Option<(u16, u16, Kind, Option<&str>)>,
+) -> Result<(), XlsxError> {
+    if let Some((first, last, kind, unit)) = run {
+        ws.add_data_validation(row, first, row, last, &validation(kind, unit)?)?;
+    }
+    Ok(())
+}
+
+/// An input cell: its value (or what the clerk typed) and its look; the caller adds
+/// the data validation.
 fn input_cell(
     ws: &mut Worksheet,
     at: CellRef,
     key: &Key,
     kind: Kind,
-    unit: Option<&str>,
     prefill: &Prefill,
     s: &Styles,
 ) -> Result<(), XlsxError> {
@@ -584,7 +612,6 @@ fn input_cell(
             ws.write_number_with_format(at.row, at.col, value, style)?
         }
     };
-    ws.add_data_validation(at.row, at.col, at.row, at.col, &validation(kind, unit)?)?;
     if let Some(mark) = mark {
         ws.insert_note(at.row, at.col, &note(mark))?;
     }
@@ -831,7 +858,12 @@ fn text_sheet(
         ws.write_string(*row, KEY_COL, format!("{MARK_FIELD}{}", field.code))?;
         ws.write_string_with_format(*row, FIRST_COL, &field.label, &s.header)?;
         let at = CellRef::new(*row, TEXT_FIELD_COL);
-        input_cell(ws, at, key, field.kind, field.unit.as_deref(), prefill, s)?;
+        input_cell(ws, at, key, field.kind, prefill, s)?;
+        validate_run(
+            ws,
+            at.row,
+            Some((at.col, at.col, field.kind, field.unit.as_deref())),
+        )?;
         ws.set_row_height(*row, 22)?;
     }
     finish(ws, TEXT_LAST_COL)

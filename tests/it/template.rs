@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook_auto, Reader, Xlsx};
+use nianbao::cell::CellRef;
 use nianbao::format::{Format, Formats, Key};
 use nianbao::template::layout::{self, FIRST_COL, MARK_COLS, MARK_ROW, MARK_TABLE};
 
@@ -262,13 +263,27 @@ fn every_input_cell_is_unlocked_and_validated_and_totals_are_locked() {
         let plan = layout::plan_table(&format, table);
         let styles = wb.worksheet_style(&table.sheet).unwrap();
         let xml = xlsx_part(&path, &format!("xl/worksheets/sheet{}.xml", i + 2));
-        let validations = xml.matches("<dataValidation ").count();
-        let inputs = plan
+        // The cells the validations cover (`sqref="E8:J8"` or `"C7"`) are exactly the
+        // input cells.
+        let mut covered = std::collections::BTreeSet::new();
+        let validations = xml.split("<dataValidation ").skip(1);
+        let sqrefs = validations.filter_map(|v| v.split("sqref=\"").nth(1)?.split('"').next());
+        for sqref in sqrefs {
+            let (a, b) = sqref.split_once(':').unwrap_or((sqref, sqref));
+            let (a, b) = (CellRef::parse(a).unwrap(), CellRef::parse(b).unwrap());
+            for row in a.row..=b.row {
+                for col in a.col..=b.col {
+                    assert!(covered.insert(CellRef::new(row, col)), "{sqref} overlaps");
+                }
+            }
+        }
+        let inputs: std::collections::BTreeSet<CellRef> = plan
             .cells
-            .keys()
-            .filter(|k| !totals.contains_key(*k))
-            .count();
-        assert_eq!(validations, inputs, "table {}", table.code);
+            .iter()
+            .filter(|(k, _)| !totals.contains_key(*k))
+            .map(|(_, c)| *c)
+            .collect();
+        assert_eq!(covered, inputs, "table {}", table.code);
         for (key, cell) in &plan.cells {
             let locked = styles
                 .get((cell.row, u32::from(cell.col)))
