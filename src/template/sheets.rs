@@ -101,6 +101,9 @@ pub(super) fn build(
 ) -> Result<Vec<u8>, XlsxError> {
     let styles = Styles::new();
     let mut wb = Workbook::new();
+    // Deflate was a quarter of `template`'s time (perf); the fastest level costs a few
+    // KB per workbook and saves about 15% of it.
+    wb.set_zip_compression_level(1);
     let title = format!("{}{}年政府信息公开工作年度报告", unit.name, year);
     let props = DocProperties::new()
         .set_title(&title)
