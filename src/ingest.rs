@@ -278,13 +278,29 @@ pub fn process(
     store: Store,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Run, StoreError> {
+    let check = |input: &Input, options: check::Options<'_>| {
+        check::check_file(&input.path, &input.display, settings.formats, options)
+    };
+    process_with(inputs, settings, store, tick, &check)
+}
+
+/// The one file checker of a run; a parameter so that a test can make one file panic.
+type Checker<'a> = dyn Fn(&Input, check::Options<'_>) -> Submission + Sync + 'a;
+
+fn process_with(
+    inputs: &[Input],
+    settings: Settings<'_>,
+    store: Store,
+    tick: &(dyn Fn() + Sync),
+    check: &Checker<'_>,
+) -> Result<Run, StoreError> {
     let mut outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(index, input)| {
             let outcome = match &input.not_read {
                 Some((status, reason)) => Ok(not_read(input, *status, reason)),
-                None => read_one(index, input, settings, &store),
+                None => read_one(index, input, settings, &store, check),
             };
             tick();
             outcome
@@ -325,15 +341,14 @@ fn read_one(
     input: &Input,
     settings: Settings<'_>,
     store: &Store,
+    check: &Checker<'_>,
 ) -> Result<FileOutcome, StoreError> {
     let options = check::Options {
         year: settings.year,
         previous: settings.previous,
     };
-    let mut sub = catch_unwind(AssertUnwindSafe(|| {
-        check::check_file(&input.path, &input.display, settings.formats, options)
-    }))
-    .unwrap_or_else(|panic| panicked(&input.display, panic));
+    let mut sub = catch_unwind(AssertUnwindSafe(|| check(input, options)))
+        .unwrap_or_else(|panic| panicked(&input.display, panic));
     let mut outcome = not_read(input, Status::Accepted, "");
     outcome.workbook_code = sub.unit_code.clone();
     outcome.year = sub.year;
@@ -680,4 +695,60 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
         );
     }
     Summary { text: t, complete }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_one_file_is_that_files_status_and_the_batch_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.xlsx", "boom.xlsx", "c.xlsx"] {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+        }
+        let inputs = discover(&[dir.path().to_path_buf()]).unwrap();
+        let formats = Formats::builtin();
+        let settings = Settings {
+            formats: &formats,
+            roster: None,
+            year: Some(2024),
+            previous: None,
+        };
+        let store = Store::new_in(dir.path()).unwrap();
+        let check = |input: &Input, options: check::Options<'_>| {
+            if input.display.ends_with("boom.xlsx") {
+                panic!("index out of bounds: the len is 3 but the index is 7");
+            }
+            check::check_file(&input.path, &input.display, &formats, options)
+        };
+        let run = process_with(&inputs, settings, store, &|| {}, &check).unwrap();
+        let statuses: Vec<(&str, Status)> = run
+            .outcomes
+            .iter()
+            .map(|o| (o.file.rsplit('/').next().unwrap(), o.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("a.xlsx", Status::Unreadable),
+                ("boom.xlsx", Status::Unreadable),
+                ("c.xlsx", Status::Unreadable)
+            ]
+        );
+        let boom = &run.outcomes[1];
+        assert!(
+            boom.reason.contains("内部错误") && boom.reason.contains("index out of bounds"),
+            "{}",
+            boom.reason
+        );
+        assert!(
+            run.outcomes[0].reason.contains("0 字节"),
+            "{}",
+            run.outcomes[0].reason
+        );
+        // Its finding is stored like any other file's.
+        let sub = run.store.get(boom.stored.unwrap()).unwrap();
+        assert_eq!(sub.findings[0].rule, rule_ids::UNREADABLE);
+    }
 }
