@@ -365,7 +365,7 @@ impl Sheet {
             path: path.display().to_string(),
             source,
         };
-        let mut file = std::io::BufWriter::new(tempfile::NamedTempFile::new_in(dir).map_err(io)?);
+        let mut file = std::io::BufWriter::new(crate::output::temp_beside(&path).map_err(io)?);
         if options.bom {
             file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         }
@@ -405,8 +405,7 @@ impl Sheet {
         let file = self.writer.into_inner().map_err(|e| io(e.into_error()))?;
         let tmp = file.into_inner().map_err(|e| io(e.into_error()))?;
         tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&self.path).map_err(|e| io(e.error))?;
-        Ok(())
+        crate::output::persist(tmp, &self.path).map_err(io)
     }
 }
 

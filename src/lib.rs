@@ -34,6 +34,7 @@ pub mod ingest;
 pub mod locate;
 pub mod model;
 pub mod normalise;
+pub mod output;
 pub mod publish;
 pub mod read;
 pub mod render;

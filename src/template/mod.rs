@@ -20,7 +20,6 @@ pub use corrections::{correction_workbook, FINDINGS_SHEET};
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -225,21 +224,12 @@ pub fn emit(
     Ok(Emitted { files, blank, list })
 }
 
-/// Writes to a temporary file beside `path` and renames it into place, so a reader never
-/// sees half a file and an interrupted run leaves the previous file intact.
+/// [`crate::output::write_atomic`], with the path in the error a clerk reads.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TemplateError> {
-    let io = |source: std::io::Error| TemplateError::Io {
+    crate::output::write_atomic(path, bytes).map_err(|source| TemplateError::Io {
         path: path.display().to_string(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
