@@ -215,7 +215,7 @@ pub fn write(
     )?;
     let mut units = Sheet::create(out_dir, "units.csv", UNITS_HEADER, UNITS_NUMERIC, options)?;
     let mut sections = Sheet::create(out_dir, "sections.csv", SECTIONS_HEADER, &[], options)?;
-    let mut sums = Sums::new(format, &who);
+    let mut sums = Sums::new(&who);
 
     // One pass in roster order: each unit's file is loaded once for its units.csv row,
     // its values, its share of every roll-up above it and its report.
@@ -519,8 +519,7 @@ struct Sums {
 }
 
 impl Sums {
-    fn new(format: &Format, who: &Attribution) -> Sums {
-        let _ = format;
+    fn new(who: &Attribution) -> Sums {
         let mut rollups = vec![Rollup {
             code: ALL_CODE.into(),
             name: ALL_NAME.into(),

@@ -268,7 +268,7 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
     };
     found.format_id = Some(format.id.clone());
     for table in &format.tables {
-        locate_table(wb, format, table, &mut found);
+        locate_table(wb, table, &mut found);
     }
     locate_text(wb, format, &mut found);
     found
@@ -314,7 +314,7 @@ fn locate_error(found: &mut Found, sheet: &str, cell: String, message: String, h
     });
 }
 
-fn locate_table(wb: &RawWorkbook, format: &Format, table: &Table, found: &mut Found) {
+fn locate_table(wb: &RawWorkbook, table: &Table, found: &mut Found) {
     let marker = format!("{MARK_TABLE}{}", table.code);
     let keyed: Vec<&RawSheet> = wb
         .sheets
@@ -322,7 +322,7 @@ fn locate_table(wb: &RawWorkbook, format: &Format, table: &Table, found: &mut Fo
         .filter(|s| key_column(s).is_some_and(|(_, keys)| keys.values().any(|k| *k == marker)))
         .collect();
     match keyed.as_slice() {
-        [sheet] => by_keys(sheet, format, table, found),
+        [sheet] => by_keys(sheet, table, found),
         [] => by_labels(wb, table, found),
         several => {
             let names: Vec<&str> = several.iter().map(|s| s.name.as_str()).collect();
@@ -341,8 +341,7 @@ fn locate_table(wb: &RawWorkbook, format: &Format, table: &Table, found: &mut Fo
     }
 }
 
-fn by_keys(sheet: &RawSheet, format: &Format, table: &Table, found: &mut Found) {
-    let _ = format;
+fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
     let Some((_, keys)) = key_column(sheet) else {
         return;
     };
@@ -498,8 +497,7 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
         let rows = block_rows_by_label(block, &by_label);
         // A table without row labels (表四): its data row is the one under the header.
         let header_anchor = rows.iter().flatten().map(|at| at.row).min();
-        let cols =
-            block_columns_by_label(block, &by_label, header_anchor.unwrap_or(u32::MAX), sheet);
+        let cols = block_columns_by_label(block, &by_label, header_anchor.unwrap_or(u32::MAX));
         for (row, at_row) in block.rows.iter().zip(&rows) {
             let what = if row.label.is_empty() {
                 format!("表{}", table.number)
@@ -576,9 +574,7 @@ fn block_columns_by_label(
     block: &Block,
     by_label: &HashMap<String, Vec<CellRef>>,
     first_data_row: u32,
-    sheet: &RawSheet,
 ) -> Vec<Option<(u16, u32)>> {
-    let _ = sheet;
     let mut out = Vec::new();
     let mut used: HashMap<String, usize> = HashMap::new();
     for col in &block.columns {
