@@ -45,6 +45,11 @@ pub const MAX_SHEET_AREA: u64 = 1_000_000;
 pub const MAX_UNZIPPED_BYTES: u64 = 256 * 1024 * 1024;
 /// Most parts in a zip-based file.
 pub const MAX_ZIP_ENTRIES: u64 = 10_000;
+/// The most shared strings an xlsx may declare. calamine reserves memory for the count
+/// the file declares before reading a single string: a forged `uniqueCount` of ten
+/// digits makes the allocation fail and aborts the whole process, which no
+/// `catch_unwind` can stop. A report workbook has a few hundred.
+pub const MAX_SHARED_STRINGS: u64 = 1_000_000;
 /// Largest `DIMENSIONS` record accepted in an .xls sheet: calamine reserves that many cells
 /// up front. Looser than [`MAX_SHEET_AREA`] because formatted blank cells count too.
 const MAX_XLS_DIMENSIONS_AREA: u64 = 4 * MAX_SHEET_AREA;
@@ -278,8 +283,47 @@ fn read_zip(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     }
     match kind {
         FileKind::Ods => guarded(|| read_ods(bytes)),
-        _ => guarded(|| read_xlsx(bytes)),
+        _ => {
+            shared_strings_precheck(bytes)?;
+            guarded(|| read_xlsx(bytes))
+        }
     }
+}
+
+/// Refuses an xlsx whose shared-string table declares more strings than
+/// [`MAX_SHARED_STRINGS`], reading only the start of that part.
+fn shared_strings_precheck(bytes: &[u8]) -> Result<(), ReadError> {
+    use std::io::Read as _;
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(()); // calamine reports the broken archive in its own words
+    };
+    let Ok(part) = archive.by_name("xl/sharedStrings.xml") else {
+        return Ok(());
+    };
+    let mut head = Vec::with_capacity(4096);
+    if part.take(4096).read_to_end(&mut head).is_err() {
+        return Ok(());
+    }
+    let head = String::from_utf8_lossy(&head);
+    let Some(tag) = head.find("<sst").map(|i| &head[i..]) else {
+        return Ok(());
+    };
+    let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+    for attr in [" count=\"", " uniqueCount=\""] {
+        let Some(value) = tag.split(attr).nth(1).and_then(|v| v.split('"').next()) else {
+            continue;
+        };
+        let too_many =
+            value.len() > 18 || value.parse::<u64>().is_ok_and(|n| n > MAX_SHARED_STRINGS);
+        if too_many {
+            return Err(ReadError::TooLarge {
+                detail: format!(
+                    "工作簿声明有 {value} 个文字条目，超过 {MAX_SHARED_STRINGS} 个的上限（文件可能已损坏）；{SEND_XLSX}"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What a zip file holds, from the names of its parts.
