@@ -282,11 +282,96 @@ fn read_zip(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         }
     }
     match kind {
-        FileKind::Ods => guarded(|| read_ods(bytes)),
+        FileKind::Ods => {
+            ods_area_precheck(bytes)?;
+            guarded(|| read_ods(bytes))
+        }
         _ => {
             shared_strings_precheck(bytes)?;
             guarded(|| read_xlsx(bytes))
         }
+    }
+}
+
+/// Refuses an .ods whose sheets would expand past [`MAX_SHEET_AREA`] cells. ODF writes a
+/// row or cell repeated N times as one element with a count, and calamine expands the
+/// repeats into a dense range when it opens the file (a 1 KB file can ask for gigabytes),
+/// so the counts of non-empty cells are added up here first, streaming `content.xml`.
+/// Empty repeated rows and cells (LibreOffice writes a million of them after the data)
+/// cost nothing and are not counted.
+fn ods_area_precheck(bytes: &[u8]) -> Result<(), ReadError> {
+    use quick_xml::events::{BytesStart, Event};
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(()); // calamine reports the broken archive in its own words
+    };
+    let Ok(part) = archive.by_name("content.xml") else {
+        return Ok(());
+    };
+    let repeat = |e: &BytesStart, attr: &str| -> u64 {
+        e.try_get_attribute(attr)
+            .ok()
+            .flatten()
+            .and_then(|a| a.value.parse().ok())
+            .unwrap_or(1)
+    };
+    let is_cell = |e: &BytesStart| {
+        matches!(
+            e.name().as_ref(),
+            "table:table-cell" | "table:covered-table-cell"
+        )
+    };
+    let too_large = |sheet: &str, area: u64| {
+        ReadError::TooLarge {
+        detail: format!(
+            "工作表“{sheet}”展开后约有 {area} 个单元格，超过 {MAX_SHEET_AREA} 个的上限；请删除多余的行列后重新保存"
+        ),
+    }
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let mut buf = Vec::new();
+    let (mut sheet, mut area, mut row_repeat, mut row_cells) = (String::new(), 0u64, 1u64, 0u64);
+    loop {
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(_) => return Ok(()), // broken XML: calamine says so
+        };
+        match event {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "table:table" => {
+                sheet = e
+                    .try_get_attribute("table:name")
+                    .ok()
+                    .flatten()
+                    .map(|a| a.value.into_owned())
+                    .unwrap_or_default();
+                area = 0;
+            }
+            Event::Start(e) if e.name().as_ref() == "table:table-row" => {
+                (row_repeat, row_cells) = (repeat(&e, "table:number-rows-repeated"), 0);
+            }
+            // A cell with content (a start tag: text inside) or a value is filled.
+            Event::Start(e) if is_cell(&e) => {
+                row_cells = row_cells.saturating_add(repeat(&e, "table:number-columns-repeated"));
+            }
+            Event::Empty(e) if is_cell(&e) => {
+                if e.try_get_attribute("office:value-type")
+                    .ok()
+                    .flatten()
+                    .is_some()
+                {
+                    row_cells =
+                        row_cells.saturating_add(repeat(&e, "table:number-columns-repeated"));
+                }
+            }
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                area = area.saturating_add(row_repeat.saturating_mul(row_cells));
+                if area > MAX_SHEET_AREA {
+                    return Err(too_large(&sheet, area));
+                }
+            }
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+        buf.clear();
     }
 }
 
