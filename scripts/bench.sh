@@ -1,2 +1,348 @@
 #!/usr/bin/env bash
-echo "bench: being written"
+# scripts/bench.sh — `make bench`: how fast is ingest, compared with the floor?
+#
+# 用法 / Usage (from anywhere):
+#   scripts/bench.sh [--fresh] [--work DIR]
+#   BENCH_SIZES="1000" scripts/bench.sh          # a quick run (default "1000 10000")
+#
+# What it does, in order:
+#   1. builds the release binary and the baseline example
+#      (`cargo build --release --locked --bin nianbao --example read_baseline`) and runs
+#      copies of them kept in the work dir (bin/), so that a build by someone else
+#      during a long run cannot swap the binary under it;
+#   2. for each N in $BENCH_SIZES, in the work dir (default target/bench; reused when a
+#      stamp says it holds the right files, `--fresh` regenerates everything):
+#        nN/units.csv    a roster of N units: a county, 10 townships, N-11 villages;
+#        nN/values.csv   one unit's numbers per unit, `nianbao fill` format
+#                        (unit_code,field,value), T3-1 balanced: t3.new.natural = k,
+#                        t3.open.natural = k, plus a few table 二/四 numbers, the cover
+#                        and the four text sections;
+#        nN/returns/     `nianbao fill --year 2024` of that: N workbooks (~21 KB each),
+#                        with the awkward kinds mixed in, 5 of each:
+#                          - raw: full-width digits (３) in T3 cells (accepted, N-1 fixes),
+#                          - a broken T3-1 (new = k+1, handled = k: rejected),
+#                          - an empty .xlsx (unreadable),
+#                          - a .pdf (unsupported);
+#                        so nN/returns holds N + 10 files;
+#   3. for each N, on the same files (one untimed warm-up read first, so the page cache
+#      is warm for everybody):
+#        baseline   target/release/examples/read_baseline: calamine opens each file and
+#                   reads every sheet, nothing else — the floor no ingest can beat;
+#        ingest     nianbao ingest returns --units units.csv --year 2024 --quiet
+#                   --out <fresh dir>: the full pipeline, every output;
+#      each at --jobs 1 and --jobs $(nproc), $BENCH_REPEAT times (default 3), keeping the
+#      fastest wall time and the largest peak RSS of the repeats;
+#   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores);
+#   5. prints a table — what, N, threads, seconds, workbooks/s (all input files per
+#      second of wall time; for template, workbooks written), ratio to the baseline of the
+#      same N and threads, peak RSS, CPU seconds (user + system, the least of the repeats:
+#      less disturbed than wall time when the machine is busy) —
+#      and PASS/MISS for the targets:
+#        - ingest within 1.25× of the baseline (each N, each thread count);
+#        - ingest peak RSS at 10,000 files within 1.2× of that at 1,000 (each thread count);
+#        - templates for 1,000 units in under 3 s (all cores).
+#
+# Wall time is measured around the whole process (start-up, discovery, output included)
+# with `date +%s%N`; peak RSS comes from GNU time (`/usr/bin/time -v`, "Maximum resident
+# set size"). Without GNU time (`apt-get install time`) only wall time is measured.
+#
+# Exit status: 0 whether the targets are met or not (a benchmark reports; it does not
+# fail CI); 2 when something could not run at all (build, fill, a crashed command).
+#
+# Environment: BENCH_SIZES (default "1000 10000"), BENCH_REPEAT (default 3),
+# BENCH_JOBS (the "all cores" thread count, default `nproc`), NIANBAO / READ_BASELINE
+# (use these binaries and skip the build).
+
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+# ── options ─────────────────────────────────────────────────────────────────────────
+work="target/bench"
+fresh=0
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --fresh) fresh=1 ;;
+        --work) work="${2:?--work needs a directory}"; shift ;;
+        --work=*) work="${1#--work=}" ;;
+        -h|--help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+sizes="${BENCH_SIZES:-1000 10000}"
+repeat="${BENCH_REPEAT:-3}"
+all="${BENCH_JOBS:-$(nproc)}"
+year=2024
+template_n=1000
+# Bump when the generated files change, so that cached work dirs are regenerated.
+gen_version=1
+
+for n in $sizes; do
+    if ! [[ "$n" =~ ^[0-9]+$ ]] || (( n < 20 || n > 10001 )); then
+        echo "bench.sh: BENCH_SIZES entries must be numbers from 20 to 10001 (got $n)" >&2
+        exit 2
+    fi
+done
+
+mkdir -p "$work"
+work="$(cd "$work" && pwd)"
+
+# ── build ───────────────────────────────────────────────────────────────────────────
+if [[ -z "${NIANBAO:-}" || -z "${READ_BASELINE:-}" ]]; then
+    echo "== build (release) =="
+    cargo build --release --locked --quiet --bin nianbao --example read_baseline
+fi
+# What was built: the tree may change under a long run (others commit while it runs).
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+[[ -n "$(git status --porcelain 2>/dev/null)" ]] && commit="$commit (with uncommitted changes)"
+NIANBAO="${NIANBAO:-$root/target/release/nianbao}"
+READ_BASELINE="${READ_BASELINE:-$root/target/release/examples/read_baseline}"
+# Run private copies: another `cargo build` may replace target/release/* mid-run.
+mkdir -p "$work/bin"
+[[ "$NIANBAO" -ef "$work/bin/nianbao" ]] || cp "$NIANBAO" "$work/bin/nianbao"
+[[ "$READ_BASELINE" -ef "$work/bin/read_baseline" ]] || cp "$READ_BASELINE" "$work/bin/read_baseline"
+NIANBAO="$work/bin/nianbao"
+READ_BASELINE="$work/bin/read_baseline"
+
+gnu_time=""
+if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
+    gnu_time=/usr/bin/time
+else
+    echo "bench.sh: GNU time not found (/usr/bin/time -v); install it with" >&2
+    echo "          apt-get install time" >&2
+    echo "          measuring wall time only, no peak RSS." >&2
+fi
+
+scratch="$work/scratch"
+mkdir -p "$scratch"
+
+# ── generation ──────────────────────────────────────────────────────────────────────
+
+# roster N FILE: a county, 10 townships and N-11 villages spread over them.
+roster() {
+    awk -v n="$1" 'BEGIN {
+        print "code,name,parent_code,level,contact,phone"
+        print "231083000000,基准市人民政府,,county,市政务公开办,0453-7000000"
+        for (t = 1; t <= 10; t++)
+            printf "231083%03d000,第%02d镇人民政府,231083000000,township,镇党政办,0453-71%05d\n", 100 + t, t, t
+        for (j = 0; j < n - 11; j++) {
+            t = j % 10 + 1; s = int(j / 10) + 1
+            printf "231083%03d%03d,第%02d镇第%03d村村民委员会,231083%03d000,village,,\n", 100 + t, s, t, s, 100 + t
+        }
+    }' >"$2"
+}
+
+# values UNITS_CSV FILE: every unit gets consistent numbers; five units get full-width
+# digits typed into table 三 (`raw:`) and five a broken T3-1.
+values() {
+    awk -F, 'NR == 1 { print "unit_code,field,value"; next }
+    { codes[++n] = $1; names[n] = $2 }
+    END {
+        step = int(n / 5)
+        for (i = 1; i <= n; i++) {
+            c = codes[i]; k = 1 + i % 9; m = i % step
+            printf "%s,cover:filler,填报人%d\n", c, i
+            printf "%s,cover:phone,0453-7%06d\n", c, i
+            printf "%s,cover:date,2025-01-%02d\n", c, 10 + i % 15
+            printf "%s,cover:head,负责人%d\n", c, i
+            printf "%s,t2.norms.made,%d\n", c, i % 3
+            printf "%s,t2.license.decisions,%d\n", c, 10 * k
+            if (m == 1) {                       # full-width digits, balanced
+                printf "%s,raw:t3.new.natural,３\n", c
+                printf "%s,raw:t3.open.natural,３\n", c
+            } else if (m == 2) {                # T3-1 broken: new k+1, handled k
+                printf "%s,t3.new.natural,%d\n", c, k + 1
+                printf "%s,t3.open.natural,%d\n", c, k
+            } else {
+                printf "%s,t3.new.natural,%d\n", c, k
+                printf "%s,t3.open.natural,%d\n", c, k
+            }
+            printf "%s,t3.new.business,%d\n", c, i % 2
+            printf "%s,t3.open.business,%d\n", c, i % 2
+            printf "%s,t4.all.review_upheld,%d\n", c, i % 2
+            printf "%s,section:opening,2024年，%s坚持公开为常态、不公开为例外，现将本年度政府信息公开工作情况报告如下：\n", c, names[i]
+            printf "%s,section:overview,本单位通过公开栏、门户网站等渠道公开财务收支、补贴发放等事项，全年更新%d次。\n", c, k
+            printf "%s,section:problems,公开内容还不够细，部分事项公开不够及时。下一步将按季度更新。\n", c
+            printf "%s,section:other,无。\n", c
+        }
+    }' "$1" >"$2"
+}
+
+# ensure_set N: makes $work/nN (roster, values, returns) unless a matching stamp is there.
+ensure_set() {
+    local n="$1" dir="$work/n$1"
+    local want="gen=$gen_version n=$n files=$((n + 10))"
+    if [[ $fresh == 0 && -f "$dir/stamp" && "$(cat "$dir/stamp")" == "$want" ]] \
+        && [[ "$(find "$dir/returns" -type f | wc -l)" == "$((n + 10))" ]]; then
+        echo "== $n workbooks: reusing $dir =="
+        return
+    fi
+    echo "== $n workbooks: generating in $dir =="
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    roster "$n" "$dir/units.csv"
+    values "$dir/units.csv" "$dir/values.csv"
+    local t0 t1
+    t0=$(date +%s%N)
+    "$NIANBAO" fill --year "$year" --units "$dir/units.csv" --values "$dir/values.csv" \
+        --out "$dir/returns" >/dev/null
+    t1=$(date +%s%N)
+    for m in 1 2 3 4 5; do
+        : >"$dir/returns/空文件_$m.xlsx"
+        printf '%%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n' \
+            >"$dir/returns/扫描件_$m.pdf"
+    done
+    local count
+    count="$(find "$dir/returns" -type f | wc -l)"
+    if [[ "$count" != "$((n + 10))" ]]; then
+        echo "bench.sh: expected $((n + 10)) files in $dir/returns, found $count" >&2
+        exit 2
+    fi
+    echo "$want" >"$dir/stamp"
+    awk -v n="$n" -v ns="$((t1 - t0))" 'BEGIN { printf "   fill wrote %d workbooks in %.1f s (%.2f ms each)\n", n, ns / 1e9, ns / 1e6 / n }'
+}
+
+# ── measurement ─────────────────────────────────────────────────────────────────────
+
+# Results: one "what|n|threads|files|seconds|rss_kb" line per measurement.
+results=()
+declare -A best_seconds
+
+# measure WHAT N THREADS FILES OK_CODES CLEAN_DIR -- COMMAND...
+# Runs COMMAND $repeat times (removing CLEAN_DIR, if not "-", before each run; not timed);
+# keeps the fastest wall time and the largest peak RSS. OK_CODES: exit codes that count
+# as a normal run (ingest exits 1 when units are rejected or missing).
+measure() {
+    local what="$1" n="$2" threads="$3" files="$4" ok="$5" clean="$6"
+    shift 7
+    local best="" rss=0 cpu="" r rc t0 t1 ns kb c
+    for ((r = 1; r <= repeat; r++)); do
+        [[ "$clean" != "-" ]] && rm -rf "$clean"
+        rc=0
+        t0=$(date +%s%N)
+        if [[ -n "$gnu_time" ]]; then
+            "$gnu_time" -v -o "$scratch/time.txt" "$@" >"$scratch/cmd.log" 2>&1 || rc=$?
+        else
+            "$@" >"$scratch/cmd.log" 2>&1 || rc=$?
+        fi
+        t1=$(date +%s%N)
+        if [[ " $ok " != *" $rc "* ]]; then
+            echo "bench.sh: $what (N=$n, $threads threads) exited with $rc:" >&2
+            tail -20 "$scratch/cmd.log" >&2
+            exit 2
+        fi
+        ns=$((t1 - t0))
+        if [[ -z "$best" || $ns -lt $best ]]; then best=$ns; fi
+        if [[ -n "$gnu_time" ]]; then
+            kb="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$scratch/time.txt")"
+            if [[ -n "$kb" && $kb -gt $rss ]]; then rss=$kb; fi
+            c="$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$scratch/time.txt")"
+            if [[ -z "$cpu" ]] || awk -v a="$c" -v b="$cpu" 'BEGIN { exit !(a < b) }'; then cpu=$c; fi
+        fi
+    done
+    local seconds
+    seconds="$(awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }')"
+    best_seconds["$what:$n:$threads"]="$seconds"
+    results+=("$what|$n|$threads|$files|$seconds|$rss|${cpu:-n/a}")
+    printf '   %-9s N=%-6s threads=%-2s %8s s wall  %s s CPU  peak %s\n' "$what" "$n" "$threads" \
+        "$seconds" "${cpu:-n/a}" \
+        "$( [[ -n "$gnu_time" ]] && awk -v kb="$rss" 'BEGIN { printf "%.1f MB", kb / 1024 }' || echo "n/a")"
+}
+
+threads_list="1"
+[[ "$all" != 1 ]] && threads_list="1 $all"
+
+for n in $sizes; do
+    ensure_set "$n"
+done
+# The template benchmark needs the 1,000-unit roster even in a quick run without it.
+if [[ ! -f "$work/n$template_n/units.csv" ]]; then
+    mkdir -p "$work/n$template_n"
+    roster "$template_n" "$work/n$template_n/units.csv"
+fi
+
+echo
+echo "== machine =="
+echo "   $(nproc) CPUs: $(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }')"
+echo "   memory: $(free -g 2>/dev/null | awk '/^Mem:/ { print $2 " GiB" }')"
+echo "   commit: $commit (at build time)"
+echo "   date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   repeats: $repeat (fastest wall time, largest peak RSS)"
+
+for n in $sizes; do
+    dir="$work/n$n"
+    files=$((n + 10))
+    echo
+    echo "== $n workbooks (+10 awkward files) =="
+    # Warm the page cache so that the first measured command is not charged for the disk.
+    "$READ_BASELINE" "$dir/returns" >/dev/null
+    for j in $threads_list; do
+        measure baseline "$n" "$j" "$files" "0" - -- \
+            "$READ_BASELINE" --jobs "$j" "$dir/returns"
+        measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
+            "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
+            --jobs "$j" --quiet --out "$scratch/ingest-out"
+    done
+done
+
+echo
+echo "== template, $template_n units =="
+for j in $threads_list; do
+    measure template "$template_n" "$j" "$template_n" "0" "$scratch/template-out" -- \
+        "$NIANBAO" template --year "$year" --units "$work/n$template_n/units.csv" \
+        --jobs "$j" --out "$scratch/template-out"
+done
+rm -rf "$scratch/ingest-out" "$scratch/template-out"
+echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ── report ──────────────────────────────────────────────────────────────────────────
+echo
+echo "| what | N | threads | seconds | workbooks/s | × baseline | peak RSS MB | CPU s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+declare -A rss_kb
+for row in "${results[@]}"; do
+    IFS='|' read -r what n threads files seconds rss cpu <<<"$row"
+    rss_kb["$what:$n:$threads"]="$rss"
+    ratio="—"
+    if [[ "$what" == ingest && -n "${best_seconds[baseline:$n:$threads]:-}" ]]; then
+        ratio="$(awk -v a="$seconds" -v b="${best_seconds[baseline:$n:$threads]}" \
+            'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+    fi
+    rate="$(awk -v f="$files" -v s="$seconds" 'BEGIN { printf "%.0f", (s > 0 ? f / s : 0) }')"
+    mb="n/a"
+    [[ -n "$gnu_time" ]] && mb="$(awk -v kb="$rss" 'BEGIN { printf "%.1f", kb / 1024 }')"
+    echo "| $what | $n | $threads | $seconds | $rate | $ratio | $mb | $cpu |"
+done
+
+echo
+echo "Targets:"
+verdict() { if [[ "$1" == 1 ]]; then echo PASS; else echo MISS; fi; }
+for n in $sizes; do
+    for j in $threads_list; do
+        b="${best_seconds[baseline:$n:$j]}" i="${best_seconds[ingest:$n:$j]}"
+        ok="$(awk -v a="$i" -v b="$b" 'BEGIN { print (a <= 1.25 * b) ? 1 : 0 }')"
+        echo "  $(verdict "$ok")  ingest within 1.25× of baseline, N=$n, $j thread(s): $(awk -v a="$i" -v b="$b" 'BEGIN { printf "%.2f×", a / b }')"
+    done
+done
+if [[ " $sizes " == *" 1000 "* && " $sizes " == *" 10000 "* ]]; then
+    if [[ -n "$gnu_time" ]]; then
+        for j in $threads_list; do
+            small="${rss_kb[ingest:1000:$j]}" big="${rss_kb[ingest:10000:$j]}"
+            ok="$(awk -v s="$small" -v b="$big" 'BEGIN { print (b <= 1.2 * s) ? 1 : 0 }')"
+            echo "  $(verdict "$ok")  ingest peak RSS at 10,000 within 1.2× of 1,000, $j thread(s): $(awk -v s="$small" -v b="$big" 'BEGIN { printf "%.1f MB vs %.1f MB = %.2f×", b / 1024, s / 1024, b / s }')"
+        done
+    else
+        echo "  n/a   peak RSS target: needs GNU time (apt-get install time)"
+    fi
+else
+    echo "  n/a   peak RSS target: needs BENCH_SIZES to include 1000 and 10000"
+fi
+t="${best_seconds[template:$template_n:$all]}"
+ok="$(awk -v t="$t" 'BEGIN { print (t < 3) ? 1 : 0 }')"
+echo "  $(verdict "$ok")  template for $template_n units under 3 s, $all thread(s): $t s"
+exit 0

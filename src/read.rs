@@ -19,9 +19,11 @@
 //! - after reading, every sheet's bounding box of non-empty cells: at most
 //!   [`MAX_SHEET_AREA`] cells, and at most [`MAX_SHEETS`] sheets.
 //!
-//! Not bounded beforehand: an .ods's `content.xml` is parsed in full when it is opened
-//! (calamine's own cap is 100 million cells), as inflating it here would need a deflate
-//! crate. Any panic inside calamine is caught and reported as a damaged file.
+//! - before calamine opens them: an xlsx's declared shared-string count (at most
+//!   [`MAX_SHARED_STRINGS`]) and an .ods's repeated non-empty cells (at most
+//!   [`MAX_SHEET_AREA`] per sheet), both of which calamine would otherwise allocate for.
+//!
+//! Any panic inside calamine is caught and reported as a damaged file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;

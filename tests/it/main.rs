@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod corrections;
 mod fill;
+mod hostile;
 mod ingest;
 mod interop;
 mod report;
