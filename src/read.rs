@@ -17,8 +17,7 @@
 //!   the end of the file) and the BIFF records scanned, because calamine allocates every
 //!   sheet's bounding box densely while parsing, before anything can be checked;
 //! - after reading, every sheet's bounding box of non-empty cells: at most
-//!   [`MAX_SHEET_AREA`] cells, and at most [`MAX_SHEETS`] sheets.
-//!
+//!   [`MAX_SHEET_AREA`] cells, and at most [`MAX_SHEETS`] sheets;
 //! - before calamine opens them: an xlsx's declared shared-string count (at most
 //!   [`MAX_SHARED_STRINGS`]) and an .ods's repeated non-empty cells (at most
 //!   [`MAX_SHEET_AREA`] per sheet), both of which calamine would otherwise allocate for.
