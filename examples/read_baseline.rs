@@ -94,16 +94,16 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let errors: usize = files
         .par_iter()
-        .map(|path| {
-            match catch_unwind(AssertUnwindSafe(|| read_all(path))) {
+        .map(
+            |path| match catch_unwind(AssertUnwindSafe(|| read_all(path))) {
                 Ok(Ok((s, c))) => {
                     sheets.fetch_add(s, Ordering::Relaxed);
                     cells.fetch_add(c, Ordering::Relaxed);
                     0
                 }
                 Ok(Err(_)) | Err(_) => 1,
-            }
-        })
+            },
+        )
         .sum();
     let seconds = start.elapsed().as_secs_f64();
     let _ = std::panic::take_hook();

@@ -315,6 +315,12 @@ fn ods_area_precheck(bytes: &[u8]) -> Result<(), ReadError> {
             .and_then(|a| a.value.parse().ok())
             .unwrap_or(1)
     };
+    let has_value = |e: &BytesStart| {
+        e.try_get_attribute("office:value-type")
+            .ok()
+            .flatten()
+            .is_some()
+    };
     let is_cell = |e: &BytesStart| {
         matches!(
             e.name().as_ref(),
@@ -353,15 +359,8 @@ fn ods_area_precheck(bytes: &[u8]) -> Result<(), ReadError> {
             Event::Start(e) if is_cell(&e) => {
                 row_cells = row_cells.saturating_add(repeat(&e, "table:number-columns-repeated"));
             }
-            Event::Empty(e) if is_cell(&e) => {
-                if e.try_get_attribute("office:value-type")
-                    .ok()
-                    .flatten()
-                    .is_some()
-                {
-                    row_cells =
-                        row_cells.saturating_add(repeat(&e, "table:number-columns-repeated"));
-                }
+            Event::Empty(e) if is_cell(&e) && has_value(&e) => {
+                row_cells = row_cells.saturating_add(repeat(&e, "table:number-columns-repeated"));
             }
             Event::End(e) if e.name().as_ref() == "table:table-row" => {
                 area = area.saturating_add(row_repeat.saturating_mul(row_cells));
