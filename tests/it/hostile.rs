@@ -1666,8 +1666,8 @@ fn hex_head(bytes: &[u8]) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Regressions found while writing these tests, in src/ code owned by others: ignored until
-// fixed (run with `cargo test --release --test it hostile -- --ignored`).
+// Regressions found while writing these tests (both fixed in src/read.rs; the tests keep
+// them fixed).
 
 /// A filled workbook whose shared strings declare `uniqueCount="10000000000"`.
 fn huge_unique_count_workbook() -> Vec<u8> {
@@ -1693,7 +1693,6 @@ fn huge_unique_count_workbook() -> Vec<u8> {
 /// Fix belongs in src/read.rs (read the `<sst` start tag and refuse a count above what
 /// the part's declared size could hold, before `Xlsx::new`).
 #[test]
-#[ignore = "FINDING: aborts the process (src/read.rs / calamine); see the comment"]
 fn a_huge_shared_string_count_does_not_abort_the_batch() {
     let scratch = Scratch::new();
     scratch.write("units.csv", roster());
@@ -1760,7 +1759,6 @@ fn ods_repeat_bomb(rows: u64, cols: u64) -> Vec<u8> {
 /// src/read.rs (inflate `content.xml` and sum `number-rows-repeated` ×
 /// `number-columns-repeated` of non-empty cells, or read it with a streaming parser).
 #[test]
-#[ignore = "FINDING: 6 GB and 17 s for a 1 KB .ods (src/read.rs / calamine); see the comment"]
 fn an_ods_with_repeated_rows_is_refused_before_expansion() {
     let scratch = Scratch::new();
     let path = scratch.write("重复.ods", ods_repeat_bomb(99_000, 1000));
