@@ -97,7 +97,7 @@ pub fn filled(year: i32, format: Option<&str>) -> Vec<u8> {
 }
 
 /// The parts of a zip file, inflated, in order.
-pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub fn unzip(bytes: &[u8]) -> Parts {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     (0..zip.len())
         .map(|i| {
@@ -122,10 +122,13 @@ pub fn stored_zip(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
-/// The parts of the filled 2020 workbook the `xlsx_xml` target rewrites (its XML parts),
-/// and the whole package.
-pub fn base() -> &'static (Vec<(String, Vec<u8>)>, Vec<usize>) {
-    static BASE: OnceLock<(Vec<(String, Vec<u8>)>, Vec<usize>)> = OnceLock::new();
+/// The parts of a zip file: name and content.
+pub type Parts = Vec<(String, Vec<u8>)>;
+
+/// The parts of the filled 2020 workbook, and which of them (its XML parts) the
+/// `xlsx_xml` target rewrites.
+pub fn base() -> &'static (Parts, Vec<usize>) {
+    static BASE: OnceLock<(Parts, Vec<usize>)> = OnceLock::new();
     BASE.get_or_init(|| {
         let parts = unzip(&filled(2020, None));
         let xml = parts

@@ -1540,6 +1540,7 @@ fn check_bytes(bytes: &[u8], ext: &str, bound: Duration) -> Outcome {
                     let m = f.message.trim_start_matches("无法读取：");
                     match m.split_once("读取时出错：") {
                         Some((_, panic)) => {
+                            let panic = panic.split('）').next().unwrap_or_default();
                             format!(
                                 "caught panic: {}",
                                 panic.chars().take(80).collect::<String>()
@@ -1683,15 +1684,12 @@ fn huge_unique_count_workbook() -> Vec<u8> {
     rezip(&parts)
 }
 
-/// FINDING: calamine reserves `uniqueCount` strings up front (`Vec::reserve`, 24 bytes
+/// Found here: calamine reserves `uniqueCount` strings up front (`Vec::reserve`, 24 bytes
 /// each) when it opens an .xlsx. Ten digits in one attribute of `xl/sharedStrings.xml`
-/// ask for 240 GB: the allocation fails and Rust **aborts the process** ("memory
-/// allocation of 240000000000 bytes failed", SIGABRT) — `catch_unwind` cannot catch it, so
-/// `ingest` dies with no output at all, whatever the other files. (A count past
-/// `isize::MAX / 24` panics instead, which the reader does catch.) With less memory the
-/// threshold is lower. Reproducer: any .xlsx, `uniqueCount="202"` → `"10000000000"`.
-/// Fix belongs in src/read.rs (read the `<sst` start tag and refuse a count above what
-/// the part's declared size could hold, before `Xlsx::new`).
+/// asked for 240 GB: the allocation failed and Rust **aborted the process** ("memory
+/// allocation of 240000000000 bytes failed", SIGABRT; `catch_unwind` cannot catch that),
+/// so `ingest` died with no output at all, whatever the other files. Now refused by
+/// read.rs ([`nianbao::read::MAX_SHARED_STRINGS`]) before calamine opens the file.
 #[test]
 fn a_huge_shared_string_count_does_not_abort_the_batch() {
     let scratch = Scratch::new();
@@ -1751,13 +1749,11 @@ fn ods_repeat_bomb(rows: u64, cols: u64) -> Vec<u8> {
     ])
 }
 
-/// FINDING: an .ods of 1,360 bytes whose one row of 1,000 numbers is repeated 99,000
-/// times: calamine expands the repeats into a dense range of 99 million cells (and a
-/// second one for formulas) before the reader's area cap can look: 17 s and 6.0 GB peak
-/// RSS in a release build, then refused as too large. `ingest --jobs N` with N such files
-/// needs N × 6 GB. read.rs documents .ods as not bounded beforehand; the bound belongs in
-/// src/read.rs (inflate `content.xml` and sum `number-rows-repeated` ×
-/// `number-columns-repeated` of non-empty cells, or read it with a streaming parser).
+/// Found here: an .ods of 1,360 bytes whose one row of 1,000 numbers is repeated 99,000
+/// times. calamine expands the repeats into a dense range of 99 million cells (and a second
+/// one for formulas) before the reader's area cap can look: it took 17 s and 6.0 GB peak
+/// RSS in a release build before being refused (`ingest --jobs N` with N such files:
+/// N × 6 GB). Now refused by read.rs before calamine expands anything.
 #[test]
 fn an_ods_with_repeated_rows_is_refused_before_expansion() {
     let scratch = Scratch::new();
