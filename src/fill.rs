@@ -25,7 +25,6 @@
 //! file is valid. Workbooks are written atomically, one per unit that has a line, in
 //! roster order, named like the templates ([`template::file_name`]).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -273,7 +272,7 @@ fn parse(
     format: &Format,
     roster: &Roster,
 ) -> Result<BTreeMap<UnitCode, UnitValues>, FillError> {
-    let text = decode(bytes).ok_or_else(|| FillError::Encoding {
+    let text = crate::roster::decode_csv_text(bytes).ok_or_else(|| FillError::Encoding {
         path: path.to_string(),
     })?;
     let mut reader = csv::ReaderBuilder::new()
@@ -387,16 +386,6 @@ fn parse(
             problems,
         })
     }
-}
-
-/// Strips a UTF-8 byte-order mark; decodes as UTF-8, or failing that as GBK.
-fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Some(Cow::Borrowed(text));
-    }
-    let (text, had_errors) = encoding_rs::GBK.decode_without_bom_handling(bytes);
-    (!had_errors).then_some(text)
 }
 
 /// Positions of unit_code, field and value in the header.
@@ -605,8 +594,14 @@ mod tests {
     #[test]
     fn gbk_is_decoded() {
         let (gbk, _, _) = encoding_rs::GBK.encode("单位代码,字段,值\n");
-        assert_eq!(decode(&gbk).unwrap(), "单位代码,字段,值\n");
-        assert_eq!(decode(b"\xef\xbb\xbfa").unwrap(), "a");
-        assert!(decode(b"\xff\xff\xff").is_none());
+        assert_eq!(
+            crate::roster::decode_csv_text(&gbk).unwrap(),
+            "单位代码,字段,值\n"
+        );
+        assert_eq!(
+            crate::roster::decode_csv_text(b"\xef\xbb\xbfa").unwrap(),
+            "a"
+        );
+        assert!(crate::roster::decode_csv_text(b"\xff\xff\xff").is_none());
     }
 }

@@ -289,17 +289,21 @@ pub fn normalize_name(name: &str) -> String {
 
 /// Strips a UTF-8 BOM; decodes as UTF-8, or failing that as GBK.
 fn decode<'a>(bytes: &'a [u8], origin: &str) -> Result<Cow<'a, str>, RosterError> {
+    decode_csv_text(bytes).ok_or_else(|| RosterError::Encoding {
+        origin: origin.to_string(),
+    })
+}
+
+/// The text of a CSV a clerk made: a UTF-8 byte-order mark stripped; UTF-8, or failing
+/// that GBK (what Excel on Chinese Windows writes). `None` if it is neither. Used for
+/// every CSV people give the tool (rosters, values tables).
+pub fn decode_csv_text(bytes: &[u8]) -> Option<Cow<'_, str>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(Cow::Borrowed(text));
+        return Some(Cow::Borrowed(text));
     }
     let (text, had_errors) = encoding_rs::GBK.decode_without_bom_handling(bytes);
-    if had_errors {
-        return Err(RosterError::Encoding {
-            origin: origin.to_string(),
-        });
-    }
-    Ok(text)
+    (!had_errors).then_some(text)
 }
 
 /// Where each required column sits in the header, and the names of the other columns.
