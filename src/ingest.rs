@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::check::{self, PreviousYear};
-use crate::format::{Formats, Key};
+use crate::format::Formats;
 use crate::model::{rule_ids, UnitCode};
 use crate::roster::Roster;
 use crate::validate::Submission;
@@ -551,41 +551,7 @@ fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
 
 /// Reads last year's `values.csv` into values by unit, for `--previous`.
 pub fn read_previous(out_dir: &Path) -> Result<PreviousYear, anyhow::Error> {
-    let path = out_dir.join("values.csv");
-    let bytes = std::fs::read(&path)
-        .map_err(|e| anyhow::anyhow!("无法读取上年汇总 {}：{e}", path.display()))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| anyhow::anyhow!("{} 缺少列 {name}", path.display()))
-    };
-    let (unit, table, row, c, value) = (
-        col("unit_code")?,
-        col("table")?,
-        col("row_code")?,
-        col("col_code")?,
-        col("value")?,
-    );
-    let mut out = PreviousYear::new();
-    for record in reader.records() {
-        let record = record?;
-        let Ok(v) = record[value].parse::<f64>() else {
-            continue;
-        };
-        let key = if &record[table] == "fields" {
-            Key::field(&record[row])
-        } else {
-            Key::cell(&record[table], &record[row], &record[c])
-        };
-        out.entry(record[unit].to_string())
-            .or_default()
-            .insert(key, v);
-    }
-    Ok(out)
+    crate::report::values_by_unit(out_dir)
 }
 
 /// The one-screen summary of a run, and whether every expected unit was accepted.

@@ -143,6 +143,12 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
     Ok(())
 }
 
+/// A run's `values.csv`: every accepted unit's values by unit code (last year's
+/// figures for `ingest --previous`).
+pub fn values_by_unit(out: &Path) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
+    long_values(&Table::read(out, "values.csv")?, "unit_code")
+}
+
 /// Values in long form, by the given code column.
 fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
     let (c, tb, r, k, v) = (
