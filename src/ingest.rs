@@ -62,6 +62,24 @@ impl Status {
         }
     }
 
+    /// The status a stable code names (`missing` is a unit's, not a file's: `None`).
+    pub fn from_code(code: &str) -> Option<Status> {
+        [
+            Status::Accepted,
+            Status::AcceptedWithWarnings,
+            Status::Rejected,
+            Status::Duplicate,
+            Status::Unidentified,
+            Status::UnknownUnit,
+            Status::WrongYear,
+            Status::Unreadable,
+            Status::Unsupported,
+            Status::Skipped,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
     /// Counted in totals and roll-ups.
     pub fn is_accepted(self) -> bool {
         matches!(self, Status::Accepted | Status::AcceptedWithWarnings)

@@ -61,23 +61,6 @@ fn key_of(table: &str, row: &str, col: &str) -> Key {
     }
 }
 
-fn status_of(code: &str) -> Option<Status> {
-    [
-        Status::Accepted,
-        Status::AcceptedWithWarnings,
-        Status::Rejected,
-        Status::Duplicate,
-        Status::Unidentified,
-        Status::UnknownUnit,
-        Status::WrongYear,
-        Status::Unreadable,
-        Status::Unsupported,
-        Status::Skipped,
-    ]
-    .into_iter()
-    .find(|s| s.code() == code)
-}
-
 /// Renders everything again into `out` from the CSVs there.
 pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<()> {
     let values = Table::read(out, "values.csv")?;
@@ -181,7 +164,7 @@ fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
     let (e, w, x) = (col("errors")?, col("warnings")?, col("fixes")?);
     let mut out = Vec::new();
     for r in &units.rows {
-        let Some(st) = status_of(&r[status]) else {
+        let Some(st) = Status::from_code(&r[status]) else {
             continue; // missing
         };
         let n = |i: usize| r[i].parse().unwrap_or(0);
