@@ -757,10 +757,10 @@ fn diagnostics_csv(
     order.sort_by(|a, b| (code_of(a), &a.file).cmp(&(code_of(b), &b.file)));
     let mut sheet = Sheet::create(out_dir, "diagnostics.csv", DIAGNOSTICS_HEADER, &[], options)?;
     for outcome in order {
-        let Some(index) = outcome.stored else {
+        let Some(at) = outcome.stored else {
             continue;
         };
-        let sub = store.get(index)?;
+        let sub = store.get(at)?;
         let code = code_of(outcome);
         let name = match who.unit(code) {
             Some(unit) => unit.name.as_str(),
@@ -918,21 +918,16 @@ mod tests {
 
     thread_local! {
         /// Each test's submissions, as ingest keeps them: in a store on disk.
-        static STORE: (Store, tempfile::TempDir, std::cell::Cell<usize>) = {
+        static STORE: (Store, tempfile::TempDir) = {
             let dir = tempfile::tempdir().unwrap();
-            (Store::new_in(dir.path()).unwrap(), dir, std::cell::Cell::new(0))
+            (Store::new_in(dir.path()).unwrap(), dir)
         };
     }
 
     fn outcome(file: &str, status: Status, code: &str, sub: Option<Submission>) -> FileOutcome {
-        let stored = sub.as_ref().map(|sub| {
-            STORE.with(|(store, _, next)| {
-                let i = next.get();
-                next.set(i + 1);
-                store.put(i, sub).unwrap();
-                i
-            })
-        });
+        let stored = sub
+            .as_ref()
+            .map(|sub| STORE.with(|(store, _)| store.put(sub).unwrap()));
         FileOutcome {
             file: file.to_string(),
             status,
@@ -987,7 +982,7 @@ mod tests {
         bom: bool,
     ) -> (Outputs, Vec<Rollup>) {
         let out = tempfile::tempdir().unwrap();
-        let rollups = STORE.with(|(store, _, _)| {
+        let rollups = STORE.with(|(store, _)| {
             write(
                 out.path(),
                 f,
@@ -1016,7 +1011,7 @@ mod tests {
 
     fn submission_of(o: &FileOutcome) -> Option<Submission> {
         o.stored
-            .map(|i| STORE.with(|(store, _, _)| store.get(i).unwrap()))
+            .map(|at| STORE.with(|(store, _)| store.get(at).unwrap()))
     }
 
     fn fixture() -> (Format, Roster, Vec<FileOutcome>) {

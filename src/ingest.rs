@@ -106,7 +106,7 @@ pub struct FileOutcome {
     /// Counts of its findings (None for files not read).
     pub counts: Option<Counts>,
     /// Where its submission is kept in the run's [`Store`] (None for files not read).
-    pub stored: Option<usize>,
+    pub stored: Option<Stored>,
     /// The file's modification time, to pick the newest of several files for a unit.
     pub modified: Option<SystemTime>,
 }
@@ -119,12 +119,31 @@ pub struct Counts {
     pub fixes: usize,
 }
 
-/// The submissions of a run, kept on disk (JSON, one file each, in a hidden temporary
-/// directory inside the output directory, removed when the run ends) so that memory does
-/// not grow with the number of files: only [`FileOutcome`] headers stay in memory.
+/// The submissions of a run, kept on disk so that memory does not grow with the number of
+/// files: only [`FileOutcome`] headers stay in memory. All submissions go, as JSON, into
+/// one unnamed temporary file inside the output directory (same disk, never mixed with the
+/// inputs, gone when the run ends even if it is killed). One file rather than one per
+/// submission: creating and deleting thousands of small files costs more than the rest
+/// of the store on some file systems (see BENCHMARKS.md).
 #[derive(Debug)]
 pub struct Store {
-    dir: tempfile::TempDir,
+    file: std::sync::Mutex<StoreFile>,
+    /// The output directory, to name it in errors.
+    parent: PathBuf,
+}
+
+#[derive(Debug)]
+struct StoreFile {
+    file: std::fs::File,
+    /// Where the next submission goes.
+    end: u64,
+}
+
+/// Where one submission is in the [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    offset: u64,
+    len: usize,
 }
 
 /// A stored submission could not be written or read back.
@@ -135,7 +154,7 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
-    #[error("中间结果 {path} 无法读回：{source}")]
+    #[error("中间结果（{path} 中的临时文件）无法读回：{source}")]
     Json {
         path: String,
         source: serde_json::Error,
@@ -143,48 +162,68 @@ pub enum StoreError {
 }
 
 impl Store {
-    /// A new store in a hidden directory inside `parent` (the output directory, so that
-    /// it is on the same disk and never mixed with the inputs).
+    /// A new store in an unnamed temporary file inside `parent` (the output directory).
     pub fn new_in(parent: &Path) -> Result<Store, StoreError> {
-        let dir = tempfile::Builder::new()
-            .prefix(".nianbao-work-")
-            .tempdir_in(parent)
-            .map_err(|source| StoreError::Io {
-                path: parent.display().to_string(),
-                source,
-            })?;
-        Ok(Store { dir })
-    }
-
-    fn path(&self, index: usize) -> PathBuf {
-        self.dir.path().join(format!("{index:08}.json"))
-    }
-
-    pub fn put(&self, index: usize, sub: &Submission) -> Result<(), StoreError> {
-        let path = self.path(index);
-        let file = std::fs::File::create(&path).map_err(|source| StoreError::Io {
-            path: path.display().to_string(),
+        let file = tempfile::tempfile_in(parent).map_err(|source| StoreError::Io {
+            path: parent.display().to_string(),
             source,
         })?;
-        let mut writer = std::io::BufWriter::new(file);
-        serde_json::to_writer(&mut writer, sub).map_err(|source| StoreError::Json {
-            path: path.display().to_string(),
-            source,
-        })?;
-        std::io::Write::flush(&mut writer).map_err(|source| StoreError::Io {
-            path: path.display().to_string(),
-            source,
+        Ok(Store {
+            file: std::sync::Mutex::new(StoreFile { file, end: 0 }),
+            parent: parent.to_path_buf(),
         })
     }
 
-    pub fn get(&self, index: usize) -> Result<Submission, StoreError> {
-        let path = self.path(index);
-        let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
-            path: path.display().to_string(),
+    fn io_error(&self, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: self.parent.display().to_string(),
+            source,
+        }
+    }
+
+    /// The file, even if another thread panicked while holding it (every write is one
+    /// `write_all` at the recorded end, so a poisoned store is still consistent).
+    fn lock(&self) -> std::sync::MutexGuard<'_, StoreFile> {
+        self.file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends a submission; serialised before taking the lock, so threads only queue
+    /// for the write itself.
+    pub fn put(&self, sub: &Submission) -> Result<Stored, StoreError> {
+        use std::io::{Seek, SeekFrom, Write};
+        let bytes = serde_json::to_vec(sub).map_err(|source| StoreError::Json {
+            path: self.parent.display().to_string(),
             source,
         })?;
+        let mut store = self.lock();
+        let offset = store.end;
+        store
+            .file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| store.file.write_all(&bytes))
+            .map_err(|e| self.io_error(e))?;
+        store.end += bytes.len() as u64;
+        Ok(Stored {
+            offset,
+            len: bytes.len(),
+        })
+    }
+
+    pub fn get(&self, at: Stored) -> Result<Submission, StoreError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut bytes = vec![0; at.len];
+        {
+            let mut store = self.lock();
+            store
+                .file
+                .seek(SeekFrom::Start(at.offset))
+                .and_then(|_| store.file.read_exact(&mut bytes))
+                .map_err(|e| self.io_error(e))?;
+        }
         serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
-            path: path.display().to_string(),
+            path: self.parent.display().to_string(),
             source,
         })
     }
@@ -314,11 +353,10 @@ fn process_with(
 ) -> Result<Run, StoreError> {
     let mut outcomes: Vec<FileOutcome> = inputs
         .par_iter()
-        .enumerate()
-        .map(|(index, input)| {
+        .map(|input| {
             let outcome = match &input.not_read {
                 Some((status, reason)) => Ok(not_read(input, *status, reason)),
-                None => read_one(index, input, settings, &store, check),
+                None => read_one(input, settings, &store, check),
             };
             tick();
             outcome
@@ -355,7 +393,6 @@ fn not_read(input: &Input, status: Status, reason: &str) -> FileOutcome {
 /// Checks one file (a panic becomes the file's own `unreadable` status), attributes it
 /// to a unit, stores its submission and returns its header.
 fn read_one(
-    index: usize,
     input: &Input,
     settings: Settings<'_>,
     store: &Store,
@@ -390,8 +427,7 @@ fn read_one(
         warnings: sub.warnings(),
         fixes: sub.fixes(),
     });
-    store.put(index, &sub)?;
-    outcome.stored = Some(index);
+    outcome.stored = Some(store.put(&sub)?);
     Ok(outcome)
 }
 

@@ -41,6 +41,11 @@ pub enum PublishError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("无法写入 {path}：{source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// One unit's file and what was read from it, as published.
@@ -106,6 +111,26 @@ impl<'a> Publisher<'a> {
         Ok(())
     }
 
+    /// Writes `relative` atomically, piece by piece, through a buffer.
+    fn write_with(
+        &self,
+        relative: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), PublishError>,
+    ) -> Result<(), PublishError> {
+        use std::io::Write as _;
+        let path = self.out.join(relative);
+        let io = |source| PublishError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut tmp = crate::output::temp_beside(&path).map_err(io)?;
+        let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut buffered)?;
+        buffered.flush().map_err(io)?;
+        drop(buffered);
+        crate::output::persist(tmp, &path).map_err(io)
+    }
+
     /// Every unit's report (accepted) or correction workbook (rejected), in parallel:
     /// the file that speaks for each unit, its submission read back from `store`.
     pub fn units(&mut self, outcomes: &[FileOutcome], store: &Store) -> Result<(), PublishError> {
@@ -113,10 +138,10 @@ impl<'a> Publisher<'a> {
             .par_iter()
             .filter(|o| o.status.is_accepted() || o.status == Status::Rejected)
             .map(|o| {
-                let Some(index) = o.stored else {
+                let Some(at) = o.stored else {
                     return Ok(None);
                 };
-                let sub = store.get(index)?;
+                let sub = store.get(at)?;
                 let code = if o.unit_code.is_empty() {
                     &o.workbook_code
                 } else {
@@ -253,8 +278,9 @@ impl<'a> Publisher<'a> {
             parents: self.overview_parents(rollups),
             totals,
         };
-        let html = render::overview(self.templates, &data)?;
-        self.write("index.html", html.as_bytes())
+        self.write_with("index.html", |out| {
+            Ok(render::overview(self.templates, data, out)?)
+        })
     }
 
     /// Code → name, from the roster and then from the workbooks.

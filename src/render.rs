@@ -192,28 +192,60 @@ impl Templates {
         Ok(Templates { env, origins })
     }
 
-    fn render<S: Serialize>(&self, name: &str, ctx: &S) -> Result<String, RenderError> {
-        let origin = |n: &str| {
-            self.origins
-                .get(n)
-                .cloned()
-                .unwrap_or_else(|| n.to_string())
-        };
-        let template = self
-            .env
+    /// Renders `<base>.html.j2` and `<base>.md.j2` from one context, converted to
+    /// template values once (the conversion is a good part of a report's cost).
+    fn render_pair<S: Serialize>(&self, base: &str, ctx: &S) -> Result<Rendered, RenderError> {
+        let ctx = Value::from(Serde(ctx));
+        Ok(Rendered {
+            html: self.render_value(&format!("{base}.html.j2"), &ctx)?,
+            markdown: one_newline(self.render_value(&format!("{base}.md.j2"), &ctx)?),
+        })
+    }
+
+    /// Renders `name` straight into `out`, for pages too large to hold as one string.
+    fn render_to<S: Serialize>(
+        &self,
+        name: &str,
+        ctx: &S,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
+        let template = self.template(name)?;
+        template
+            .render_captured_to(Value::from(Serde(ctx)), out)
+            .map(|_| ())
+            .map_err(|e| self.error(name, &e))
+    }
+
+    fn template(&self, name: &str) -> Result<minijinja::Template<'_, '_>, RenderError> {
+        self.env
             .get_template(name)
             .map_err(|e| RenderError::Render {
-                file: origin(name),
+                file: self.origin(name),
                 line: LineNo(None),
                 message: describe(&e),
-            })?;
-        template
-            .render(Value::from(Serde(ctx)))
-            .map_err(|e| RenderError::Render {
-                file: origin(e.name().unwrap_or(name)),
-                line: LineNo(e.line()),
-                message: describe(&e),
             })
+    }
+
+    /// Where a template came from, for error messages.
+    fn origin(&self, name: &str) -> String {
+        self.origins
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    fn error(&self, name: &str, e: &minijinja::Error) -> RenderError {
+        RenderError::Render {
+            file: self.origin(e.name().unwrap_or(name)),
+            line: LineNo(e.line()),
+            message: describe(e),
+        }
+    }
+
+    fn render_value(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
+        self.template(name)?
+            .render(ctx)
+            .map_err(|e| self.error(name, &e))
     }
 }
 
@@ -234,33 +266,38 @@ fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), m
     if value.is_undefined() || value.is_none() {
         return Ok(());
     }
-    let text = value.to_string();
-    let escaped = if value.is_safe() {
-        Cow::Borrowed(text.as_str())
-    } else if state.auto_escape() == &AutoEscape::Html {
-        Cow::Owned(html_escape(&text))
-    } else if state.auto_escape() == &MARKDOWN {
-        Cow::Owned(md_escape(&text))
-    } else {
-        Cow::Borrowed(text.as_str())
+    // Most values are strings already: no copy for those.
+    let text = match value.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(value.to_string()),
     };
-    out.write_str(&escaped)?;
+    if value.is_safe() {
+        out.write_str(&text)?;
+    } else if state.auto_escape() == &AutoEscape::Html {
+        html_escape_into(out, &text)?;
+    } else if state.auto_escape() == &MARKDOWN {
+        out.write_str(&md_escape(&text))?;
+    } else {
+        out.write_str(&text)?;
+    }
     Ok(())
 }
 
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+/// Writes `text` HTML-escaped, in runs between the characters that need escaping.
+fn html_escape_into(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.write_str(&rest[..at])?;
+        out.write_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[at + 1..];
     }
-    out
+    out.write_str(rest)
 }
 
 /// The message of a template error, without the location (given separately).
@@ -374,6 +411,7 @@ pub struct OverviewParent {
     pub rollup: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct OverviewData<'a> {
     pub format: &'a Format,
     pub year: i32,
@@ -424,10 +462,7 @@ pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError>
         opening,
         parts: parts.into_iter().map(|(_, p)| p).collect(),
     };
-    Ok(Rendered {
-        html: t.render("unit.html.j2", &view)?,
-        markdown: one_newline(t.render("unit.md.j2", &view)?),
-    })
+    t.render_pair("unit", &view)
 }
 
 /// A parent's roll-up: the tables summed over the accepted units, and who is counted.
@@ -473,37 +508,17 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
         missing: units(d.missing),
         rejected: units(d.rejected),
     };
-    Ok(Rendered {
-        html: t.render("rollup.html.j2", &view)?,
-        markdown: one_newline(t.render("rollup.md.j2", &view)?),
-    })
+    t.render_pair("rollup", &view)
 }
 
-/// The overview page of a batch (`index.html`).
-pub fn overview(t: &Templates, d: &OverviewData) -> Result<String, RenderError> {
-    let units: Vec<UnitRow> = d
-        .units
-        .iter()
-        .map(|u| {
-            let s = status_style(&u.status);
-            UnitRow {
-                code: u.code.clone(),
-                name: u.name.clone(),
-                parent_code: u.parent_code.clone(),
-                level: u.level.clone(),
-                status: u.status.clone(),
-                status_label: s.label.to_string(),
-                color: s.color.to_string(),
-                fg: s.fg.to_string(),
-                errors: u.errors,
-                warnings: u.warnings,
-                file: u.file.clone(),
-                new_requests: u.new_requests.map(fmt_num),
-                report: u.report.as_deref().map(href),
-                correction: u.correction.as_deref().map(href),
-            }
-        })
-        .collect();
+/// The overview page of a batch (`index.html`), written to `out` as it renders. The unit
+/// table becomes template values one row at a time ([`UnitRows`]), so that a batch of
+/// 10,000 units holds neither the whole page nor all its rows as values in memory.
+pub fn overview(
+    t: &Templates,
+    d: OverviewData,
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
     let parents = d
         .parents
         .iter()
@@ -526,13 +541,53 @@ pub fn overview(t: &Templates, d: &OverviewData) -> Result<String, RenderError> 
         format: FormatView::of(d.format),
         unit_count: d.units.len(),
         summary: statuses.clone(),
-        units,
-        parents,
         requests_chart: requests_chart(&d.units),
+        units: Value::from_object(UnitRows(d.units)),
+        parents,
         status_chart: status_chart(&statuses),
         outcome_chart: outcome_chart(d.format, &with_totals(d.format, d.totals)),
     };
-    t.render("overview.html.j2", &view)
+    t.render_to("overview.html.j2", &view, out)
+}
+
+/// The overview's unit rows as a template sequence whose items are made when the
+/// template reaches them (and dropped after).
+#[derive(Debug)]
+struct UnitRows(Vec<OverviewUnit>);
+
+impl minijinja::value::Object for UnitRows {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        let u = self.0.get(key.as_usize()?)?;
+        Some(Value::from(Serde(unit_row(u))))
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Seq(self.0.len())
+    }
+}
+
+fn unit_row(u: &OverviewUnit) -> UnitRow {
+    let s = status_style(&u.status);
+    UnitRow {
+        code: u.code.clone(),
+        name: u.name.clone(),
+        parent_code: u.parent_code.clone(),
+        level: u.level.clone(),
+        status: u.status.clone(),
+        status_label: s.label.to_string(),
+        color: s.color.to_string(),
+        fg: s.fg.to_string(),
+        errors: u.errors,
+        warnings: u.warnings,
+        file: u.file.clone(),
+        new_requests: u.new_requests.map(fmt_num),
+        report: u.report.as_deref().map(href),
+        correction: u.correction.as_deref().map(href),
+    }
 }
 
 /// Markdown ends with exactly one line break, however the template ends.
@@ -677,7 +732,8 @@ struct OverviewView {
     format: FormatView,
     unit_count: usize,
     summary: Vec<StatusCount>,
-    units: Vec<UnitRow>,
+    /// A [`UnitRows`] sequence.
+    units: Value,
     parents: Vec<ParentRow>,
     requests_chart: BarChart,
     status_chart: BarChart,
@@ -1434,6 +1490,12 @@ mod tests {
         Formats::builtin().by_id(id).unwrap().clone()
     }
 
+    fn overview_html(d: OverviewData) -> String {
+        let mut html = Vec::new();
+        overview(&Templates::builtin(), d, &mut html).unwrap();
+        String::from_utf8(html).unwrap()
+    }
+
     fn texts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
             .iter()
@@ -2120,7 +2182,7 @@ mod tests {
             parents,
             totals: &totals,
         };
-        let html = overview(&Templates::builtin(), &d).unwrap();
+        let html = overview_html(d.clone());
         assert!(
             !html.contains("<b>") && !html.contains("<script"),
             "escaped, no JavaScript"
@@ -2161,7 +2223,7 @@ mod tests {
         assert!(html.contains(">不予公开：5（14.3%）</text>"));
         assert!(html.contains("<td class=\"n\">38</td>"));
         assert!(html.contains("width:92.1%"));
-        let again = overview(&Templates::builtin(), &d).unwrap();
+        let again = overview_html(d);
         assert_eq!(html, again);
     }
 }

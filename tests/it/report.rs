@@ -261,7 +261,9 @@ fn overview_html(templates: &Templates) -> String {
         parents,
         totals: &totals,
     };
-    render::overview(templates, &d).unwrap()
+    let mut html = Vec::new();
+    render::overview(templates, d, &mut html).unwrap();
+    String::from_utf8(html).unwrap()
 }
 
 #[test]
