@@ -232,7 +232,10 @@ impl<'a> Publisher<'a> {
         let named = |codes: &[String]| -> Vec<(String, String)> {
             codes
                 .iter()
-                .map(|c| (c.clone(), names.get(c).cloned().unwrap_or_default()))
+                .map(|c| {
+                    let name = names.get(c.as_str()).copied().unwrap_or_default();
+                    (c.clone(), name.to_string())
+                })
                 .collect()
         };
         for r in rollups {
@@ -284,20 +287,22 @@ impl<'a> Publisher<'a> {
     }
 
     /// Code → name, from the roster and then from the workbooks.
-    fn names(&self, outcomes: &[FileOutcome]) -> BTreeMap<String, String> {
-        let mut names: BTreeMap<String, String> = outcomes
+    fn names<'o>(&self, outcomes: &'o [FileOutcome]) -> BTreeMap<&'o str, &'o str>
+    where
+        'a: 'o,
+    {
+        let mut names: BTreeMap<&str, &str> = outcomes
             .iter()
             .filter(|o| !o.unit_code.is_empty())
-            .map(|o| (o.unit_code.clone(), o.unit_name.clone()))
+            .map(|o| (o.unit_code.as_str(), o.unit_name.as_str()))
             .collect();
         if let Some(roster) = self.roster {
             for u in roster.units() {
-                names.insert(u.code.to_string(), u.name.clone());
+                names.insert(u.code.as_str(), u.name.as_str());
             }
         }
         names
     }
-
     /// Every roster unit (in roster order) with the file that speaks for it, then the
     /// files that could not be matched to one.
     fn overview_units(&self, outcomes: &[FileOutcome]) -> Vec<OverviewUnit> {

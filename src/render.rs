@@ -487,13 +487,15 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
             }
         })
         .collect();
-    let units = |list: &[(String, String)]| -> Vec<UnitRef> {
-        list.iter()
-            .map(|(code, name)| UnitRef {
-                code: code.clone(),
-                name: name.clone(),
-            })
-            .collect()
+    let units = |list: &[(String, String)]| -> Value {
+        Value::from_object(Rows(
+            list.iter()
+                .map(|(code, name)| UnitRef {
+                    code: code.clone(),
+                    name: name.clone(),
+                })
+                .collect(),
+        ))
     };
     let view = RollupView {
         title: format!("{}{}年政府信息公开工作年度报告汇总表", d.name, d.year),
@@ -563,6 +565,25 @@ impl minijinja::value::Object for UnitRows {
     fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
         let u = self.0.get(key.as_usize()?)?;
         Some(Value::from(Serde(unit_row(u))))
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Seq(self.0.len())
+    }
+}
+
+/// A list handed to templates whose items become template values only when the template
+/// reaches them (and are dropped after), so that long lists are never held as values.
+#[derive(Debug)]
+struct Rows<T>(Vec<T>);
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> minijinja::value::Object for Rows<T> {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Value::from(Serde(self.0.get(key.as_usize()?)?)))
     }
 
     fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
@@ -647,9 +668,10 @@ struct RollupView {
     format: FormatView,
     parts: Vec<PartView>,
     fields: Vec<FieldView>,
-    included: Vec<UnitRef>,
-    missing: Vec<UnitRef>,
-    rejected: Vec<UnitRef>,
+    /// [`Rows`] of [`UnitRef`]: the whole roster's list may have 10,000 units.
+    included: Value,
+    missing: Value,
+    rejected: Value,
 }
 
 #[derive(Serialize)]
@@ -658,7 +680,7 @@ struct FieldView {
     value: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct UnitRef {
     code: String,
     name: String,
