@@ -146,11 +146,13 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
         let mut breaks = Vec::new();
         for (table, plan) in format.tables.iter().zip(&plans) {
             let note = sheets::unit_note(table);
+            let draw = sheets::TableDraw::new(format, table, plan)?;
             sheets::draw_table(
                 ws,
                 format,
                 table,
                 plan,
+                &draw,
                 &note,
                 Cells::Plain(sheet.values),
                 &styles,

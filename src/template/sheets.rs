@@ -4,6 +4,7 @@
 //! roll-up ([`super::rollup`]); the list sheet of a correction workbook is in
 //! [`super::corrections`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{
@@ -92,14 +93,82 @@ impl Styles {
     }
 }
 
+/// What every template of a format has in common, whoever it is for: styles, layout,
+/// keys, formulas, validations, the cover's instructions. [`super::emit`] makes it once
+/// and builds each unit's workbook from it.
+pub(super) struct Prepared<'f> {
+    format: &'f Format,
+    styles: Styles,
+    /// `格式名（文件）`, under the cover's title.
+    subtitle: String,
+    /// What the cover's `format` field says.
+    format_label: String,
+    instructions: Vec<String>,
+    tables: Vec<PreparedTable>,
+    text: TextPlan,
+    /// The validations of the text sheet's fields, in the order of `text.fields`.
+    field_validations: Vec<DataValidation>,
+}
+
+struct PreparedTable {
+    plan: TablePlan,
+    draw: TableDraw,
+    /// What the note under the title says after the unit's name.
+    unit_note: String,
+    label_width: u16,
+    data_width: f64,
+}
+
+impl<'f> Prepared<'f> {
+    pub(super) fn new(format: &'f Format) -> Result<Prepared<'f>, XlsxError> {
+        let tables = format
+            .tables
+            .iter()
+            .map(|table| {
+                let plan = layout::plan_table(format, table);
+                let draw = TableDraw::new(format, table, &plan)?;
+                let label_width = plan
+                    .blocks
+                    .first()
+                    .map_or(0, |b| b.first_data_col - FIRST_COL);
+                Ok(PreparedTable {
+                    unit_note: unit_note(table),
+                    data_width: data_width(std::slice::from_ref(table)),
+                    label_width,
+                    plan,
+                    draw,
+                })
+            })
+            .collect::<Result<_, XlsxError>>()?;
+        let text = layout::plan_text(format);
+        let field_validations = text
+            .fields
+            .iter()
+            .filter_map(|(key, _)| format.field(key))
+            .map(|field| validation(field.kind, field.unit.as_deref()))
+            .collect::<Result<_, _>>()?;
+        Ok(Prepared {
+            format,
+            styles: Styles::new(),
+            subtitle: format!("{}（{}）", format.name, format.document),
+            format_label: format!("{}格式（{}）", format.id, format.document),
+            instructions: instructions(format),
+            tables,
+            text,
+            field_validations,
+        })
+    }
+}
+
 /// Builds the whole workbook.
 pub(super) fn build(
-    format: &Format,
+    prepared: &Prepared<'_>,
     year: i32,
     unit: &UnitInfo,
     prefill: &Prefill,
 ) -> Result<Vec<u8>, XlsxError> {
-    let styles = Styles::new();
+    let format = prepared.format;
+    let styles = &prepared.styles;
     let mut wb = Workbook::new();
     // Deflate was a quarter of `template`'s time (perf); the fastest level costs a few
     // KB per workbook and saves about 15% of it.
@@ -116,13 +185,21 @@ pub(super) fn build(
     wb.set_properties(&props);
 
     if !prefill.findings.is_empty() {
-        super::corrections::findings_sheet(wb.add_worksheet(), year, unit, prefill, &styles)?;
+        super::corrections::findings_sheet(wb.add_worksheet(), year, unit, prefill, styles)?;
     }
-    cover(wb.add_worksheet(), format, year, unit, prefill, &styles)?;
-    for table in &format.tables {
-        table_sheet(wb.add_worksheet(), format, table, unit, prefill, &styles)?;
+    cover(wb.add_worksheet(), prepared, year, unit, prefill)?;
+    for (table, prepared_table) in format.tables.iter().zip(&prepared.tables) {
+        table_sheet(
+            wb.add_worksheet(),
+            format,
+            table,
+            prepared_table,
+            unit,
+            prefill,
+            styles,
+        )?;
     }
-    text_sheet(wb.add_worksheet(), format, prefill, &styles)?;
+    text_sheet(wb.add_worksheet(), prepared, prefill)?;
     identity(wb.add_worksheet(), format, year, unit)?;
     wb.save_to_buffer()
 }
@@ -149,12 +226,12 @@ fn finish(ws: &mut Worksheet, last_col: u16) -> Result<(), XlsxError> {
 
 fn cover(
     ws: &mut Worksheet,
-    format: &Format,
+    prepared: &Prepared<'_>,
     year: i32,
     unit: &UnitInfo,
     prefill: &Prefill,
-    s: &Styles,
 ) -> Result<(), XlsxError> {
+    let s = &prepared.styles;
     ws.set_name("封面")?;
     ws.write_string(0, KEY_COL, MARK_COVER)?;
     let last = COVER_VALUE_COL + 3;
@@ -166,14 +243,7 @@ fn cover(
         "政府信息公开工作年度报告 填报表",
         &s.title,
     )?;
-    ws.merge_range(
-        1,
-        FIRST_COL,
-        1,
-        last,
-        &format!("{}（{}）", format.name, format.document),
-        &s.note,
-    )?;
+    ws.merge_range(1, FIRST_COL, 1, last, &prepared.subtitle, &s.note)?;
     ws.set_column_width(FIRST_COL, 16)?;
     ws.set_column_width(COVER_VALUE_COL, 30)?;
     ws.set_column_range_width(COVER_VALUE_COL + 1, last, 16)?;
@@ -182,7 +252,6 @@ fn cover(
         ("", code) => code.to_string(),
         (name, code) => format!("{name}（{code}）"),
     };
-    let format_label = format!("{}格式（{}）", format.id, format.document);
     for (i, (code, label, locked)) in COVER_FIELDS.iter().enumerate() {
         let row = COVER_FIRST_ROW + i as u32;
         ws.write_string(row, KEY_COL, format!("{MARK_FIELD}{code}"))?;
@@ -193,7 +262,7 @@ fn cover(
             "parent" => parent.clone(),
             "level" => unit.level.clone(),
             "year" => year.to_string(),
-            "format" => format_label.clone(),
+            "format" => prepared.format_label.clone(),
             other => prefill.cover.get(other).cloned().unwrap_or_default(),
         };
         // A blank workbook lets the clerk type the unit; year and format stay fixed.
@@ -214,7 +283,7 @@ fn cover(
     }
     let first = COVER_FIRST_ROW + COVER_FIELDS.len() as u32 + 1;
     ws.merge_range(first, FIRST_COL, first, last, "填报说明", &s.header)?;
-    for (i, line) in instructions(format).iter().enumerate() {
+    for (i, line) in prepared.instructions.iter().enumerate() {
         let row = first + 1 + i as u32;
         ws.merge_range(row, FIRST_COL, row, last, line, &s.note)?;
         ws.set_row_height(row, 32)?;
@@ -245,11 +314,12 @@ fn table_sheet(
     ws: &mut Worksheet,
     format: &Format,
     table: &Table,
+    prepared: &PreparedTable,
     unit: &UnitInfo,
     prefill: &Prefill,
     s: &Styles,
 ) -> Result<(), XlsxError> {
-    let plan = layout::plan_table(format, table);
+    let plan = &prepared.plan;
     let last_col = plan.width - 1;
     ws.set_name(&table.sheet)?;
     ws.write_string(0, KEY_COL, format!("{MARK_TABLE}{}", table.code))?;
@@ -257,18 +327,19 @@ fn table_sheet(
         "" => "请在浅黄色单元格填写；灰色单元格自动计算。".to_string(),
         name => format!("填报单位：{name}　　请在浅黄色单元格填写；灰色单元格自动计算。"),
     };
-    note.push_str(&unit_note(table));
-    let label_width = plan
-        .blocks
-        .first()
-        .map_or(0, |b| b.first_data_col - FIRST_COL);
-    set_column_widths(
+    note.push_str(&prepared.unit_note);
+    let label_width = prepared.label_width;
+    set_column_widths(ws, label_width, last_col, prepared.data_width)?;
+    draw_table(
         ws,
-        label_width,
-        last_col,
-        data_width(std::slice::from_ref(table)),
+        format,
+        table,
+        plan,
+        &prepared.draw,
+        &note,
+        Cells::Template(prefill),
+        s,
     )?;
-    draw_table(ws, format, table, &plan, &note, Cells::Template(prefill), s)?;
     if table.blocks.len() == 1 {
         ws.set_freeze_panes(plan.blocks[0].first_data_row, FIRST_COL + label_width)?;
     }
@@ -326,14 +397,208 @@ pub(super) enum Cells<'a> {
     Plain(&'a BTreeMap<Key, f64>),
 }
 
+/// Everything about drawing one table at one place that does not depend on the values:
+/// keys, addresses, formulas, validations, live checks. Made once per format for
+/// templates ([`Prepared`]) and reused for every unit's workbook.
+pub(super) struct TableDraw {
+    /// The table's title (`一、…`).
+    heading: String,
+    /// The data rows, block by block, in the order they are drawn.
+    rows: Vec<RowDraw>,
+    /// The data validations of the table's input cells, one per (kind, unit).
+    validations: Vec<DataValidation>,
+    live_checks: Vec<LiveDraw>,
+    /// The values of a template nobody has filled in: inputs 0, totals from them.
+    zeros: BTreeMap<Key, f64>,
+}
+
+struct RowDraw {
+    /// Index into the plan's blocks.
+    block: usize,
+    row: u32,
+    /// What the hidden key column says (`nianbao:row:…`).
+    mark: String,
+    cells: Vec<CellDraw>,
+}
+
+struct CellDraw {
+    key: Key,
+    at: CellRef,
+    kind: Kind,
+    /// Index into [`TableDraw::validations`]: equal for cells of the same kind and unit.
+    input: usize,
+    /// `Some` for a total: the keys it adds up and its formula.
+    total: Option<TotalDraw>,
+}
+
+struct TotalDraw {
+    /// `None` when a part is not on the sheet (then no formula is written).
+    formula: Option<Formula>,
+    /// The formula with the result of a template nobody has filled in.
+    zero: Option<Formula>,
+}
+
+struct LiveDraw {
+    row: u32,
+    /// `校验：…`
+    caption: String,
+    checks: Vec<CheckDraw>,
+    /// The 不通过 and 通过 highlights over the checks' columns (first, last).
+    highlight: Option<(u16, u16, ConditionalFormatFormula, ConditionalFormatFormula)>,
+}
+
+struct CheckDraw {
+    col: u16,
+    lhs: Vec<Key>,
+    rhs: Vec<Key>,
+    op: crate::format::Op,
+    /// The formula with its result 通过, then with 不通过.
+    pass: Formula,
+    fail: Formula,
+}
+
+impl TableDraw {
+    pub(super) fn new(
+        format: &Format,
+        table: &Table,
+        plan: &TablePlan,
+    ) -> Result<TableDraw, XlsxError> {
+        let totals = format.totals();
+        let mut validations = Vec::new();
+        let mut inputs: Vec<(Kind, Option<&str>)> = Vec::new();
+        let mut zeros: BTreeMap<Key, f64> = plan
+            .cells
+            .keys()
+            .filter(|k| !totals.contains_key(*k))
+            .map(|k| (k.clone(), 0.0))
+            .collect();
+        format.fill_totals(&mut zeros, None);
+        let mut rows = Vec::new();
+        for bp in &plan.blocks {
+            let block = &table.blocks[bp.index];
+            for (r, row) in block.rows.iter().enumerate() {
+                let at = bp.first_data_row + r as u32;
+                let cells = block
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(c, col)| {
+                        let key = Key::cell(&table.code, &row.code, &col.code);
+                        let input = (col.kind, col.unit.as_deref());
+                        let input = match inputs.iter().position(|i| *i == input) {
+                            Some(i) => i,
+                            None => {
+                                inputs.push(input);
+                                validations.push(validation(input.0, input.1));
+                                inputs.len() - 1
+                            }
+                        };
+                        let total = totals.get(&key).map(|parts| {
+                            let formula = sum_formula(parts, &plan.cells)
+                                .map(|f| Formula::new(format!("={f}")));
+                            // Like `values[&key]` for a template: a total must be known.
+                            let zero = formula.as_ref().and_then(|f| {
+                                let v = zeros.get(&key)?;
+                                Some(f.clone().set_result(number_text(*v)))
+                            });
+                            TotalDraw { formula, zero }
+                        });
+                        CellDraw {
+                            key,
+                            at: CellRef::new(at, bp.first_data_col + c as u16),
+                            kind: col.kind,
+                            input,
+                            total,
+                        }
+                    })
+                    .collect();
+                rows.push(RowDraw {
+                    block: bp.index,
+                    row: at,
+                    mark: format!("{MARK_ROW}{}", row.code),
+                    cells,
+                });
+            }
+        }
+        let live_checks = plan
+            .live_checks
+            .iter()
+            .map(|live| LiveDraw::new(live, &plan.cells))
+            .collect();
+        Ok(TableDraw {
+            heading: table.heading(),
+            rows,
+            validations: validations.into_iter().collect::<Result<_, _>>()?,
+            live_checks,
+            zeros,
+        })
+    }
+}
+
+impl LiveDraw {
+    fn new(live: &LiveCheckPlan, cells: &BTreeMap<Key, CellRef>) -> LiveDraw {
+        let mut checks = Vec::new();
+        for (col, check) in &live.checks {
+            let keys = |terms: &[crate::format::Term]| {
+                terms.iter().map(|t| t.key.clone()).collect::<Vec<_>>()
+            };
+            let (lhs, rhs) = (keys(&check.lhs), keys(&check.rhs));
+            let (Some(l), Some(r)) = (sum_formula(&lhs, cells), sum_formula(&rhs, cells)) else {
+                continue;
+            };
+            let op = match check.op {
+                crate::format::Op::Eq => "=",
+                crate::format::Op::Le => "<=",
+            };
+            let formula = Formula::new(format!("=IF({l}{op}{r},\"通过\",\"不通过\")"));
+            checks.push(CheckDraw {
+                col: *col,
+                lhs,
+                rhs,
+                op: check.op,
+                pass: formula.clone().set_result("通过"),
+                fail: formula.set_result("不通过"),
+            });
+        }
+        let first = checks.iter().map(|c| c.col).min();
+        let last = checks.iter().map(|c| c.col).max();
+        let highlight = first.zip(last).map(|(first, last)| {
+            let top_left = CellRef::new(live.row, first);
+            let bad = ConditionalFormatFormula::new()
+                .set_rule(format!("={top_left}=\"不通过\"").as_str())
+                .set_format(
+                    Style::new()
+                        .set_font_color(Color::RGB(0x9C0006))
+                        .set_background_color(Color::RGB(0xFFC7CE)),
+                );
+            let good = ConditionalFormatFormula::new()
+                .set_rule(format!("={top_left}=\"通过\"").as_str())
+                .set_format(
+                    Style::new()
+                        .set_font_color(Color::RGB(0x006100))
+                        .set_background_color(Color::RGB(0xC6EFCE)),
+                );
+            (first, last, bad, good)
+        });
+        LiveDraw {
+            row: live.row,
+            caption: format!("校验：{}", live.caption),
+            checks,
+            highlight,
+        }
+    }
+}
+
 /// Draws one table where `plan` puts it: title, note, each block's title, header, row
 /// labels and data cells, then the live checks. Column widths and the sheet's own setup
-/// are the caller's.
+/// are the caller's. `draw` is [`TableDraw::new`] of the same table and plan.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn draw_table(
     ws: &mut Worksheet,
     format: &Format,
     table: &Table,
     plan: &TablePlan,
+    draw: &TableDraw,
     note: &str,
     cells: Cells<'_>,
     s: &Styles,
@@ -344,7 +609,7 @@ pub(super) fn draw_table(
         FIRST_COL,
         plan.title_row,
         last_col,
-        &table.heading(),
+        &draw.heading,
         &s.title,
     )?;
     ws.merge_range(
@@ -361,11 +626,12 @@ pub(super) fn draw_table(
         .first()
         .map_or(0, |b| b.first_data_col - FIRST_COL);
 
-    let totals = format.totals();
     // Totals get the result a non-recalculating reader sees: computed from the inputs
     // (0 where a template leaves them); the live checks compare the same numbers.
-    let values: BTreeMap<Key, f64> = match cells {
+    let values: Cow<'_, BTreeMap<Key, f64>> = match cells {
+        Cells::Template(prefill) if prefill.values.is_empty() => Cow::Borrowed(&draw.zeros),
         Cells::Template(prefill) => {
+            let totals = format.totals();
             let mut values: BTreeMap<Key, f64> = plan
                 .cells
                 .keys()
@@ -380,11 +646,13 @@ pub(super) fn draw_table(
                     .map(|(k, v)| (k.clone(), *v)),
             );
             format.fill_totals(&mut values, None);
-            values
+            Cow::Owned(values)
         }
-        Cells::Plain(values) => values.clone(),
+        Cells::Plain(values) => Cow::Borrowed(values),
     };
+    let zeros = matches!(values, Cow::Borrowed(v) if std::ptr::eq(v, &draw.zeros));
     let keys = matches!(cells, Cells::Template(_));
+    let mut rows = draw.rows.iter().peekable();
     for bp in &plan.blocks {
         let block = &table.blocks[bp.index];
         if let (Some(row), Some(title)) = (bp.title_row, &block.title) {
@@ -399,45 +667,55 @@ pub(super) fn draw_table(
         ws.set_row_hidden(bp.key_row)?;
         header(ws, block, bp, s)?;
         row_labels(ws, block, bp, s)?;
-        for (r, row) in block.rows.iter().enumerate() {
-            let at = bp.first_data_row + r as u32;
+        while let Some(row) = rows.next_if(|r| r.block == bp.index) {
+            let at = row.row;
             if keys {
-                ws.write_string(at, KEY_COL, format!("{MARK_ROW}{}", row.code))?;
+                ws.write_string(at, KEY_COL, &row.mark)?;
             }
             ws.set_row_height(at, 20)?;
             // Input cells of one kind side by side share one validation (less XML to
             // write and compress than one per cell).
-            let mut run: Option<(u16, u16, Kind, Option<&str>)> = None;
-            for (c, col) in block.columns.iter().enumerate() {
-                let key = Key::cell(&table.code, &row.code, &col.code);
-                let cell = CellRef::new(at, bp.first_data_col + c as u16);
-                let input = (col.kind, col.unit.as_deref());
-                match (cells, totals.get(&key)) {
-                    (Cells::Template(prefill), Some(parts)) => {
-                        let mark = prefill.notes.get(&key);
-                        total_cell(ws, cell, parts, &plan.cells, values[&key], mark, s)?;
-                        validate_run(ws, at, run.take())?;
+            let mut run: Option<(u16, u16, usize)> = None;
+            for cell in &row.cells {
+                match (cells, &cell.total) {
+                    (Cells::Template(prefill), Some(total)) => {
+                        let mark = prefill.notes.get(&cell.key);
+                        let formula = if zeros {
+                            total.zero.clone()
+                        } else {
+                            let result = values[&cell.key];
+                            total
+                                .formula
+                                .clone()
+                                .map(|f| f.set_result(number_text(result)))
+                        };
+                        if let Some(formula) = formula {
+                            total_cell(ws, cell.at, formula, mark, s)?;
+                        }
+                        validate_run(ws, at, run.take(), draw)?;
                     }
                     (Cells::Template(prefill), None) => {
-                        input_cell(ws, cell, &key, col.kind, prefill, s)?;
+                        input_cell(ws, cell.at, &cell.key, cell.kind, prefill, s)?;
                         run = match run {
-                            Some((first, _, kind, unit)) if (kind, unit) == input => {
-                                Some((first, cell.col, kind, unit))
+                            Some((first, _, input)) if input == cell.input => {
+                                Some((first, cell.at.col, input))
                             }
                             other => {
-                                validate_run(ws, at, other)?;
-                                Some((cell.col, cell.col, input.0, input.1))
+                                validate_run(ws, at, other, draw)?;
+                                Some((cell.at.col, cell.at.col, cell.input))
                             }
                         };
                     }
-                    (Cells::Plain(_), _) => plain_cell(ws, cell, &key, col.kind, &values, s)?,
+                    (Cells::Plain(_), _) => {
+                        plain_cell(ws, cell.at, &cell.key, cell.kind, &values, s)?
+                    }
                 }
             }
-            validate_run(ws, at, run)?;
+            validate_run(ws, at, run, draw)?;
         }
     }
-    for live in &plan.live_checks {
-        live_check(ws, live, label_width, &plan.cells, &values, s)?;
+    for live in &draw.live_checks {
+        live_check(ws, live, label_width, &values, s)?;
     }
     Ok(())
 }
@@ -577,14 +855,15 @@ fn merge(
     Ok(())
 }
 
-/// The data validation of a run of input cells `first..=last` on one row.
+/// The data validation of a run of input cells `first..=last` on one row of a table.
 fn validate_run(
     ws: &mut Worksheet,
     row: u32,
-    run: Option<(u16, u16, Kind, Option<&str>)>,
+    run: Option<(u16, u16, usize)>,
+    draw: &TableDraw,
 ) -> Result<(), XlsxError> {
-    if let Some((first, last, kind, unit)) = run {
-        ws.add_data_validation(row, first, row, last, &validation(kind, unit)?)?;
+    if let Some((first, last, input)) = run {
+        ws.add_data_validation(row, first, row, last, &draw.validations[input])?;
     }
     Ok(())
 }
@@ -722,19 +1001,13 @@ fn number_text(v: f64) -> String {
 fn total_cell(
     ws: &mut Worksheet,
     at: CellRef,
-    parts: &[Key],
-    cells: &BTreeMap<Key, CellRef>,
-    result: f64,
+    formula: Formula,
     mark: Option<&CellNote>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
-    let Some(formula) = sum_formula(parts, cells) else {
-        return Ok(());
-    };
     let marked = mark.map(|m| marked(&s.total, m));
     let style = marked.as_ref().unwrap_or(&s.total);
     // The cached result is what a reader that does not recalculate (calamine) sees.
-    let formula = Formula::new(format!("={formula}")).set_result(number_text(result));
     ws.write_formula_with_format(at.row, at.col, formula, style)?;
     if let Some(mark) = mark {
         ws.insert_note(at.row, at.col, &note(mark))?;
@@ -744,13 +1017,11 @@ fn total_cell(
 
 fn live_check(
     ws: &mut Worksheet,
-    live: &LiveCheckPlan,
+    live: &LiveDraw,
     label_width: u16,
-    cells: &BTreeMap<Key, CellRef>,
     values: &BTreeMap<Key, f64>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
-    let caption = format!("校验：{}", live.caption);
     if label_width > 0 {
         merge(
             ws,
@@ -758,49 +1029,20 @@ fn live_check(
             FIRST_COL,
             live.row,
             FIRST_COL + label_width - 1,
-            &caption,
+            &live.caption,
             &s.check,
         )?;
     }
-    let mut first = u16::MAX;
-    let mut last = 0;
-    for (col, check) in &live.checks {
-        let keys =
-            |terms: &[crate::format::Term]| terms.iter().map(|t| t.key.clone()).collect::<Vec<_>>();
-        let (lhs, rhs) = (keys(&check.lhs), keys(&check.rhs));
-        let (Some(l), Some(r)) = (sum_formula(&lhs, cells), sum_formula(&rhs, cells)) else {
-            continue;
-        };
-        let op = match check.op {
-            crate::format::Op::Eq => "=",
-            crate::format::Op::Le => "<=",
-        };
-        let passes = check.op.holds(sum_of(&lhs, values), sum_of(&rhs, values));
-        let result = if passes { "通过" } else { "不通过" };
-        let formula =
-            Formula::new(format!("=IF({l}{op}{r},\"通过\",\"不通过\")")).set_result(result);
-        ws.write_formula_with_format(live.row, *col, formula, &s.check)?;
-        first = first.min(*col);
-        last = last.max(*col);
+    for check in &live.checks {
+        let passes = check
+            .op
+            .holds(sum_of(&check.lhs, values), sum_of(&check.rhs, values));
+        let formula = if passes { &check.pass } else { &check.fail };
+        ws.write_formula_with_format(live.row, check.col, formula, &s.check)?;
     }
-    if first <= last {
-        let top_left = CellRef::new(live.row, first);
-        let bad = ConditionalFormatFormula::new()
-            .set_rule(format!("={top_left}=\"不通过\"").as_str())
-            .set_format(
-                Style::new()
-                    .set_font_color(Color::RGB(0x9C0006))
-                    .set_background_color(Color::RGB(0xFFC7CE)),
-            );
-        let good = ConditionalFormatFormula::new()
-            .set_rule(format!("={top_left}=\"通过\"").as_str())
-            .set_format(
-                Style::new()
-                    .set_font_color(Color::RGB(0x006100))
-                    .set_background_color(Color::RGB(0xC6EFCE)),
-            );
-        ws.add_conditional_format(live.row, first, live.row, last, &bad)?;
-        ws.add_conditional_format(live.row, first, live.row, last, &good)?;
+    if let Some((first, last, bad, good)) = &live.highlight {
+        ws.add_conditional_format(live.row, *first, live.row, *last, bad)?;
+        ws.add_conditional_format(live.row, *first, live.row, *last, good)?;
     }
     ws.set_row_height(live.row, 24)?;
     Ok(())
@@ -808,11 +1050,10 @@ fn live_check(
 
 fn text_sheet(
     ws: &mut Worksheet,
-    format: &Format,
+    prepared: &Prepared<'_>,
     prefill: &Prefill,
-    s: &Styles,
 ) -> Result<(), XlsxError> {
-    let plan = layout::plan_text(format);
+    let (format, plan, s) = (prepared.format, &prepared.text, &prepared.styles);
     ws.set_name(TEXT_SHEET)?;
     ws.write_string(0, KEY_COL, MARK_TEXT)?;
     ws.merge_range(0, FIRST_COL, 0, TEXT_LAST_COL, "报告文字部分", &s.title)?;
@@ -854,19 +1095,16 @@ fn text_sheet(
         let height = if code == "opening" { 90 } else { 300 };
         ws.set_row_height(*input_row, height)?;
     }
-    for (key, row) in &plan.fields {
-        let Some(field) = format.field(key) else {
-            continue;
-        };
+    let fields = plan
+        .fields
+        .iter()
+        .filter_map(|(key, row)| Some((key, row, format.field(key)?)));
+    for ((key, row, field), dv) in fields.zip(&prepared.field_validations) {
         ws.write_string(*row, KEY_COL, format!("{MARK_FIELD}{}", field.code))?;
         ws.write_string_with_format(*row, FIRST_COL, &field.label, &s.header)?;
         let at = CellRef::new(*row, TEXT_FIELD_COL);
         input_cell(ws, at, key, field.kind, prefill, s)?;
-        validate_run(
-            ws,
-            at.row,
-            Some((at.col, at.col, field.kind, field.unit.as_deref())),
-        )?;
+        ws.add_data_validation(at.row, at.col, at.row, at.col, dv)?;
         ws.set_row_height(*row, 22)?;
     }
     finish(ws, TEXT_LAST_COL)
