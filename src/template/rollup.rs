@@ -98,6 +98,7 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
     let styles = Styles::new();
     let mut wb = Workbook::new();
     let props = DocProperties::new()
+        .set_creation_datetime(&super::sheets::creation_stamp(year))
         .set_title(format!("{year}年政府信息公开工作年度报告汇总表"))
         .set_comment("由 nianbao 汇总生成");
     wb.set_properties(&props);

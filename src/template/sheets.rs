@@ -160,6 +160,16 @@ impl<'f> Prepared<'f> {
     }
 }
 
+/// The creation time written into every workbook: 1 January of the year after the report
+/// year (when reports are made), not the clock, so that the same inputs give the same
+/// bytes on every run.
+pub(super) fn creation_stamp(year: i32) -> rust_xlsxwriter::ExcelDateTime {
+    let next = u16::try_from(year.saturating_add(1)).unwrap_or(2000);
+    rust_xlsxwriter::ExcelDateTime::from_ymd(next, 1, 1)
+        .or_else(|_| rust_xlsxwriter::ExcelDateTime::from_ymd(2000, 1, 1))
+        .expect("2000-01-01 is a valid date")
+}
+
 /// Builds the whole workbook.
 pub(super) fn build(
     prepared: &Prepared<'_>,
@@ -175,6 +185,7 @@ pub(super) fn build(
     wb.set_zip_compression_level(1);
     let title = format!("{}{}年政府信息公开工作年度报告", unit.name, year);
     let props = DocProperties::new()
+        .set_creation_datetime(&creation_stamp(year))
         .set_title(&title)
         .set_comment("由 nianbao 生成；请勿删除隐藏的标识列和工作表")
         .set_custom_property("nianbao_format", format.id.as_str())

@@ -480,3 +480,22 @@ fn hostile_unit_names_give_safe_file_names() {
     );
     assert!(id.iter().any(|(_, t)| t == "<script>alert(1)</script>"));
 }
+
+#[test]
+fn workbooks_do_not_depend_on_the_clock() {
+    // The same roster gives the same bytes on every run: the creation time written into
+    // a workbook is 1 January after the report year, not the time it was made.
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2024);
+    let core = xlsx_part(&path, "docProps/core.xml");
+    assert!(
+        core.contains(
+            "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2025-01-01T00:00:00Z</dcterms:created>"
+        ),
+        "{core}"
+    );
+    let first = std::fs::read(&path).unwrap();
+    std::fs::remove_dir_all(scratch.path("out")).unwrap();
+    let again = std::fs::read(emit(&scratch, 2024)).unwrap();
+    assert!(first == again, "a second run wrote different bytes");
+}
