@@ -30,6 +30,8 @@
 #                   reads every sheet, nothing else — the floor no ingest can beat;
 #        ingest     nianbao ingest returns --units units.csv --year 2024 --quiet
 #                   --out <fresh dir>: the full pipeline, every output;
+#        ingest-tmpfs  the same with --out in /dev/shm (when there is one): the same
+#                   work without the disk's cost of creating ~3 output files per unit;
 #      each at --jobs 1 and --jobs $(nproc), $BENCH_REPEAT times (default 3), keeping the
 #      fastest wall time and the largest peak RSS of the repeats;
 #   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores);
@@ -248,10 +250,17 @@ measure() {
     seconds="$(awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }')"
     best_seconds["$what:$n:$threads"]="$seconds"
     results+=("$what|$n|$threads|$files|$seconds|$rss|${cpu:-n/a}")
-    printf '   %-9s N=%-6s threads=%-2s %8s s wall  %s s CPU  peak %s\n' "$what" "$n" "$threads" \
+    printf '   %-12s N=%-6s threads=%-2s %8s s wall  %s s CPU  peak %s\n' "$what" "$n" "$threads" \
         "$seconds" "${cpu:-n/a}" \
         "$( [[ -n "$gnu_time" ]] && awk -v kb="$rss" 'BEGIN { printf "%.1f MB", kb / 1024 }' || echo "n/a")"
 }
+
+# A tmpfs for the ingest-tmpfs rows, when the machine has one.
+shm=""
+if [[ -d /dev/shm && -w /dev/shm ]]; then
+    shm="$(mktemp -d /dev/shm/nianbao-bench.XXXXXX)"
+    trap 'rm -rf "$shm"' EXIT
+fi
 
 threads_list="1"
 [[ "$all" != 1 ]] && threads_list="1 $all"
@@ -287,6 +296,13 @@ for n in $sizes; do
         measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
             "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
             --jobs "$j" --quiet --out "$scratch/ingest-out"
+        # The same run with its output in memory: how much of ingest is the file
+        # system's cost of creating ~3 files per unit (see BENCHMARKS.md)?
+        if [[ -n "$shm" ]]; then
+            measure ingest-tmpfs "$n" "$j" "$files" "0 1" "$shm/ingest-out" -- \
+                "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
+                --jobs "$j" --quiet --out "$shm/ingest-out"
+        fi
     done
 done
 
@@ -309,7 +325,7 @@ for row in "${results[@]}"; do
     IFS='|' read -r what n threads files seconds rss cpu <<<"$row"
     rss_kb["$what:$n:$threads"]="$rss"
     ratio="—"
-    if [[ "$what" == ingest && -n "${best_seconds[baseline:$n:$threads]:-}" ]]; then
+    if [[ "$what" == ingest* && -n "${best_seconds[baseline:$n:$threads]:-}" ]]; then
         ratio="$(awk -v a="$seconds" -v b="${best_seconds[baseline:$n:$threads]}" \
             'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
     fi
