@@ -514,7 +514,7 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
 }
 
 /// The overview page of a batch (`index.html`), written to `out` as it renders. The unit
-/// table becomes template values one row at a time ([`UnitRows`]), so that a batch of
+/// table becomes template values one row at a time ([`Rows`]), so that a batch of
 /// 10,000 units holds neither the whole page nor all its rows as values in memory.
 pub fn overview(
     t: &Templates,
@@ -544,7 +544,7 @@ pub fn overview(
         unit_count: d.units.len(),
         summary: statuses.clone(),
         requests_chart: requests_chart(&d.units),
-        units: Value::from_object(UnitRows(d.units)),
+        units: Value::from_object(Rows(d.units)),
         parents,
         status_chart: status_chart(&statuses),
         outcome_chart: outcome_chart(d.format, &with_totals(d.format, d.totals)),
@@ -552,38 +552,37 @@ pub fn overview(
     t.render_to("overview.html.j2", &view, out)
 }
 
-/// The overview's unit rows as a template sequence whose items are made when the
-/// template reaches them (and dropped after).
-#[derive(Debug)]
-struct UnitRows(Vec<OverviewUnit>);
-
-impl minijinja::value::Object for UnitRows {
-    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
-        minijinja::value::ObjectRepr::Seq
-    }
-
-    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
-        let u = self.0.get(key.as_usize()?)?;
-        Some(Value::from(Serde(unit_row(u))))
-    }
-
-    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
-        minijinja::value::Enumerator::Seq(self.0.len())
-    }
-}
-
 /// A list handed to templates whose items become template values only when the template
-/// reaches them (and are dropped after), so that long lists are never held as values.
+/// reaches them (and are dropped after), so that a list of 10,000 units is never held
+/// as values all at once.
 #[derive(Debug)]
 struct Rows<T>(Vec<T>);
 
-impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> minijinja::value::Object for Rows<T> {
+/// What one item of [`Rows`] looks like to a template.
+trait RowView: std::fmt::Debug + Send + Sync + 'static {
+    fn view(&self) -> Value;
+}
+
+impl RowView for UnitRef {
+    fn view(&self) -> Value {
+        Value::from(Serde(self))
+    }
+}
+
+/// The overview's unit table: the display fields are worked out per row, on demand.
+impl RowView for OverviewUnit {
+    fn view(&self) -> Value {
+        Value::from(Serde(unit_row(self)))
+    }
+}
+
+impl<T: RowView> minijinja::value::Object for Rows<T> {
     fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
         minijinja::value::ObjectRepr::Seq
     }
 
     fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
-        Some(Value::from(Serde(self.0.get(key.as_usize()?)?)))
+        Some(self.0.get(key.as_usize()?)?.view())
     }
 
     fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
@@ -754,7 +753,7 @@ struct OverviewView {
     format: FormatView,
     unit_count: usize,
     summary: Vec<StatusCount>,
-    /// A [`UnitRows`] sequence.
+    /// [`Rows`] of [`OverviewUnit`].
     units: Value,
     parents: Vec<ParentRow>,
     requests_chart: BarChart,
