@@ -14,13 +14,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     persist(tmp, path)
 }
 
+/// How temporary output files start, so that those a killed run left behind can be
+/// recognised and removed by the next run ([`remove_stale_temps`]).
+pub const TEMP_PREFIX: &str = ".nianbao-tmp-";
+
 /// A temporary file in `path`'s directory, to be [`persist`]ed as `path`.
 pub fn temp_beside(path: &Path) -> std::io::Result<NamedTempFile> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    NamedTempFile::new_in(dir)
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+}
+
+/// Removes the temporary files ([`TEMP_PREFIX`]) that a run killed half-way left in
+/// `dir` (a normal run removes its own). A missing `dir` has none.
+pub fn remove_stale_temps(dir: &Path) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry.file_type()?.is_file();
+        if stale {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Renames a finished temporary file into place. Temporary files are created readable
@@ -49,6 +74,13 @@ mod tests {
         write_atomic(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // What a killed run leaves behind is recognised and removed; nothing else is.
+        let left = temp_beside(&path).unwrap();
+        let (_, left) = left.keep().unwrap();
+        std::fs::write(dir.path().join("其他.txt"), b"x").unwrap();
+        remove_stale_temps(dir.path()).unwrap();
+        assert!(!left.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

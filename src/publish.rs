@@ -12,7 +12,7 @@
 //! writes what needs every unit. Every file is written atomically (renamed into place);
 //! rendering is deterministic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -65,7 +65,19 @@ pub struct Publisher<'a> {
     templates: &'a Templates,
     /// Unit code → 新收申请 (t3.new.total), for the overview chart.
     new_requests: BTreeMap<String, f64>,
+    /// Every file written so far, relative to `out`, so that [`Publisher::finish`] can
+    /// remove what an earlier run published and this one did not.
+    written: std::sync::Mutex<BTreeSet<String>>,
+    /// Whether this run makes correction workbooks (`nianbao report` does not: it has
+    /// only the CSVs), and so owns `corrections/`.
+    corrections: bool,
 }
+
+/// The directories whose contents a run owns: files in them that the run did not write
+/// are stale (a unit that was accepted last time and is rejected now loses its report).
+const OWNED_DIRS: [&str; 3] = ["reports", "rollups", "corrections"];
+/// What is removed from [`OWNED_DIRS`] when stale; anything else there is left alone.
+const PUBLISHED_EXTENSIONS: [&str; 3] = ["html", "md", "xlsx"];
 
 /// Where a unit's report and correction workbook go, relative to `OUT`.
 pub fn report_link(code: &str, name: &str) -> String {
@@ -88,12 +100,14 @@ impl<'a> Publisher<'a> {
         roster: Option<&'a Roster>,
         templates: &'a Templates,
     ) -> Result<Publisher<'a>, PublishError> {
-        for dir in ["reports", "rollups", "corrections"] {
-            let path = out.join(dir);
-            std::fs::create_dir_all(&path).map_err(|source| PublishError::Dir {
-                path: path.display().to_string(),
-                source,
-            })?;
+        // Temporary files a killed run left behind go first (a normal run leaves none).
+        for path in std::iter::once(out.to_path_buf()).chain(OWNED_DIRS.map(|d| out.join(d))) {
+            std::fs::create_dir_all(&path)
+                .and_then(|_| crate::output::remove_stale_temps(&path))
+                .map_err(|source| PublishError::Dir {
+                    path: path.display().to_string(),
+                    source,
+                })?;
         }
         Ok(Publisher {
             out,
@@ -102,12 +116,61 @@ impl<'a> Publisher<'a> {
             roster,
             templates,
             new_requests: BTreeMap::new(),
+            written: Default::default(),
+            corrections: true,
         })
+    }
+
+    /// For re-rendering from a run's CSVs, which cannot make correction workbooks: the
+    /// ones in `corrections/` are left as the run wrote them.
+    pub fn keeping_corrections(mut self) -> Publisher<'a> {
+        self.corrections = false;
+        self
     }
 
     fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), PublishError> {
         let path: PathBuf = self.out.join(relative);
         template::write_atomic(&path, bytes)?;
+        self.wrote(relative);
+        Ok(())
+    }
+
+    fn wrote(&self, relative: &str) {
+        self.written
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(relative.to_string());
+    }
+
+    /// Removes the published files of [`OWNED_DIRS`] that this run did not write.
+    fn remove_stale(&self) -> Result<(), PublishError> {
+        let written = self
+            .written
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let owned = OWNED_DIRS
+            .iter()
+            .filter(|d| self.corrections || **d != "corrections");
+        for dir in owned {
+            let path = self.out.join(dir);
+            let io = |source| PublishError::Dir {
+                path: path.display().to_string(),
+                source,
+            };
+            for entry in std::fs::read_dir(&path).map_err(io)? {
+                let entry = entry.map_err(io)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let published = Path::new(&name)
+                    .extension()
+                    .is_some_and(|e| PUBLISHED_EXTENSIONS.iter().any(|x| e == *x));
+                let stale = published
+                    && entry.file_type().map_err(io)?.is_file()
+                    && !written.contains(&format!("{dir}/{name}"));
+                if stale {
+                    std::fs::remove_file(entry.path()).map_err(io)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -128,7 +191,9 @@ impl<'a> Publisher<'a> {
         write(&mut buffered)?;
         buffered.flush().map_err(io)?;
         drop(buffered);
-        crate::output::persist(tmp, &path).map_err(io)
+        crate::output::persist(tmp, &path).map_err(io)?;
+        self.wrote(relative);
+        Ok(())
     }
 
     /// Every unit's report (accepted) or correction workbook (rejected), in parallel:
@@ -283,7 +348,8 @@ impl<'a> Publisher<'a> {
         };
         self.write_with("index.html", |out| {
             Ok(render::overview(self.templates, data, out)?)
-        })
+        })?;
+        self.remove_stale()
     }
 
     /// Code → name, from the roster and then from the workbooks.

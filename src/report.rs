@@ -94,7 +94,8 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
             .insert(r[ss].to_string(), text(&r[st]));
     }
     let outcomes = outcomes(&units)?;
-    let mut publisher = Publisher::new(out, format, year, roster.as_ref(), templates)?;
+    let mut publisher =
+        Publisher::new(out, format, year, roster.as_ref(), templates)?.keeping_corrections();
     for outcome in outcomes.iter().filter(|o| o.status.is_accepted()) {
         let sub = Submission {
             unit_code: outcome.unit_code.clone(),

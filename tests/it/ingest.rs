@@ -274,6 +274,70 @@ fn outputs_are_identical_whatever_the_thread_count_and_inputs_untouched() {
 }
 
 #[test]
+fn a_rerun_replaces_what_the_last_run_published() {
+    let b = batch();
+    ingest(&b, "out", &[]);
+    let out = b.scratch.path("out");
+    let report = out.join("reports/111_山市村村民委员会.html");
+    assert!(report.is_file(), "accepted the first time");
+    // The village resends with a mistake; a run was killed half-way last time (its
+    // temporary files are left); the coordinator keeps a note of their own in reports/.
+    unit_file(
+        &b.scratch,
+        "回收/山市村 年报.xlsx",
+        "111",
+        "山市村村民委员会",
+        2020,
+        &[("t3.new.natural", 5.0)],
+    );
+    let left = [
+        out.join(".nianbao-tmp-AbC123"),
+        out.join("reports/.nianbao-tmp-XyZ789"),
+    ];
+    for f in &left {
+        std::fs::write(f, b"half a file").unwrap();
+    }
+    let note = out.join("reports/说明.txt");
+    std::fs::write(&note, "发布前请核对").unwrap();
+    ingest(&b, "out", &[]);
+    assert!(
+        !report.exists(),
+        "a rejected unit keeps no report from last time"
+    );
+    assert!(!out.join("reports/111_山市村村民委员会.md").exists());
+    assert!(out.join("corrections/111_山市村村民委员会.xlsx").is_file());
+    assert!(out.join("reports/120_示例县教育局.html").is_file());
+    for f in &left {
+        assert!(!f.exists(), "{} left behind", f.display());
+    }
+    assert!(
+        note.is_file(),
+        "files nianbao does not publish are left alone"
+    );
+    // And what is left is exactly what a run into an empty directory publishes.
+    ingest(&b, "fresh", &[]);
+    let published = |root: &str| -> Vec<(String, Vec<u8>)> {
+        let root = b.scratch.path(root);
+        walk(&root)
+            .into_iter()
+            .filter(|p| !p.ends_with("说明.txt"))
+            .map(|p| {
+                let name = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect()
+    };
+    assert!(
+        published("out") == published("fresh"),
+        "rerun differs from a clean run"
+    );
+}
+
+#[test]
 fn reports_corrections_and_the_overview_are_published() {
     let b = batch();
     ingest(&b, "out", &[]);
