@@ -201,10 +201,13 @@ pub fn emit(
     roster: &Roster,
     out_dir: &Path,
 ) -> Result<Emitted, TemplateError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| TemplateError::Io {
-        path: out_dir.display().to_string(),
-        source,
-    })?;
+    // Temporary files a killed run left behind go too (a normal run leaves none).
+    std::fs::create_dir_all(out_dir)
+        .and_then(|_| crate::output::remove_stale_temps(out_dir))
+        .map_err(|source| TemplateError::Io {
+            path: out_dir.display().to_string(),
+            source,
+        })?;
     // Layout, formulas, validations and styles are the same in every workbook: made
     // once here rather than for each unit (about a fifth of a workbook's time, perf).
     let blank_unit = UnitInfo::default();

@@ -499,3 +499,13 @@ fn workbooks_do_not_depend_on_the_clock() {
     let again = std::fs::read(emit(&scratch, 2024)).unwrap();
     assert!(first == again, "a second run wrote different bytes");
 }
+
+#[test]
+fn a_killed_runs_temporary_files_are_cleared() {
+    let scratch = Scratch::new();
+    let left = scratch.write("out/.nianbao-tmp-half", b"half a workbook");
+    let note = scratch.write("out/说明.txt", "下发说明".as_bytes());
+    emit(&scratch, 2024);
+    assert!(!left.exists(), "temporary file of a killed run left behind");
+    assert!(note.is_file(), "other files are left alone");
+}
