@@ -501,7 +501,7 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
         title: format!("{}{}年政府信息公开工作年度报告汇总表", d.name, d.year),
         code: d.code.to_string(),
         name: d.name.to_string(),
-        level: d.level.to_string(),
+        level: level_label(d.level),
         year: d.year,
         format: FormatView::of(d.format),
         parts: tables.into_iter().map(|(_, p)| p).collect(),
@@ -527,7 +527,7 @@ pub fn overview(
         .map(|p| ParentRow {
             code: p.code.clone(),
             name: p.name.clone(),
-            level: p.level.clone(),
+            level: level_label(&p.level),
             expected: p.expected,
             received: p.received,
             accepted: p.accepted,
@@ -596,7 +596,7 @@ fn unit_row(u: &OverviewUnit) -> UnitRow {
         code: u.code.clone(),
         name: u.name.clone(),
         parent_code: u.parent_code.clone(),
-        level: u.level.clone(),
+        level: level_label(&u.level),
         status: u.status.clone(),
         status_label: s.label.to_string(),
         color: s.color.to_string(),
@@ -608,6 +608,24 @@ fn unit_row(u: &OverviewUnit) -> UnitRow {
         report: u.report.as_deref().map(href),
         correction: u.correction.as_deref().map(href),
     }
+}
+
+/// How a roster level reads in a report: the English codes rosters often use
+/// (`township`) in Chinese, anything else as written (`镇`, `县直部门`).
+fn level_label(level: &str) -> String {
+    let chinese = match level.trim().to_ascii_lowercase().as_str() {
+        "province" => "省级",
+        "city" | "prefecture" => "市级",
+        "county" => "县级",
+        "district" => "区级",
+        "township" | "town" => "乡镇",
+        "subdistrict" | "street" => "街道",
+        "village" => "行政村",
+        "community" => "社区",
+        "department" | "dept" => "部门",
+        _ => return level.to_string(),
+    };
+    chinese.to_string()
 }
 
 /// Markdown ends with exactly one line break, however the template ends.
@@ -1509,6 +1527,16 @@ mod tests {
 
     fn format(id: &str) -> Format {
         Formats::builtin().by_id(id).unwrap().clone()
+    }
+
+    #[test]
+    fn levels_read_in_chinese() {
+        assert_eq!(level_label("township"), "乡镇");
+        assert_eq!(level_label(" County "), "县级");
+        assert_eq!(level_label("village"), "行政村");
+        assert_eq!(level_label("department"), "部门");
+        assert_eq!(level_label("县直部门"), "县直部门", "Chinese as written");
+        assert_eq!(level_label("hamlet"), "hamlet", "unknown codes as written");
     }
 
     fn overview_html(d: OverviewData) -> String {
