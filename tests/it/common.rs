@@ -91,6 +91,17 @@ pub fn xlsx_part(path: &Path, part: &str) -> String {
     s
 }
 
+/// 山市镇人民政府 of [`ROSTER`], as a template and a correction workbook name it.
+pub fn township() -> nianbao::template::UnitInfo {
+    nianbao::template::UnitInfo {
+        code: "110".into(),
+        name: "山市镇人民政府".into(),
+        parent_code: "100".into(),
+        parent_name: "示例县人民政府".into(),
+        level: "township".into(),
+    }
+}
+
 /// A filled workbook described in code: the township of [`ROSTER`] for `year`, with
 /// `values` by key (`t3.new.natural`), `raw` text typed into numeric cells and the
 /// text sections. Keys left out stay at the template's 0.
@@ -123,19 +134,13 @@ impl Filled<'_> {
 
     pub fn write(&self, scratch: &Scratch, name: &str) -> PathBuf {
         use nianbao::format::{Formats, Key};
-        use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
+        use nianbao::template::{workbook_bytes, Prefill};
         let formats = Formats::builtin();
         let format = match self.format {
             Some(id) => formats.by_id(id).unwrap(),
             None => formats.for_year(self.year).unwrap(),
         };
-        let unit = UnitInfo {
-            code: "110".into(),
-            name: "山市镇人民政府".into(),
-            parent_code: "100".into(),
-            parent_name: "示例县人民政府".into(),
-            level: "township".into(),
-        };
+        let unit = township();
         let mut prefill = Prefill::default();
         for (k, v) in self.values {
             prefill.values.insert(Key::from_string(k), *v);

@@ -11,8 +11,7 @@ use nianbao::format::{Format, Formats, Key};
 use nianbao::model::Level;
 use nianbao::template::layout::{self, FIRST_COL};
 use nianbao::template::{
-    correction_workbook, rollup_workbook, RollupSheet, UnitInfo, ERROR_FILL, FINDINGS_SHEET,
-    WARNING_FILL,
+    correction_workbook, rollup_workbook, RollupSheet, ERROR_FILL, FINDINGS_SHEET, WARNING_FILL,
 };
 use nianbao::validate::Submission;
 
@@ -20,16 +19,6 @@ use crate::common::*;
 
 const T2: &str = "表二 主动公开";
 const T3: &str = "表三 依申请公开";
-
-fn township() -> UnitInfo {
-    UnitInfo {
-        code: "110".into(),
-        name: "山市镇人民政府".into(),
-        parent_code: "100".into(),
-        parent_name: "示例县人民政府".into(),
-        level: "township".into(),
-    }
-}
 
 fn format_2020() -> Format {
     Formats::builtin().for_year(2020).unwrap().clone()

@@ -25,8 +25,8 @@ use std::process::Command;
 use calamine::{open_workbook_auto, Data, Reader};
 use nianbao::check::{check_file, Options};
 use nianbao::format::{Format, Formats, Key};
+use nianbao::template::correction_workbook;
 use nianbao::template::layout;
-use nianbao::template::{correction_workbook, UnitInfo};
 
 use crate::common::*;
 
@@ -493,16 +493,6 @@ fn libreoffice_recalculates_2021_format_templates() {
 }
 
 // ── Correction workbooks ────────────────────────────────────────────────────────────
-
-fn township() -> UnitInfo {
-    UnitInfo {
-        code: "110".into(),
-        name: "山市镇人民政府".into(),
-        parent_code: "100".into(),
-        parent_name: "示例县人民政府".into(),
-        level: "township".into(),
-    }
-}
 
 /// Text with markup and whitespace removed and the XML escapes undone, to compare a note
 /// as two programs wrote it (runs, paragraphs and line breaks differ).
