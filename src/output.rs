@@ -32,6 +32,12 @@ pub fn temp_beside(path: &Path) -> std::io::Result<NamedTempFile> {
 /// Removes the temporary files ([`TEMP_PREFIX`]) that a run killed half-way left in
 /// `dir` (a normal run removes its own). A missing `dir` has none.
 pub fn remove_stale_temps(dir: &Path) -> std::io::Result<()> {
+    remove_files_where(dir, |name| name.starts_with(TEMP_PREFIX))
+}
+
+/// Removes the regular files directly in `dir` whose name `stale` picks; a missing `dir`
+/// has none. Directories and everything else are left alone.
+pub fn remove_files_where(dir: &Path, stale: impl Fn(&str) -> bool) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -39,9 +45,7 @@ pub fn remove_stale_temps(dir: &Path) -> std::io::Result<()> {
     };
     for entry in entries {
         let entry = entry?;
-        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-            && entry.file_type()?.is_file();
-        if stale {
+        if stale(&entry.file_name().to_string_lossy()) && entry.file_type()?.is_file() {
             std::fs::remove_file(entry.path())?;
         }
     }

@@ -153,23 +153,18 @@ impl<'a> Publisher<'a> {
             .filter(|d| self.corrections || **d != "corrections");
         for dir in owned {
             let path = self.out.join(dir);
-            let io = |source| PublishError::Dir {
-                path: path.display().to_string(),
-                source,
-            };
-            for entry in std::fs::read_dir(&path).map_err(io)? {
-                let entry = entry.map_err(io)?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let published = Path::new(&name)
+            let stale = |name: &str| {
+                let published = Path::new(name)
                     .extension()
                     .is_some_and(|e| PUBLISHED_EXTENSIONS.iter().any(|x| e == *x));
-                let stale = published
-                    && entry.file_type().map_err(io)?.is_file()
-                    && !written.contains(&format!("{dir}/{name}"));
-                if stale {
-                    std::fs::remove_file(entry.path()).map_err(io)?;
+                published && !written.contains(&format!("{dir}/{name}"))
+            };
+            crate::output::remove_files_where(&path, stale).map_err(|source| {
+                PublishError::Dir {
+                    path: path.display().to_string(),
+                    source,
                 }
-            }
+            })?;
         }
         Ok(())
     }
