@@ -19,7 +19,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, Output, State};
 use serde::Serialize;
 
-use crate::format::{Block, Format, Key, Kind, Table};
+use crate::format::{Block, Format, Key, Kind, Section, Table};
 use crate::validate::fmt_num;
 
 /// The templates shipped with the binary. A user's directory may override any of them by
@@ -437,7 +437,7 @@ pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError>
             continue;
         };
         let own = paragraphs.len();
-        paragraphs.extend(field_sentences(d.format, &section.code, &values));
+        paragraphs.extend(field_sentences(d.format, section, &values));
         parts.push((
             numeral(number),
             PartView {
@@ -1030,30 +1030,24 @@ fn paragraphs(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Sentences reporting the numeric fields of a section: the 信息处理费 (2021 format) as
-/// “本年度收取信息处理费 N 件，金额 X 元。”, or “本年度未收取信息处理费。” when both are 0.
-fn field_sentences(format: &Format, section: &str, values: &BTreeMap<Key, f64>) -> Vec<String> {
-    let fields: Vec<_> = format
-        .fields
-        .iter()
-        .filter(|f| f.section == section)
-        .collect();
-    let value = |code: &str| values.get(&Key::field(code)).copied().unwrap_or(0.0);
-    let cases = fields.iter().find(|f| f.code == "fee_cases");
-    let amount = fields.iter().find(|f| f.code == "fee_amount");
-    if cases.is_none() && amount.is_none() {
+/// The sentence reporting a section's numeric fields, as the format words it (2021: the
+/// 信息处理费, “本年度收取信息处理费 N 件，金额 X 元。”, or its “none” wording when every
+/// field is 0). Empty for a section without one.
+fn field_sentences(format: &Format, section: &Section, values: &BTreeMap<Key, f64>) -> Vec<String> {
+    let Some(sentence) = &section.fields_sentence else {
         return Vec::new();
+    };
+    let fields = format.fields.iter().filter(|f| f.section == section.code);
+    let value = |code: &str| values.get(&Key::field(code)).copied().unwrap_or(0.0);
+    if let Some(none) = &section.fields_sentence_if_none {
+        if fields.clone().all(|f| value(&f.code) == 0.0) {
+            return vec![none.clone()];
+        }
     }
-    let (n, x) = (value("fee_cases"), value("fee_amount"));
-    if n == 0.0 && x == 0.0 {
-        return vec!["本年度未收取信息处理费。".to_string()];
-    }
-    let unit = amount.and_then(|f| f.unit.as_deref()).unwrap_or("元");
-    vec![format!(
-        "本年度收取信息处理费 {} 件，金额 {} {unit}。",
-        fmt_num(n),
-        fmt_num(x)
-    )]
+    let text = fields.fold(sentence.clone(), |text, f| {
+        text.replace(&format!("{{{}}}", f.code), &fmt_num(value(&f.code)))
+    });
+    vec![text]
 }
 
 /// The position of a Chinese section number (一 → 1 … 十 → 10); unknown ones go last.

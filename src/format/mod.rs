@@ -213,6 +213,11 @@ pub struct Section {
     pub number: Option<String>,
     pub title: String,
     pub prompt: String,
+    /// How a report states this section's numeric fields, `{code}` standing for a
+    /// field's value (the 2021 format's 信息处理费 sentence); `None` when it has none.
+    pub fields_sentence: Option<String>,
+    /// What the report says instead when every one of those fields is 0.
+    pub fields_sentence_if_none: Option<String>,
 }
 
 impl Section {

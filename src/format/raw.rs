@@ -37,6 +37,8 @@ struct RawSection {
     title: String,
     #[serde(default)]
     prompt: String,
+    fields_sentence: Option<String>,
+    fields_sentence_if_none: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +224,8 @@ impl RawFormat {
                 number: s.number.clone(),
                 title: s.title.clone(),
                 prompt: s.prompt.clone(),
+                fields_sentence: s.fields_sentence.clone(),
+                fields_sentence_if_none: s.fields_sentence_if_none.clone(),
             });
         }
         out
@@ -320,8 +324,26 @@ impl RawFormat {
                 section: f.section.clone(),
             });
         }
+        for s in sections {
+            for name in s.fields_sentence.iter().flat_map(|t| placeholders(t)) {
+                if !out.iter().any(|f| f.code == name && f.section == s.code) {
+                    p.push(format!(
+                        "文字部分 {} 的 fields_sentence 中的 {{{name}}} 不是该部分的字段",
+                        s.code
+                    ));
+                }
+            }
+        }
         out
     }
+}
+
+/// The `{code}` placeholders of a sentence, in order.
+fn placeholders(text: &str) -> Vec<&str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
 }
 
 impl RawRule {

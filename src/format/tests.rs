@@ -367,3 +367,28 @@ fn a_province_can_add_a_row_without_recompiling() {
     assert_eq!(all.all().len(), 3);
     assert_eq!(all.by_id("hubei2019").unwrap().id, "hubei2019");
 }
+
+#[test]
+fn a_fields_sentence_may_only_name_its_sections_fields() {
+    let text = BUILTIN
+        .iter()
+        .find(|(_, t)| t.contains("fields_sentence"))
+        .expect("the 2021 format words its fee fields")
+        .1;
+    let f = Format::from_toml(text, "2021.toml").unwrap();
+    let other = f.sections.iter().find(|s| s.code == "other").unwrap();
+    assert_eq!(
+        other.fields_sentence.as_deref(),
+        Some("本年度收取信息处理费 {fee_cases} 件，金额 {fee_amount} 元。")
+    );
+    let e = Format::from_toml(
+        &text.replacen("{fee_amount}", "{fee_total}", 1),
+        "broken.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("fields_sentence") && e.contains("{fee_total}"),
+        "{e}"
+    );
+}
