@@ -468,6 +468,31 @@ struct CheckDraw {
     fail: Formula,
 }
 
+/// A table's values as a template shows them: every input cell of `plan` at 0 unless
+/// `given` has it, and the totals computed from those (a given total is ignored: the
+/// workbook's formula decides it).
+fn table_values(
+    format: &Format,
+    plan: &TablePlan,
+    given: &BTreeMap<Key, f64>,
+) -> BTreeMap<Key, f64> {
+    let totals = format.totals();
+    let mut values: BTreeMap<Key, f64> = plan
+        .cells
+        .keys()
+        .filter(|k| !totals.contains_key(*k))
+        .map(|k| (k.clone(), 0.0))
+        .collect();
+    values.extend(
+        given
+            .iter()
+            .filter(|(k, _)| !totals.contains_key(*k))
+            .map(|(k, v)| (k.clone(), *v)),
+    );
+    format.fill_totals(&mut values, None);
+    values
+}
+
 impl TableDraw {
     pub(super) fn new(
         format: &Format,
@@ -477,13 +502,7 @@ impl TableDraw {
         let totals = format.totals();
         let mut validations = Vec::new();
         let mut inputs: Vec<(Kind, Option<&str>)> = Vec::new();
-        let mut zeros: BTreeMap<Key, f64> = plan
-            .cells
-            .keys()
-            .filter(|k| !totals.contains_key(*k))
-            .map(|k| (k.clone(), 0.0))
-            .collect();
-        format.fill_totals(&mut zeros, None);
+        let zeros = table_values(format, plan, &BTreeMap::new());
         let mut rows = Vec::new();
         for bp in &plan.blocks {
             let block = &table.blocks[bp.index];
@@ -641,24 +660,7 @@ pub(super) fn draw_table(
     // (0 where a template leaves them); the live checks compare the same numbers.
     let values: Cow<'_, BTreeMap<Key, f64>> = match cells {
         Cells::Template(prefill) if prefill.values.is_empty() => Cow::Borrowed(&draw.zeros),
-        Cells::Template(prefill) => {
-            let totals = format.totals();
-            let mut values: BTreeMap<Key, f64> = plan
-                .cells
-                .keys()
-                .filter(|k| !totals.contains_key(*k))
-                .map(|k| (k.clone(), 0.0))
-                .collect();
-            values.extend(
-                prefill
-                    .values
-                    .iter()
-                    .filter(|(k, _)| !totals.contains_key(*k))
-                    .map(|(k, v)| (k.clone(), *v)),
-            );
-            format.fill_totals(&mut values, None);
-            Cow::Owned(values)
-        }
+        Cells::Template(prefill) => Cow::Owned(table_values(format, plan, &prefill.values)),
         Cells::Plain(values) => Cow::Borrowed(values),
     };
     let zeros = matches!(values, Cow::Borrowed(v) if std::ptr::eq(v, &draw.zeros));
