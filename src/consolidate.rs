@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::format::{Format, Key};
+use crate::format::{Format, Key, KeyFigure};
 use crate::ingest::{Counts, FileOutcome, Status, Store, StoreError};
 use crate::model::{Finding, Level, UnitCode};
 use crate::roster::{Roster, Unit};
@@ -92,8 +92,8 @@ pub const VALUES_HEADER: &[&str] = &[
 ];
 const VALUES_NUMERIC: &[&str] = &["year", "value"];
 
-/// `units.csv` header.
-pub const UNITS_HEADER: &[&str] = &[
+/// `units.csv` header, before the format's key figures ([`units_header`]).
+const UNITS_BASE_HEADER: &[&str] = &[
     "unit_code",
     "unit_name",
     "parent_code",
@@ -103,22 +103,15 @@ pub const UNITS_HEADER: &[&str] = &[
     "errors",
     "warnings",
     "fixes",
-    "new_requests",
-    "handled_total",
-    "carried_over",
-    "review_total",
-    "litigation_total",
 ];
-const UNITS_NUMERIC: &[&str] = &[
-    "errors",
-    "warnings",
-    "fixes",
-    "new_requests",
-    "handled_total",
-    "carried_over",
-    "review_total",
-    "litigation_total",
-];
+const UNITS_BASE_NUMERIC: &[&str] = &["errors", "warnings", "fixes"];
+
+/// `units.csv` header: who, status and counts, then one column per key figure of the
+/// format (`new_requests`, `handled_total`, … for both official formats).
+pub fn units_header(format: &Format) -> Vec<&str> {
+    let figures = format.key_figures.iter().map(|k| k.column.as_str());
+    UNITS_BASE_HEADER.iter().copied().chain(figures).collect()
+}
 
 /// `rollup.csv` header.
 pub const ROLLUP_HEADER: &[&str] = &[
@@ -177,15 +170,6 @@ pub const FILES_HEADER: &[&str] = &["file", "status", "reason", "unit_code", "ch
 /// The `status` of a roster unit no file is attributed to.
 pub const MISSING: &str = "missing";
 
-/// The key figures of `units.csv`: column → the keys summed for it.
-const KEY_FIGURES: &[&[&str]] = &[
-    &["t3.new.total"],
-    &["t3.total.total"],
-    &["t3.carry_next.total"],
-    &["t4.all.review_total"],
-    &["t4.all.direct_total", "t4.all.after_total"],
-];
-
 /// Writes the CSV files into `out_dir`, reading each file's submission from `store`
 /// once per pass (one unit in memory at a time). The files are written to
 /// temporary files and renamed into place together at the end, so an interrupted run
@@ -213,7 +197,18 @@ pub fn write(
         VALUES_NUMERIC,
         options,
     )?;
-    let mut units = Sheet::create(out_dir, "units.csv", UNITS_HEADER, UNITS_NUMERIC, options)?;
+    let units_numeric: Vec<&str> = UNITS_BASE_NUMERIC
+        .iter()
+        .copied()
+        .chain(format.key_figures.iter().map(|k| k.column.as_str()))
+        .collect();
+    let mut units = Sheet::create(
+        out_dir,
+        "units.csv",
+        &units_header(format),
+        &units_numeric,
+        options,
+    )?;
     let mut sections = Sheet::create(out_dir, "sections.csv", SECTIONS_HEADER, &[], options)?;
     let mut sums = Sums::new(&who);
 
@@ -225,6 +220,7 @@ pub fn write(
         let sub = load_for_figures(store, file)?;
         unit_row(
             &mut units,
+            &format.key_figures,
             unit.code.as_str(),
             &unit.name,
             parent,
@@ -250,6 +246,7 @@ pub fn write(
         let code = code_of(outcome);
         unit_row(
             &mut units,
+            &format.key_figures,
             code,
             &outcome.unit_name,
             "",
@@ -705,6 +702,7 @@ fn long_rows(
 #[allow(clippy::too_many_arguments)]
 fn unit_row(
     sheet: &mut Sheet,
+    figures: &[KeyFigure],
     code: &str,
     name: &str,
     parent: &str,
@@ -719,17 +717,12 @@ fn unit_row(
             .map(|c| n(c).to_string())
             .unwrap_or_default()
     };
-    let figures: Vec<String> = KEY_FIGURES
+    let figures: Vec<String> = figures
         .iter()
-        .map(|keys| {
-            let Some(sub) = sub else {
-                return String::new();
-            };
-            let parts: Option<Vec<f64>> = keys
-                .iter()
-                .map(|k| sub.values.get(&Key::from_string(k)).copied())
-                .collect();
-            parts.map(|p| fmt_num(p.iter().sum())).unwrap_or_default()
+        .map(|k| {
+            sub.and_then(|sub| k.of(&sub.values))
+                .map(fmt_num)
+                .unwrap_or_default()
         })
         .collect();
     let (errors, warnings, fixes) = (
@@ -1159,7 +1152,7 @@ mod tests {
             .sum();
         let expect: [(&[u8], &[&str], usize); 5] = [
             (&out.values, VALUES_HEADER, 4 * keys), // V1, V2, T1, D1
-            (&out.units, UNITS_HEADER, 7 + 2),      // roster + unidentified + unknown
+            (&out.units, &units_header(&f), 7 + 2), // roster + unidentified + unknown
             (&out.rollup, ROLLUP_HEADER, 4 * keys), // ALL, C, T1, T2
             (&out.diagnostics, DIAGNOSTICS_HEADER, findings),
             (&out.files, FILES_HEADER, outcomes.len()),
@@ -1169,6 +1162,21 @@ mod tests {
             assert_eq!(h, header);
             assert_eq!(r.len(), rows, "{header:?}");
             assert!(bytes.ends_with(b"\n") && !bytes.windows(2).any(|w| w == b"\r\n"));
+        }
+        // The columns README documents, from both official formats' key figures.
+        for f in Formats::builtin().all() {
+            assert_eq!(
+                units_header(f)[9..],
+                [
+                    "new_requests",
+                    "handled_total",
+                    "carried_over",
+                    "review_total",
+                    "litigation_total"
+                ],
+                "{}",
+                f.id
+            );
         }
         assert_eq!(ROLLUP_HEADER.len(), 14);
         assert!(ROLLUP_HEADER
@@ -1186,7 +1194,7 @@ mod tests {
             assert!(!without.starts_with(b"\xEF\xBB\xBF"), "{name}");
             let header = [
                 VALUES_HEADER,
-                UNITS_HEADER,
+                &units_header(&f),
                 ROLLUP_HEADER,
                 DIAGNOSTICS_HEADER,
                 FILES_HEADER,

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::consolidate::{Rollup, ALL_CODE};
-use crate::format::{Format, Key};
+use crate::format::Format;
 use crate::ingest::{FileOutcome, Status, Store, StoreError};
 use crate::render::{
     self, OverviewData, OverviewParent, OverviewUnit, RollupData, Templates, UnitData,
@@ -63,7 +63,7 @@ pub struct Publisher<'a> {
     year: i32,
     roster: Option<&'a Roster>,
     templates: &'a Templates,
-    /// Unit code → 新收申请 (t3.new.total), for the overview chart.
+    /// Unit code → 新收申请 (the `new_requests` key figure), for the overview chart.
     new_requests: BTreeMap<String, f64>,
     /// Every file written so far, relative to `out`, so that [`Publisher::finish`] can
     /// remove what an earlier run published and this one did not.
@@ -230,7 +230,7 @@ impl<'a> Publisher<'a> {
     }
 
     /// One unit's report (accepted) or correction workbook (rejected). Returns its
-    /// 新收申请 (t3.new.total) when accepted, for the overview chart.
+    /// 新收申请 (the `new_requests` key figure) when accepted, for the overview chart.
     pub fn unit(&self, unit: &UnitRef<'_>) -> Result<Option<f64>, PublishError> {
         let sub = unit.submission;
         if unit.outcome.status.is_accepted() {
@@ -247,7 +247,8 @@ impl<'a> Publisher<'a> {
             self.write(&link, rendered.html.as_bytes())?;
             self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
             // Only accepted figures are charted: a rejected file's are not yet right.
-            return Ok(sub.values.get(&Key::cell("t3", "new", "total")).copied());
+            let new_requests = self.format.key_figure("new_requests");
+            return Ok(new_requests.and_then(|k| k.of(&sub.values)));
         }
         if unit.outcome.status == Status::Rejected {
             let info = self.unit_info(unit.code, unit.name);

@@ -328,6 +328,22 @@ impl Check {
     }
 }
 
+/// A column of `units.csv`: one figure per unit, the sum of some of its values
+/// (`litigation_total` = 未经复议直接起诉 + 复议后起诉). `new_requests` also feeds the
+/// overview's chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyFigure {
+    pub column: String,
+    pub keys: Vec<Key>,
+}
+
+impl KeyFigure {
+    /// The figure for one unit's values; `None` when one of its parts is missing.
+    pub fn of(&self, values: &BTreeMap<Key, f64>) -> Option<f64> {
+        self.keys.iter().map(|k| values.get(k).copied()).sum()
+    }
+}
+
 /// One official format, loaded and checked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Format {
@@ -344,6 +360,8 @@ pub struct Format {
     pub tables: Vec<Table>,
     pub rules: Vec<Rule>,
     pub checks: Vec<Check>,
+    /// The figures `units.csv` gives for every unit, in column order.
+    pub key_figures: Vec<KeyFigure>,
     /// Where each table cell is defined: (table, block, row, column) indices. Built once
     /// at load so lookups by key do not scan the tables (they run per cell per file).
     #[serde(skip)]
@@ -513,6 +531,11 @@ impl Format {
 }
 
 impl Format {
+    /// The key figure of `units.csv` column `column`, if the format has it.
+    pub fn key_figure(&self, column: &str) -> Option<&KeyFigure> {
+        self.key_figures.iter().find(|k| k.column == column)
+    }
+
     /// Fills in every total of `values` that is missing, from its parts, in dependency
     /// order (table 三's grand total is a total of totals). Totals already present are
     /// left as they are: a total that disagrees with its parts is for the rules to report.

@@ -8,7 +8,8 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Deserialize;
 
 use super::{
-    Block, Check, Column, Field, Format, Key, Kind, Op, Row, Rule, RuleKind, Section, Table, Term,
+    Block, Check, Column, Field, Format, Key, KeyFigure, Kind, Op, Row, Rule, RuleKind, Section,
+    Table, Term,
 };
 use crate::model::Level;
 
@@ -27,6 +28,15 @@ pub(super) struct RawFormat {
     tables: Vec<RawTable>,
     #[serde(default)]
     rules: Vec<RawRule>,
+    #[serde(default)]
+    key_figures: Vec<RawKeyFigure>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeyFigure {
+    column: String,
+    keys: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +200,7 @@ impl RawFormat {
             tables,
             rules: Vec::new(),
             checks: Vec::new(),
+            key_figures: Vec::new(),
             index: Default::default(),
             totals: Default::default(),
         };
@@ -204,6 +215,7 @@ impl RawFormat {
                 format.checks.extend(checks);
             }
         }
+        format.key_figures = build_key_figures(&self.key_figures, &format, &mut p);
         if p.0.is_empty() {
             Ok(format)
         } else {
@@ -336,6 +348,32 @@ impl RawFormat {
         }
         out
     }
+}
+
+/// The `units.csv` key figures: each column a code, once, over keys the format has.
+fn build_key_figures(raw: &[RawKeyFigure], format: &Format, p: &mut Problems) -> Vec<KeyFigure> {
+    let all_keys: BTreeSet<Key> = format.keys().into_iter().collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for k in raw {
+        let what = format!("关键数字 {}", k.column);
+        check_code(&k.column, &what, p);
+        if !seen.insert(&k.column) {
+            p.push(format!("{what} 重复"));
+        }
+        if k.keys.is_empty() {
+            p.push(format!("{what} 没有 keys"));
+        }
+        let keys: Vec<Key> = k.keys.iter().map(|s| Key::from_string(s)).collect();
+        for key in keys.iter().filter(|key| !all_keys.contains(*key)) {
+            p.push(format!("{what} 的 {key} 不是本格式的单元格或字段"));
+        }
+        out.push(KeyFigure {
+            column: k.column.clone(),
+            keys,
+        });
+    }
+    out
 }
 
 /// The `{code}` placeholders of a sentence, in order.

@@ -342,6 +342,11 @@ fn inconsistent_definitions_are_refused_with_a_clear_message() {
     assert!(e.contains("TOML"), "{e}");
     let e = broken(r#"unit = "元""#, r#"unit = "美元""#);
     assert!(e.contains("美元"), "{e}");
+    let e = broken(r#"keys = ["t3.new.total"]"#, r#"keys = ["t3.new.totl"]"#);
+    assert!(
+        e.contains("new_requests") && e.contains("t3.new.totl"),
+        "{e}"
+    );
 }
 
 #[test]
