@@ -528,8 +528,11 @@ fn xlsx_notes(path: &Path) -> BTreeSet<(String, String)> {
         let xml = xlsx_part(path, &part);
         for comment in xml.split("<comment ref=\"").skip(1) {
             let cell = comment[..comment.find('"').unwrap()].to_string();
-            let open = comment.find('>').unwrap() + 1;
-            let close = comment.find("</comment>").unwrap_or(comment.len());
+            // The note's text only: LibreOffice also writes the note's shape anchor
+            // (column and row numbers) inside <comment>, outside <text>.
+            let comment = &comment[..comment.find("</comment>").unwrap_or(comment.len())];
+            let open = comment.find("<text>").map_or(0, |i| i + "<text>".len());
+            let close = comment.find("</text>").unwrap_or(comment.len());
             let body = &comment[open..close];
             out.insert((cell, plain_text(body)));
         }
