@@ -32,9 +32,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::format::{Format, Key, Kind};
+use crate::identity::COVER_FIELDS;
 use crate::model::UnitCode;
 use crate::roster::Roster;
-use crate::template::{self, layout::COVER_FIELDS, Prefill, TemplateError, UnitInfo};
+use crate::template::{self, Prefill, TemplateError, UnitInfo};
 
 /// How many line problems an error message lists before summarising the rest.
 const SHOWN_PROBLEMS: usize = 20;
@@ -450,13 +451,13 @@ fn target(
     }
     if let Some(code) = field.strip_prefix("cover:") {
         let code = code.trim();
-        let editable = || COVER_FIELDS.iter().filter(|(_, _, locked)| !locked);
-        return match editable().any(|(c, _, _)| *c == code) {
+        let editable = || COVER_FIELDS.iter().filter(|f| !f.locked);
+        return match editable().any(|f| f.code == code) {
             true => Ok(Target::Cover(code.to_string())),
             false => Err(unknown(format!(
                 "。封面可填：{}（单位名称、代码等由名册生成）",
                 editable()
-                    .map(|(c, label, _)| format!("cover:{c}（{label}）"))
+                    .map(|f| format!("cover:{}（{}）", f.code, f.label))
                     .collect::<Vec<_>>()
                     .join("、")
             ))),
@@ -481,7 +482,7 @@ fn target(
     }
     let hint = if format.sections.iter().any(|s| s.code == field) {
         format!("。文字请写作 section:{field}")
-    } else if COVER_FIELDS.iter().any(|(c, _, _)| *c == field) {
+    } else if COVER_FIELDS.iter().any(|f| f.code == field) {
         format!("。封面字段请写作 cover:{field}")
     } else {
         numeric_hint
@@ -567,8 +568,8 @@ fn check_totals(format: &Format, unit: &UnitValues, problems: &mut Vec<LineError
             problems.push(LineError::Total {
                 line,
                 field: key.to_string(),
-                value: crate::validate::fmt_num(given),
-                sum: crate::validate::fmt_num(sum),
+                value: crate::model::number_text(given),
+                sum: crate::model::number_text(sum),
             });
         }
     }

@@ -1,7 +1,7 @@
 //! Raw workbook → where each value of the report is, and whose report it is.
 //!
 //! Two ways to find a cell, in order of certainty:
-//! 1. the hidden keys our templates carry (see [`crate::template::layout`]): a marker per
+//! 1. the hidden keys our templates carry (see [`crate::layout`]): a marker per
 //!    sheet, a key per row and per column, so inserted rows, renamed or reordered sheets
 //!    and extra sheets change nothing;
 //! 2. the official labels, when the keys are gone (values pasted into an older copy or a
@@ -9,33 +9,17 @@
 //!    normalising width, spaces and punctuation.
 //!
 //! What cannot be located with certainty is reported as a finding naming it; nothing is
-//! guessed. This stage does not interpret values (see [`crate::validate`]).
+//! guessed. This stage does not interpret values (`validate`, the next stage, does).
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::cell::CellRef;
 use crate::format::{Block, Format, Formats, Key, Table};
-use crate::model::{rule_ids, Finding, Level};
+use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
+use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
+use crate::model::{rule_ids, Finding, Level, Place};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
-use crate::template::layout::{
-    COVER_VALUE_COL, KEY_COL, MARK_COLS, MARK_COVER, MARK_FIELD, MARK_ROW, MARK_SECTION,
-    MARK_TABLE, MARK_TEXT, TEXT_FIELD_COL,
-};
-use crate::template::IDENTITY_SHEET;
-
-/// Where a value was found: the sheet's name as the clerk sees it and the A1 cell.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Place {
-    pub sheet: String,
-    pub at: CellRef,
-}
-
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}!{}", self.sheet, self.at)
-    }
-}
 
 /// How the workbook's unit, year and format were established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -104,11 +88,11 @@ fn text_of(v: Option<&RawValue>) -> String {
     }
 }
 
-/// The marker texts in a sheet's key column, by row; the key column is the one holding
-/// a `nianbao:` marker in its topmost occurrence.
-fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, String>)> {
+/// The markers in a sheet's key column, by row; the key column is the one holding a
+/// `nianbao:` marker in its topmost occurrence.
+fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, Marker>)> {
     let col = sheet.cells.iter().find_map(|(at, v)| match v {
-        RawValue::Text(s) if s.starts_with("nianbao:") => Some(at.col),
+        RawValue::Text(s) if s.starts_with(MARKER_PREFIX) => Some(at.col),
         _ => None,
     })?;
     let keys = sheet
@@ -116,7 +100,7 @@ fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, String>)> {
         .iter()
         .filter(|(at, _)| at.col == col)
         .filter_map(|(at, v)| match v {
-            RawValue::Text(s) if s.starts_with("nianbao:") => Some((at.row, s.trim().to_string())),
+            RawValue::Text(s) => Some((at.row, Marker::parse(s)?)),
             _ => None,
         })
         .collect();
@@ -124,7 +108,7 @@ fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, String>)> {
 }
 
 /// Reads the hidden identity sheet, the document properties or the cover, in that order.
-fn identify(wb: &RawWorkbook) -> (Identity, BTreeMap<String, String>) {
+fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, String>) {
     let mut id = Identity {
         unit_code: String::new(),
         unit_name: String::new(),
@@ -134,53 +118,53 @@ fn identify(wb: &RawWorkbook) -> (Identity, BTreeMap<String, String>) {
         by: IdentifiedBy::Nothing,
         by_labels: false,
     };
-    let hidden = wb
-        .sheets
-        .iter()
-        .find(|s| s.name == IDENTITY_SHEET || text_of(s.get(CellRef::new(0, 0))) == "nianbao");
-    let mut pairs: BTreeMap<String, String> = BTreeMap::new();
+    let hidden = wb.sheets.iter().find(|s| {
+        s.name == identity::SHEET || text_of(s.get(CellRef::new(0, 0))) == identity::SHEET_MARK
+    });
+    let mut fields = IdFields::default();
     if let Some(sheet) = hidden {
-        for (at, v) in sheet.cells.iter().filter(|(at, _)| at.col == 0) {
-            let value = text_of(sheet.get(CellRef::new(at.row, 1)));
-            pairs.insert(text_of(Some(v)), value);
-        }
+        let rows: Vec<(String, String)> = sheet
+            .cells
+            .iter()
+            .filter(|(at, _)| at.col == 0)
+            .map(|(at, v)| {
+                (
+                    text_of(Some(v)),
+                    text_of(sheet.get(CellRef::new(at.row, 1))),
+                )
+            })
+            .collect();
+        fields = IdFields::from_sheet_rows(rows.iter().map(|(k, v)| (k.as_str(), v.clone())));
         id.by = IdentifiedBy::HiddenSheet;
-    } else if wb.properties.contains_key("nianbao_unit_code") {
-        for (k, v) in &wb.properties {
-            if let Some(k) = k.strip_prefix("nianbao_") {
-                let k = if k == "format" { "format_id" } else { k };
-                pairs.insert(k.to_string(), v.trim().to_string());
-            }
-        }
+    } else if let Some(from_props) = IdFields::from_properties(&wb.properties) {
+        fields = from_props;
         id.by = IdentifiedBy::Properties;
     }
     let cover = read_cover(wb);
-    if id.by == IdentifiedBy::Nothing || pairs.get("unit_code").is_none_or(|c| c.is_empty()) {
+    if id.by == IdentifiedBy::Nothing || fields.get(IdField::UnitCode).is_none() {
         // A blank template filled in by hand, or a copy that lost its hidden sheet.
         let from_cover = |k: &str| cover.get(k).cloned().unwrap_or_default();
         if !from_cover("unit_code").is_empty() || !from_cover("unit_name").is_empty() {
-            pairs.insert("unit_code".into(), from_cover("unit_code"));
-            pairs.insert("unit_name".into(), from_cover("unit_name"));
+            fields.set(IdField::UnitCode, from_cover("unit_code"));
+            fields.set(IdField::UnitName, from_cover("unit_name"));
             if id.by == IdentifiedBy::Nothing {
-                pairs.insert("year".into(), from_cover("year"));
-                let format = from_cover("format");
-                let format = format.split('格').next().unwrap_or("").trim().to_string();
-                pairs.insert("format_id".into(), format);
+                fields.set(IdField::Year, from_cover("year"));
+                let known = formats
+                    .all()
+                    .iter()
+                    .map(|f| (f.id.as_str(), f.document.as_str()));
+                let format = identity::format_from_cover_text(&from_cover("format"), known);
+                fields.set(IdField::FormatId, format.unwrap_or_default());
             }
             id.by = IdentifiedBy::Cover;
         }
     }
-    let get = |k: &str| {
-        pairs
-            .get(k)
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
-    id.unit_code = get("unit_code").unwrap_or_default();
-    id.unit_name = get("unit_name").unwrap_or_default();
-    id.year = get("year").and_then(|y| parse_year(&y));
-    id.format_id = get("format_id");
-    id.template_version = get("template_version").and_then(|v| v.parse().ok());
+    let get = |f: IdField| fields.get(f).map(str::to_string);
+    id.unit_code = get(IdField::UnitCode).unwrap_or_default();
+    id.unit_name = get(IdField::UnitName).unwrap_or_default();
+    id.year = get(IdField::Year).and_then(|y| parse_year(&y));
+    id.format_id = get(IdField::FormatId);
+    id.template_version = get(IdField::TemplateVersion).and_then(|v| v.parse().ok());
     (id, cover)
 }
 
@@ -196,13 +180,12 @@ fn parse_year(s: &str) -> Option<i32> {
 
 /// The cover's fields by code: by hidden keys, else by the labels beside the values.
 fn read_cover(wb: &RawWorkbook) -> BTreeMap<String, String> {
-    use crate::template::layout::COVER_FIELDS;
     let mut out = BTreeMap::new();
     for sheet in &wb.sheets {
         if let Some((col, keys)) = key_column(sheet) {
-            if keys.values().any(|k| k == MARK_COVER) {
+            if keys.values().any(|k| *k == Marker::Cover) {
                 for (row, key) in &keys {
-                    if let Some(code) = key.strip_prefix(MARK_FIELD) {
+                    if let Marker::Field(code) = key {
                         let at = CellRef::new(*row, col + (COVER_VALUE_COL - KEY_COL));
                         out.insert(code.to_string(), text_of(sheet.get(at)));
                     }
@@ -216,7 +199,7 @@ fn read_cover(wb: &RawWorkbook) -> BTreeMap<String, String> {
     for sheet in &wb.sheets {
         let labels: HashMap<String, &str> = COVER_FIELDS
             .iter()
-            .map(|(code, label, _)| (normalise::label(label), *code))
+            .map(|f| (normalise::label(f.label), f.code))
             .collect();
         let mut found = BTreeMap::new();
         for (at, v) in &sheet.cells {
@@ -240,7 +223,7 @@ fn read_cover(wb: &RawWorkbook) -> BTreeMap<String, String> {
 
 /// Locates every value of the report in a workbook.
 pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -> Found {
-    let (identity, cover) = identify(wb);
+    let (identity, cover) = identify(wb, formats);
     let mut found = Found {
         identity,
         format_id: None,
@@ -315,7 +298,7 @@ fn locate_error(found: &mut Found, sheet: &str, cell: String, message: String, h
 }
 
 fn locate_table(wb: &RawWorkbook, table: &Table, found: &mut Found) {
-    let marker = format!("{MARK_TABLE}{}", table.code);
+    let marker = Marker::Table(table.code.clone());
     let keyed: Vec<&RawSheet> = wb
         .sheets
         .iter()
@@ -352,9 +335,9 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
     let mut rows: HashMap<&str, Vec<u32>> = HashMap::new();
     let mut col_rows: Vec<u32> = Vec::new();
     for (row, key) in &keys {
-        if let Some(code) = key.strip_prefix(MARK_ROW) {
-            rows.entry(code).or_default().push(*row);
-        } else if key == MARK_COLS {
+        if let Marker::Row(code) = key {
+            rows.entry(code.as_str()).or_default().push(*row);
+        } else if *key == Marker::Cols {
             col_rows.push(*row);
         }
     }
@@ -456,7 +439,7 @@ fn sheet_by_labels<'w>(wb: &'w RawWorkbook, table: &Table) -> Option<(&'w RawShe
         .collect();
     wb.sheets
         .iter()
-        .filter(|s| s.name != IDENTITY_SHEET)
+        .filter(|s| s.name != identity::SHEET)
         .map(|s| {
             let labels: std::collections::HashSet<String> = s
                 .cells
@@ -623,12 +606,12 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
     let keyed = wb.sheets.iter().find_map(|s| {
         let (col, keys) = key_column(s)?;
         keys.values()
-            .any(|k| k == MARK_TEXT)
+            .any(|k| *k == Marker::Text)
             .then_some((s, col, keys))
     });
     if let Some((sheet, col, keys)) = keyed {
         for (row, key) in &keys {
-            if let Some(code) = key.strip_prefix(MARK_SECTION) {
+            if let Marker::Section(code) = key {
                 let at = CellRef::new(*row, col + 1);
                 found.texts.insert(
                     code.to_string(),
@@ -640,7 +623,7 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                         raw: sheet.get(at).cloned(),
                     },
                 );
-            } else if let Some(code) = key.strip_prefix(MARK_FIELD) {
+            } else if let Marker::Field(code) = key {
                 let at = CellRef::new(*row, col + (TEXT_FIELD_COL - KEY_COL));
                 found.cells.insert(
                     Key::field(code),

@@ -125,15 +125,15 @@ fn run_check(formats: &Formats, args: &CheckArgs) -> ExitCode {
 fn run_ingest(formats: &Formats, args: &IngestArgs) -> Result<ExitCode> {
     use std::io::IsTerminal;
 
+    use nianbao::batch::{self as ingest, Settings};
     use nianbao::consolidate::{self, CsvOptions};
-    use nianbao::ingest::{self, Settings};
 
     set_jobs(args.jobs)?;
     let roster = args.units.as_deref().map(Roster::load).transpose()?;
     let previous = args
         .previous
         .as_deref()
-        .map(ingest::read_previous)
+        .map(nianbao::consolidate::read::values_by_unit)
         .transpose()?;
     let inputs = ingest::discover(&args.inputs)?;
     std::fs::create_dir_all(&args.out)
@@ -214,7 +214,7 @@ fn report_templates(dir: Option<&std::path::Path>) -> Result<nianbao::render::Te
 
 fn run_report(formats: &Formats, args: &ReportArgs) -> Result<ExitCode> {
     let templates = report_templates(args.report_templates.as_deref())?;
-    nianbao::report::rerender(&args.out, formats, &templates)?;
+    nianbao::publish::rerender(&args.out, formats, &templates)?;
     println!("已重新生成报告：{}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

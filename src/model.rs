@@ -1,4 +1,4 @@
-//! Small types shared by every stage: unit codes and findings.
+//! Small types shared by every stage: unit codes, value keys, findings, number text.
 //!
 //! A finding is a value, never an early return: stages collect them and the batch always
 //! finishes. Everything a clerk reads (message, hint) is Chinese; the codes are stable.
@@ -28,6 +28,52 @@ impl UnitCode {
 impl fmt::Display for UnitCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The identity of one numeric value in a report: `table.row.column` for a table cell
+/// (`t3.new.total`), or a field code for a numeric field outside the tables (`fee_cases`).
+/// Stable across years and formats wherever the official meaning is the same, so that
+/// last year's values can be compared with this year's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Key(String);
+
+impl Key {
+    pub fn cell(table: &str, row: &str, col: &str) -> Key {
+        Key(format!("{table}.{row}.{col}"))
+    }
+
+    pub fn field(code: &str) -> Key {
+        Key(code.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parses a key as written in templates' hidden cells and in CSV outputs.
+    pub fn from_string(s: &str) -> Key {
+        Key(s.trim().to_string())
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a value was found: the sheet's name as the clerk sees it and the A1 cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub sheet: String,
+    pub at: crate::cell::CellRef,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}!{}", self.sheet, self.at)
     }
 }
 
@@ -92,7 +138,7 @@ pub struct Finding {
     /// The report values the finding is about (`t3.new.natural`), so that a correction
     /// workbook can mark the same cells in a fresh template.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keys: Vec<crate::format::Key>,
+    pub keys: Vec<Key>,
 }
 
 impl Finding {
@@ -146,4 +192,16 @@ pub mod rule_ids {
     pub const YEAR: &str = "ID-2";
     /// A value typed in the workbook was normalised (full-width digits, blanks…).
     pub const NORMALISED: &str = "N-1";
+}
+
+/// A number as a clerk writes it and reads it back: `12`, `-3`, `7730.28` (at most four
+/// decimals, no trailing zeros, no exponent). The one number → text rule of every output:
+/// findings, CSVs, reports, workbooks.
+pub fn number_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }

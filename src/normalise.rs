@@ -330,9 +330,6 @@ fn shift_point(int: &str, frac: &str, by: i32) -> (String, String) {
 }
 
 /// How a value is written in a note: `12`, `251000`, `0.0001`, never `1e4`.
-fn show(x: f64) -> String {
-    format!("{x}")
-}
 
 fn from_text(s: &str, kind: Kind, unit: Option<&str>) -> Result<Number, NumberProblem> {
     let typed = s.trim_matches(is_blank);
@@ -423,7 +420,7 @@ fn from_text(s: &str, kind: Kind, unit: Option<&str>) -> Result<Number, NumberPr
     }
 
     let pre = if fullwidth_digits { "全角数字" } else { "" };
-    let v = show(value);
+    let v = crate::model::number_text(value);
     let note = if shift != 0 {
         format!("{pre}“{typed}”换算为 {v} {declared}")
     } else if dec.grouped || split_digits {

@@ -436,6 +436,22 @@ impl Roster {
         out
     }
 
+    /// Every unit once, depth-first (pre-order): each root in file order, then its
+    /// descendants as [`Roster::descendants`] lists them; with each unit its depth (a root
+    /// is 0). The one order every output lists units in.
+    pub fn walk(&self) -> Vec<(&Unit, usize)> {
+        let mut out = Vec::with_capacity(self.units.len());
+        let mut stack: Vec<(usize, usize)> = self.roots.iter().rev().map(|&i| (i, 0)).collect();
+        while let Some((i, depth)) = stack.pop() {
+            if out.len() >= self.units.len() {
+                break;
+            }
+            out.push((&self.units[i], depth));
+            stack.extend(self.children_of[i].iter().rev().map(|&c| (c, depth + 1)));
+        }
+        out
+    }
+
     /// The units without a parent, in file order.
     pub fn roots(&self) -> Vec<&Unit> {
         self.roots.iter().map(|&i| &self.units[i]).collect()
@@ -759,6 +775,26 @@ code,name,parent_code,level,contact
 
     fn tree() -> Roster {
         Roster::parse(TREE.as_bytes(), "tree.csv").expect("tree parses")
+    }
+
+    #[test]
+    fn walk_is_roots_then_descendants_with_depths() {
+        let r = tree();
+        let mut expected = Vec::new();
+        for root in r.roots() {
+            expected.push((root.code.to_string(), 0));
+            for u in r.descendants(&root.code) {
+                expected.push((u.code.to_string(), r.ancestors(&u.code).len()));
+            }
+        }
+        let walked: Vec<(String, usize)> = r
+            .walk()
+            .into_iter()
+            .map(|(u, d)| (u.code.to_string(), d))
+            .collect();
+        assert_eq!(walked, expected);
+        assert_eq!(walked.len(), r.len());
+        assert!(walked.iter().any(|(_, d)| *d >= 2), "{walked:?}");
     }
 
     #[test]

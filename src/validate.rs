@@ -9,8 +9,11 @@
 use std::collections::BTreeMap;
 
 use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
-use crate::locate::{Found, IdentifiedBy, Place};
-use crate::model::{rule_ids, Finding, Level};
+use crate::locate::{Found, IdentifiedBy};
+use crate::model::Place;
+use crate::model::{number_text, rule_ids, Finding, Level};
+// TEMP until render is split: render still imports the old name.
+pub use crate::model::number_text as fmt_num;
 use crate::normalise;
 
 /// One unit's report as read from one workbook: the data model that flows on to
@@ -33,6 +36,17 @@ pub struct Submission {
 }
 
 impl Submission {
+    /// What a correction workbook needs of it ([`crate::template::correction_workbook`]).
+    pub fn returned(&self) -> crate::template::Returned<'_> {
+        crate::template::Returned {
+            values: &self.values,
+            texts: &self.texts,
+            cover: &self.cover,
+            findings: &self.findings,
+            places: &self.places,
+        }
+    }
+
     pub fn errors(&self) -> usize {
         self.findings
             .iter()
@@ -183,7 +197,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                             .as_ref()
                             .map(|r| r.display())
                             .unwrap_or_default(),
-                        fmt_num(n.value),
+                        number_text(n.value),
                         String::new(),
                     ));
                 }
@@ -256,8 +270,8 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     key,
                     &located.place,
                     message,
-                    fmt_num(value),
-                    fmt_num(normalised),
+                    number_text(value),
+                    number_text(normalised),
                     String::new(),
                 );
                 sub.findings.push(f);
@@ -409,8 +423,8 @@ fn run_rules(
                         vec![key.clone()],
                         place.as_ref(),
                         format!("{}：{}", format.describe(&key), rule.message),
-                        fmt_num(v),
-                        format!("不超过 {}", fmt_num(*max)),
+                        number_text(v),
+                        format!("不超过 {}", number_text(*max)),
                     );
                 }
             }
@@ -436,7 +450,7 @@ fn run_rules(
                     let place = require_any.iter().find_map(|k| sub.places.get(k)).cloned();
                     let found_v = when_nonzero
                         .iter()
-                        .map(|k| fmt_num(sub.values.get(k).copied().unwrap_or(0.0)))
+                        .map(|k| number_text(sub.values.get(k).copied().unwrap_or(0.0)))
                         .collect::<Vec<_>>()
                         .join("、");
                     push(
@@ -518,17 +532,17 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
             .unwrap_or_default();
         (
             format!("{total} {not} {}", cells(&check.rhs)),
-            fmt_num(lhs),
-            format!("{}（{}）", fmt_num(rhs), cells(&check.rhs)),
+            number_text(lhs),
+            format!("{}（{}）", number_text(rhs), cells(&check.rhs)),
         )
     } else {
         (
             format!("{} {not} {}", cells(&check.lhs), cells(&check.rhs)),
-            format!("{}（{}）", fmt_num(lhs), cells(&check.lhs)),
+            format!("{}（{}）", number_text(lhs), cells(&check.lhs)),
             format!(
                 "{} {}（{}）",
                 check.op.symbol(),
-                fmt_num(rhs),
+                number_text(rhs),
                 cells(&check.rhs)
             ),
         )
@@ -558,14 +572,4 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
             .map(|t| t.key.clone())
             .collect(),
     });
-}
-
-/// A number as a clerk writes it: `12`, `7730.28`.
-pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }

@@ -12,45 +12,13 @@
 mod raw;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+
 use std::path::Path;
 
 use serde::Serialize;
 
+pub use crate::model::Key;
 use crate::model::Level;
-
-/// The identity of one numeric value in a report: `table.row.column` for a table cell
-/// (`t3.new.total`), or a field code for a numeric field outside the tables (`fee_cases`).
-/// Stable across years and formats wherever the official meaning is the same, so that
-/// last year's values can be compared with this year's.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Key(String);
-
-impl Key {
-    pub fn cell(table: &str, row: &str, col: &str) -> Key {
-        Key(format!("{table}.{row}.{col}"))
-    }
-
-    pub fn field(code: &str) -> Key {
-        Key(code.to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Parses a key as written in templates' hidden cells and in CSV outputs.
-    pub fn from_string(s: &str) -> Key {
-        Key(s.trim().to_string())
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// What a numeric cell may hold (rule V-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@
 //! sheet per table laid out like the official table, a sheet for the text sections, and a
 //! hidden identity sheet. Input cells start at 0, are unlocked and validated; totals are
 //! formulas; table 三 has a live 通过/不通过 check. Every sheet of ours carries hidden keys
-//! in column A (see [`layout`] and README.md, "隐藏标识") so that a returned workbook can be
+//! in column A (see [`crate::layout`] and README.md, "隐藏标识") so that a returned workbook can be
 //! read back with certainty even after rows are inserted or sheets reordered.
 //!
 //! The same writer makes correction workbooks ([`correction_workbook`]: a rejected unit's
@@ -12,11 +12,13 @@
 //! roll-up in the official layout ([`rollup_workbook`]).
 
 mod corrections;
-pub mod layout;
+mod findings_sheet;
+
 mod rollup;
 mod sheets;
 
-pub use corrections::{correction_workbook, FINDINGS_SHEET};
+pub use corrections::{correction_workbook, Returned};
+pub use findings_sheet::FINDINGS_SHEET;
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
 
 use std::collections::BTreeMap;
@@ -27,13 +29,6 @@ use rayon::prelude::*;
 use crate::format::{Format, Key};
 use crate::model::{Finding, Level};
 use crate::roster::{Roster, Unit};
-
-/// Bumped whenever the layout or the hidden keys change, so ingest can tell which
-/// template a returned workbook came from.
-pub const TEMPLATE_VERSION: u32 = 1;
-
-/// The name of the hidden identity sheet.
-pub const IDENTITY_SHEET: &str = "_nianbao";
 
 /// Who a workbook is for. Empty fields make a blank workbook the clerk completes.
 #[derive(Debug, Clone, Default)]

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
 
-use super::layout::{self, Placement, FIRST_COL, KEY_COL};
 use super::sheets::{self, Cells, Styles};
 use super::TemplateError;
 use crate::format::{Format, Key};
+use crate::layout::{self, Placement, FIRST_COL, KEY_COL};
 
 /// One parent unit's totals: its own values and all its descendants'.
 #[derive(Debug, Clone, Copy)]

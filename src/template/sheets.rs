@@ -1,5 +1,5 @@
 //! The sheets of a template, written with rust_xlsxwriter. Positions come from
-//! [`super::layout`]; this file only decides how things look and behave in Excel.
+//! [`crate::layout`]; this file only decides how things look and behave in Excel.
 //! [`draw_table`] draws a table wherever a plan puts it, for templates and for the
 //! roll-up ([`super::rollup`]); the list sheet of a correction workbook is in
 //! [`super::corrections`].
@@ -13,12 +13,11 @@ use rust_xlsxwriter::{
     Worksheet, XlsxError,
 };
 
-use super::layout::{self, *};
-use super::{
-    CellNote, Prefill, UnitInfo, ERROR_FILL, IDENTITY_SHEET, TEMPLATE_VERSION, WARNING_FILL,
-};
+use super::{CellNote, Prefill, UnitInfo, ERROR_FILL, WARNING_FILL};
 use crate::cell::CellRef;
 use crate::format::{Block, Format, Key, Kind, Table};
+use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, TEMPLATE_VERSION};
+use crate::layout::{self, *};
 use crate::model::Level;
 
 pub(super) const FONT: &str = "宋体";
@@ -151,7 +150,7 @@ impl<'f> Prepared<'f> {
             format,
             styles: Styles::new(),
             subtitle: format!("{}（{}）", format.name, format.document),
-            format_label: format!("{}格式（{}）", format.id, format.document),
+            format_label: identity::cover_format_text(&format.id, &format.document),
             instructions: instructions(format),
             tables,
             text,
@@ -184,19 +183,21 @@ pub(super) fn build(
     // KB per workbook and saves about 15% of it.
     wb.set_zip_compression_level(1);
     let title = format!("{}{}年政府信息公开工作年度报告", unit.name, year);
-    let props = DocProperties::new()
+    let id = id_fields(format, year, unit);
+    let mut props = DocProperties::new()
         .set_creation_datetime(&creation_stamp(year))
         .set_title(&title)
-        .set_comment("由 nianbao 生成；请勿删除隐藏的标识列和工作表")
-        .set_custom_property("nianbao_format", format.id.as_str())
-        .set_custom_property("nianbao_format_version", format.version as i32)
-        .set_custom_property("nianbao_template_version", TEMPLATE_VERSION as i32)
-        .set_custom_property("nianbao_unit_code", unit.code.as_str())
-        .set_custom_property("nianbao_year", year);
+        .set_comment("由 nianbao 生成；请勿删除隐藏的标识列和工作表");
+    for (field, name, value) in id.properties() {
+        props = match value.parse::<i32>() {
+            Ok(n) if field.is_number() => props.set_custom_property(name, n),
+            _ => props.set_custom_property(name, value),
+        };
+    }
     wb.set_properties(&props);
 
     if !prefill.findings.is_empty() {
-        super::corrections::findings_sheet(wb.add_worksheet(), year, unit, prefill, styles)?;
+        super::findings_sheet::findings_sheet(wb.add_worksheet(), year, unit, prefill, styles)?;
     }
     cover(wb.add_worksheet(), prepared, year, unit, prefill)?;
     for (table, prepared_table) in format.tables.iter().zip(&prepared.tables) {
@@ -211,7 +212,7 @@ pub(super) fn build(
         )?;
     }
     text_sheet(wb.add_worksheet(), prepared, prefill)?;
-    identity(wb.add_worksheet(), format, year, unit)?;
+    identity_sheet(wb.add_worksheet(), format, year, unit)?;
     wb.save_to_buffer()
 }
 
@@ -244,7 +245,7 @@ fn cover(
 ) -> Result<(), XlsxError> {
     let s = &prepared.styles;
     ws.set_name("封面")?;
-    ws.write_string(0, KEY_COL, MARK_COVER)?;
+    ws.write_string(0, KEY_COL, Marker::Cover.text())?;
     let last = COVER_VALUE_COL + 3;
     ws.merge_range(
         0,
@@ -263,11 +264,12 @@ fn cover(
         ("", code) => code.to_string(),
         (name, code) => format!("{name}（{code}）"),
     };
-    for (i, (code, label, locked)) in COVER_FIELDS.iter().enumerate() {
+    for (i, field) in COVER_FIELDS.iter().enumerate() {
+        let (code, locked) = (field.code, field.locked);
         let row = COVER_FIRST_ROW + i as u32;
-        ws.write_string(row, KEY_COL, format!("{MARK_FIELD}{code}"))?;
-        ws.write_string_with_format(row, FIRST_COL, *label, &s.header)?;
-        let known = match *code {
+        ws.write_string(row, KEY_COL, Marker::Field(code.to_string()).text())?;
+        ws.write_string_with_format(row, FIRST_COL, field.label, &s.header)?;
+        let known = match code {
             "unit_name" => unit.name.clone(),
             "unit_code" => unit.code.clone(),
             "parent" => parent.clone(),
@@ -277,7 +279,7 @@ fn cover(
             other => prefill.cover.get(other).cloned().unwrap_or_default(),
         };
         // A blank workbook lets the clerk type the unit; year and format stay fixed.
-        let editable = !locked || (unit.is_blank() && !matches!(*code, "year" | "format"));
+        let editable = !locked || (unit.is_blank() && !matches!(code, "year" | "format"));
         let style = if editable {
             &s.field_input
         } else {
@@ -333,7 +335,7 @@ fn table_sheet(
     let plan = &prepared.plan;
     let last_col = plan.width - 1;
     ws.set_name(&table.sheet)?;
-    ws.write_string(0, KEY_COL, format!("{MARK_TABLE}{}", table.code))?;
+    ws.write_string(0, KEY_COL, Marker::Table(table.code.clone()).text())?;
     let mut note = match unit.name.as_str() {
         "" => "请在浅黄色单元格填写；灰色单元格自动计算。".to_string(),
         name => format!("填报单位：{name}　　请在浅黄色单元格填写；灰色单元格自动计算。"),
@@ -529,7 +531,7 @@ impl TableDraw {
                             // Like `values[&key]` for a template: a total must be known.
                             let zero = formula.as_ref().and_then(|f| {
                                 let v = zeros.get(&key)?;
-                                Some(f.clone().set_result(number_text(*v)))
+                                Some(f.clone().set_result(crate::model::number_text(*v)))
                             });
                             TotalDraw { formula, zero }
                         });
@@ -545,7 +547,7 @@ impl TableDraw {
                 rows.push(RowDraw {
                     block: bp.index,
                     row: at,
-                    mark: format!("{MARK_ROW}{}", row.code),
+                    mark: Marker::Row(row.code.clone()).text(),
                     cells,
                 });
             }
@@ -672,7 +674,7 @@ pub(super) fn draw_table(
             ws.merge_range(row, FIRST_COL, row, last_col, title, &s.header)?;
         }
         if keys {
-            ws.write_string(bp.key_row, KEY_COL, MARK_COLS)?;
+            ws.write_string(bp.key_row, KEY_COL, Marker::Cols.text())?;
             for (c, col) in block.columns.iter().enumerate() {
                 ws.write_string(bp.key_row, bp.first_data_col + c as u16, &col.code)?;
             }
@@ -700,7 +702,7 @@ pub(super) fn draw_table(
                             total
                                 .formula
                                 .clone()
-                                .map(|f| f.set_result(number_text(result)))
+                                .map(|f| f.set_result(crate::model::number_text(result)))
                         };
                         if let Some(formula) = formula {
                             total_cell(ws, cell.at, formula, mark, s)?;
@@ -1003,14 +1005,6 @@ fn sum_of(parts: &[Key], values: &BTreeMap<Key, f64>) -> f64 {
         .sum()
 }
 
-fn number_text(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
-}
-
 fn total_cell(
     ws: &mut Worksheet,
     at: CellRef,
@@ -1068,7 +1062,7 @@ fn text_sheet(
 ) -> Result<(), XlsxError> {
     let (format, plan, s) = (prepared.format, &prepared.text, &prepared.styles);
     ws.set_name(TEXT_SHEET)?;
-    ws.write_string(0, KEY_COL, MARK_TEXT)?;
+    ws.write_string(0, KEY_COL, Marker::Text.text())?;
     ws.merge_range(0, FIRST_COL, 0, TEXT_LAST_COL, "报告文字部分", &s.title)?;
     ws.merge_range(
         1,
@@ -1094,7 +1088,7 @@ fn text_sheet(
             &s.header,
         )?;
         ws.set_row_height(*heading_row, 30)?;
-        ws.write_string(*input_row, KEY_COL, format!("{MARK_SECTION}{code}"))?;
+        ws.write_string(*input_row, KEY_COL, Marker::Section(code.clone()).text())?;
         let text = prefill.texts.get(code).map(String::as_str).unwrap_or("");
         ws.merge_range(
             *input_row,
@@ -1113,7 +1107,7 @@ fn text_sheet(
         .iter()
         .filter_map(|(key, row)| Some((key, row, format.field(key)?)));
     for ((key, row, field), dv) in fields.zip(&prepared.field_validations) {
-        ws.write_string(*row, KEY_COL, format!("{MARK_FIELD}{}", field.code))?;
+        ws.write_string(*row, KEY_COL, Marker::Field(field.code.clone()).text())?;
         ws.write_string_with_format(*row, FIRST_COL, &field.label, &s.header)?;
         let at = CellRef::new(*row, TEXT_FIELD_COL);
         input_cell(ws, at, key, field.kind, prefill, s)?;
@@ -1123,33 +1117,37 @@ fn text_sheet(
     finish(ws, TEXT_LAST_COL)
 }
 
+/// The identity a unit's workbook carries (see [`crate::identity`]).
+fn id_fields(format: &Format, year: i32, unit: &UnitInfo) -> IdFields {
+    let mut id = IdFields::default();
+    id.set(IdField::FormatId, format.id.as_str());
+    id.set(IdField::FormatVersion, format.version.to_string());
+    id.set(IdField::TemplateVersion, TEMPLATE_VERSION.to_string());
+    id.set(IdField::UnitCode, unit.code.as_str());
+    id.set(IdField::UnitName, unit.name.as_str());
+    id.set(IdField::ParentCode, unit.parent_code.as_str());
+    id.set(IdField::Level, unit.level.as_str());
+    id.set(IdField::Year, year.to_string());
+    id
+}
+
 /// The hidden identity sheet: what ingest reads first to know whose workbook this is.
 /// Kept in cells (not only document properties) because cells survive every program's
 /// "save as", .xls and .ods included.
-fn identity(
+fn identity_sheet(
     ws: &mut Worksheet,
     format: &Format,
     year: i32,
     unit: &UnitInfo,
 ) -> Result<(), XlsxError> {
-    ws.set_name(IDENTITY_SHEET)?;
-    let rows: [(&str, String); 9] = [
-        (
-            "nianbao",
-            "政府信息公开工作年度报告模板标识，请勿修改".to_string(),
-        ),
-        ("format_id", format.id.clone()),
-        ("format_version", format.version.to_string()),
-        ("template_version", TEMPLATE_VERSION.to_string()),
-        ("unit_code", unit.code.clone()),
-        ("unit_name", unit.name.clone()),
-        ("parent_code", unit.parent_code.clone()),
-        ("level", unit.level.clone()),
-        ("year", year.to_string()),
-    ];
-    for (i, (k, v)) in rows.iter().enumerate() {
+    ws.set_name(identity::SHEET)?;
+    for (i, (k, v)) in id_fields(format, year, unit)
+        .sheet_rows()
+        .iter()
+        .enumerate()
+    {
         ws.write_string(i as u32, 0, *k)?;
-        ws.write_string(i as u32, 1, v)?;
+        ws.write_string(i as u32, 1, *v)?;
     }
     ws.set_very_hidden(true);
     ws.protect();

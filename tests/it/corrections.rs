@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use nianbao::check::{check_file, Options};
 use nianbao::format::{Format, Formats, Key};
+use nianbao::layout::{self, FIRST_COL};
 use nianbao::model::Level;
-use nianbao::template::layout::{self, FIRST_COL};
 use nianbao::template::{
     correction_workbook, rollup_workbook, RollupSheet, ERROR_FILL, FINDINGS_SHEET, WARNING_FILL,
 };
@@ -65,8 +65,14 @@ fn rejected(scratch: &Scratch) -> PathBuf {
 /// The correction workbook of [`rejected`], written to disk.
 fn corrected(scratch: &Scratch) -> (Submission, PathBuf) {
     let sub = submission(&rejected(scratch));
-    let bytes =
-        correction_workbook(&format_2020(), 2020, &township(), &sub, "山市镇年报.xlsx").unwrap();
+    let bytes = correction_workbook(
+        &format_2020(),
+        2020,
+        &township(),
+        &sub.returned(),
+        "山市镇年报.xlsx",
+    )
+    .unwrap();
     (sub, scratch.write("退回_山市镇.xlsx", bytes))
 }
 
@@ -307,7 +313,14 @@ fn a_clean_unit_gets_no_list_and_opens_on_the_cover() {
     let scratch = Scratch::new();
     let path = Filled::new(2020).write(&scratch, "ok.xlsx");
     let sub = submission(&path);
-    let bytes = correction_workbook(&format_2020(), 2020, &township(), &sub, "ok.xlsx").unwrap();
+    let bytes = correction_workbook(
+        &format_2020(),
+        2020,
+        &township(),
+        &sub.returned(),
+        "ok.xlsx",
+    )
+    .unwrap();
     let out = scratch.write("out.xlsx", bytes);
     let wb: Xlsx<_> = open_workbook(&out).unwrap();
     assert_eq!(wb.sheet_names()[0], "封面");
@@ -485,8 +498,14 @@ fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
     let path = filled.write(&scratch, "warned.xlsx");
     let sub = submission(&path);
     assert_eq!(sub.errors(), 0);
-    let bytes =
-        correction_workbook(&format_2020(), 2020, &township(), &sub, "warned.xlsx").unwrap();
+    let bytes = correction_workbook(
+        &format_2020(),
+        2020,
+        &township(),
+        &sub.returned(),
+        "warned.xlsx",
+    )
+    .unwrap();
     let out = scratch.write("退回.xlsx", bytes);
 
     let rows = listed(&out);
@@ -533,7 +552,8 @@ fn fields_on_the_text_sheet_are_marked_too() {
     let path = filled.write(&scratch, "fee.xlsx");
     let sub = submission(&path);
     let format = Formats::builtin().for_year(2024).unwrap().clone();
-    let bytes = correction_workbook(&format, 2024, &township(), &sub, "fee.xlsx").unwrap();
+    let bytes =
+        correction_workbook(&format, 2024, &township(), &sub.returned(), "fee.xlsx").unwrap();
     let out = scratch.write("退回.xlsx", bytes);
     let tx4: Vec<Vec<String>> = listed(&out)
         .into_iter()
@@ -571,7 +591,14 @@ fn a_total_typed_over_comes_back_as_a_formula_and_the_note_says_so() {
         [("T3-3".into(), "K8 ≠ E8+F8+G8+H8+I8+J8".into())]
     );
 
-    let bytes = correction_workbook(&format_2020(), 2020, &township(), &sub, "typed.xlsx").unwrap();
+    let bytes = correction_workbook(
+        &format_2020(),
+        2020,
+        &township(),
+        &sub.returned(),
+        "typed.xlsx",
+    )
+    .unwrap();
     let out = scratch.write("退回.xlsx", bytes);
     let t3_notes = notes(&out, 4);
     assert!(t3_notes["K8"].contains("合计已恢复为公式"), "{t3_notes:?}");

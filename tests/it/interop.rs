@@ -25,8 +25,8 @@ use std::process::Command;
 use calamine::{open_workbook_auto, Data, Reader};
 use nianbao::check::{check_file, Options};
 use nianbao::format::{Format, Formats, Key};
+use nianbao::layout;
 use nianbao::template::correction_workbook;
-use nianbao::template::layout;
 
 use crate::common::*;
 
@@ -563,7 +563,14 @@ fn correction_workbook_survives_libreoffice() {
     let formats = Formats::builtin();
     let sub = check_file(&returned, "山市镇年报.xlsx", &formats, Options::default());
     let format = formats.for_year(2020).unwrap();
-    let bytes = correction_workbook(format, 2020, &township(), &sub, "山市镇年报.xlsx").unwrap();
+    let bytes = correction_workbook(
+        format,
+        2020,
+        &township(),
+        &sub.returned(),
+        "山市镇年报.xlsx",
+    )
+    .unwrap();
     let correction = scratch.write("退回_山市镇.xlsx", bytes);
 
     let expected = summary(&findings(&correction));

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook_auto, Reader, Xlsx};
 use nianbao::cell::CellRef;
 use nianbao::format::{Format, Formats, Key};
-use nianbao::template::layout::{self, FIRST_COL, MARK_COLS, MARK_ROW, MARK_TABLE};
+use nianbao::identity::Marker;
+use nianbao::layout::{self, FIRST_COL};
 
 use crate::common::*;
 
@@ -81,11 +82,11 @@ fn assert_tables_match_definition(path: &Path, format: &Format) {
         let cells: std::collections::BTreeMap<String, String> =
             dump_sheet(path, sheet).into_iter().collect();
         let at = |row: u32, col: u16| cells.get(&a1(row, col)).cloned().unwrap_or_default();
-        assert_eq!(at(0, 0), format!("{MARK_TABLE}{}", table.code));
+        assert_eq!(at(0, 0), Marker::Table(table.code.clone()).text());
         assert_eq!(at(plan.title_row, FIRST_COL), table.heading());
         for bp in &plan.blocks {
             let block = &table.blocks[bp.index];
-            assert_eq!(at(bp.key_row, 0), MARK_COLS);
+            assert_eq!(at(bp.key_row, 0), Marker::Cols.text());
             if let Some(title) = &block.title {
                 assert_eq!(at(bp.title_row.unwrap(), FIRST_COL), *title);
             }
@@ -100,7 +101,7 @@ fn assert_tables_match_definition(path: &Path, format: &Format) {
             }
             for (r, row) in block.rows.iter().enumerate() {
                 let y = bp.first_data_row + r as u32;
-                assert_eq!(at(y, 0), format!("{MARK_ROW}{}", row.code));
+                assert_eq!(at(y, 0), Marker::Row(row.code.clone()).text());
                 if !row.label.is_empty() {
                     assert_eq!(at(y, FIRST_COL + row.groups.len() as u16), row.label);
                 }
@@ -168,7 +169,7 @@ fn identity_is_hidden_in_cells_and_properties() {
     assert_eq!(get("year"), "2024");
     assert_eq!(
         get("template_version"),
-        nianbao::template::TEMPLATE_VERSION.to_string()
+        nianbao::identity::TEMPLATE_VERSION.to_string()
     );
     let workbook = xlsx_part(&path, "xl/workbook.xml");
     assert!(

@@ -1,33 +1,25 @@
-//! `nianbao report OUT`: the reports, roll-up reports, roll-up workbook and overview
-//! rendered again from an earlier `ingest` run's outputs — for instance with a
-//! province's own report templates — without reading the workbooks again.
-//!
-//! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv` and the roster copy
-//! `roster.csv` that `ingest` leaves in `OUT`. Correction workbooks need the findings'
-//! cells, which only `ingest` has; they are left as they are.
+//! Reading a run's CSV outputs back: last year's values for `ingest --previous`, and
+//! everything `nianbao report` re-renders from. The inverse of the writers beside it
+//! (same headers, same neutralising of text cells undone).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::consolidate::{Rollup, ALL_CODE};
-use crate::format::{Formats, Key};
-use crate::ingest::{Counts, FileOutcome, Status};
-use crate::locate::IdentifiedBy;
-use crate::publish::{Publisher, UnitRef};
-use crate::render::Templates;
+use super::{Rollup, ALL_CODE};
+use crate::batch::{Counts, FileOutcome, Status};
+use crate::format::Key;
 use crate::roster::Roster;
-use crate::validate::Submission;
 
 /// One CSV of a run's outputs as header-indexed records.
-struct Table {
+pub struct Table {
     header: Vec<String>,
-    rows: Vec<csv::StringRecord>,
+    pub rows: Vec<csv::StringRecord>,
 }
 
 impl Table {
-    fn read(out: &Path, name: &str) -> Result<Table> {
+    pub fn read(out: &Path, name: &str) -> Result<Table> {
         let path = out.join(name);
         let bytes = std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -37,7 +29,7 @@ impl Table {
         Ok(Table { header, rows })
     }
 
-    fn col(&self, name: &str) -> Result<usize> {
+    pub fn col(&self, name: &str) -> Result<usize> {
         self.header
             .iter()
             .position(|h| h == name)
@@ -46,7 +38,7 @@ impl Table {
 }
 
 /// Undoes the CSV's formula neutralising of a text cell (`'=…` → `=…`).
-fn text(field: &str) -> String {
+pub fn text(field: &str) -> String {
     match field.strip_prefix('\'') {
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
         _ => field.to_string(),
@@ -61,72 +53,6 @@ fn key_of(table: &str, row: &str, col: &str) -> Key {
     }
 }
 
-/// Renders everything again into `out` from the CSVs there.
-pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<()> {
-    let values = Table::read(out, "values.csv")?;
-    let units = Table::read(out, "units.csv")?;
-    let sections = Table::read(out, "sections.csv")?;
-    let rollup = Table::read(out, "rollup.csv")?;
-    let roster = match out.join("roster.csv") {
-        p if p.is_file() => Some(Roster::load(&p)?),
-        _ => None,
-    };
-    let (ycol, rcol) = (rollup.col("year")?, rollup.col("parent_code")?);
-    let year: i32 = rollup
-        .rows
-        .first()
-        .and_then(|r| r[ycol].parse().ok())
-        .ok_or_else(|| anyhow!("rollup.csv 中没有年度"))?;
-    let format = formats.for_year(year)?;
-
-    // Per unit: its values and texts.
-    let unit_values = long_values(&values, "unit_code")?;
-    let mut texts: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let (sc, ss, st) = (
-        sections.col("unit_code")?,
-        sections.col("section_code")?,
-        sections.col("text")?,
-    );
-    for r in &sections.rows {
-        texts
-            .entry(r[sc].to_string())
-            .or_default()
-            .insert(r[ss].to_string(), text(&r[st]));
-    }
-    let outcomes = outcomes(&units)?;
-    let mut publisher =
-        Publisher::new(out, format, year, roster.as_ref(), templates)?.keeping_corrections();
-    for outcome in outcomes.iter().filter(|o| o.status.is_accepted()) {
-        let sub = Submission {
-            unit_code: outcome.unit_code.clone(),
-            unit_name: outcome.unit_name.clone(),
-            year: Some(year),
-            format_id: Some(format.id.clone()),
-            identified_by: IdentifiedBy::HiddenSheet,
-            by_labels: false,
-            values: unit_values
-                .get(&outcome.unit_code)
-                .cloned()
-                .unwrap_or_default(),
-            texts: texts.remove(&outcome.unit_code).unwrap_or_default(),
-            cover: BTreeMap::new(),
-            places: BTreeMap::new(),
-            findings: Vec::new(),
-        };
-        let unit = UnitRef {
-            code: &outcome.unit_code,
-            name: &outcome.unit_name,
-            outcome,
-            submission: &sub,
-        };
-        let new_requests = publisher.unit(&unit)?;
-        publisher.record(&outcome.unit_code, new_requests);
-    }
-    let rollups = rollups(&rollup, rcol, &outcomes, roster.as_ref())?;
-    publisher.finish(&rollups, &outcomes)?;
-    Ok(())
-}
-
 /// A run's `values.csv`: every accepted unit's values by unit code (last year's
 /// figures for `ingest --previous`).
 pub fn values_by_unit(out: &Path) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
@@ -134,7 +60,7 @@ pub fn values_by_unit(out: &Path) -> Result<BTreeMap<String, BTreeMap<Key, f64>>
 }
 
 /// Values in long form, by the given code column.
-fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
+pub fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
     let (c, tb, r, k, v) = (
         t.col(by)?,
         t.col("table")?,
@@ -154,7 +80,7 @@ fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key, f64
 }
 
 /// One outcome per unit row that names a file.
-fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
+pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
     let col = |n: &str| units.col(n);
     let (code, name, status, file) = (
         col("unit_code")?,
@@ -192,7 +118,7 @@ fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
 
 /// The roll-ups of rollup.csv, with their unit lists worked out again from the roster
 /// and the units' statuses.
-fn rollups(
+pub fn rollups(
     t: &Table,
     rcol: usize,
     outcomes: &[FileOutcome],

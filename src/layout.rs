@@ -13,15 +13,6 @@ pub const KEY_COL: u16 = 0;
 /// The first visible column.
 pub const FIRST_COL: u16 = 1;
 
-/// Marker prefixes written in the key column. See README.md, "隐藏标识".
-pub const MARK_TABLE: &str = "nianbao:table:";
-pub const MARK_COLS: &str = "nianbao:cols";
-pub const MARK_ROW: &str = "nianbao:row:";
-pub const MARK_COVER: &str = "nianbao:cover";
-pub const MARK_TEXT: &str = "nianbao:text";
-pub const MARK_FIELD: &str = "nianbao:field:";
-pub const MARK_SECTION: &str = "nianbao:section:";
-
 /// One block placed on its sheet.
 #[derive(Debug, Clone)]
 pub struct BlockPlan {
@@ -166,21 +157,6 @@ pub fn plan_table_at(format: &Format, table: &Table, at: Placement) -> TablePlan
         cells,
     }
 }
-
-/// The cover sheet's rows: (key, label, locked?). Prefilled identity is locked; the
-/// contact fields are for the clerk.
-pub const COVER_FIELDS: &[(&str, &str, bool)] = &[
-    ("unit_name", "单位名称", true),
-    ("unit_code", "单位代码", true),
-    ("parent", "上级单位", true),
-    ("level", "单位层级", true),
-    ("year", "报告年度", true),
-    ("format", "报告格式", true),
-    ("filler", "填报人", false),
-    ("phone", "联系电话", false),
-    ("date", "填报日期", false),
-    ("head", "单位负责人", false),
-];
 
 /// Row of the first cover field; one row per field after it.
 pub const COVER_FIRST_ROW: u32 = 3;

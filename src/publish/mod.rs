@@ -17,9 +17,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+mod rerender;
+pub use rerender::rerender;
+
+use crate::batch::{Attribution, FileOutcome, Status, Store, StoreError};
 use crate::consolidate::{Rollup, ALL_CODE};
 use crate::format::Format;
-use crate::ingest::{FileOutcome, Status, Store, StoreError};
 use crate::render::{
     self, OverviewData, OverviewParent, OverviewUnit, RollupData, Templates, UnitData,
 };
@@ -258,7 +261,13 @@ impl<'a> Publisher<'a> {
                 .rsplit('/')
                 .next()
                 .unwrap_or(&unit.outcome.file);
-            let bytes = template::correction_workbook(self.format, self.year, &info, sub, file)?;
+            let bytes = template::correction_workbook(
+                self.format,
+                self.year,
+                &info,
+                &sub.returned(),
+                file,
+            )?;
             self.write(&correction_link(unit.code, unit.name), &bytes)?;
         }
         Ok(None)
@@ -366,27 +375,18 @@ impl<'a> Publisher<'a> {
         names
     }
     /// Every roster unit (in roster order) with the file that speaks for it, then the
-    /// files that could not be matched to one.
+    /// files that name no roster unit (see [`Attribution`]).
     fn overview_units(&self, outcomes: &[FileOutcome]) -> Vec<OverviewUnit> {
-        let counted = |o: &&FileOutcome| o.status != Status::Duplicate && !o.unit_code.is_empty();
-        let mut by_unit: BTreeMap<&str, &FileOutcome> = BTreeMap::new();
-        for o in outcomes.iter().filter(counted) {
-            let better = by_unit
-                .get(o.unit_code.as_str())
-                .is_none_or(|b| rank(o.status) < rank(b.status));
-            if better {
-                by_unit.insert(&o.unit_code, o);
-            }
-        }
+        let who = Attribution::new(self.roster, outcomes);
         let row = |code: &str, name: &str, parent: &str, level: &str, o: Option<&FileOutcome>| {
-            let status = o.map_or("missing", |o| o.status.code());
+            let status = o.map_or(Status::Missing, |o| o.status);
             let counts = o.and_then(|o| o.counts);
             OverviewUnit {
                 code: code.to_string(),
                 name: name.to_string(),
                 parent_code: parent.to_string(),
                 level: level.to_string(),
-                status: status.to_string(),
+                status: status.code().to_string(),
                 errors: counts.map_or(0, |c| c.errors),
                 warnings: counts.map_or(0, |c| c.warnings),
                 file: o.map(|o| o.file.clone()).unwrap_or_default(),
@@ -400,26 +400,13 @@ impl<'a> Publisher<'a> {
             }
         };
         let mut units = Vec::new();
-        match self.roster {
-            Some(roster) => {
-                for root in roster.roots() {
-                    for u in std::iter::once(root).chain(roster.descendants(&root.code)) {
-                        let parent = u.parent.as_ref().map_or("", |p| p.as_str());
-                        units.push(row(
-                            u.code.as_str(),
-                            &u.name,
-                            parent,
-                            &u.level,
-                            by_unit.get(u.code.as_str()).copied(),
-                        ));
-                    }
-                }
-            }
-            None => {
-                for (code, o) in &by_unit {
-                    units.push(row(code, &o.unit_name, "", "", Some(o)));
-                }
-            }
+        for (u, _) in who.walk() {
+            let parent = u.parent.as_ref().map_or("", |p| p.as_str());
+            let file = who.file(u.code.as_str());
+            units.push(row(u.code.as_str(), &u.name, parent, &u.level, file));
+        }
+        for o in who.elsewhere() {
+            units.push(row(o.unit(), &o.unit_name, "", "", Some(o)));
         }
         units
     }
@@ -438,14 +425,5 @@ impl<'a> Publisher<'a> {
                 rollup: Some(rollup_link(&r.code, &r.name)),
             })
             .collect()
-    }
-}
-
-/// Which file stands for a unit on the overview: accepted, then rejected, then any.
-fn rank(status: Status) -> u8 {
-    match status {
-        Status::Accepted | Status::AcceptedWithWarnings => 0,
-        Status::Rejected => 1,
-        _ => 2,
     }
 }

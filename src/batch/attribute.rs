@@ -1,0 +1,215 @@
+//! Whose is each file, and which file speaks for each unit: the one attribution every
+//! output uses.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{FileOutcome, Status};
+use crate::model::{rule_ids, UnitCode};
+use crate::roster::{Roster, Unit};
+use crate::validate::Submission;
+
+/// Matches a submission to a roster unit: by code, else by name (reported as a warning).
+/// Without a roster every identified unit stands for itself.
+pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, String> {
+    let Some(roster) = roster else {
+        return if sub.unit_code.is_empty() {
+            Err("工作簿中没有单位代码".into())
+        } else {
+            Ok(sub.unit_code.clone())
+        };
+    };
+    if let Some(unit) = UnitCode::new(&sub.unit_code).and_then(|c| roster.get(&c)) {
+        if sub.unit_name.is_empty() {
+            sub.unit_name = unit.name.clone();
+        }
+        return Ok(unit.code.to_string());
+    }
+    match roster.find_by_name(&sub.unit_name).as_slice() {
+        [unit] => {
+            let mut note = crate::model::Finding::file_level(
+                crate::model::Level::Warning,
+                rule_ids::UNIT,
+                format!(
+                    "单位代码“{}”不在名册中，已按单位名称匹配到 {}（{}）",
+                    sub.unit_code, unit.name, unit.code
+                ),
+                "请核对封面的单位代码",
+            );
+            note.file = sub
+                .findings
+                .first()
+                .map(|f| f.file.clone())
+                .unwrap_or_default();
+            sub.findings.push(note);
+            sub.unit_code = unit.code.to_string();
+            Ok(unit.code.to_string())
+        }
+        [] => Err(format!(
+            "单位“{}”（代码 {}）不在名册中",
+            sub.unit_name, sub.unit_code
+        )),
+        several => Err(format!(
+            "单位名称“{}”在名册中有 {} 个，且代码 {} 不在名册中",
+            sub.unit_name,
+            several.len(),
+            sub.unit_code
+        )),
+    }
+}
+
+/// Two or more files for one unit are never both counted: the newest file (by its
+/// modification time; ties broken by the later path) is the unit's, the others become
+/// `duplicate` pointing at it.
+pub(super) fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
+    let mut by_unit: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if o.status.is_judged() {
+            by_unit.entry(o.unit_code.clone()).or_default().push(i);
+        }
+    }
+    for indices in by_unit.values().filter(|v| v.len() > 1) {
+        let Some(&chosen) = indices
+            .iter()
+            .max_by_key(|&&i| (outcomes[i].modified, outcomes[i].file.clone()))
+        else {
+            continue;
+        };
+        let chosen_file = outcomes[chosen].file.clone();
+        for &i in indices.iter().filter(|&&i| i != chosen) {
+            let o = &mut outcomes[i];
+            o.reason = format!(
+                "同一单位有多个文件，采用较新的 {chosen_file}；本文件原状态：{}",
+                o.status.code()
+            );
+            o.status = Status::Duplicate;
+            o.chosen = Some(chosen_file.clone());
+        }
+    }
+}
+
+/// The unit an outcome is for: the roster unit it was matched to, or else what the
+/// workbook says.
+fn code_of(outcome: &FileOutcome) -> &str {
+    if !outcome.unit_code.is_empty() {
+        return &outcome.unit_code;
+    }
+    &outcome.workbook_code
+}
+
+impl FileOutcome {
+    /// The unit this file is for: the roster unit it was matched to, else the code the
+    /// workbook gives (empty when neither).
+    pub fn unit(&self) -> &str {
+        code_of(self)
+    }
+}
+
+/// Which file speaks for a unit when several are attributed to it: an accepted one,
+/// else a rejected one (at most one of these per unit, see [`pick_one_per_unit`]), else
+/// one for the wrong year, else any; the first in file order on a tie. Duplicates never
+/// do.
+fn file_rank(status: Status) -> Option<u8> {
+    match status {
+        Status::Accepted | Status::AcceptedWithWarnings => Some(0),
+        Status::Rejected => Some(1),
+        Status::WrongYear => Some(2),
+        Status::Duplicate | Status::Missing => None,
+        Status::Unidentified
+        | Status::UnknownUnit
+        | Status::Unreadable
+        | Status::Unsupported
+        | Status::Skipped => Some(3),
+    }
+}
+
+fn roster_unit<'a>(roster: Option<&'a Roster>, code: &str) -> Option<&'a Unit> {
+    roster?.get(&UnitCode::new(code)?)
+}
+
+/// Who sent what, decided once for every output (units.csv, roll-ups, reports, the
+/// overview, the terminal summary): each roster unit, in the roster's depth-first order,
+/// with the one file that speaks for it ([`file_rank`]) or none (`missing`); and the
+/// files that name no roster unit, each standing for itself.
+#[derive(Debug)]
+pub struct Attribution<'a> {
+    roster: Option<&'a Roster>,
+    /// Roster units in depth-first order with their depth (a root is 0).
+    order: Vec<(&'a Unit, usize)>,
+    outcomes: &'a [FileOutcome],
+    /// Roster code → the outcome that speaks for it.
+    file: HashMap<&'a str, &'a FileOutcome>,
+}
+
+impl<'a> Attribution<'a> {
+    pub fn new(roster: Option<&'a Roster>, outcomes: &'a [FileOutcome]) -> Attribution<'a> {
+        let order = roster.map(Roster::walk).unwrap_or_default();
+        let mut file: HashMap<&str, &FileOutcome> = HashMap::new();
+        for outcome in outcomes {
+            let Some(rank) = file_rank(outcome.status) else {
+                continue;
+            };
+            let Some(unit) = roster_unit(roster, &outcome.unit_code) else {
+                continue;
+            };
+            let code = unit.code.as_str();
+            let better = file
+                .get(code)
+                .is_none_or(|current| file_rank(current.status).is_none_or(|r| rank < r));
+            if better {
+                file.insert(code, outcome);
+            }
+        }
+        Attribution {
+            roster,
+            order,
+            outcomes,
+            file,
+        }
+    }
+
+    pub fn roster(&self) -> Option<&'a Roster> {
+        self.roster
+    }
+
+    /// Roster units in depth-first order, each with its depth (a root is 0).
+    pub fn walk(&self) -> &[(&'a Unit, usize)] {
+        &self.order
+    }
+
+    /// The file that speaks for a roster unit, if any.
+    pub fn file(&self, code: &str) -> Option<&'a FileOutcome> {
+        self.file.get(code).copied()
+    }
+
+    /// A roster unit's status: its file's, or [`Status::Missing`].
+    pub fn status(&self, code: &str) -> Status {
+        self.file(code).map_or(Status::Missing, |o| o.status)
+    }
+
+    /// The roster unit of a code.
+    pub fn unit(&self, code: &str) -> Option<&'a Unit> {
+        roster_unit(self.roster, code)
+    }
+
+    /// Outcomes that identify a unit not on the roster (every identified file when there
+    /// is no roster), by unit then file: each stands for itself in every output.
+    pub fn elsewhere(&self) -> Vec<&'a FileOutcome> {
+        let mut out: Vec<&FileOutcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o.status,
+                    Status::Unidentified
+                        | Status::UnknownUnit
+                        | Status::Accepted
+                        | Status::AcceptedWithWarnings
+                        | Status::Rejected
+                        | Status::WrongYear
+                ) && self.unit(&o.unit_code).is_none()
+            })
+            .collect();
+        out.sort_by(|a, b| (a.unit(), &a.file).cmp(&(b.unit(), &b.file)));
+        out
+    }
+}

@@ -1,0 +1,237 @@
+//! What became of each input file ([`FileOutcome`], [`Status`]): the one status model
+//! every output (terminal, CSVs, overview, roll-ups) speaks.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::store::Stored;
+
+/// What became of one input file. Stable codes, documented in README.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Identified, matched to a roster unit, no errors and no warnings.
+    Accepted,
+    /// Accepted; warnings reported.
+    AcceptedWithWarnings,
+    /// Errors: the unit must correct and resend.
+    Rejected,
+    /// Another file for the same unit was chosen (see `FileOutcome::chosen`).
+    Duplicate,
+    /// The workbook does not say which unit it is for.
+    Unidentified,
+    /// The unit code is not on the roster.
+    UnknownUnit,
+    /// The workbook is for another report year.
+    WrongYear,
+    /// Not a readable workbook (empty, truncated, HTML renamed .xls, password…).
+    Unreadable,
+    /// Not a spreadsheet file at all (by extension).
+    Unsupported,
+    /// Deliberately not processed (Office lock files `~$…`, hidden files).
+    Skipped,
+    /// A roster unit no file speaks for (a unit's status, never a file's).
+    Missing,
+}
+
+impl Status {
+    /// Every status, in the order the overview and summaries list them.
+    pub const ALL: [Status; 11] = [
+        Status::Accepted,
+        Status::AcceptedWithWarnings,
+        Status::Rejected,
+        Status::Missing,
+        Status::Duplicate,
+        Status::Unidentified,
+        Status::UnknownUnit,
+        Status::WrongYear,
+        Status::Unreadable,
+        Status::Unsupported,
+        Status::Skipped,
+    ];
+
+    /// The stable code in CSV outputs (documented in README.md).
+    pub fn code(self) -> &'static str {
+        self.words().code
+    }
+
+    /// The short Chinese label on badges, charts and summaries.
+    pub fn label(self) -> &'static str {
+        self.words().label
+    }
+
+    /// What the status means, in Chinese (README.md's table says the same).
+    pub fn description(self) -> &'static str {
+        self.words().description
+    }
+
+    /// The badge's background and text colours on the overview page.
+    pub fn colours(self) -> (&'static str, &'static str) {
+        let w = self.words();
+        (w.colour, w.text_colour)
+    }
+
+    /// Everything a status says about itself, in one match: a new variant does not
+    /// compile until it has its code, label, description and colours.
+    fn words(self) -> StatusWords {
+        let w = |code, label, description, colour, text_colour| StatusWords {
+            code,
+            label,
+            description,
+            colour,
+            text_colour,
+        };
+        const WHITE: &str = "#ffffff";
+        const BLACK: &str = "#000000";
+        match self {
+            Status::Accepted => w("accepted", "受理", "受理，无错误无警告", "#2e7d32", WHITE),
+            Status::AcceptedWithWarnings => w(
+                "accepted_with_warnings",
+                "受理（有警告）",
+                "受理，有警告",
+                "#f9a825",
+                BLACK,
+            ),
+            Status::Rejected => w("rejected", "退回", "有错误，需退回修改", "#c62828", WHITE),
+            Status::Missing => w(
+                "missing",
+                "未报送",
+                "名册单位没有交回文件",
+                "#9e9e9e",
+                BLACK,
+            ),
+            Status::Duplicate => w(
+                "duplicate",
+                "重复",
+                "同一单位的另一个文件被采用",
+                "#78909c",
+                WHITE,
+            ),
+            Status::Unidentified => w(
+                "unidentified",
+                "无法识别",
+                "工作簿中没有单位信息",
+                "#8e24aa",
+                WHITE,
+            ),
+            Status::UnknownUnit => w(
+                "unknown_unit",
+                "名册外单位",
+                "单位不在名册中",
+                "#6d4c41",
+                WHITE,
+            ),
+            Status::WrongYear => w(
+                "wrong_year",
+                "年度不符",
+                "不是本次汇总的年度",
+                "#ef6c00",
+                WHITE,
+            ),
+            Status::Unreadable => w(
+                "unreadable",
+                "无法读取",
+                "不是可读的工作簿",
+                "#ad1457",
+                WHITE,
+            ),
+            Status::Unsupported => w(
+                "unsupported",
+                "非工作簿文件",
+                "不是工作簿文件",
+                "#5d4037",
+                WHITE,
+            ),
+            Status::Skipped => w(
+                "skipped",
+                "已跳过",
+                "有意跳过：Office/WPS 临时锁文件、隐藏文件",
+                "#cfd8dc",
+                BLACK,
+            ),
+        }
+    }
+
+    /// The status a stable code names.
+    pub fn from_code(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Counted in totals and roll-ups.
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Status::Accepted | Status::AcceptedWithWarnings)
+    }
+
+    /// Read, matched to a roster unit and judged: the statuses among which one file per
+    /// unit is chosen.
+    pub fn is_judged(self) -> bool {
+        matches!(
+            self,
+            Status::Accepted | Status::AcceptedWithWarnings | Status::Rejected
+        )
+    }
+}
+
+struct StatusWords {
+    code: &'static str,
+    label: &'static str,
+    description: &'static str,
+    colour: &'static str,
+    text_colour: &'static str,
+}
+
+/// One input file and what became of it.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    /// The path as shown in outputs: relative to the input it was found under, `/`-separated.
+    pub file: String,
+    pub status: Status,
+    /// Why, in Chinese (empty when accepted without remarks).
+    pub reason: String,
+    /// The roster unit it was matched to (empty when none).
+    pub unit_code: String,
+    /// For a duplicate: the file chosen instead.
+    pub chosen: Option<String>,
+    /// The unit code and name the workbook itself gives (empty when none).
+    pub workbook_code: String,
+    pub unit_name: String,
+    /// The report year the workbook gives.
+    pub year: Option<i32>,
+    /// Counts of its findings (None for files not read).
+    pub counts: Option<Counts>,
+    /// Where its submission is kept in the run's [`Store`] (None for files not read).
+    pub stored: Option<Stored>,
+    /// The file's modification time, to pick the newest of several files for a unit.
+    pub modified: Option<SystemTime>,
+}
+
+/// How many findings of each level a file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub fixes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_own_code_label_and_colour() {
+        let codes: std::collections::BTreeSet<&str> =
+            Status::ALL.iter().map(|s| s.code()).collect();
+        let labels: std::collections::BTreeSet<&str> =
+            Status::ALL.iter().map(|s| s.label()).collect();
+        assert_eq!(codes.len(), Status::ALL.len());
+        assert_eq!(labels.len(), Status::ALL.len());
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s.code()), Some(s));
+            assert!(!s.description().is_empty());
+            assert!(s.colours().0.starts_with('#'));
+        }
+        assert_eq!(Status::from_code("missing"), Some(Status::Missing));
+        assert_eq!(Status::from_code("nonsense"), None);
+    }
+}

@@ -1,0 +1,104 @@
+//! The one-screen summary of a run for the terminal.
+
+use std::collections::BTreeMap;
+
+use super::{Attribution, Run, Status};
+use crate::check::PreviousYear;
+use crate::roster::Roster;
+
+/// The one-screen summary of a run, and whether every expected unit was accepted.
+#[derive(Debug)]
+pub struct Summary {
+    pub text: String,
+    pub complete: bool,
+}
+
+/// Counts by status, the roster's completeness and the units still missing, by parent.
+pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYear>) -> Summary {
+    use std::fmt::Write as _;
+    let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
+    for o in &run.outcomes {
+        *counts.entry(o.status).or_default() += 1;
+    }
+    let n = |s: Status| counts.get(&s).copied().unwrap_or(0);
+    let mut t = String::new();
+    let year = run.year.map(|y| format!("{y} 年度")).unwrap_or_default();
+    let _ = writeln!(
+        t,
+        "{year}共找到 {} 个文件：受理 {}（其中有警告 {}），退回 {}，重复 {}，无法识别单位 {}，名册外单位 {}，年度不符 {}，无法读取 {}，不支持 {}，跳过 {}。",
+        run.outcomes.len(),
+        n(Status::Accepted) + n(Status::AcceptedWithWarnings),
+        n(Status::AcceptedWithWarnings),
+        n(Status::Rejected),
+        n(Status::Duplicate),
+        n(Status::Unidentified),
+        n(Status::UnknownUnit),
+        n(Status::WrongYear),
+        n(Status::Unreadable),
+        n(Status::Unsupported),
+        n(Status::Skipped),
+    );
+    let who = Attribution::new(roster, &run.outcomes);
+    let mut complete = n(Status::Rejected) == 0;
+    if let Some(roster) = roster {
+        let status = |u: &&crate::roster::Unit| who.status(u.code.as_str());
+        let accepted = roster
+            .units()
+            .iter()
+            .filter(|u| status(u).is_accepted())
+            .count();
+        let rejected = roster
+            .units()
+            .iter()
+            .filter(|u| status(u) == Status::Rejected)
+            .count();
+        let missing: Vec<_> = roster
+            .units()
+            .iter()
+            .filter(|u| !status(u).is_judged())
+            .collect();
+        complete = accepted == roster.len();
+        let _ = writeln!(
+            t,
+            "名册 {} 个单位：已受理 {accepted}，退回待改 {rejected}，未报送 {}。",
+            roster.len(),
+            missing.len()
+        );
+        if !missing.is_empty() {
+            let _ = writeln!(t, "未报送的单位（按上级单位）：");
+            let mut by_parent: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for u in &missing {
+                let parent = u
+                    .parent
+                    .as_ref()
+                    .and_then(|p| roster.get(p))
+                    .map(|p| format!("{}（{}）", p.name, p.code))
+                    .unwrap_or_else(|| "（顶层）".to_string());
+                by_parent
+                    .entry(parent)
+                    .or_default()
+                    .push(format!("{}（{}）", u.name, u.code));
+            }
+            for (parent, units) in by_parent {
+                let _ = writeln!(t, "  {parent}：{}", units.join("、"));
+            }
+        }
+    }
+    if let Some(previous) = previous {
+        let absent = run
+            .outcomes
+            .iter()
+            .filter(|o| o.status.is_judged() && !previous.contains_key(o.unit_code.as_str()))
+            .count();
+        if absent > 0 {
+            let _ = writeln!(t, "上年汇总中没有的单位 {absent} 个，未做跨年度核对。");
+        }
+    }
+    if n(Status::Duplicate) > 0 {
+        let _ = writeln!(
+            t,
+            "同一单位有多个文件的，采用修改时间最新的一个，其余标为 duplicate（见 files.csv）。"
+        );
+    }
+    Summary { text: t, complete }
+}

@@ -1,0 +1,728 @@
+//! The outcomes of an ingest run → the bytes of the five consolidated CSV files.
+//!
+//! This module owns the consolidated outputs a coordinator opens in Excel:
+//!
+//! - `values.csv`: every value of every accepted unit, one row per unit × key (long form);
+//! - `units.csv`: one row per roster unit (and per file that could not be matched to
+//!   one) with its status, file, finding counts and key figures;
+//! - `rollup.csv`: the sum of the accepted units under every parent of the roster, and
+//!   of the whole roster (`ALL`), in the same long form as `values.csv`;
+//! - `diagnostics.csv`: every finding of every file that was read;
+//! - `sections.csv`: the text sections of every accepted unit;
+//! - `files.csv`: one row per input file and what became of it.
+//!
+//! The files are streamed: each file's submission is read back from the ingest
+//! [`Store`] when its rows are written, so memory does not grow with the number of files
+//! (only the roll-up sums, one map per parent, stay in memory). The header rows are
+//! stable English snake_case; the values people read (labels, messages, reasons) are
+//! Chinese. Output is deterministic: the same outcomes give the same bytes.
+//!
+//! "Roster order" is the roster's hierarchy depth-first (pre-order), roots and siblings
+//! in file order, so that every unit follows its parent.
+//!
+//! Every text cell goes through one helper, [`neutralise`], so that a value a clerk
+//! typed (`=cmd|…`, `-2`, `@SUM(…)`) is never executed by Excel as a formula; numeric
+//! columns are written as they are (a negative 本年增/减 stays `-2`).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::batch::{Attribution, Counts, FileOutcome, Status, Store, StoreError};
+use crate::format::{Format, Key, KeyFigure};
+use crate::model::number_text;
+use crate::model::{Finding, Level};
+use crate::roster::Roster;
+use crate::validate::Submission;
+
+/// How the CSV files are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Start each file with a UTF-8 byte-order mark (EF BB BF), so that Excel on Chinese
+    /// Windows opens it as UTF-8 rather than GBK.
+    pub bom: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> CsvOptions {
+        CsvOptions { bom: true }
+    }
+}
+
+/// Roll-up of one parent: accepted units in its subtree (itself included) summed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollup {
+    /// The parent's roster code, or [`ALL_CODE`] for the whole roster.
+    pub code: String,
+    pub name: String,
+    /// The parent's roster level as written ([`ALL_LEVEL`] for the whole roster).
+    pub level: String,
+    /// 0 for the whole roster, 1 for a root of the roster, 2 for its children, …
+    pub depth: usize,
+    /// Codes of the units of the subtree with an accepted file, in roster order.
+    pub included: Vec<String>,
+    /// Codes of the units of the subtree without an accepted file (rejected ones
+    /// included), in roster order.
+    pub missing: Vec<String>,
+    /// Codes of the missing units whose file was rejected, in roster order.
+    pub rejected: Vec<String>,
+    /// The sum of each key over the included units; a key none of them has is absent.
+    pub values: BTreeMap<Key, f64>,
+}
+
+/// The code of the roll-up of the whole roster.
+pub const ALL_CODE: &str = "ALL";
+/// The name of the roll-up of the whole roster.
+pub const ALL_NAME: &str = "全部单位合计";
+/// The level shown for the roll-up of the whole roster.
+pub const ALL_LEVEL: &str = "全部";
+
+/// `values.csv` header.
+pub const VALUES_HEADER: &[&str] = &[
+    "year",
+    "unit_code",
+    "unit_name",
+    "parent_code",
+    "table",
+    "row_code",
+    "row_label",
+    "col_code",
+    "col_label",
+    "value",
+];
+const VALUES_NUMERIC: &[&str] = &["year", "value"];
+
+/// `units.csv` header, before the format's key figures ([`units_header`]).
+const UNITS_BASE_HEADER: &[&str] = &[
+    "unit_code",
+    "unit_name",
+    "parent_code",
+    "level",
+    "status",
+    "file",
+    "errors",
+    "warnings",
+    "fixes",
+];
+const UNITS_BASE_NUMERIC: &[&str] = &["errors", "warnings", "fixes"];
+
+/// `units.csv` header: who, status and counts, then one column per key figure of the
+/// format (`new_requests`, `handled_total`, … for both official formats).
+pub fn units_header(format: &Format) -> Vec<&str> {
+    let figures = format.key_figures.iter().map(|k| k.column.as_str());
+    UNITS_BASE_HEADER.iter().copied().chain(figures).collect()
+}
+
+/// `rollup.csv` header.
+pub const ROLLUP_HEADER: &[&str] = &[
+    "year",
+    "parent_code",
+    "parent_name",
+    "level",
+    "depth",
+    "units_included",
+    "units_missing",
+    "units_rejected",
+    "table",
+    "row_code",
+    "row_label",
+    "col_code",
+    "col_label",
+    "value",
+];
+const ROLLUP_NUMERIC: &[&str] = &[
+    "year",
+    "depth",
+    "units_included",
+    "units_missing",
+    "units_rejected",
+    "value",
+];
+
+/// `diagnostics.csv` header.
+pub const DIAGNOSTICS_HEADER: &[&str] = &[
+    "unit_code",
+    "unit_name",
+    "file",
+    "sheet",
+    "cell",
+    "level",
+    "rule",
+    "message",
+    "found",
+    "expected",
+    "hint",
+];
+
+/// `sections.csv` header: the text sections of every accepted unit, so that reports
+/// can be rendered again from a run's outputs (`nianbao report`).
+pub const SECTIONS_HEADER: &[&str] = &[
+    "unit_code",
+    "unit_name",
+    "section_code",
+    "section_title",
+    "text",
+];
+
+/// `files.csv` header.
+pub const FILES_HEADER: &[&str] = &["file", "status", "reason", "unit_code", "chosen"];
+
+/// The `status` of a roster unit no file is attributed to.
+pub const MISSING: &str = "missing";
+
+/// Writes the CSV files into `out_dir`, reading each file's submission from `store`
+/// once per pass (one unit in memory at a time). The files are written to
+/// temporary files and renamed into place together at the end, so an interrupted run
+/// leaves the previous outputs as they were.
+///
+/// Without a roster, every accepted file is a unit of its own (listed by code) and the
+/// roll-up has the single `ALL` row over them.
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    out_dir: &Path,
+    format: &Format,
+    year: i32,
+    roster: Option<&Roster>,
+    outcomes: &[FileOutcome],
+    store: &Store,
+    options: CsvOptions,
+) -> Result<Vec<Rollup>, ConsolidateError> {
+    let who = Attribution::new(roster, outcomes);
+    let cells = key_labels(format);
+    let year_text = year.to_string();
+    let mut values = Sheet::create(
+        out_dir,
+        "values.csv",
+        VALUES_HEADER,
+        VALUES_NUMERIC,
+        options,
+    )?;
+    let units_numeric: Vec<&str> = UNITS_BASE_NUMERIC
+        .iter()
+        .copied()
+        .chain(format.key_figures.iter().map(|k| k.column.as_str()))
+        .collect();
+    let mut units = Sheet::create(
+        out_dir,
+        "units.csv",
+        &units_header(format),
+        &units_numeric,
+        options,
+    )?;
+    let mut sections = Sheet::create(out_dir, "sections.csv", SECTIONS_HEADER, &[], options)?;
+    let mut sums = Sums::new(&who);
+
+    // One pass in roster order: each unit's file is loaded once for its units.csv row,
+    // its values, its share of every roll-up above it and its report.
+    for (unit, _) in who.walk() {
+        let parent = unit.parent.as_ref().map_or("", |p| p.as_str());
+        let file = who.file(unit.code.as_str());
+        let sub = load_for_figures(store, file)?;
+        unit_row(
+            &mut units,
+            &format.key_figures,
+            unit.code.as_str(),
+            &unit.name,
+            parent,
+            &unit.level,
+            file,
+            sub.as_ref(),
+        )?;
+        if let (Some(outcome), Some(sub)) = (file, &sub) {
+            if outcome.status.is_accepted() {
+                long_rows(
+                    &mut values,
+                    &[&year_text, unit.code.as_str(), &unit.name, parent],
+                    &cells,
+                    &sub.values,
+                )?;
+                section_rows(&mut sections, format, unit.code.as_str(), &unit.name, sub)?;
+                sums.add(unit.code.as_str(), &sub.values);
+            }
+        }
+    }
+    for outcome in who.elsewhere() {
+        let sub = load_for_figures(store, Some(outcome))?;
+        let code = outcome.unit();
+        unit_row(
+            &mut units,
+            &format.key_figures,
+            code,
+            &outcome.unit_name,
+            "",
+            "",
+            Some(outcome),
+            sub.as_ref(),
+        )?;
+        if let Some(sub) = &sub {
+            if outcome.status.is_accepted() {
+                long_rows(
+                    &mut values,
+                    &[&year_text, code, &outcome.unit_name, ""],
+                    &cells,
+                    &sub.values,
+                )?;
+                section_rows(&mut sections, format, code, &outcome.unit_name, sub)?;
+                sums.add_elsewhere(&sub.values);
+            }
+        }
+    }
+    let rollups = sums.finish();
+    let mut rollup = Sheet::create(
+        out_dir,
+        "rollup.csv",
+        ROLLUP_HEADER,
+        ROLLUP_NUMERIC,
+        options,
+    )?;
+    for r in &rollups {
+        let depth = r.depth.to_string();
+        let included = r.included.len().to_string();
+        let missing = r.missing.len().to_string();
+        let rejected = r.rejected.len().to_string();
+        let prefix = [
+            year_text.as_str(),
+            &r.code,
+            &r.name,
+            &r.level,
+            &depth,
+            &included,
+            &missing,
+            &rejected,
+        ];
+        long_rows(&mut rollup, &prefix, &cells, &r.values)?;
+    }
+    let diagnostics = diagnostics_csv(out_dir, &who, outcomes, store, options)?;
+    let files = files_csv(out_dir, outcomes, options)?;
+    // All five are complete: only now do they replace the previous run's files.
+    for sheet in [values, units, sections, rollup, diagnostics, files] {
+        sheet.persist()?;
+    }
+    Ok(rollups)
+}
+
+/// A failure to write the outputs or to read back a stored submission.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsolidateError {
+    #[error("写入 {path} 失败：{source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("写入 CSV 失败：{0}")]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The submission that gives a unit its figures: its accepted or rejected file.
+fn load_for_figures(
+    store: &Store,
+    file: Option<&FileOutcome>,
+) -> Result<Option<Submission>, StoreError> {
+    match file {
+        Some(o) if o.status.is_accepted() || o.status == Status::Rejected => {
+            o.stored.map(|i| store.get(i)).transpose()
+        }
+        _ => Ok(None),
+    }
+}
+
+// ── Writing ──────────────────────────────────────────────────────────────────────────
+
+/// A text cell as Excel must not execute it: a value beginning with `=`, `+`, `-`, `@`,
+/// tab or carriage return is prefixed with a single quote.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// One CSV file being written to a temporary file beside its final name: its header,
+/// and which columns are numeric (written as they are; every other column goes through
+/// [`neutralise`]).
+struct Sheet {
+    writer: csv::Writer<std::io::BufWriter<tempfile::NamedTempFile>>,
+    numeric: Vec<bool>,
+    path: PathBuf,
+}
+
+impl Sheet {
+    fn create(
+        dir: &Path,
+        name: &str,
+        header: &[&str],
+        numeric: &[&str],
+        options: CsvOptions,
+    ) -> Result<Sheet, ConsolidateError> {
+        let path = dir.join(name);
+        let io = |source| ConsolidateError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = std::io::BufWriter::new(crate::output::temp_beside(&path).map_err(io)?);
+        if options.bom {
+            file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+        }
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(file);
+        writer.write_record(header)?;
+        let numeric = header.iter().map(|h| numeric.contains(h)).collect();
+        Ok(Sheet {
+            writer,
+            numeric,
+            path,
+        })
+    }
+
+    fn row(&mut self, fields: &[&str]) -> Result<(), csv::Error> {
+        debug_assert_eq!(
+            fields.len(),
+            self.numeric.len(),
+            "a row must match its header"
+        );
+        let record = fields.iter().zip(&self.numeric).map(|(field, numeric)| {
+            if *numeric {
+                Cow::Borrowed(*field)
+            } else {
+                neutralise(field)
+            }
+        });
+        self.writer.write_record(record.map(|c| c.into_owned()))
+    }
+
+    fn persist(self) -> Result<(), ConsolidateError> {
+        let io = |source| ConsolidateError::Write {
+            path: self.path.display().to_string(),
+            source,
+        };
+        let file = self.writer.into_inner().map_err(|e| io(e.into_error()))?;
+        let tmp = file.into_inner().map_err(|e| io(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(io)?;
+        crate::output::persist(tmp, &self.path).map_err(io)
+    }
+}
+
+/// The running sums of every roll-up: the whole roster first, then each roster unit
+/// with children, in roster order. Memory is one map per parent, whatever the number of
+/// files.
+struct Sums {
+    rollups: Vec<Rollup>,
+    /// Roster code → the indices of the roll-ups it counts in.
+    member_of: HashMap<String, Vec<usize>>,
+}
+
+impl Sums {
+    fn new(who: &Attribution) -> Sums {
+        let mut rollups = vec![Rollup {
+            code: ALL_CODE.into(),
+            name: ALL_NAME.into(),
+            level: ALL_LEVEL.into(),
+            depth: 0,
+            included: Vec::new(),
+            missing: Vec::new(),
+            rejected: Vec::new(),
+            values: BTreeMap::new(),
+        }];
+        let mut member_of: HashMap<String, Vec<usize>> = HashMap::new();
+        if let Some(roster) = who.roster() {
+            for (unit, depth) in who.walk() {
+                if roster.children(&unit.code).is_empty() {
+                    continue;
+                }
+                let index = rollups.len();
+                rollups.push(Rollup {
+                    code: unit.code.to_string(),
+                    name: unit.name.clone(),
+                    level: unit.level.clone(),
+                    depth: depth + 1,
+                    included: Vec::new(),
+                    missing: Vec::new(),
+                    rejected: Vec::new(),
+                    values: BTreeMap::new(),
+                });
+                for member in std::iter::once(*unit).chain(roster.descendants(&unit.code)) {
+                    member_of
+                        .entry(member.code.to_string())
+                        .or_default()
+                        .push(index);
+                }
+            }
+            // Membership lists in roster order, from the headers alone.
+            for (unit, _) in who.walk() {
+                let code = unit.code.to_string();
+                let file = who.file(unit.code.as_str());
+                let accepted = file.is_some_and(|o| o.status.is_accepted());
+                let rejected = file.is_some_and(|o| o.status == Status::Rejected);
+                let mut indices = vec![0];
+                indices.extend(member_of.get(&code).into_iter().flatten());
+                for i in indices {
+                    let r = &mut rollups[i];
+                    if accepted {
+                        r.included.push(code.clone());
+                    } else {
+                        r.missing.push(code.clone());
+                        if rejected {
+                            r.rejected.push(code.clone());
+                        }
+                    }
+                }
+            }
+        } else {
+            for o in who
+                .elsewhere()
+                .into_iter()
+                .filter(|o| o.status.is_accepted())
+            {
+                rollups[0].included.push(o.unit().to_string());
+            }
+        }
+        Sums { rollups, member_of }
+    }
+
+    fn add_values(rollup: &mut Rollup, values: &BTreeMap<Key, f64>) {
+        for (key, v) in values {
+            *rollup.values.entry(key.clone()).or_insert(0.0) += v;
+        }
+    }
+
+    /// An accepted roster unit's values, into the whole roster and every parent above.
+    fn add(&mut self, code: &str, values: &BTreeMap<Key, f64>) {
+        Sums::add_values(&mut self.rollups[0], values);
+        for &i in self.member_of.get(code).into_iter().flatten() {
+            Sums::add_values(&mut self.rollups[i], values);
+        }
+    }
+
+    /// An accepted unit that is not on the roster: it counts in the whole only when
+    /// there is no roster (the only time such a unit is accepted).
+    fn add_elsewhere(&mut self, values: &BTreeMap<Key, f64>) {
+        Sums::add_values(&mut self.rollups[0], values);
+    }
+
+    fn finish(self) -> Vec<Rollup> {
+        self.rollups
+    }
+}
+
+// ── Labels ───────────────────────────────────────────────────────────────────────────
+
+/// How one numeric key is labelled in the long-form files.
+struct KeyLabel {
+    key: Key,
+    table: String,
+    row_code: String,
+    row_label: String,
+    col_code: String,
+    col_label: String,
+}
+
+/// Every numeric key of the format, table cells in reading order then fields. A column
+/// label that occurs more than once in its table (表四's 结果维持, 表二's 上一年项目数量)
+/// is given its heading path: block title, groups, label, joined with `/`.
+fn key_labels(format: &Format) -> Vec<KeyLabel> {
+    let mut seen: HashMap<(&str, &str), BTreeSet<(usize, &str)>> = HashMap::new();
+    for table in &format.tables {
+        for (b, block) in table.blocks.iter().enumerate() {
+            for col in &block.columns {
+                let columns = seen.entry((&table.code, &col.label)).or_default();
+                columns.insert((b, &col.code));
+            }
+        }
+    }
+    let mut out: Vec<KeyLabel> = format
+        .cells()
+        .map(|cell| {
+            let ambiguous = seen[&(cell.table.code.as_str(), cell.col.label.as_str())].len() > 1;
+            let col_label = if ambiguous {
+                let path: Vec<&str> = cell
+                    .block
+                    .title
+                    .iter()
+                    .chain(&cell.col.groups)
+                    .chain(std::iter::once(&cell.col.label))
+                    .map(String::as_str)
+                    .collect();
+                path.join("/")
+            } else {
+                cell.col.label.clone()
+            };
+            KeyLabel {
+                key: cell.key.clone(),
+                table: cell.table.code.clone(),
+                row_code: cell.row.code.clone(),
+                row_label: cell.row.label.clone(),
+                col_code: cell.col.code.clone(),
+                col_label,
+            }
+        })
+        .collect();
+    out.extend(format.fields.iter().map(|field| KeyLabel {
+        key: Key::field(&field.code),
+        table: "fields".to_string(),
+        row_code: field.code.clone(),
+        row_label: field.label.clone(),
+        col_code: "value".to_string(),
+        col_label: "数值".to_string(),
+    }));
+    out
+}
+
+/// The rows of one unit or roll-up: `prefix` then the key's labels and value.
+fn long_rows(
+    sheet: &mut Sheet,
+    prefix: &[&str],
+    cells: &[KeyLabel],
+    values: &BTreeMap<Key, f64>,
+) -> Result<(), csv::Error> {
+    for cell in cells {
+        let value = values
+            .get(&cell.key)
+            .map(|v| number_text(*v))
+            .unwrap_or_default();
+        let mut row: Vec<&str> = prefix.to_vec();
+        row.extend([
+            cell.table.as_str(),
+            &cell.row_code,
+            &cell.row_label,
+            &cell.col_code,
+            &cell.col_label,
+            &value,
+        ]);
+        sheet.row(&row)?;
+    }
+    Ok(())
+}
+
+// ── The files ────────────────────────────────────────────────────────────────────────
+
+#[allow(clippy::too_many_arguments)]
+fn unit_row(
+    sheet: &mut Sheet,
+    figures: &[KeyFigure],
+    code: &str,
+    name: &str,
+    parent: &str,
+    level: &str,
+    file: Option<&FileOutcome>,
+    sub: Option<&Submission>,
+) -> Result<(), csv::Error> {
+    let status = file.map_or(MISSING, |o| o.status.code());
+    let path = file.map_or("", |o| o.file.as_str());
+    let count = |n: fn(&Counts) -> usize| {
+        file.and_then(|o| o.counts.as_ref())
+            .map(|c| n(c).to_string())
+            .unwrap_or_default()
+    };
+    let figures: Vec<String> = figures
+        .iter()
+        .map(|k| {
+            sub.and_then(|sub| k.of(&sub.values))
+                .map(number_text)
+                .unwrap_or_default()
+        })
+        .collect();
+    let (errors, warnings, fixes) = (
+        count(|c| c.errors),
+        count(|c| c.warnings),
+        count(|c| c.fixes),
+    );
+    let mut row = vec![
+        code, name, parent, level, status, path, &errors, &warnings, &fixes,
+    ];
+    row.extend(figures.iter().map(String::as_str));
+    sheet.row(&row)
+}
+
+/// Every finding of every file read, sorted by unit, file, sheet, cell. Files are taken
+/// in (unit, file) order and each one's findings sorted, which is the same order as
+/// sorting everything, with one file in memory at a time.
+fn diagnostics_csv(
+    out_dir: &Path,
+    who: &Attribution,
+    outcomes: &[FileOutcome],
+    store: &Store,
+    options: CsvOptions,
+) -> Result<Sheet, ConsolidateError> {
+    let mut order: Vec<&FileOutcome> = outcomes.iter().filter(|o| o.stored.is_some()).collect();
+    order.sort_by(|a, b| (a.unit(), &a.file).cmp(&(b.unit(), &b.file)));
+    let mut sheet = Sheet::create(out_dir, "diagnostics.csv", DIAGNOSTICS_HEADER, &[], options)?;
+    for outcome in order {
+        let Some(at) = outcome.stored else {
+            continue;
+        };
+        let sub = store.get(at)?;
+        let code = outcome.unit();
+        let name = match who.unit(code) {
+            Some(unit) => unit.name.as_str(),
+            None => outcome.unit_name.as_str(),
+        };
+        let mut findings: Vec<&Finding> = sub.findings.iter().collect();
+        // Stable: findings equal on every sort column keep the order they were given in.
+        findings.sort_by(|a, b| diagnostic_order(a).cmp(&diagnostic_order(b)));
+        for f in findings {
+            sheet.row(&[
+                code,
+                name,
+                &outcome.file,
+                &f.sheet,
+                &f.cell,
+                f.level.code(),
+                &f.rule,
+                &f.message,
+                &f.found,
+                &f.expected,
+                &f.hint,
+            ])?;
+        }
+    }
+    Ok(sheet)
+}
+
+/// One row per text section of an accepted unit, in the format's section order.
+fn section_rows(
+    sheet: &mut Sheet,
+    format: &Format,
+    code: &str,
+    name: &str,
+    sub: &Submission,
+) -> Result<(), csv::Error> {
+    for section in &format.sections {
+        let text = sub.texts.get(&section.code).map_or("", String::as_str);
+        sheet.row(&[code, name, &section.code, &section.heading(), text])?;
+    }
+    Ok(())
+}
+
+/// (sheet, cell, level, rule, message)
+type DiagnosticOrder<'r> = (&'r str, &'r str, Level, &'r str, &'r str);
+
+fn diagnostic_order(f: &Finding) -> DiagnosticOrder<'_> {
+    (&f.sheet, &f.cell, f.level, &f.rule, &f.message)
+}
+
+fn files_csv(
+    out_dir: &Path,
+    outcomes: &[FileOutcome],
+    options: CsvOptions,
+) -> Result<Sheet, ConsolidateError> {
+    let mut sheet = Sheet::create(out_dir, "files.csv", FILES_HEADER, &[], options)?;
+    for o in outcomes {
+        sheet.row(&[
+            &o.file,
+            o.status.code(),
+            &o.reason,
+            &o.unit_code,
+            o.chosen.as_deref().unwrap_or(""),
+        ])?;
+    }
+    Ok(sheet)
+}
+
+pub mod read;
+#[cfg(test)]
+mod tests;
