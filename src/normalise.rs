@@ -329,8 +329,6 @@ fn shift_point(int: &str, frac: &str, by: i32) -> (String, String) {
     (i.to_string(), f.trim_end_matches('0').to_string())
 }
 
-/// How a value is written in a note: `12`, `251000`, `0.0001`, never `1e4`.
-
 fn from_text(s: &str, kind: Kind, unit: Option<&str>) -> Result<Number, NumberProblem> {
     let typed = s.trim_matches(is_blank);
     if typed.is_empty() {
