@@ -113,19 +113,13 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// 输出形式：text（给人看）或 json（每行一个 JSON 对象，给其他程序）。
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub format: Output,
+    /// 每个问题输出一行 JSON 对象（给其他程序），代替给人看的文字。
+    #[arg(long)]
+    pub json: bool,
 
     /// 工作簿没有写明报告年度时（手工表格）按此年度检查。
     #[arg(long)]
     pub year: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, clap::Args)]

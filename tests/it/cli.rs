@@ -1,6 +1,7 @@
 //! The command line's conventions, the same for every command: stdout carries data (the
 //! findings of `check`, the list of `formats`), stderr carries progress and summaries;
-//! a reader that stops reading (`| head`) ends the run quietly with 0.
+//! `--format` is a report format id and `check --json` selects JSON lines; a reader that
+//! stops reading (`| head`) ends the run quietly with 0.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -33,6 +34,36 @@ fn three_files(scratch: &Scratch) -> Vec<PathBuf> {
 }
 
 #[test]
+fn check_json_gives_one_object_per_line_on_stdout() {
+    let scratch = Scratch::new();
+    let files = three_files(&scratch);
+    let out = nianbao()
+        .arg("check")
+        .arg("--json")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.iter().all(|l| l.is_object()), "{stdout}");
+    let rules: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["file"].as_str().unwrap(), l["rule"].as_str().unwrap()))
+        .map(|(f, r)| (f.rsplit('/').next().unwrap(), r))
+        .collect();
+    assert_eq!(
+        rules,
+        [("unbalanced.xlsx", "T3-1"), ("broken.xlsx", "F-1")],
+        "the clean file has no line"
+    );
+}
+
+#[test]
 fn check_text_findings_are_on_stdout_and_nothing_of_them_on_stderr() {
     let scratch = Scratch::new();
     let files = three_files(&scratch);
@@ -49,6 +80,21 @@ fn check_text_findings_are_on_stdout_and_nothing_of_them_on_stderr() {
         assert!(stdout.contains(needle), "{needle}\n{stdout}");
     }
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_format_is_not_an_output_switch_any_more() {
+    // `--format` names a report format elsewhere; check's output is chosen by --json.
+    let scratch = Scratch::new();
+    Filled::new(2020).write(&scratch, "a.xlsx");
+    let out = run(&scratch, &["check", "--format", "json", "a.xlsx"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("--format"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -196,10 +242,7 @@ fn a_closed_stdout_ends_formats_and_check_quietly_with_0() {
         .map(|f| f.file_name().unwrap().to_str().unwrap())
         .collect();
     let check: Vec<&str> = ["check"].into_iter().chain(names.clone()).collect();
-    let json: Vec<&str> = ["check", "--format", "json"]
-        .into_iter()
-        .chain(names)
-        .collect();
+    let json: Vec<&str> = ["check", "--json"].into_iter().chain(names).collect();
     for args in [&["formats"][..], &check, &json] {
         let (code, stderr) = with_stdout_closed(&scratch, args);
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
