@@ -300,3 +300,12 @@ fn a_closed_stderr_does_not_stop_a_command() {
     assert_eq!(status.code(), Some(0));
     assert!(scratch.path("t/分发清单.csv").is_file());
 }
+
+#[test]
+fn help_is_the_chinese_doc_comment_and_states_the_conventions() {
+    let scratch = Scratch::new();
+    let short = text(&run(&scratch, &["-h"]).stdout);
+    assert!(short.starts_with("nianbao（年报）："), "{short}");
+    let long = text(&run(&scratch, &["--help"]).stdout);
+    assert!(long.contains("标准输出只写数据"), "{long}");
+}
