@@ -7,8 +7,14 @@ use clap::{Parser, Subcommand};
 /// nianbao（年报）：政府信息公开工作年度报告的模板生成、汇总校验工具。
 ///
 /// 典型流程：template 生成各单位填报模板 → 各单位填报后交回 → check / ingest 校验并汇总。
+///
+/// 标准输出只写数据（check 的问题清单、formats 的格式列表），进度、汇总和错误写到标准错误。
+///
+/// 退出码：0 成功；1 命令已运行完毕，但数据有问题；2 工具无法运行。
+// No `about` attribute: given without a value it would show Cargo's description instead
+// of this doc comment (`-h` shows its first paragraph, `--help` all of it).
 #[derive(Debug, Parser)]
-#[command(name = "nianbao", version, about, long_about = None)]
+#[command(name = "nianbao", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -113,19 +119,13 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// 输出形式：text（给人看）或 json（每行一个 JSON 对象，给其他程序）。
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub format: Output,
+    /// 每个问题输出一行 JSON 对象（给其他程序），代替给人看的文字。
+    #[arg(long)]
+    pub json: bool,
 
     /// 工作簿没有写明报告年度时（手工表格）按此年度检查。
     #[arg(long)]
     pub year: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 #[derive(Debug, clap::Args)]

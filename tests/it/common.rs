@@ -233,9 +233,9 @@ pub fn check(files: &[&Path], extra: &[&str]) -> (i32, String) {
     )
 }
 
-/// The findings of one file as JSON values, via `check --format json`.
+/// The findings of one file as JSON values, via `check --json`.
 pub fn findings(file: &Path) -> Vec<serde_json::Value> {
-    let (_, out) = check(&[file], &["--format", "json"]);
+    let (_, out) = check(&[file], &["--json"]);
     out.lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()

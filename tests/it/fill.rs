@@ -107,7 +107,7 @@ fn filled_workbooks_check_to_exactly_the_values_given() {
 
     let (code, out, err) = fill(&scratch, 2024, &csv);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("已生成 2 个"), "{out}");
+    assert!(err.contains("已生成 2 个"), "{err}");
     // Only the units with lines get a workbook, named like the templates.
     let mut written: Vec<String> = std::fs::read_dir(scratch.path("out"))
         .unwrap()

@@ -1220,14 +1220,9 @@ fn run_measured(args: &[&std::ffi::OsStr], limit: Duration) -> Measured {
     }
 }
 
-/// `nianbao check --format json FILE`, measured.
+/// `nianbao check --json FILE`, measured.
 fn check_measured(path: &Path, limit: Duration) -> Measured {
-    let args = [
-        "check".as_ref(),
-        "--format".as_ref(),
-        "json".as_ref(),
-        path.as_os_str(),
-    ];
+    let args = ["check".as_ref(), "--json".as_ref(), path.as_os_str()];
     run_measured(&args, limit)
 }
 

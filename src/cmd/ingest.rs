@@ -1,0 +1,83 @@
+//! `nianbao ingest`: a batch of returned workbooks becomes the CSV files, reports,
+//! roll-ups and correction workbooks of one year. Its output is files; the progress bar
+//! and the closing summary go to stderr (`--quiet` drops both).
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use nianbao::batch::{self, Settings};
+use nianbao::consolidate::{self, CsvOptions};
+use nianbao::format::Formats;
+use nianbao::publish::Publisher;
+use nianbao::roster::Roster;
+use nianbao::template;
+
+use super::{report_templates, set_jobs, status, Outcome};
+use crate::cli::IngestArgs;
+
+/// Problems when a unit of the roster did not report or was sent back.
+pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
+    set_jobs(args.jobs)?;
+    let roster = args.units.as_deref().map(Roster::load).transpose()?;
+    let previous = args
+        .previous
+        .as_deref()
+        .map(consolidate::read::values_by_unit)
+        .transpose()?;
+    let inputs = batch::discover(&args.inputs)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
+    let store = batch::Store::new_in(&args.out)?;
+    // A bar redrawn into a file or a pipe would only fill it with control codes.
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(inputs.len() as u64)
+    };
+    let settings = Settings {
+        formats,
+        roster: roster.as_ref(),
+        year: args.year,
+        previous: previous.as_ref(),
+    };
+    let run = batch::process(&inputs, settings, store, &|| bar.inc(1))?;
+    // Every file is in `run.outcomes` now; the list is not needed (10,000 paths).
+    drop(inputs);
+    bar.finish_and_clear();
+    let year = run
+        .year
+        .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
+    let format = formats.for_year(year)?;
+    let templates = report_templates(args.report_templates.as_deref())?;
+    if let Some(roster) = &args.units {
+        // A copy of the roster as used, so `nianbao report` can redo the roll-ups.
+        let bytes =
+            std::fs::read(roster).with_context(|| format!("无法读取 {}", roster.display()))?;
+        template::write_atomic(&args.out.join("roster.csv"), &bytes)?;
+    }
+    let mut publisher = Publisher::new(&args.out, format, year, roster.as_ref(), &templates)?;
+    let rollups = consolidate::write(
+        &args.out,
+        format,
+        year,
+        roster.as_ref(),
+        &run.outcomes,
+        &run.store,
+        CsvOptions { bom: !args.no_bom },
+    )?;
+    publisher.units(&run.outcomes, &run.store)?;
+    publisher.finish(&rollups, &run.outcomes)?;
+    let summary = batch::summary(&run, roster.as_ref(), previous.as_ref());
+    if !args.quiet {
+        status(format_args!(
+            "{}输出目录：{}",
+            summary.text,
+            args.out.display()
+        ));
+    }
+    Ok(if summary.complete {
+        Outcome::Clean
+    } else {
+        Outcome::Problems
+    })
+}

@@ -1,0 +1,107 @@
+//! The commands, one file each, and the two streams they share.
+//!
+//! Every command follows one convention so its output can be piped: **stdout carries
+//! data** (the findings of `check`, the list of `formats`) and nothing else; **stderr
+//! carries progress and summaries** (what was written where, notes, the progress bar).
+//! A script can then redirect or parse stdout without filtering out chatter, and a
+//! person still sees the chatter on the terminal.
+//!
+//! Data goes through [`Stdout`], whose writes return `io::Result`: `println!` panics when
+//! the reader has gone (`nianbao check … | head`), a returned error can end the run
+//! quietly instead ([`reader_gone`]). Progress goes through [`status`], which never fails:
+//! a lost status line is no reason to stop a command whose real output is files.
+
+pub mod check;
+pub mod fill;
+pub mod formats;
+pub mod ingest;
+pub mod report;
+pub mod template;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use nianbao::format::{Format, Formats};
+use nianbao::render::Templates;
+
+/// How a command that ran to the end found the data; `main` turns it into the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to fix.
+    Clean,
+    /// The command ran, but the data has problems: a workbook with errors, a unit that
+    /// did not report or was sent back.
+    Problems,
+}
+
+/// The built-in formats, with the user's `--format-file` replacing or adding one.
+pub fn load_formats(format_file: Option<&Path>) -> Result<Formats> {
+    let formats = Formats::builtin();
+    Ok(match format_file {
+        Some(path) => formats.with(Format::load_file(path)?),
+        None => formats,
+    })
+}
+
+/// Standard output for data, locked once for the whole command.
+pub struct Stdout(io::StdoutLock<'static>);
+
+impl Stdout {
+    pub fn lock() -> Stdout {
+        Stdout(io::stdout().lock())
+    }
+
+    /// Writes `text` as is and flushes it, so a reader that has gone is noticed at the
+    /// write that missed it rather than at exit, where the error would be lost.
+    pub fn write(&mut self, text: &str) -> io::Result<()> {
+        self.0.write_all(text.as_bytes())?;
+        self.0.flush()
+    }
+}
+
+/// Whether `err` is a write to a pipe whose reader has gone (`| head`). The reader has
+/// what it wanted: not a failure of the tool, so `main` ends quietly with 0. Only
+/// [`Stdout`] can produce it: the commands write their files through temporary files,
+/// never to pipes, and reading never reports a broken pipe.
+pub fn reader_gone(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes one line of progress or summary to stderr. Errors are ignored: `eprintln!`
+/// would panic on a closed stderr, and the command's work is done or still worth doing.
+pub fn status(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// Sets the size of rayon's global pool once, from `--jobs` (absent or 0: all cores).
+pub fn set_jobs(jobs: Option<usize>) -> Result<()> {
+    if let Some(n) = jobs.filter(|n| *n > 0) {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("无法设置线程数")?;
+    }
+    Ok(())
+}
+
+/// The report templates: the user's `--report-templates` directory, or the built-in ones.
+pub fn report_templates(dir: Option<&Path>) -> Result<Templates> {
+    Ok(match dir {
+        Some(dir) => Templates::from_dir(dir)?,
+        None => Templates::builtin(),
+    })
+}
+
+/// The format a template or filled workbook is made in: `--format` if given, else the
+/// one for the year.
+pub fn format_for<'a>(formats: &'a Formats, id: Option<&str>, year: i32) -> Result<&'a Format> {
+    Ok(match id {
+        Some(id) => formats.by_id(id)?,
+        None => formats.for_year(year)?,
+    })
+}

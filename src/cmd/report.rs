@@ -1,0 +1,15 @@
+//! `nianbao report`: the reports of an earlier `ingest` rendered again from its CSV
+//! files. Its output is files; the line saying where goes to stderr.
+
+use anyhow::Result;
+use nianbao::format::Formats;
+
+use super::{report_templates, status, Outcome};
+use crate::cli::ReportArgs;
+
+pub fn run(formats: &Formats, args: &ReportArgs) -> Result<Outcome> {
+    let templates = report_templates(args.report_templates.as_deref())?;
+    nianbao::publish::rerender(&args.out, formats, &templates)?;
+    status(format_args!("已重新生成报告：{}", args.out.display()));
+    Ok(Outcome::Clean)
+}

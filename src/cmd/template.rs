@@ -1,0 +1,36 @@
+//! `nianbao template`: one workbook per unit of the roster, a blank one and the
+//! distribution list. Its output is files; what it says goes to stderr.
+
+use anyhow::Result;
+use nianbao::format::Formats;
+use nianbao::roster::Roster;
+use nianbao::template;
+
+use super::{format_for, set_jobs, status, Outcome};
+use crate::cli::TemplateArgs;
+
+pub fn run(formats: &Formats, args: &TemplateArgs) -> Result<Outcome> {
+    set_jobs(args.jobs)?;
+    let format = format_for(formats, args.format.as_deref(), args.year)?;
+    if !format.applies_to(args.year) {
+        // Allowed (a province may keep the old format a year longer), but worth a word.
+        status(format_args!(
+            "注意：{} 格式适用于 {} 年度，与报告年度 {} 不符（按 --format 要求生成）。",
+            format.id,
+            format.years_label(),
+            args.year
+        ));
+    }
+    let roster = Roster::load(&args.units)?;
+    let emitted = template::emit(format, args.year, &roster, &args.out)?;
+    status(format_args!(
+        "已为 {} 个单位生成 {} 年度填报模板（{}），另有空白模板 {}。",
+        emitted.files.len(),
+        args.year,
+        format.name,
+        emitted.blank
+    ));
+    status(format_args!("输出目录：{}", args.out.display()));
+    status(format_args!("分发清单：{}", emitted.list.display()));
+    Ok(Outcome::Clean)
+}
