@@ -1,0 +1,656 @@
+//! Rendered reports: a unit's annual report, a parent's roll-up (汇总表) and the overview
+//! page of a batch (`index.html`), as HTML and Markdown.
+//!
+//! Pure: no clock, no I/O except reading a user's template directory, and the same input
+//! always gives the same bytes. The layout knowledge (merged headers, vertical group
+//! labels, the order of the report's parts, the 信息处理费 sentence, chart geometry) is
+//! computed here from the [`Format`]; the templates in `templates/report/*.j2` only loop
+//! over cells, so one template set renders every format and a user can restyle a report
+//! without touching the data.
+//!
+//! Everything that comes from a workbook is escaped: HTML templates (`*.html.j2`)
+//! auto-escape, Markdown templates (`*.md.j2`) escape everything that would make markup.
+
+mod charts;
+mod escape;
+mod overview;
+mod sections;
+mod status;
+mod table;
+
+pub use escape::md_escape;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use minijinja::value::{Serde, Value};
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::format::{Format, Key};
+use crate::validate::fmt_num;
+
+use charts::{outcome_chart, requests_chart, status_chart, BarChart, StackChart};
+use escape::{auto_escape, formatter};
+use overview::{href, percent};
+use sections::{field_sentences, numeral, paragraphs};
+use status::status_counts;
+use table::{table_part, with_totals, TableView};
+
+/// The templates shipped with the binary. A user's directory may override any of them by
+/// name (and add partials of its own).
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "style.css.j2",
+        include_str!("../../templates/report/style.css.j2"),
+    ),
+    (
+        "macros.html.j2",
+        include_str!("../../templates/report/macros.html.j2"),
+    ),
+    (
+        "macros.md.j2",
+        include_str!("../../templates/report/macros.md.j2"),
+    ),
+    (
+        "unit.html.j2",
+        include_str!("../../templates/report/unit.html.j2"),
+    ),
+    (
+        "unit.md.j2",
+        include_str!("../../templates/report/unit.md.j2"),
+    ),
+    (
+        "rollup.html.j2",
+        include_str!("../../templates/report/rollup.html.j2"),
+    ),
+    (
+        "rollup.md.j2",
+        include_str!("../../templates/report/rollup.md.j2"),
+    ),
+    (
+        "overview.html.j2",
+        include_str!("../../templates/report/overview.html.j2"),
+    ),
+];
+
+/// A report could not be rendered. Names the template file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("无法读取报告模板 {path}：{source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("报告模板 {file}{line} 有语法错误：{message}")]
+    Syntax {
+        file: String,
+        line: LineNo,
+        message: String,
+    },
+    #[error("按报告模板 {file}{line} 生成报告时出错：{message}")]
+    Render {
+        file: String,
+        line: LineNo,
+        message: String,
+    },
+}
+
+/// A line number in a template, printed as ` 第 N 行` (nothing when unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineNo(pub Option<usize>);
+
+impl std::fmt::Display for LineNo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) if n > 0 => write!(f, " 第 {n} 行"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A loaded template set: the built-in one, or a user's directory over it.
+#[derive(Clone)]
+pub struct Templates {
+    env: Environment<'static>,
+    /// Template name → how a user recognises it (a path, or `内置模板 unit.html.j2`).
+    origins: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// The templates compiled into the binary.
+    pub fn builtin() -> Templates {
+        let sources = BUILTIN
+            .iter()
+            .map(|(name, text)| {
+                (
+                    name.to_string(),
+                    (Cow::Borrowed(*text), format!("内置模板 {name}")),
+                )
+            })
+            .collect();
+        // The built-in templates are tested; failing to compile them is a bug.
+        Templates::build(sources).expect("built-in report templates compile")
+    }
+
+    /// The templates of `dir` (`*.j2`): files named like a built-in template replace it,
+    /// others are added (partials to include); missing ones fall back to the built-in.
+    pub fn from_dir(dir: &Path) -> Result<Templates, RenderError> {
+        let io = |path: &Path, source| RenderError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut sources: BTreeMap<String, (Cow<'static, str>, String)> = BUILTIN
+            .iter()
+            .map(|(name, text)| {
+                (
+                    name.to_string(),
+                    (Cow::Borrowed(*text), format!("内置模板 {name}")),
+                )
+            })
+            .collect();
+        let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+        let mut paths = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| io(dir, e))?.path();
+            let is_template = path.extension().is_some_and(|e| e == "j2");
+            if is_template && path.is_file() {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            sources.insert(
+                name.to_string(),
+                (Cow::Owned(text), path.display().to_string()),
+            );
+        }
+        Templates::build(sources)
+    }
+
+    fn build(
+        sources: BTreeMap<String, (Cow<'static, str>, String)>,
+    ) -> Result<Templates, RenderError> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(auto_escape);
+        env.set_formatter(formatter);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .expect("default delimiters");
+        env.set_syntax(syntax);
+        let mut origins = BTreeMap::new();
+        for (name, (text, origin)) in sources {
+            if let Err(e) = env.add_template_owned(name.clone(), text) {
+                return Err(RenderError::Syntax {
+                    file: origin,
+                    line: LineNo(e.line()),
+                    message: describe(&e),
+                });
+            }
+            origins.insert(name, origin);
+        }
+        Ok(Templates { env, origins })
+    }
+
+    /// Renders `<base>.html.j2` and `<base>.md.j2` from one context, converted to
+    /// template values once (the conversion is a good part of a report's cost).
+    fn render_pair<S: Serialize>(&self, base: &str, ctx: &S) -> Result<Rendered, RenderError> {
+        let ctx = Value::from(Serde(ctx));
+        Ok(Rendered {
+            html: self.render_value(&format!("{base}.html.j2"), &ctx)?,
+            markdown: one_newline(self.render_value(&format!("{base}.md.j2"), &ctx)?),
+        })
+    }
+
+    /// Renders `name` straight into `out`, for pages too large to hold as one string.
+    fn render_to<S: Serialize>(
+        &self,
+        name: &str,
+        ctx: &S,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
+        let template = self.template(name)?;
+        template
+            .render_captured_to(Value::from(Serde(ctx)), out)
+            .map(|_| ())
+            .map_err(|e| self.error(name, &e))
+    }
+
+    fn template(&self, name: &str) -> Result<minijinja::Template<'_, '_>, RenderError> {
+        self.env
+            .get_template(name)
+            .map_err(|e| RenderError::Render {
+                file: self.origin(name),
+                line: LineNo(None),
+                message: describe(&e),
+            })
+    }
+
+    /// Where a template came from, for error messages.
+    fn origin(&self, name: &str) -> String {
+        self.origins
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    fn error(&self, name: &str, e: &minijinja::Error) -> RenderError {
+        RenderError::Render {
+            file: self.origin(e.name().unwrap_or(name)),
+            line: LineNo(e.line()),
+            message: describe(e),
+        }
+    }
+
+    fn render_value(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
+        self.template(name)?
+            .render(ctx)
+            .map_err(|e| self.error(name, &e))
+    }
+}
+
+/// The message of a template error, without the location (given separately).
+fn describe(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(d) => format!("{}: {d}", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+/// `<code>_<name>`, safe as a file name on Windows (the sanitising of template file names).
+pub fn file_stem(code: &str, name: &str) -> String {
+    let file = crate::template::file_name(code, name, 0);
+    let stem = file
+        .strip_suffix("_0.xlsx")
+        .or_else(|| file.strip_suffix(".xlsx"))
+        .unwrap_or(&file);
+    stem.trim_end_matches('_').to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    pub markdown: String,
+}
+
+// ── Data in ─────────────────────────────────────────────────────────────────────────
+
+pub struct UnitData<'a> {
+    pub format: &'a Format,
+    pub year: i32,
+    pub code: &'a str,
+    pub name: &'a str,
+    /// A missing key renders as 0.
+    pub values: &'a BTreeMap<Key, f64>,
+    /// Section code → text (opening, overview, problems, other).
+    pub texts: &'a BTreeMap<String, String>,
+}
+
+pub struct RollupData<'a> {
+    pub format: &'a Format,
+    pub year: i32,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub level: &'a str,
+    pub values: &'a BTreeMap<Key, f64>,
+    /// (code, name) of the units counted, not reported, and rejected.
+    pub included: &'a [(String, String)],
+    pub missing: &'a [(String, String)],
+    pub rejected: &'a [(String, String)],
+}
+
+#[derive(Debug, Clone)]
+pub struct OverviewUnit {
+    pub code: String,
+    pub name: String,
+    pub parent_code: String,
+    pub level: String,
+    /// The stable status code: accepted, accepted_with_warnings, rejected, missing, …
+    pub status: String,
+    pub errors: usize,
+    pub warnings: usize,
+    pub file: String,
+    pub new_requests: Option<f64>,
+    /// Relative link to the unit's report, e.g. `reports/110_山市镇.html`.
+    pub report: Option<String>,
+    /// Relative link to the correction workbook.
+    pub correction: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OverviewParent {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub expected: usize,
+    pub received: usize,
+    pub accepted: usize,
+    pub missing: usize,
+    /// Relative link to the parent's roll-up report.
+    pub rollup: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct OverviewData<'a> {
+    pub format: &'a Format,
+    pub year: i32,
+    pub units: Vec<OverviewUnit>,
+    pub parents: Vec<OverviewParent>,
+    /// The whole roster's roll-up (for the outcome mix).
+    pub totals: &'a BTreeMap<Key, f64>,
+}
+
+// ── Entry points ────────────────────────────────────────────────────────────────────
+
+/// A unit's annual report in the official structure.
+pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError> {
+    let values = with_totals(d.format, d.values);
+    let mut parts = Vec::new();
+    let mut opening = Vec::new();
+    for section in &d.format.sections {
+        let text = d.texts.get(&section.code).map_or("", String::as_str);
+        let mut paragraphs = paragraphs(text);
+        let Some(number) = &section.number else {
+            // The unnumbered opening paragraph(s) under the title.
+            opening.append(&mut paragraphs);
+            continue;
+        };
+        let own = paragraphs.len();
+        paragraphs.extend(field_sentences(d.format, section, &values));
+        parts.push((
+            numeral(number),
+            PartView {
+                heading: section.heading(),
+                paragraphs,
+                empty: own == 0,
+                table: None,
+            },
+        ));
+    }
+    for table in &d.format.tables {
+        parts.push((numeral(&table.number), table_part(d.format, table, &values)));
+    }
+    // Stable: a section and a table with the same number keep definition order.
+    parts.sort_by_key(|(n, _)| *n);
+    let view = UnitView {
+        title: format!("{}{}年政府信息公开工作年度报告", d.name, d.year),
+        code: d.code.to_string(),
+        name: d.name.to_string(),
+        year: d.year,
+        format: FormatView::of(d.format),
+        opening,
+        parts: parts.into_iter().map(|(_, p)| p).collect(),
+    };
+    t.render_pair("unit", &view)
+}
+
+/// A parent's roll-up: the tables summed over the accepted units, and who is counted.
+pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderError> {
+    let values = with_totals(d.format, d.values);
+    let mut tables: Vec<(usize, PartView)> = d
+        .format
+        .tables
+        .iter()
+        .map(|table| (numeral(&table.number), table_part(d.format, table, &values)))
+        .collect();
+    tables.sort_by_key(|(n, _)| *n);
+    let fields = d
+        .format
+        .fields
+        .iter()
+        .map(|f| {
+            let v = values.get(&Key::field(&f.code)).copied().unwrap_or(0.0);
+            FieldView {
+                label: f.label.clone(),
+                value: fmt_num(v),
+            }
+        })
+        .collect();
+    let units = |list: &[(String, String)]| -> Value {
+        Value::from_object(Rows(
+            list.iter()
+                .map(|(code, name)| UnitRef {
+                    code: code.clone(),
+                    name: name.clone(),
+                })
+                .collect(),
+        ))
+    };
+    let view = RollupView {
+        title: format!("{}{}年政府信息公开工作年度报告汇总表", d.name, d.year),
+        code: d.code.to_string(),
+        name: d.name.to_string(),
+        level: level_label(d.level),
+        year: d.year,
+        format: FormatView::of(d.format),
+        parts: tables.into_iter().map(|(_, p)| p).collect(),
+        fields,
+        included: units(d.included),
+        missing: units(d.missing),
+        rejected: units(d.rejected),
+    };
+    t.render_pair("rollup", &view)
+}
+
+/// The overview page of a batch (`index.html`), written to `out` as it renders. The unit
+/// table becomes template values one row at a time ([`Rows`]), so that a batch of
+/// 10,000 units holds neither the whole page nor all its rows as values in memory.
+pub fn overview(
+    t: &Templates,
+    d: OverviewData,
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
+    let parents = d
+        .parents
+        .iter()
+        .map(|p| ParentRow {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            level: level_label(&p.level),
+            expected: p.expected,
+            received: p.received,
+            accepted: p.accepted,
+            missing: p.missing,
+            percent: percent(p.accepted as f64, p.expected as f64),
+            rollup: p.rollup.as_deref().map(href),
+        })
+        .collect();
+    let statuses = status_counts(&d.units);
+    let view = OverviewView {
+        title: format!("{}年政府信息公开工作年度报告 汇总概览", d.year),
+        year: d.year,
+        format: FormatView::of(d.format),
+        unit_count: d.units.len(),
+        summary: statuses.clone(),
+        requests_chart: requests_chart(&d.units),
+        units: Value::from_object(Rows(d.units)),
+        parents,
+        status_chart: status_chart(&statuses),
+        outcome_chart: outcome_chart(d.format, &with_totals(d.format, d.totals)),
+    };
+    t.render_to("overview.html.j2", &view, out)
+}
+
+/// A list handed to templates whose items become template values only when the template
+/// reaches them (and are dropped after), so that a list of 10,000 units is never held
+/// as values all at once.
+#[derive(Debug)]
+struct Rows<T>(Vec<T>);
+
+/// What one item of [`Rows`] looks like to a template.
+trait RowView: std::fmt::Debug + Send + Sync + 'static {
+    fn view(&self) -> Value;
+}
+
+impl RowView for UnitRef {
+    fn view(&self) -> Value {
+        Value::from(Serde(self))
+    }
+}
+
+impl<T: RowView> minijinja::value::Object for Rows<T> {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Seq
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        Some(self.0.get(key.as_usize()?)?.view())
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Seq(self.0.len())
+    }
+}
+
+/// How a roster level reads in a report: the English codes rosters often use
+/// (`township`) in Chinese, anything else as written (`镇`, `县直部门`).
+fn level_label(level: &str) -> String {
+    let chinese = match level.trim().to_ascii_lowercase().as_str() {
+        "province" => "省级",
+        "city" | "prefecture" => "市级",
+        "county" => "县级",
+        "district" => "区级",
+        "township" | "town" => "乡镇",
+        "subdistrict" | "street" => "街道",
+        "village" => "行政村",
+        "community" => "社区",
+        "department" | "dept" => "部门",
+        _ => return level.to_string(),
+    };
+    chinese.to_string()
+}
+
+/// Markdown ends with exactly one line break, however the template ends.
+fn one_newline(mut s: String) -> String {
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    s
+}
+
+// ── Views (what templates see) ──────────────────────────────────────────────────────
+//
+// The table grid's views are in `table.rs`, the unit table's rows in `overview.rs`, the
+// charts in `charts.rs`.
+
+#[derive(Serialize)]
+struct FormatView {
+    id: String,
+    name: String,
+    document: String,
+}
+
+impl FormatView {
+    fn of(f: &Format) -> FormatView {
+        FormatView {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            document: f.document.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UnitView {
+    title: String,
+    code: String,
+    name: String,
+    year: i32,
+    format: FormatView,
+    opening: Vec<String>,
+    parts: Vec<PartView>,
+}
+
+/// A numbered part of the report: a text section (paragraphs) or a table.
+#[derive(Serialize)]
+struct PartView {
+    heading: String,
+    paragraphs: Vec<String>,
+    /// The unit wrote nothing for this section.
+    empty: bool,
+    table: Option<TableView>,
+}
+
+#[derive(Serialize)]
+struct RollupView {
+    title: String,
+    code: String,
+    name: String,
+    level: String,
+    year: i32,
+    format: FormatView,
+    parts: Vec<PartView>,
+    fields: Vec<FieldView>,
+    /// [`Rows`] of [`UnitRef`]: the whole roster's list may have 10,000 units.
+    included: Value,
+    missing: Value,
+    rejected: Value,
+}
+
+#[derive(Serialize)]
+struct FieldView {
+    label: String,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct UnitRef {
+    code: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct OverviewView {
+    title: String,
+    year: i32,
+    format: FormatView,
+    unit_count: usize,
+    summary: Vec<StatusCount>,
+    /// [`Rows`] of [`OverviewUnit`].
+    units: Value,
+    parents: Vec<ParentRow>,
+    requests_chart: BarChart,
+    status_chart: BarChart,
+    outcome_chart: StackChart,
+}
+
+#[derive(Serialize)]
+struct ParentRow {
+    code: String,
+    name: String,
+    level: String,
+    expected: usize,
+    received: usize,
+    accepted: usize,
+    missing: usize,
+    /// accepted / expected, 0–100, one decimal.
+    percent: f64,
+    rollup: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct StatusCount {
+    status: String,
+    label: String,
+    color: String,
+    fg: String,
+    count: usize,
+}
+
+#[cfg(test)]
+mod tests;
