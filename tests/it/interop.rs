@@ -26,7 +26,6 @@ use calamine::{open_workbook_auto, Data, Reader};
 use nianbao::check::{check_file, Options};
 use nianbao::format::{Format, Formats, Key};
 use nianbao::template::correction_workbook;
-use nianbao::template::layout;
 
 use crate::common::*;
 
