@@ -1,16 +1,20 @@
 //! `nianbao check`: filled workbooks are generated from readable descriptions, with the
 //! expected findings written beside them as `(level, rule, cell)`.
 //!
-//! Cell addresses are those of the 2019 template layout (see the layout snapshots):
-//! 表三 rows 8 一、本年新收 · 9 二、上年结转 · 10 （一）予以公开 · 29 （七）总计 ·
-//! 30 四、结转; column E 自然人 … K 总计. 表二 row 7 规章 (C/D/E), row 13 行政许可.
-//! 表四 row 8: B–F 行政复议, G–K 直接起诉, L–P 复议后起诉.
+//! Cells are named by key (`t3.new.natural`); their addresses come from the template
+//! layout (`a1`, `a1_sum` in common.rs). In a clerk's own edited copy they are the
+//! template's, moved as far as the edit moved them (`a1_moved`).
 
 use crate::common::*;
 
 fn s(level: &str, rule: &str, cell: &str) -> (String, String, String) {
     (level.to_string(), rule.to_string(), cell.to_string())
 }
+
+/// The columns of 表三 that its 总计 column adds up.
+const T3_COLUMNS: [&str; 6] = [
+    "natural", "business", "research", "charity", "legal", "other",
+];
 
 /// Findings other than `fixed`, for cases that are about errors and warnings.
 fn problems(path: &std::path::Path) -> Vec<(String, String, String)> {
@@ -63,11 +67,16 @@ fn t3_1_unbalanced_column_names_all_four_cells() {
     let mut filled = Filled::new(2020);
     filled.values = &[("t3.new.natural", 5.0), ("t3.open.natural", 3.0)];
     let path = filled.write(&scratch, "t31.xlsx");
-    assert_eq!(problems(&path), [s("error", "T3-1", "E8+E9 ≠ E29+E30")]);
+    let lhs = a1_sum(2020, &["t3.new.natural", "t3.carried.natural"]);
+    let rhs = a1_sum(2020, &["t3.total.natural", "t3.carry_next.natural"]);
+    assert_eq!(
+        problems(&path),
+        [s("error", "T3-1", &format!("{lhs} ≠ {rhs}"))]
+    );
     let f = &findings(&path)[0];
     assert_eq!(f["sheet"], "表三 依申请公开");
-    assert_eq!(f["found"], "5（E8+E9）");
-    assert_eq!(f["expected"], "= 3（E29+E30）");
+    assert_eq!(f["found"], format!("5（{lhs}）"));
+    assert_eq!(f["expected"], format!("= 3（{rhs}）"));
     assert!(f["message"].as_str().unwrap().starts_with("「自然人」列："));
     assert_eq!(f["unit_code"], "110");
     let (code, _) = check(&[&path], &[]);
@@ -90,21 +99,42 @@ fn an_overwritten_total_disagrees_with_its_parts() {
         .iter_mut()
         .find(|s| s.name == "表三 依申请公开")
         .unwrap();
-    t3.cells.insert((7, 10), calamine::Data::Float(9.0)); // K8: 一 row total
+    t3.cells
+        .insert(pos(2020, "t3.new.total"), calamine::Data::Float(9.0)); // 一 row total
     let t4 = sheets
         .iter_mut()
         .find(|s| s.name == "表四 复议诉讼")
         .unwrap();
-    t4.cells.insert((7, 5), calamine::Data::Float(4.0)); // F8: 行政复议 总计
+    t4.cells
+        .insert(pos(2020, "t4.all.review_total"), calamine::Data::Float(4.0)); // 行政复议 总计
     let out = scratch.path("overwritten.xlsx");
     write_plain(&sheets, &out);
     // Each overwritten total is named once, by its own rule; T3-1 over the 总计 column
     // would only repeat it.
+    let new_parts = T3_COLUMNS.map(|c| format!("t3.new.{c}"));
+    let review_parts =
+        ["upheld", "corrected", "other", "pending"].map(|c| format!("t4.all.review_{c}"));
     assert_eq!(
         problems(&out),
         [
-            s("error", "T3-3", "K8 ≠ E8+F8+G8+H8+I8+J8"),
-            s("error", "T4-1", "F8 ≠ B8+C8+D8+E8")
+            s(
+                "error",
+                "T3-3",
+                &format!(
+                    "{} ≠ {}",
+                    a1(2020, "t3.new.total"),
+                    a1_sum(2020, &new_parts)
+                )
+            ),
+            s(
+                "error",
+                "T4-1",
+                &format!(
+                    "{} ≠ {}",
+                    a1(2020, "t4.all.review_total"),
+                    a1_sum(2020, &review_parts)
+                )
+            )
         ]
     );
 }
@@ -115,14 +145,18 @@ fn totals_saved_without_results_are_recomputed() {
     let mut filled = Filled::new(2020);
     filled.values = &[("t3.new.natural", 4.0), ("t3.open.natural", 4.0)];
     let path = filled.write(&scratch, "in.xlsx");
-    // A program that does not store formula results: every total cell is empty.
+    // A program that does not store formula results: every total cell is empty (the 总计
+    // column from 一 down, the （七）总计 row).
     let mut sheets = plain_sheets(&path);
     let t3 = sheets
         .iter_mut()
         .find(|s| s.name == "表三 依申请公开")
         .unwrap();
-    t3.cells
-        .retain(|(r, c), _| !((*r >= 7 && *c == 10) || (*r == 28 && *c >= 4)));
+    let (first_row, total_col) = pos(2020, "t3.new.total");
+    let (total_row, first_col) = pos(2020, "t3.total.natural");
+    t3.cells.retain(|(r, c), _| {
+        !((*r >= first_row && *c == total_col) || (*r == total_row && *c >= first_col))
+    });
     let out = scratch.path("no_results.xlsx");
     write_plain(&sheets, &out);
     assert_eq!(problems(&out), []);
@@ -141,19 +175,30 @@ fn value_kinds_reject_what_is_not_a_number_of_its_kind() {
     let path = filled.write(&scratch, "kinds.xlsx");
     let all = findings(&path);
     let got = summary(&all);
-    assert!(got.contains(&s("error", "V-1", "C7")), "{got:?}");
-    assert!(got.contains(&s("error", "V-1", "D7")), "{got:?}");
-    assert!(got.contains(&s("error", "V-1", "E7")), "{got:?}");
+    for key in [
+        "t2.rules.made",
+        "t2.rules.published",
+        "t2.rules.total_public",
+    ] {
+        assert!(
+            got.contains(&s("error", "V-1", &a1(2020, key))),
+            "{key}: {got:?}"
+        );
+    }
     // 本年增/减 may be negative: typed as text, it is fixed, not rejected.
-    assert!(got.contains(&s("fixed", "N-1", "D13")), "{got:?}");
+    let change = a1(2020, "t2.license.change");
+    assert!(got.contains(&s("fixed", "N-1", &change)), "{got:?}");
     assert!(
-        !got.iter().any(|f| f.2 == "D13" && f.0 == "error"),
+        !got.iter().any(|f| f.2 == change && f.0 == "error"),
         "{got:?}"
     );
-    let c7 = all.iter().find(|f| f["cell"] == "C7").unwrap();
-    assert_eq!(c7["found"], "十二");
-    assert_eq!(c7["expected"], "不小于 0 的整数");
-    assert!(c7["message"].as_str().unwrap().contains("规章"), "{c7}");
+    let made = all
+        .iter()
+        .find(|f| f["cell"] == a1(2020, "t2.rules.made"))
+        .unwrap();
+    assert_eq!(made["found"], "十二");
+    assert_eq!(made["expected"], "不小于 0 的整数");
+    assert!(made["message"].as_str().unwrap().contains("规章"), "{made}");
 }
 
 #[test]
@@ -173,14 +218,24 @@ fn what_people_type_is_normalised_and_each_fix_recorded() {
     let all = findings(&path);
     let got = summary(&all);
     // "1,2" is not a thousands separator: rejected, so T3-1 for 自然人 is not evaluated.
-    assert!(got.contains(&s("error", "V-1", "E10")), "{got:?}");
-    assert!(got.contains(&s("fixed", "N-1", "E8")), "{got:?}");
-    assert!(got.contains(&s("fixed", "N-1", "F10")), "{got:?}");
-    assert!(got.contains(&s("fixed", "V-2", "E9")), "{got:?}");
-    assert!(got.contains(&s("fixed", "N-1", "C7")), "{got:?}");
+    for (level, rule, key) in [
+        ("error", "V-1", "t3.open.natural"),
+        ("fixed", "N-1", "t3.new.natural"),
+        ("fixed", "N-1", "t3.open.business"),
+        ("fixed", "V-2", "t3.carried.natural"),
+        ("fixed", "N-1", "t2.rules.made"),
+    ] {
+        assert!(
+            got.contains(&s(level, rule, &a1(2020, key))),
+            "{key}: {got:?}"
+        );
+    }
     let amount = all
         .iter()
-        .find(|f| f["cell"] == "D31" || f["message"].as_str().unwrap().contains("采购总金额"))
+        .find(|f| {
+            f["cell"] == a1(2020, "t2.procurement.amount")
+                || f["message"].as_str().unwrap().contains("采购总金额")
+        })
         .unwrap();
     assert_eq!(amount["expected"], "251000");
     assert!(!got.iter().any(|f| f.1 == "T3-1"), "{got:?}");
@@ -194,7 +249,12 @@ fn table_two_and_text_rules_warn() {
     filled.texts = &[("overview", "总体情况。")];
     let path = filled.write(&scratch, "warn.xlsx");
     let got = problems(&path);
-    assert!(got.contains(&s("warning", "T2-2", "D7 > E7")), "{got:?}");
+    let t2_2 = format!(
+        "{} > {}",
+        a1(2020, "t2.rules.published"),
+        a1(2020, "t2.rules.total_public")
+    );
+    assert!(got.contains(&s("warning", "T2-2", &t2_2)), "{got:?}");
     assert!(
         got.iter().any(|f| f.1 == "TX-5" && f.0 == "warning"),
         "{got:?}"
@@ -245,7 +305,10 @@ fn absurd_magnitudes_warn() {
     ];
     let path = filled.write(&scratch, "big.xlsx");
     let got = problems(&path);
-    assert!(got.contains(&s("warning", "V-3", "E8")), "{got:?}");
+    assert!(
+        got.contains(&s("warning", "V-3", &a1(2020, "t3.new.natural"))),
+        "{got:?}"
+    );
 }
 
 fn balanced() -> Filled<'static> {
@@ -270,23 +333,58 @@ fn inserted_rows_shift_nothing_into_the_wrong_cell() {
         .iter_mut()
         .find(|s| s.name == "表三 依申请公开")
         .unwrap();
-    insert_rows(t3, 9, 2); // two rows inserted above （一）予以公开
+    // Two rows inserted above （一）予以公开: from there down, every cell is two rows lower.
+    let (open_row, natural_col) = pos(2020, "t3.open.natural");
+    let inserted = 2;
+    insert_rows(t3, open_row, inserted);
     t3.cells.insert(
-        (9, 1),
+        (open_row, layout::FIRST_COL),
         calamine::Data::String("备注：本行为手工插入".into()),
     );
-    t3.cells.insert((9, 4), calamine::Data::Float(99.0));
-    // Type over one part (the totals keep their old results) to see the addresses named.
-    t3.cells.insert((12, 8), calamine::Data::Float(3.0)); // I13: （一）予以公开 × 法律服务机构, was I10
+    t3.cells
+        .insert((open_row, natural_col), calamine::Data::Float(99.0));
+    // Type over one part (the totals keep their old results) to see the addresses named:
+    // （一）予以公开 × 法律服务机构, two rows lower than in the template.
+    let (legal_row, legal_col) = pos(2020, "t3.open.legal");
+    t3.cells.insert(
+        (legal_row + inserted, legal_col),
+        calamine::Data::Float(3.0),
+    );
     let out = scratch.path("inserted.xlsx");
     write_plain(&sheets, &out);
     let got = problems(&out);
-    let parts: Vec<String> = (12..=30).map(|r| format!("I{r}")).collect();
+    // The 法律服务机构 column's 办理结果: every row from （一） to （六）.
+    let results: Vec<String> = format_of(2020).table("t3").unwrap().blocks[0]
+        .rows
+        .iter()
+        .map(|r| r.code.as_str())
+        .skip_while(|r| *r != "open")
+        .take_while(|r| *r != "total")
+        .map(|r| format!("t3.{r}.legal"))
+        .collect();
+    let moved = (inserted as i32, 0);
+    let open_parts = T3_COLUMNS.map(|c| format!("t3.open.{c}"));
     assert_eq!(
         got,
         [
-            s("error", "T3-2", &format!("I31 ≠ {}", parts.join("+"))),
-            s("error", "T3-3", "K13 ≠ E13+F13+G13+H13+I13+J13"),
+            s(
+                "error",
+                "T3-2",
+                &format!(
+                    "{} ≠ {}",
+                    a1_moved(2020, "t3.total.legal", moved),
+                    a1_sum_moved(2020, &results, moved)
+                )
+            ),
+            s(
+                "error",
+                "T3-3",
+                &format!(
+                    "{} ≠ {}",
+                    a1_moved(2020, "t3.open.total", moved),
+                    a1_sum_moved(2020, &open_parts, moved)
+                )
+            ),
         ],
         "the 99 typed in the inserted row counts nowhere"
     );
@@ -337,13 +435,19 @@ fn lost_keys_fall_back_to_cover_and_labels() {
     write_plain(&sheets, &out);
     let all = findings(&out);
     let got = summary(&all);
-    // Columns moved one to the left: 自然人 is now D.
+    // Columns moved one to the left (自然人 is one letter earlier than in the template).
+    let moved = (0, -1);
+    let t3_1 = format!(
+        "{} ≠ {}",
+        a1_sum_moved(2020, &["t3.new.natural", "t3.carried.natural"], moved),
+        a1_sum_moved(2020, &["t3.total.natural", "t3.carry_next.natural"], moved)
+    );
     assert_eq!(
         got.iter()
             .filter(|f| f.0 != "fixed")
             .cloned()
             .collect::<Vec<_>>(),
-        [s("error", "T3-1", "D8+D9 ≠ D29+D30")]
+        [s("error", "T3-1", &t3_1)]
     );
     let (_, text) = check(&[&out], &[]);
     assert!(
@@ -362,7 +466,8 @@ fn a_missing_row_is_an_error_not_a_guess() {
         .iter_mut()
         .find(|s| s.name == "表三 依申请公开")
         .unwrap();
-    t3.cells.retain(|(r, _), _| *r != 10); // the （二）部分公开 row deleted
+    let (partial_row, _) = pos(2020, "t3.partial.natural");
+    t3.cells.retain(|(r, _), _| *r != partial_row); // the （二）部分公开 row deleted
     let out = scratch.path("row_deleted.xlsx");
     write_plain(&sheets, &out);
     let all = findings(&out);
@@ -451,9 +556,9 @@ fn a_grand_total_over_recomputed_totals_is_recomputed_too() {
     let path = filled.write(&scratch, "grand.xlsx");
     let got = summary(&findings(&path));
     assert_eq!(got.iter().filter(|f| f.0 == "error").count(), 0, "{got:?}");
-    for total in ["E29", "K10", "K29"] {
+    for total in ["t3.total.natural", "t3.open.total", "t3.total.total"] {
         assert!(
-            got.contains(&s("fixed", "N-1", total)),
+            got.contains(&s("fixed", "N-1", &a1(2020, total))),
             "{total} recomputed: {got:?}"
         );
     }

@@ -1,10 +1,17 @@
-//! Helpers shared by the integration tests: a scratch directory, the binary, and reading
-//! workbooks back with calamine.
+//! Helpers shared by the integration tests: a scratch directory, the binary, reading
+//! workbooks back with calamine, and where a key's cell is in a template.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use calamine::{open_workbook_auto, Data, Reader};
+use nianbao::cell::CellRef;
+use nianbao::format::{Format, Formats, Key};
+
+/// The layout module (where everything goes on a sheet). Tests name it through this
+/// re-export only, so that moving the module changes this line and nothing else.
+pub use nianbao::layout;
 
 pub fn nianbao() -> Command {
     Command::cargo_bin("nianbao").expect("binary built")
@@ -62,10 +69,7 @@ pub fn dump_sheet(path: &Path, sheet: &str) -> Vec<(String, String)> {
             (None, Data::Float(x)) => format!("{x}"),
             (None, other) => other.to_string(),
         };
-        out.push((
-            nianbao::cell::CellRef::new(row, col as u16).to_string(),
-            text,
-        ));
+        out.push((a1_at(row, col as u16), text));
     }
     out
 }
@@ -74,7 +78,7 @@ pub fn dump_sheet(path: &Path, sheet: &str) -> Vec<(String, String)> {
 pub fn cell_text(path: &Path, sheet: &str, a1: &str) -> String {
     let mut wb = open_workbook_auto(path).expect("open workbook");
     let range = wb.worksheet_range(sheet).expect("sheet");
-    let at = nianbao::cell::CellRef::parse(a1).unwrap();
+    let at = CellRef::parse(a1).unwrap();
     range
         .get_value((at.row, u32::from(at.col)))
         .map(|d| d.to_string())
@@ -133,7 +137,6 @@ impl Filled<'_> {
     }
 
     pub fn write(&self, scratch: &Scratch, name: &str) -> PathBuf {
-        use nianbao::format::{Formats, Key};
         use nianbao::template::{workbook_bytes, Prefill};
         let formats = Formats::builtin();
         let format = match self.format {
@@ -250,4 +253,93 @@ pub fn summary(findings: &[serde_json::Value]) -> Vec<(String, String, String)> 
             (s("level"), s("rule"), s("cell"))
         })
         .collect()
+}
+
+// ── Where a key is ───────────────────────────────────────────────────────────────
+//
+// Tests address cells by key (`t3.new.natural`), not by A1 position, so that moving a row
+// of the layout breaks only the tests about positions (the layout snapshots).
+
+/// The built-in format in force for `year`.
+pub fn format_of(year: i32) -> &'static Format {
+    static FORMATS: OnceLock<Formats> = OnceLock::new();
+    let formats = FORMATS.get_or_init(Formats::builtin);
+    formats
+        .for_year(year)
+        .unwrap_or_else(|e| panic!("year {year}: {e}"))
+}
+
+/// The zero-based cell of `key` in a fresh template of `year`'s format, keys spelled as in
+/// a values CSV of `nianbao fill`: a table cell (`t3.new.natural`) on its table's sheet; a
+/// numeric field (`fee_cases`), a section's text (`section:overview`) on the text sheet; a
+/// field of the cover (`cover:filler`).
+pub fn cell(year: i32, key: &str) -> CellRef {
+    let format = format_of(year);
+    let missing = || -> ! { panic!("no {key} in the {} format", format.id) };
+    if let Some(code) = key.strip_prefix("cover:") {
+        let i = nianbao::identity::COVER_FIELDS
+            .iter()
+            .position(|f| f.code == code)
+            .unwrap_or_else(|| missing());
+        return CellRef::new(layout::COVER_FIRST_ROW + i as u32, layout::COVER_VALUE_COL);
+    }
+    let text = layout::plan_text(format);
+    if let Some(code) = key.strip_prefix("section:") {
+        let (_, _, row) = text
+            .sections
+            .iter()
+            .find(|(c, _, _)| c == code)
+            .unwrap_or_else(|| missing());
+        return CellRef::new(*row, layout::FIRST_COL);
+    }
+    let key = Key::from_string(key);
+    if let Some((_, row)) = text.fields.iter().find(|(k, _)| *k == key) {
+        return CellRef::new(*row, layout::TEXT_FIELD_COL);
+    }
+    let table = format.cell(&key).unwrap_or_else(|| missing()).table;
+    layout::plan_table(format, table).cells[&key]
+}
+
+/// The A1 address of `key` in a fresh template of `year`'s format (see [`cell`]).
+pub fn a1(year: i32, key: &str) -> String {
+    cell(year, key).to_string()
+}
+
+/// The zero-based `(row, column)` of `key` (see [`cell`]), as [`PlainSheet`] cells are
+/// indexed.
+pub fn pos(year: i32, key: &str) -> (u32, u16) {
+    let at = cell(year, key);
+    (at.row, at.col)
+}
+
+/// The A1 address of a zero-based position.
+pub fn a1_at(row: u32, col: u16) -> String {
+    CellRef::new(row, col).to_string()
+}
+
+/// Where `key` is in a clerk's copy of the template in which its cell moved `rows` rows
+/// down and `cols` columns right (negative: up, left), as after inserting rows above it or
+/// deleting a column left of it.
+pub fn a1_moved(year: i32, key: &str, (rows, cols): (i32, i32)) -> String {
+    let at = cell(year, key);
+    let row = at.row.checked_add_signed(rows).expect("row on the sheet");
+    let col = at
+        .col
+        .checked_add_signed(cols as i16)
+        .expect("column on the sheet");
+    a1_at(row, col)
+}
+
+/// The cells of `keys` as findings print a sum (`E8+E9`), in a fresh template.
+pub fn a1_sum(year: i32, keys: &[impl AsRef<str>]) -> String {
+    a1_sum_moved(year, keys, (0, 0))
+}
+
+/// [`a1_sum`] in a clerk's copy where the cells moved (see [`a1_moved`]).
+pub fn a1_sum_moved(year: i32, keys: &[impl AsRef<str>], by: (i32, i32)) -> String {
+    let cells: Vec<String> = keys
+        .iter()
+        .map(|k| a1_moved(year, k.as_ref(), by))
+        .collect();
+    cells.join("+")
 }

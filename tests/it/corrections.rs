@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use nianbao::check::{check_file, Options};
 use nianbao::format::{Format, Formats, Key};
-use nianbao::layout::{self, FIRST_COL};
 use nianbao::model::Level;
 use nianbao::template::{
     correction_workbook, rollup_workbook, RollupSheet, ERROR_FILL, FINDINGS_SHEET, WARNING_FILL,
 };
 use nianbao::validate::Submission;
 
+use crate::common::layout::FIRST_COL;
 use crate::common::*;
 
 const T2: &str = "表二 主动公开";
@@ -42,9 +42,22 @@ fn problems(sub: &Submission) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The keys T3-1 names for the 自然人 column: first plus second, third plus fourth.
+const T3_1_LHS: [&str; 2] = ["t3.new.natural", "t3.carried.natural"];
+const T3_1_RHS: [&str; 2] = ["t3.total.natural", "t3.carry_next.natural"];
+
+/// The columns of 表三 that its 总计 column adds up.
+const T3_COLUMNS: [&str; 6] = [
+    "natural", "business", "research", "charity", "legal", "other",
+];
+
+/// How many rows [`rejected`] inserted at the top of 表三.
+const INSERTED: u32 = 2;
+
 /// A township that broke T3-1 in the 自然人 column (5 new + 0 carried ≠ 3 handled + 0
-/// carried on) and typed “十二” into 表二 规章/本年新制作数量; it also inserted two rows at
-/// the top of 表三, so its own addresses there are two rows lower than the template's.
+/// carried on) and typed “十二” into 表二 规章/本年新制作数量; it also inserted
+/// [`INSERTED`] rows at the top of 表三, so its own addresses there are that many rows lower
+/// than the template's.
 fn rejected(scratch: &Scratch) -> PathBuf {
     let mut filled = Filled::new(2020);
     filled.values = &[
@@ -56,7 +69,7 @@ fn rejected(scratch: &Scratch) -> PathBuf {
     let path = filled.write(scratch, "template.xlsx");
     let mut sheets = plain_sheets(&path);
     let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
-    insert_rows(t3, 2, 2);
+    insert_rows(t3, 2, INSERTED);
     let out = scratch.path("山市镇年报.xlsx");
     write_plain(&sheets, &out);
     out
@@ -149,11 +162,17 @@ fn the_rejected_unit_as_checked() {
     // The fixture's own addresses: 表三 is two rows lower than in the template.
     let scratch = Scratch::new();
     let sub = submission(&rejected(&scratch));
+    let moved = (INSERTED as i32, 0);
+    let t3_1 = format!(
+        "{} ≠ {}",
+        a1_sum_moved(2020, &T3_1_LHS, moved),
+        a1_sum_moved(2020, &T3_1_RHS, moved)
+    );
     assert_eq!(
         problems(&sub),
         [
-            ("T3-1".to_string(), "E10+E11 ≠ E31+E32".to_string()),
-            ("V-1".to_string(), "C7".to_string()),
+            ("T3-1".to_string(), t3_1),
+            ("V-1".to_string(), a1(2020, "t2.rules.made")),
         ]
     );
 }
@@ -183,19 +202,21 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
         "{list_xml}"
     );
 
-    // The list: both findings, at the cells of this workbook.
+    // The list: both findings, at the cells of this workbook (the template's).
+    let (lhs, rhs) = (a1_sum(2020, &T3_1_LHS), a1_sum(2020, &T3_1_RHS));
+    let made = a1(2020, "t2.rules.made");
     let rows = listed(&path);
     assert_eq!(rows.len(), 2, "{rows:?}");
     let t31 = &rows[0];
     assert_eq!(
         t31[..3],
-        ["错误", "T3-1", "表三 依申请公开!E8+E9 ≠ E29+E30"]
+        ["错误", "T3-1", &format!("表三 依申请公开!{lhs} ≠ {rhs}")]
     );
     assert!(t31[3].starts_with("「自然人」列："), "{t31:?}");
-    assert_eq!(t31[4..6], ["5（E8+E9）", "= 3（E29+E30）"]);
+    assert_eq!(t31[4..6], [format!("5（{lhs}）"), format!("= 3（{rhs}）")]);
     assert!(t31[6].contains("结转下年度继续办理"), "{t31:?}");
     let v1 = &rows[1];
-    assert_eq!(v1[..3], ["错误", "V-1", "表二 主动公开!C7"]);
+    assert_eq!(v1[..3], ["错误", "V-1", &format!("表二 主动公开!{made}")]);
     assert_eq!(v1[4], "十二");
     let intro = cell_text(&path, FINDINGS_SHEET, "A2");
     assert!(
@@ -206,50 +227,62 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
     // Marked: the four cells of the broken column and the unreadable one, red; their
     // neighbours keep the input colour.
     let red = Some(rgb(ERROR_FILL));
-    for a1 in ["E8", "E9", "E29", "E30"] {
-        assert_eq!(fill(&mut wb, T3, a1), red, "{a1}");
+    let marked: Vec<String> = T3_1_LHS
+        .iter()
+        .chain(&T3_1_RHS)
+        .map(|k| a1(2020, k))
+        .collect();
+    for at in &marked {
+        assert_eq!(fill(&mut wb, T3, at), red, "{at}");
     }
-    assert_eq!(fill(&mut wb, T2, "C7"), red);
-    assert_eq!(fill(&mut wb, T3, "F8"), Some(rgb(0xFFF2CC)));
-    assert_eq!(fill(&mut wb, T2, "D7"), Some(rgb(0xFFF2CC)));
+    assert_eq!(fill(&mut wb, T2, &made), red);
+    let input = Some(rgb(0xFFF2CC));
+    assert_eq!(fill(&mut wb, T3, &a1(2020, "t3.new.business")), input);
+    assert_eq!(fill(&mut wb, T2, &a1(2020, "t2.rules.published")), input);
 
     // The clerk's own input is back in its cell, and their numbers in theirs.
-    assert_eq!(cell_text(&path, T2, "C7"), "十二");
-    assert_eq!(cell_text(&path, T3, "E8"), "5");
-    assert_eq!(cell_text(&path, T3, "E10"), "3");
-    assert_eq!(cell_text(&path, "表四 复议诉讼", "B8"), "1");
+    assert_eq!(cell_text(&path, T2, &made), "十二");
+    assert_eq!(cell_text(&path, T3, &a1(2020, "t3.new.natural")), "5");
+    assert_eq!(cell_text(&path, T3, &a1(2020, "t3.open.natural")), "3");
+    let review = a1(2020, "t4.all.review_upheld");
+    assert_eq!(cell_text(&path, "表四 复议诉讼", &review), "1");
     // Totals are still formulas, with the results a reader sees.
     let formulas = wb.worksheet_formula(T3).unwrap();
+    let (row, col) = pos(2020, "t3.new.total");
+    let new_parts = T3_COLUMNS.map(|c| a1(2020, &format!("t3.new.{c}")));
     assert_eq!(
-        formulas.get_value((7, 10)).map(String::as_str),
-        Some("SUM(E8,F8,G8,H8,I8,J8)")
+        formulas
+            .get_value((row, u32::from(col)))
+            .map(String::as_str),
+        Some(format!("SUM({})", new_parts.join(",")).as_str())
     );
-    assert_eq!(cell_text(&path, T3, "E29"), "3");
+    assert_eq!(cell_text(&path, T3, &a1(2020, "t3.total.natural")), "3");
     // Texts and contact fields come back too (the fixture filled the texts).
     assert_eq!(
-        cell_text(&path, "文字部分", "B7"),
+        cell_text(&path, "文字部分", &a1(2020, "section:overview")),
         "我镇对政务村务公开工作十分重视。\n第二段。"
     );
 
     // Notes: one per marked cell, saying what is wrong and what to do.
     let t3_notes = notes(&path, 4);
-    assert_eq!(
-        t3_notes.keys().collect::<Vec<_>>(),
-        ["E29", "E30", "E8", "E9"]
+    let mut sorted = marked.clone();
+    sorted.sort();
+    assert_eq!(t3_notes.keys().cloned().collect::<Vec<_>>(), sorted);
+    let expected = format!(
+        "【规则 T3-1】「自然人」列：第一项加第二项之和，不等于第三项加第四项之和 \
+         实际：5（{lhs}） 应为：= 3（{rhs}）。请核对本列的“一、本年新收”“二、上年结转”“（七）总计”“四、结转下年度继续办理”"
     );
-    let expected = "【规则 T3-1】「自然人」列：第一项加第二项之和，不等于第三项加第四项之和 \
-                    实际：5（E8+E9） 应为：= 3（E29+E30）。请核对本列的“一、本年新收”“二、上年结转”“（七）总计”“四、结转下年度继续办理”";
     for text in t3_notes.values() {
-        assert_eq!(text, expected);
+        assert_eq!(text, &expected);
     }
     let t2_notes = notes(&path, 3);
-    assert_eq!(t2_notes.keys().collect::<Vec<_>>(), ["C7"]);
+    assert_eq!(t2_notes.keys().collect::<Vec<_>>(), [&made]);
     assert!(
-        t2_notes["C7"]
+        t2_notes[&made]
             .starts_with("【规则 V-1】表二第二十条第（一）项「规章」行「本年新制作数量」列：")
-            && t2_notes["C7"].contains("实际：十二 应为：不小于 0 的整数。"),
+            && t2_notes[&made].contains("实际：十二 应为：不小于 0 的整数。"),
         "{}",
-        t2_notes["C7"]
+        t2_notes[&made]
     );
     assert!(notes(&path, 2).is_empty() && notes(&path, 5).is_empty());
 }
@@ -293,10 +326,12 @@ fn correction_workbook_checks_like_a_returned_template() {
     // a program that does not store results would; the reader recomputes it.
     let mut sheets = plain_sheets(&path);
     let t2 = sheets.iter_mut().find(|s| s.name == T2).unwrap();
-    t2.cells.insert((6, 2), Data::Float(12.0)); // C7
+    t2.cells
+        .insert(pos(2020, "t2.rules.made"), Data::Float(12.0));
     let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
-    t3.cells.insert((29, 4), Data::Float(2.0)); // E30
-    t3.cells.remove(&(29, 10)); // K30
+    t3.cells
+        .insert(pos(2020, "t3.carry_next.natural"), Data::Float(2.0));
+    t3.cells.remove(&pos(2020, "t3.carry_next.total"));
     assert!(sheets.iter().any(|s| s.name == FINDINGS_SHEET));
     let fixed = scratch.path("山市镇年报_修改后.xlsx");
     write_plain(&sheets, &fixed);
@@ -479,7 +514,7 @@ fn rollup_sheet_names_are_safe_and_unique() {
     assert!(got[2].ends_with("(2)"), "{}", got[2]);
     // The title keeps the full name.
     assert_eq!(
-        cell_text(&path, &got[1], "B1"),
+        cell_text(&path, &got[1], &a1_at(0, FIRST_COL)),
         format!("{long}甲2020年政府信息公开工作年度报告汇总表")
     );
 }
@@ -508,6 +543,10 @@ fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
     .unwrap();
     let out = scratch.write("退回.xlsx", bytes);
 
+    let (published, total) = (
+        a1(2020, "t2.rules.published"),
+        a1(2020, "t2.rules.total_public"),
+    );
     let rows = listed(&out);
     let rules: Vec<(&str, &str, &str)> = rows
         .iter()
@@ -516,8 +555,16 @@ fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
     assert_eq!(
         rules,
         [
-            ("警告", "TX-5", "文字部分!B10"),
-            ("警告", "T2-2", "表二 主动公开!D7 > E7")
+            (
+                "警告",
+                "TX-5",
+                format!("文字部分!{}", a1(2020, "section:problems")).as_str()
+            ),
+            (
+                "警告",
+                "T2-2",
+                format!("表二 主动公开!{published} > {total}").as_str()
+            )
         ]
     );
     let intro = cell_text(&out, FINDINGS_SHEET, "A2");
@@ -528,12 +575,15 @@ fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
 
     let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
     let orange = Some(rgb(WARNING_FILL));
-    assert_eq!(fill(&mut wb, T2, "D7"), orange);
-    assert_eq!(fill(&mut wb, T2, "E7"), orange);
+    assert_eq!(fill(&mut wb, T2, &published), orange);
+    assert_eq!(fill(&mut wb, T2, &total), orange);
     let t2_notes = notes(&out, 3);
-    assert_eq!(t2_notes.keys().collect::<Vec<_>>(), ["D7", "E7"]);
+    let mut marked = [&published, &total];
+    marked.sort();
+    assert_eq!(t2_notes.keys().collect::<Vec<_>>(), marked);
     assert!(
-        t2_notes["D7"].starts_with("警告【规则 T2-2】「规章」行：本年新公开数量大于对外公开总数量"),
+        t2_notes[&published]
+            .starts_with("警告【规则 T2-2】「规章」行：本年新公开数量大于对外公开总数量"),
         "{t2_notes:?}"
     );
     // The text sheet carries no note: TX-5 is about a text, not a cell.
@@ -560,12 +610,8 @@ fn fields_on_the_text_sheet_are_marked_too() {
         .filter(|r| r[1] == "TX-4")
         .collect();
     assert_eq!(tx4.len(), 1, "{:?}", sub.findings);
-    let plan = layout::plan_text(&format);
-    let cells: Vec<String> = plan
-        .fields
-        .iter()
-        .map(|(_, row)| nianbao::cell::CellRef::new(*row, layout::TEXT_FIELD_COL).to_string())
-        .collect();
+    let mut cells: Vec<String> = format.fields.iter().map(|f| a1(2024, &f.code)).collect();
+    cells.sort();
     let text_notes = notes(&out, 6);
     assert_eq!(text_notes.keys().cloned().collect::<Vec<_>>(), cells);
     assert!(text_notes
@@ -582,13 +628,15 @@ fn a_total_typed_over_comes_back_as_a_formula_and_the_note_says_so() {
     let path = filled.write(&scratch, "in.xlsx");
     let mut sheets = plain_sheets(&path);
     let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
-    t3.cells.insert((7, 10), Data::Float(9.0)); // K8: 一 row total, typed over
+    t3.cells.insert(pos(2020, "t3.new.total"), Data::Float(9.0)); // 一 row total, typed over
     let typed = scratch.path("typed.xlsx");
     write_plain(&sheets, &typed);
     let sub = submission(&typed);
+    let total = a1(2020, "t3.new.total");
+    let parts = T3_COLUMNS.map(|c| format!("t3.new.{c}"));
     assert_eq!(
         problems(&sub),
-        [("T3-3".into(), "K8 ≠ E8+F8+G8+H8+I8+J8".into())]
+        [("T3-3".into(), format!("{total} ≠ {}", a1_sum(2020, &parts)))]
     );
 
     let bytes = correction_workbook(
@@ -601,8 +649,11 @@ fn a_total_typed_over_comes_back_as_a_formula_and_the_note_says_so() {
     .unwrap();
     let out = scratch.write("退回.xlsx", bytes);
     let t3_notes = notes(&out, 4);
-    assert!(t3_notes["K8"].contains("合计已恢复为公式"), "{t3_notes:?}");
-    assert_eq!(cell_text(&out, T3, "K8"), "2");
+    assert!(
+        t3_notes[&total].contains("合计已恢复为公式"),
+        "{t3_notes:?}"
+    );
+    assert_eq!(cell_text(&out, T3, &total), "2");
     // Nothing left to correct once the total is a formula again.
     assert_eq!(problems(&submission(&out)), []);
 }

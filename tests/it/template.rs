@@ -7,8 +7,8 @@ use calamine::{open_workbook_auto, Reader, Xlsx};
 use nianbao::cell::CellRef;
 use nianbao::format::{Format, Formats, Key};
 use nianbao::identity::Marker;
-use nianbao::layout::{self, FIRST_COL};
 
+use crate::common::layout::FIRST_COL;
 use crate::common::*;
 
 /// Runs `template` for the test roster and returns the path of the township's workbook.
@@ -27,10 +27,6 @@ fn emit(scratch: &Scratch, year: i32) -> PathBuf {
 
 fn format_for(year: i32) -> Format {
     Formats::builtin().for_year(year).unwrap().clone()
-}
-
-fn a1(row: u32, col: u16) -> String {
-    nianbao::cell::CellRef::new(row, col).to_string()
 }
 
 #[test]
@@ -81,7 +77,7 @@ fn assert_tables_match_definition(path: &Path, format: &Format) {
         let plan = layout::plan_table(format, table);
         let cells: std::collections::BTreeMap<String, String> =
             dump_sheet(path, sheet).into_iter().collect();
-        let at = |row: u32, col: u16| cells.get(&a1(row, col)).cloned().unwrap_or_default();
+        let at = |row: u32, col: u16| cells.get(&a1_at(row, col)).cloned().unwrap_or_default();
         assert_eq!(at(0, 0), Marker::Table(table.code.clone()).text());
         assert_eq!(at(plan.title_row, FIRST_COL), table.heading());
         for bp in &plan.blocks {
@@ -187,11 +183,23 @@ fn identity_is_hidden_in_cells_and_properties() {
 fn cover_is_prefilled_and_locked_contact_fields_are_open() {
     let scratch = Scratch::new();
     let path = emit(&scratch, 2020);
-    assert_eq!(cell_text(&path, "封面", "C4"), "山市镇人民政府");
-    assert_eq!(cell_text(&path, "封面", "C5"), "110");
-    assert_eq!(cell_text(&path, "封面", "C6"), "示例县人民政府（100）");
-    assert_eq!(cell_text(&path, "封面", "C8"), "2020");
-    assert_eq!(cell_text(&path, "封面", "B10"), "填报人");
+    let cover = |field: &str| a1(2020, &format!("cover:{field}"));
+    assert_eq!(
+        cell_text(&path, "封面", &cover("unit_name")),
+        "山市镇人民政府"
+    );
+    assert_eq!(cell_text(&path, "封面", &cover("unit_code")), "110");
+    assert_eq!(
+        cell_text(&path, "封面", &cover("parent")),
+        "示例县人民政府（100）"
+    );
+    assert_eq!(cell_text(&path, "封面", &cover("year")), "2020");
+    // Each field's label is in the first column of its row.
+    let (filler_row, _) = pos(2020, "cover:filler");
+    assert_eq!(
+        cell_text(&path, "封面", &a1_at(filler_row, FIRST_COL)),
+        "填报人"
+    );
     let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
     let styles = wb.worksheet_style("封面").unwrap();
     let locked = |a: &str| {
@@ -201,10 +209,10 @@ fn cover_is_prefilled_and_locked_contact_fields_are_open() {
             .and_then(|s| s.protection.as_ref())
             .is_none_or(|p| p.locked)
     };
-    assert!(locked("C4"), "unit name is locked");
-    assert!(locked("C8"), "year is locked");
-    assert!(!locked("C10"), "填报人 is for the clerk");
-    assert!(!locked("C13"), "单位负责人 is for the clerk");
+    assert!(locked(&cover("unit_name")), "unit name is locked");
+    assert!(locked(&cover("year")), "year is locked");
+    assert!(!locked(&cover("filler")), "填报人 is for the clerk");
+    assert!(!locked(&cover("head")), "单位负责人 is for the clerk");
     let cover = dump_sheet(&path, "封面");
     assert!(cover
         .iter()
@@ -242,12 +250,13 @@ fn blank_workbook_lets_the_clerk_fill_in_the_unit() {
     let scratch = Scratch::new();
     emit(&scratch, 2020);
     let path = scratch.path("out/空白模板_2020.xlsx");
-    assert_eq!(cell_text(&path, "封面", "C4"), "");
-    assert_eq!(cell_text(&path, "封面", "C8"), "2020");
+    assert_eq!(cell_text(&path, "封面", &a1(2020, "cover:unit_name")), "");
+    assert_eq!(cell_text(&path, "封面", &a1(2020, "cover:year")), "2020");
     let mut wb: Xlsx<_> = calamine::open_workbook(&path).unwrap();
     let styles = wb.worksheet_style("封面").unwrap();
+    let (row, col) = pos(2020, "cover:unit_name");
     let unit_name = styles
-        .get((3, 2))
+        .get((row, u32::from(col)))
         .and_then(|s| s.protection.as_ref())
         .map(|p| p.locked);
     assert_eq!(unit_name, Some(false));
@@ -320,7 +329,7 @@ fn table_three_checks_itself_live() {
     let cells: std::collections::BTreeMap<String, String> =
         dump_sheet(&path, "表三 依申请公开").into_iter().collect();
     assert_eq!(
-        cells[&a1(live.row, FIRST_COL)],
+        cells[&a1_at(live.row, FIRST_COL)],
         "校验：第一项+第二项=第三项+第四项"
     );
     assert_eq!(live.checks.len(), 7);
@@ -332,10 +341,10 @@ fn table_three_checks_itself_live() {
         let expected = format!(
             "=IF(SUM({c}{new},{c}{carried})=SUM({c}{total},{c}{next}),\"通过\",\"不通过\")"
         );
-        assert_eq!(cells[&a1(live.row, *col)], expected);
+        assert_eq!(cells[&a1_at(live.row, *col)], expected);
         // The cached result a non-recalculating reader sees.
         assert_eq!(
-            cell_text(&path, "表三 依申请公开", &a1(live.row, *col)),
+            cell_text(&path, "表三 依申请公开", &a1_at(live.row, *col)),
             "通过"
         );
     }
@@ -400,7 +409,10 @@ fn format_override_and_unknown_format() {
         .success()
         .stderr(predicates::str::contains("与报告年度 2022 不符"));
     let id = dump_sheet(&scratch.path("o/110_山市镇人民政府_2022.xlsx"), "_nianbao");
-    assert!(id.iter().any(|(a, t)| a == "B2" && t == "2019"));
+    // The identity sheet holds a key then its value, row by row.
+    assert!(id
+        .windows(2)
+        .any(|kv| kv[0].1 == "format_id" && kv[1].1 == "2019"));
     nianbao()
         .args(["template", "--year", "2018", "--units"])
         .arg(&roster)
