@@ -12,7 +12,7 @@
 //!    number → text.
 //!
 //! What a report is:
-//! 4. [`format`] — the official formats as data (tables, rows, columns, value kinds,
+//! 4. [`format`](mod@format) — the official formats as data (tables, rows, columns, value kinds,
 //!    consistency rules), loaded from `templates/formats/*.toml`.
 //! 5. [`roster`] — the list of units and their hierarchy, and the one depth-first walk.
 //! 6. [`identity`] — the contract between writer and reader: the hidden identity sheet,
@@ -37,6 +37,9 @@
 //! 17. [`publish`] — writes what `render` and `template` make into the output directory,
 //!     and re-renders an earlier run from its CSVs.
 //! 18. [`fill`] — filled workbooks from a table of values (samples, other systems).
+
+// Stages return values and findings; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod output;
 

@@ -12,8 +12,6 @@ use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
 use crate::locate::{Found, IdentifiedBy};
 use crate::model::Place;
 use crate::model::{number_text, rule_ids, Finding, Level};
-// TEMP until render is split: render still imports the old name.
-pub use crate::model::number_text as fmt_num;
 use crate::normalise;
 
 /// One unit's report as read from one workbook: the data model that flows on to

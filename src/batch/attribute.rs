@@ -128,8 +128,14 @@ fn roster_unit<'a>(roster: Option<&'a Roster>, code: &str) -> Option<&'a Unit> {
 
 /// Who sent what, decided once for every output (units.csv, roll-ups, reports, the
 /// overview, the terminal summary): each roster unit, in the roster's depth-first order,
-/// with the one file that speaks for it ([`file_rank`]) or none (`missing`); and the
-/// files that name no roster unit, each standing for itself.
+/// with the one file that speaks for it or none (`missing`); and the files that name no
+/// roster unit, each standing for itself.
+///
+/// **The rule.** The file that speaks for a roster unit is, among the files attributed
+/// to it: the accepted one, else the rejected one (of these there is at most one per
+/// unit: of several, the newest by modification time was kept and the others became
+/// `duplicate`), else the first file for another report year, else none. A duplicate
+/// never speaks for a unit.
 #[derive(Debug)]
 pub struct Attribution<'a> {
     roster: Option<&'a Roster>,

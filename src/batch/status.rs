@@ -200,7 +200,7 @@ pub struct FileOutcome {
     pub year: Option<i32>,
     /// Counts of its findings (None for files not read).
     pub counts: Option<Counts>,
-    /// Where its submission is kept in the run's [`Store`] (None for files not read).
+    /// Where its submission is kept in the run's [`super::Store`] (None for files not read).
     pub stored: Option<Stored>,
     /// The file's modification time, to pick the newest of several files for a unit.
     pub modified: Option<SystemTime>,

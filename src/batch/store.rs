@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::validate::Submission;
 
 /// The submissions of a run, kept on disk so that memory does not grow with the number of
-/// files: only [`FileOutcome`] headers stay in memory. All submissions go, as JSON, into
+/// files: only [`super::FileOutcome`] headers stay in memory. All submissions go, as JSON, into
 /// one unnamed temporary file inside the output directory (same disk, never mixed with the
 /// inputs, gone when the run ends even if it is killed). One file rather than one per
 /// submission: creating and deleting thousands of small files costs more than the rest

@@ -386,7 +386,7 @@ impl<'a> Publisher<'a> {
                 name: name.to_string(),
                 parent_code: parent.to_string(),
                 level: level.to_string(),
-                status: status.code().to_string(),
+                status,
                 errors: counts.map_or(0, |c| c.errors),
                 warnings: counts.map_or(0, |c| c.warnings),
                 file: o.map(|o| o.file.clone()).unwrap_or_default(),

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::overview::{percent, round1};
 use super::{OverviewUnit, StatusCount};
 use crate::format::{Format, Key};
-use crate::validate::fmt_num;
+use crate::model::number_text;
 
 const CHART_WIDTH: f64 = 640.0;
 const BAR_HEIGHT: f64 = 16.0;
@@ -71,7 +71,7 @@ fn bar_chart(title: String, items: Vec<(String, f64, String)>, empty: &str) -> B
             Bar {
                 label: shorten(&full, 14),
                 full,
-                value: fmt_num(v),
+                value: number_text(v),
                 y,
                 text_y: round1(y + BAR_HEIGHT * 0.78),
                 w,
@@ -272,7 +272,7 @@ pub(super) fn outcome_chart(format: &Format, values: &BTreeMap<Key, f64>) -> Sta
             x += w;
             let legend_y = round1(legend_top + (i % per_col) as f64 * 20.0);
             Segment {
-                value: fmt_num(v),
+                value: number_text(v),
                 percent: percent(v, total),
                 x: seg_x,
                 w,
@@ -292,7 +292,7 @@ pub(super) fn outcome_chart(format: &Format, values: &BTreeMap<Key, f64>) -> Sta
         height,
         bar_y,
         bar_h,
-        total: fmt_num(total),
+        total: number_text(total),
         empty: (total <= 0.0).then(|| "本年度没有办理结果可以显示（全部为 0）。".to_string()),
         segments,
     }

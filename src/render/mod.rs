@@ -29,7 +29,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::format::{Format, Key};
-use crate::validate::fmt_num;
+use crate::model::number_text;
 
 use charts::{outcome_chart, requests_chart, status_chart, BarChart, StackChart};
 use escape::{auto_escape, formatter};
@@ -321,8 +321,8 @@ pub struct OverviewUnit {
     pub name: String,
     pub parent_code: String,
     pub level: String,
-    /// The stable status code: accepted, accepted_with_warnings, rejected, missing, …
-    pub status: String,
+    /// The unit's status (that of the file that speaks for it, or missing).
+    pub status: crate::batch::Status,
     pub errors: usize,
     pub warnings: usize,
     pub file: String,
@@ -418,7 +418,7 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
             let v = values.get(&Key::field(&f.code)).copied().unwrap_or(0.0);
             FieldView {
                 label: f.label.clone(),
-                value: fmt_num(v),
+                value: number_text(v),
             }
         })
         .collect();
@@ -449,7 +449,7 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
 }
 
 /// The overview page of a batch (`index.html`), written to `out` as it renders. The unit
-/// table becomes template values one row at a time ([`Rows`]), so that a batch of
+/// table becomes template values one row at a time (`Rows`), so that a batch of
 /// 10,000 units holds neither the whole page nor all its rows as values in memory.
 pub fn overview(
     t: &Templates,

@@ -7,9 +7,8 @@
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::status::status_style;
 use super::{level_label, OverviewUnit, RowView};
-use crate::validate::fmt_num;
+use crate::model::number_text;
 
 /// The overview's unit table: the display fields are worked out per row, on demand.
 impl RowView for OverviewUnit {
@@ -37,20 +36,20 @@ struct UnitRow {
 }
 
 fn unit_row(u: &OverviewUnit) -> UnitRow {
-    let s = status_style(&u.status);
+    let (color, fg) = u.status.colours();
     UnitRow {
         code: u.code.clone(),
         name: u.name.clone(),
         parent_code: u.parent_code.clone(),
         level: level_label(&u.level),
-        status: u.status.clone(),
-        status_label: s.label.to_string(),
-        color: s.color.to_string(),
-        fg: s.fg.to_string(),
+        status: u.status.code().to_string(),
+        status_label: u.status.label().to_string(),
+        color: color.to_string(),
+        fg: fg.to_string(),
         errors: u.errors,
         warnings: u.warnings,
         file: u.file.clone(),
-        new_requests: u.new_requests.map(fmt_num),
+        new_requests: u.new_requests.map(number_text),
         report: u.report.as_deref().map(href),
         correction: u.correction.as_deref().map(href),
     }

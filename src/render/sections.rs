@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::format::{Format, Key, Section};
-use crate::validate::fmt_num;
+use crate::model::number_text;
 
 /// The paragraphs of a text: one per non-empty line.
 pub(super) fn paragraphs(text: &str) -> Vec<String> {
@@ -37,7 +37,7 @@ pub(super) fn field_sentences(
         }
     }
     let text = fields.fold(sentence.clone(), |text, f| {
-        text.replace(&format!("{{{}}}", f.code), &fmt_num(value(&f.code)))
+        text.replace(&format!("{{{}}}", f.code), &number_text(value(&f.code)))
     });
     vec![text]
 }

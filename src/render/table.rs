@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::PartView;
 use crate::format::{Block, Format, Key, Kind, Table};
-use crate::validate::fmt_num;
+use crate::model::number_text;
 
 /// A table as the official layout draws it. All blocks share one grid `width` columns
 /// wide; in a narrower block the last column stretches over the rest (as the official
@@ -237,7 +237,7 @@ fn block_view(
         }
         for (c, col) in block.columns.iter().enumerate() {
             let key = Key::cell(&table.code, &row.code, &col.code);
-            let text = fmt_num(values.get(&key).copied().unwrap_or(0.0));
+            let text = number_text(values.get(&key).copied().unwrap_or(0.0));
             let class = if totals.contains_key(&key) {
                 "num total"
             } else {

@@ -627,18 +627,20 @@ fn file_stems_are_safe() {
 }
 
 fn overview_unit(code: &str, name: &str, status: &str, new: Option<f64>) -> OverviewUnit {
+    let status = crate::batch::Status::from_code(status).expect("a status code");
     OverviewUnit {
         code: code.to_string(),
         name: name.to_string(),
         parent_code: "100".to_string(),
         level: "village".to_string(),
-        status: status.to_string(),
-        errors: usize::from(status == "rejected"),
+        status,
+        errors: usize::from(status == crate::batch::Status::Rejected),
         warnings: 0,
         file: format!("回收/{name}.xlsx"),
         new_requests: new,
         report: new.map(|_| format!("reports/{}.html", file_stem(code, name))),
-        correction: (status == "rejected").then(|| format!("corrections/{code}#1.xlsx")),
+        correction: (status == crate::batch::Status::Rejected)
+            .then(|| format!("corrections/{code}#1.xlsx")),
     }
 }
 
@@ -692,7 +694,7 @@ fn overview_lists_units_and_draws_charts() {
         Some(100.0),
     ));
     units.push(overview_unit("120", "教育局", "missing", None));
-    units.push(overview_unit("130", "某所", "some_new_status", None));
+    units.push(overview_unit("130", "某所", "wrong_year", None));
     let parents = vec![OverviewParent {
         code: "100".to_string(),
         name: "示例县人民政府".to_string(),
@@ -737,8 +739,8 @@ fn overview_lists_units_and_draws_charts() {
             && html.contains(">未报送 1</span>")
     );
     assert!(
-        html.contains(">some_new_status 1</span>"),
-        "unknown statuses shown by code"
+        html.contains(">年度不符 1</span>"),
+        "every status shows its own label"
     );
     assert!(html.contains("前 30 个单位，共 36 个单位有数据"));
     let request_bars = html.split("fill=\"#1565c0\"").count() - 1;

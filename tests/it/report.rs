@@ -203,7 +203,7 @@ fn overview_html(templates: &Templates) -> String {
                 level: "village".to_string(),
                 code,
                 name,
-                status,
+                status: nianbao::batch::Status::from_code(&status).unwrap(),
             }
         })
         .collect();
@@ -214,7 +214,7 @@ fn overview_html(templates: &Templates) -> String {
             name: "山市镇人民政府".to_string(),
             parent_code: "100".to_string(),
             level: "township".to_string(),
-            status: "accepted".to_string(),
+            status: nianbao::batch::Status::Accepted,
             errors: 0,
             warnings: 0,
             file: "回收/山市镇年报(1).xlsx".to_string(),
