@@ -24,10 +24,8 @@
 //! typed (`=cmd|…`, `-2`, `@SUM(…)`) is never executed by Excel as a formula; numeric
 //! columns are written as they are (a negative 本年增/减 stays `-2`).
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::batch::{Attribution, Counts, FileOutcome, Status, Store, StoreError};
 use crate::format::{Format, Key, KeyFigure};
@@ -167,9 +165,6 @@ pub const SECTIONS_HEADER: &[&str] = &[
 
 /// `files.csv` header.
 pub const FILES_HEADER: &[&str] = &["file", "status", "reason", "unit_code", "chosen"];
-
-/// The `status` of a roster unit no file is attributed to.
-pub const MISSING: &str = "missing";
 
 /// Writes the CSV files into `out_dir`, reading each file's submission from `store`
 /// once per pass (one unit in memory at a time). The files are written to
@@ -329,275 +324,6 @@ fn load_for_figures(
     }
 }
 
-// ── Writing ──────────────────────────────────────────────────────────────────────────
-
-/// A text cell as Excel must not execute it: a value beginning with `=`, `+`, `-`, `@`,
-/// tab or carriage return is prefixed with a single quote.
-pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// One CSV file being written to a temporary file beside its final name: its header,
-/// and which columns are numeric (written as they are; every other column goes through
-/// [`neutralise`]).
-struct Sheet {
-    writer: csv::Writer<std::io::BufWriter<tempfile::NamedTempFile>>,
-    numeric: Vec<bool>,
-    path: PathBuf,
-}
-
-impl Sheet {
-    fn create(
-        dir: &Path,
-        name: &str,
-        header: &[&str],
-        numeric: &[&str],
-        options: CsvOptions,
-    ) -> Result<Sheet, ConsolidateError> {
-        let path = dir.join(name);
-        let io = |source| ConsolidateError::Write {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut file = std::io::BufWriter::new(crate::output::temp_beside(&path).map_err(io)?);
-        if options.bom {
-            file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
-        }
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(file);
-        writer.write_record(header)?;
-        let numeric = header.iter().map(|h| numeric.contains(h)).collect();
-        Ok(Sheet {
-            writer,
-            numeric,
-            path,
-        })
-    }
-
-    fn row(&mut self, fields: &[&str]) -> Result<(), csv::Error> {
-        debug_assert_eq!(
-            fields.len(),
-            self.numeric.len(),
-            "a row must match its header"
-        );
-        let record = fields.iter().zip(&self.numeric).map(|(field, numeric)| {
-            if *numeric {
-                Cow::Borrowed(*field)
-            } else {
-                neutralise(field)
-            }
-        });
-        self.writer.write_record(record.map(|c| c.into_owned()))
-    }
-
-    fn persist(self) -> Result<(), ConsolidateError> {
-        let io = |source| ConsolidateError::Write {
-            path: self.path.display().to_string(),
-            source,
-        };
-        let file = self.writer.into_inner().map_err(|e| io(e.into_error()))?;
-        let tmp = file.into_inner().map_err(|e| io(e.into_error()))?;
-        tmp.as_file().sync_all().map_err(io)?;
-        crate::output::persist(tmp, &self.path).map_err(io)
-    }
-}
-
-/// The running sums of every roll-up: the whole roster first, then each roster unit
-/// with children, in roster order. Memory is one map per parent, whatever the number of
-/// files.
-struct Sums {
-    rollups: Vec<Rollup>,
-    /// Roster code → the indices of the roll-ups it counts in.
-    member_of: HashMap<String, Vec<usize>>,
-}
-
-impl Sums {
-    fn new(who: &Attribution) -> Sums {
-        let mut rollups = vec![Rollup {
-            code: ALL_CODE.into(),
-            name: ALL_NAME.into(),
-            level: ALL_LEVEL.into(),
-            depth: 0,
-            included: Vec::new(),
-            missing: Vec::new(),
-            rejected: Vec::new(),
-            values: BTreeMap::new(),
-        }];
-        let mut member_of: HashMap<String, Vec<usize>> = HashMap::new();
-        if let Some(roster) = who.roster() {
-            for (unit, depth) in who.walk() {
-                if roster.children(&unit.code).is_empty() {
-                    continue;
-                }
-                let index = rollups.len();
-                rollups.push(Rollup {
-                    code: unit.code.to_string(),
-                    name: unit.name.clone(),
-                    level: unit.level.clone(),
-                    depth: depth + 1,
-                    included: Vec::new(),
-                    missing: Vec::new(),
-                    rejected: Vec::new(),
-                    values: BTreeMap::new(),
-                });
-                for member in std::iter::once(*unit).chain(roster.descendants(&unit.code)) {
-                    member_of
-                        .entry(member.code.to_string())
-                        .or_default()
-                        .push(index);
-                }
-            }
-            // Membership lists in roster order, from the headers alone.
-            for (unit, _) in who.walk() {
-                let code = unit.code.to_string();
-                let file = who.file(unit.code.as_str());
-                let accepted = file.is_some_and(|o| o.status.is_accepted());
-                let rejected = file.is_some_and(|o| o.status == Status::Rejected);
-                let mut indices = vec![0];
-                indices.extend(member_of.get(&code).into_iter().flatten());
-                for i in indices {
-                    let r = &mut rollups[i];
-                    if accepted {
-                        r.included.push(code.clone());
-                    } else {
-                        r.missing.push(code.clone());
-                        if rejected {
-                            r.rejected.push(code.clone());
-                        }
-                    }
-                }
-            }
-        } else {
-            for o in who
-                .elsewhere()
-                .into_iter()
-                .filter(|o| o.status.is_accepted())
-            {
-                rollups[0].included.push(o.unit().to_string());
-            }
-        }
-        Sums { rollups, member_of }
-    }
-
-    fn add_values(rollup: &mut Rollup, values: &BTreeMap<Key, f64>) {
-        for (key, v) in values {
-            *rollup.values.entry(key.clone()).or_insert(0.0) += v;
-        }
-    }
-
-    /// An accepted roster unit's values, into the whole roster and every parent above.
-    fn add(&mut self, code: &str, values: &BTreeMap<Key, f64>) {
-        Sums::add_values(&mut self.rollups[0], values);
-        for &i in self.member_of.get(code).into_iter().flatten() {
-            Sums::add_values(&mut self.rollups[i], values);
-        }
-    }
-
-    /// An accepted unit that is not on the roster: it counts in the whole only when
-    /// there is no roster (the only time such a unit is accepted).
-    fn add_elsewhere(&mut self, values: &BTreeMap<Key, f64>) {
-        Sums::add_values(&mut self.rollups[0], values);
-    }
-
-    fn finish(self) -> Vec<Rollup> {
-        self.rollups
-    }
-}
-
-// ── Labels ───────────────────────────────────────────────────────────────────────────
-
-/// How one numeric key is labelled in the long-form files.
-struct KeyLabel {
-    key: Key,
-    table: String,
-    row_code: String,
-    row_label: String,
-    col_code: String,
-    col_label: String,
-}
-
-/// Every numeric key of the format, table cells in reading order then fields. A column
-/// label that occurs more than once in its table (表四's 结果维持, 表二's 上一年项目数量)
-/// is given its heading path: block title, groups, label, joined with `/`.
-fn key_labels(format: &Format) -> Vec<KeyLabel> {
-    let mut seen: HashMap<(&str, &str), BTreeSet<(usize, &str)>> = HashMap::new();
-    for table in &format.tables {
-        for (b, block) in table.blocks.iter().enumerate() {
-            for col in &block.columns {
-                let columns = seen.entry((&table.code, &col.label)).or_default();
-                columns.insert((b, &col.code));
-            }
-        }
-    }
-    let mut out: Vec<KeyLabel> = format
-        .cells()
-        .map(|cell| {
-            let ambiguous = seen[&(cell.table.code.as_str(), cell.col.label.as_str())].len() > 1;
-            let col_label = if ambiguous {
-                let path: Vec<&str> = cell
-                    .block
-                    .title
-                    .iter()
-                    .chain(&cell.col.groups)
-                    .chain(std::iter::once(&cell.col.label))
-                    .map(String::as_str)
-                    .collect();
-                path.join("/")
-            } else {
-                cell.col.label.clone()
-            };
-            KeyLabel {
-                key: cell.key.clone(),
-                table: cell.table.code.clone(),
-                row_code: cell.row.code.clone(),
-                row_label: cell.row.label.clone(),
-                col_code: cell.col.code.clone(),
-                col_label,
-            }
-        })
-        .collect();
-    out.extend(format.fields.iter().map(|field| KeyLabel {
-        key: Key::field(&field.code),
-        table: "fields".to_string(),
-        row_code: field.code.clone(),
-        row_label: field.label.clone(),
-        col_code: "value".to_string(),
-        col_label: "数值".to_string(),
-    }));
-    out
-}
-
-/// The rows of one unit or roll-up: `prefix` then the key's labels and value.
-fn long_rows(
-    sheet: &mut Sheet,
-    prefix: &[&str],
-    cells: &[KeyLabel],
-    values: &BTreeMap<Key, f64>,
-) -> Result<(), csv::Error> {
-    for cell in cells {
-        let value = values
-            .get(&cell.key)
-            .map(|v| number_text(*v))
-            .unwrap_or_default();
-        let mut row: Vec<&str> = prefix.to_vec();
-        row.extend([
-            cell.table.as_str(),
-            &cell.row_code,
-            &cell.row_label,
-            &cell.col_code,
-            &cell.col_label,
-            &value,
-        ]);
-        sheet.row(&row)?;
-    }
-    Ok(())
-}
-
 // ── The files ────────────────────────────────────────────────────────────────────────
 
 #[allow(clippy::too_many_arguments)]
@@ -611,7 +337,7 @@ fn unit_row(
     file: Option<&FileOutcome>,
     sub: Option<&Submission>,
 ) -> Result<(), csv::Error> {
-    let status = file.map_or(MISSING, |o| o.status.code());
+    let status = file.map_or(Status::Missing, |o| o.status).code();
     let path = file.map_or("", |o| o.file.as_str());
     let count = |n: fn(&Counts) -> usize| {
         file.and_then(|o| o.counts.as_ref())
@@ -723,6 +449,14 @@ fn files_csv(
     Ok(sheet)
 }
 
+mod labels;
 pub mod read;
+mod rollup;
+mod sheet;
+
+use labels::{key_labels, long_rows};
+use rollup::Sums;
+pub use sheet::neutralise;
+use sheet::Sheet;
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
-use super::{Rollup, ALL_CODE};
-use crate::batch::{Counts, FileOutcome, Status};
+use super::rollup::Sums;
+use super::Rollup;
+use crate::batch::{Attribution, Counts, FileOutcome, Status};
 use crate::format::Key;
 use crate::roster::Roster;
 
@@ -116,60 +117,19 @@ pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
     Ok(out)
 }
 
-/// The roll-ups of rollup.csv, with their unit lists worked out again from the roster
-/// and the units' statuses.
+/// The roll-ups of rollup.csv: their values as written, their unit lists worked out
+/// again from the roster and the units' statuses by the same rule `ingest` used
+/// ([`Attribution`] and the roll-up membership of [`super::rollup`]).
 pub fn rollups(
     t: &Table,
-    rcol: usize,
     outcomes: &[FileOutcome],
     roster: Option<&Roster>,
 ) -> Result<Vec<Rollup>> {
-    let values = long_values(t, "parent_code")?;
-    let (name, level, depth) = (t.col("parent_name")?, t.col("level")?, t.col("depth")?);
-    let status: BTreeMap<&str, Status> = outcomes
-        .iter()
-        .map(|o| (o.unit_code.as_str(), o.status))
-        .collect();
-    let mut seen = Vec::new();
-    let mut out = Vec::new();
-    for r in &t.rows {
-        let code = text(&r[rcol]);
-        if seen.contains(&code) {
-            continue;
-        }
-        seen.push(code.clone());
-        let members: Vec<String> = match (roster, code.as_str()) {
-            (Some(roster), ALL_CODE) => roster.units().iter().map(|u| u.code.to_string()).collect(),
-            (Some(roster), c) => {
-                match crate::model::UnitCode::new(c).and_then(|c| roster.get(&c)) {
-                    Some(unit) => std::iter::once(unit)
-                        .chain(roster.descendants(&unit.code))
-                        .map(|u| u.code.to_string())
-                        .collect(),
-                    None => Vec::new(),
-                }
-            }
-            (None, _) => outcomes
-                .iter()
-                .filter(|o| o.status.is_accepted())
-                .map(|o| o.unit_code.clone())
-                .collect(),
-        };
-        let accepted = |c: &String| status.get(c.as_str()).is_some_and(|s| s.is_accepted());
-        out.push(Rollup {
-            name: text(&r[name]),
-            level: text(&r[level]),
-            depth: r[depth].parse().unwrap_or(0),
-            included: members.iter().filter(|c| accepted(c)).cloned().collect(),
-            missing: members.iter().filter(|c| !accepted(c)).cloned().collect(),
-            rejected: members
-                .iter()
-                .filter(|c| status.get(c.as_str()) == Some(&Status::Rejected))
-                .cloned()
-                .collect(),
-            values: values.get(&code).cloned().unwrap_or_default(),
-            code,
-        });
+    let mut values = long_values(t, "parent_code")?;
+    let who = Attribution::new(roster, outcomes);
+    let mut out = Sums::new(&who).finish();
+    for r in &mut out {
+        r.values = values.remove(&r.code).unwrap_or_default();
     }
     Ok(out)
 }

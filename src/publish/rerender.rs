@@ -29,7 +29,7 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
         p if p.is_file() => Some(Roster::load(&p)?),
         _ => None,
     };
-    let (ycol, rcol) = (rollup.col("year")?, rollup.col("parent_code")?);
+    let ycol = rollup.col("year")?;
     let year: i32 = rollup
         .rows
         .first()
@@ -80,7 +80,7 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
         let new_requests = publisher.unit(&unit)?;
         publisher.record(&outcome.unit_code, new_requests);
     }
-    let rollups = csv_out::rollups(&rollup, rcol, &outcomes, roster.as_ref())?;
+    let rollups = csv_out::rollups(&rollup, &outcomes, roster.as_ref())?;
     publisher.finish(&rollups, &outcomes)?;
     Ok(())
 }

@@ -1,0 +1,110 @@
+//! The roll-ups: each parent's sums over itself and every unit below it, and the whole
+//! roster's, with the lists of units included, missing and rejected.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Rollup, ALL_CODE, ALL_LEVEL, ALL_NAME};
+use crate::batch::{Attribution, Status};
+use crate::format::Key;
+
+/// The running sums of every roll-up: the whole roster first, then each roster unit
+/// with children, in roster order. Memory is one map per parent, whatever the number of
+/// files.
+pub(super) struct Sums {
+    rollups: Vec<Rollup>,
+    /// Roster code → the indices of the roll-ups it counts in.
+    member_of: HashMap<String, Vec<usize>>,
+}
+
+impl Sums {
+    pub(super) fn new(who: &Attribution) -> Sums {
+        let mut rollups = vec![Rollup {
+            code: ALL_CODE.into(),
+            name: ALL_NAME.into(),
+            level: ALL_LEVEL.into(),
+            depth: 0,
+            included: Vec::new(),
+            missing: Vec::new(),
+            rejected: Vec::new(),
+            values: BTreeMap::new(),
+        }];
+        let mut member_of: HashMap<String, Vec<usize>> = HashMap::new();
+        if let Some(roster) = who.roster() {
+            for (unit, depth) in who.walk() {
+                if roster.children(&unit.code).is_empty() {
+                    continue;
+                }
+                let index = rollups.len();
+                rollups.push(Rollup {
+                    code: unit.code.to_string(),
+                    name: unit.name.clone(),
+                    level: unit.level.clone(),
+                    depth: depth + 1,
+                    included: Vec::new(),
+                    missing: Vec::new(),
+                    rejected: Vec::new(),
+                    values: BTreeMap::new(),
+                });
+                for member in std::iter::once(*unit).chain(roster.descendants(&unit.code)) {
+                    member_of
+                        .entry(member.code.to_string())
+                        .or_default()
+                        .push(index);
+                }
+            }
+            // Membership lists in roster order, from the headers alone.
+            for (unit, _) in who.walk() {
+                let code = unit.code.to_string();
+                let file = who.file(unit.code.as_str());
+                let accepted = file.is_some_and(|o| o.status.is_accepted());
+                let rejected = file.is_some_and(|o| o.status == Status::Rejected);
+                let mut indices = vec![0];
+                indices.extend(member_of.get(&code).into_iter().flatten());
+                for i in indices {
+                    let r = &mut rollups[i];
+                    if accepted {
+                        r.included.push(code.clone());
+                    } else {
+                        r.missing.push(code.clone());
+                        if rejected {
+                            r.rejected.push(code.clone());
+                        }
+                    }
+                }
+            }
+        } else {
+            for o in who
+                .elsewhere()
+                .into_iter()
+                .filter(|o| o.status.is_accepted())
+            {
+                rollups[0].included.push(o.unit().to_string());
+            }
+        }
+        Sums { rollups, member_of }
+    }
+
+    fn add_values(rollup: &mut Rollup, values: &BTreeMap<Key, f64>) {
+        for (key, v) in values {
+            *rollup.values.entry(key.clone()).or_insert(0.0) += v;
+        }
+    }
+
+    /// An accepted roster unit's values, into the whole roster and every parent above.
+    pub(super) fn add(&mut self, code: &str, values: &BTreeMap<Key, f64>) {
+        Sums::add_values(&mut self.rollups[0], values);
+        for &i in self.member_of.get(code).into_iter().flatten() {
+            Sums::add_values(&mut self.rollups[i], values);
+        }
+    }
+
+    /// An accepted unit that is not on the roster: it counts in the whole only when
+    /// there is no roster (the only time such a unit is accepted).
+    pub(super) fn add_elsewhere(&mut self, values: &BTreeMap<Key, f64>) {
+        Sums::add_values(&mut self.rollups[0], values);
+    }
+
+    pub(super) fn finish(self) -> Vec<Rollup> {
+        self.rollups
+    }
+}
