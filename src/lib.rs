@@ -18,6 +18,7 @@
 //! 6. [`identity`] — the contract between writer and reader: the hidden identity sheet,
 //!    document properties, cover fields and key-column markers.
 //! 7. [`layout`] — where everything goes on a sheet, a pure function of the format.
+//!    - [`grid`] — a block's merged headers and row groups, one grid for every drawing.
 //!
 //! Writing workbooks and reading them back:
 //! 8. [`template`] — format + roster → one workbook per unit (the only user of
@@ -54,6 +55,8 @@ pub mod roster;
 pub mod identity;
 
 pub mod layout;
+
+pub mod grid;
 
 pub mod template;
 

@@ -119,7 +119,7 @@ pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
 
 /// The roll-ups of rollup.csv: their values as written, their unit lists worked out
 /// again from the roster and the units' statuses by the same rule `ingest` used
-/// ([`Attribution`] and the roll-up membership of [`super::rollup`]).
+/// ([`Attribution`] and the roll-up membership of `consolidate/rollup.rs`).
 pub fn rollups(
     t: &Table,
     outcomes: &[FileOutcome],

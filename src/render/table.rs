@@ -1,8 +1,8 @@
-//! A table of the report as the official layout draws it: one HTML grid shared by all
-//! blocks of a table, group labels merged across header columns and down body rows
-//! (vertical labels), narrower blocks stretched, unit notes for amount columns; and the
-//! same blocks flattened for Markdown pipe tables. Missing totals are computed from their
-//! parts first ([`with_totals`]).
+//! A table of the report as the official layout draws it: the table's grid
+//! ([`crate::grid`]: one grid shared by all blocks, group labels merged across header
+//! columns and down body rows, narrower blocks stretched) as HTML cells with rowspan and
+//! colspan, unit notes for amount columns; and the same blocks flattened for Markdown
+//! pipe tables. Missing totals are computed from their parts first ([`with_totals`]).
 //!
 //! Only lays out: the templates draw the cells, and no value is changed other than a
 //! missing total filled in.
@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::PartView;
 use crate::format::{Block, Format, Key, Kind, Table};
+use crate::grid::{BlockGrid, GridCell, Role, TableGrid};
 use crate::model::number_text;
 
 /// A table as the official layout draws it. All blocks share one grid `width` columns
@@ -110,16 +111,10 @@ pub(super) fn table_part(format: &Format, table: &Table, values: &BTreeMap<Key, 
 }
 
 fn table_view(format: &Format, table: &Table, values: &BTreeMap<Key, f64>) -> TableView {
-    let widest = table
-        .blocks
-        .iter()
-        .max_by_key(|b| b.label_width() + b.columns.len());
-    let width = widest.map_or(0, |b| b.label_width() + b.columns.len());
+    let grid = TableGrid::of(table);
+    let (width, lw) = (grid.width, grid.label_cols);
     let mut cols = Vec::with_capacity(width);
-    if let Some(b) = widest {
-        let lw = b.label_width();
-        cols.extend((0..lw).map(|i| if i + 1 == lw { "ll" } else { "lg" }));
-    }
+    cols.extend((0..lw).map(|i| if i + 1 == lw { "ll" } else { "lg" }));
     cols.resize(width, "d");
     let mut notes = Vec::new();
     for col in table.blocks.iter().flat_map(|b| &b.columns) {
@@ -141,90 +136,56 @@ fn table_view(format: &Format, table: &Table, values: &BTreeMap<Key, f64>) -> Ta
         blocks: table
             .blocks
             .iter()
-            .map(|b| block_view(format, table, b, width, values))
+            .zip(grid.blocks)
+            .map(|(b, g)| block_view(format, table, b, g, values))
             .collect(),
         notes,
         dense: table.blocks.iter().any(|b| b.columns.len() > 10),
     }
 }
 
-/// How many consecutive items from `start` share the first `level + 1` groups.
-fn run<'a>(groups: impl Iterator<Item = &'a Vec<String>>, start: &[String], level: usize) -> usize {
-    let path = &start[..=level];
-    groups
-        .take_while(|g| g.len() > level && &g[..=level] == path)
-        .count()
-}
-
-/// Whether item `i` starts a run at `level` (the previous item has another path).
-fn starts_run(all: &[&Vec<String>], i: usize, level: usize) -> bool {
-    let g = all[i];
-    i == 0 || {
-        let prev = all[i - 1];
-        !(prev.len() > level && prev[..=level] == g[..=level])
+/// A grid cell as HTML draws it.
+fn cell_view(cell: GridCell) -> CellView {
+    let class = match cell.role {
+        Role::Corner => "corner",
+        Role::ColumnGroup => "group",
+        Role::Column => "col",
+        Role::RowGroup => "vgroup",
+        Role::RowLabel => "label",
+    };
+    CellView {
+        text: cell.text,
+        colspan: cell.cols,
+        rowspan: cell.rows,
+        class,
+        vertical: cell.vertical,
     }
 }
 
+/// One block: its grid ([`crate::grid`], stretched to the table's width) as header rows
+/// and body rows of cells, each cell in the row it starts on; and the block flattened for
+/// a pipe table.
 fn block_view(
     format: &Format,
     table: &Table,
     block: &Block,
-    width: usize,
+    grid: BlockGrid,
     values: &BTreeMap<Key, f64>,
 ) -> BlockView {
     let totals = format.totals();
-    let depth = block.header_depth();
-    let lw = block.label_width();
-    let n = block.columns.len();
-    // Grid columns this block lacks: the last column stretches over them.
-    let pad = width.saturating_sub(lw + n);
-    let stretch = |c: usize, span: usize| if c + span == n { span + pad } else { span };
-
-    // Header: the corner over the label columns; groups merged across the columns under
-    // the same path; each column's own label down to the last header row.
-    let col_groups: Vec<&Vec<String>> = block.columns.iter().map(|c| &c.groups).collect();
-    let mut header: Vec<Vec<CellView>> = (0..depth).map(|_| Vec::new()).collect();
-    if lw > 0 {
-        let corner = block.corner.clone().unwrap_or_default();
-        header[0].push(CellView::new(corner, "corner").span(depth, lw));
+    let mut header: Vec<Vec<CellView>> = (0..grid.header_rows).map(|_| Vec::new()).collect();
+    for cell in grid.header {
+        header[cell.row].push(cell_view(cell));
     }
-    for (level, cells) in header.iter_mut().enumerate() {
-        for (c, col) in block.columns.iter().enumerate() {
-            if level < col.groups.len() {
-                if starts_run(&col_groups, c, level) {
-                    let span = run(col_groups[c..].iter().copied(), &col.groups, level);
-                    let cell = CellView::new(&col.groups[level], "group");
-                    cells.push(cell.span(1, stretch(c, span)));
-                }
-            } else if level == col.groups.len() {
-                let cell = CellView::new(&col.label, "col");
-                cells.push(cell.span(depth - level, stretch(c, 1)));
-            }
-        }
-    }
-    if pad > 0 && n == 0 {
-        header[0].push(CellView::new("", "pad").span(depth, pad));
+    if grid.pad > 0 {
+        header[0].push(CellView::new("", "pad").span(grid.header_rows, grid.pad));
     }
 
-    // Rows: groups merged down over the rows under the same path (vertical labels), each
-    // row's own label across to the data.
-    let row_groups: Vec<&Vec<String>> = block.rows.iter().map(|r| &r.groups).collect();
+    let lw = grid.label_cols;
     let mut rows = Vec::with_capacity(block.rows.len());
     let mut md_rows = Vec::with_capacity(block.rows.len());
-    for (r, row) in block.rows.iter().enumerate() {
-        let mut cells = Vec::new();
-        for level in 0..lw {
-            if level < row.groups.len() {
-                if starts_run(&row_groups, r, level) {
-                    let span = run(row_groups[r..].iter().copied(), &row.groups, level);
-                    let mut cell = CellView::new(&row.groups[level], "vgroup").span(span, 1);
-                    cell.vertical = true;
-                    cells.push(cell);
-                }
-            } else if level == row.groups.len() {
-                cells.push(CellView::new(&row.label, "label").span(1, lw - level));
-            }
-        }
+    for (row, row_grid) in block.rows.iter().zip(grid.rows) {
+        let mut cells: Vec<CellView> = row_grid.labels.into_iter().map(cell_view).collect();
         let mut md = Vec::with_capacity(block.columns.len() + 1);
         if lw > 0 {
             let path: Vec<&str> = row
@@ -235,7 +196,7 @@ fn block_view(
                 .collect();
             md.push(path.join("/"));
         }
-        for (c, col) in block.columns.iter().enumerate() {
+        for (col, span) in block.columns.iter().zip(&grid.columns) {
             let key = Key::cell(&table.code, &row.code, &col.code);
             let text = number_text(values.get(&key).copied().unwrap_or(0.0));
             let class = if totals.contains_key(&key) {
@@ -244,10 +205,10 @@ fn block_view(
                 "num"
             };
             md.push(text.clone());
-            cells.push(CellView::new(text, class).span(1, stretch(c, 1)));
+            cells.push(CellView::new(text, class).span(1, span.cols));
         }
-        if pad > 0 && n == 0 {
-            cells.push(CellView::new("", "pad").span(1, pad));
+        if grid.pad > 0 {
+            cells.push(CellView::new("", "pad").span(1, grid.pad));
         }
         rows.push(cells);
         md_rows.push(md);

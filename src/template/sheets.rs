@@ -15,7 +15,8 @@ use rust_xlsxwriter::{
 
 use super::{CellNote, Prefill, UnitInfo, ERROR_FILL, WARNING_FILL};
 use crate::cell::CellRef;
-use crate::format::{Block, Format, Key, Kind, Table};
+use crate::format::{Format, Key, Kind, Table};
+use crate::grid::{BlockGrid, Role};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, TEMPLATE_VERSION};
 use crate::layout::{self, *};
 use crate::model::Level;
@@ -416,6 +417,9 @@ pub(super) enum Cells<'a> {
 pub(super) struct TableDraw {
     /// The table's title (`一、…`).
     heading: String,
+    /// Each block's header and row labels, with the plan's label columns; indexed like
+    /// the plan's blocks.
+    grids: Vec<BlockGrid>,
     /// The data rows, block by block, in the order they are drawn.
     rows: Vec<RowDraw>,
     /// The data validations of the table's input cells, one per (kind, unit).
@@ -557,8 +561,18 @@ impl TableDraw {
             .iter()
             .map(|live| LiveDraw::new(live, &plan.cells))
             .collect();
+        // The plan's label columns: a roll-up sheet gives every table the same number.
+        let grids = plan
+            .blocks
+            .iter()
+            .map(|bp| {
+                let label_cols = bp.first_data_col - FIRST_COL;
+                BlockGrid::with_label_cols(&table.blocks[bp.index], label_cols.into())
+            })
+            .collect();
         Ok(TableDraw {
             heading: table.heading(),
+            grids,
             rows,
             validations: validations.into_iter().collect::<Result<_, _>>()?,
             live_checks,
@@ -668,7 +682,7 @@ pub(super) fn draw_table(
     let zeros = matches!(values, Cow::Borrowed(v) if std::ptr::eq(v, &draw.zeros));
     let keys = matches!(cells, Cells::Template(_));
     let mut rows = draw.rows.iter().peekable();
-    for bp in &plan.blocks {
+    for (bp, grid) in plan.blocks.iter().zip(&draw.grids) {
         let block = &table.blocks[bp.index];
         if let (Some(row), Some(title)) = (bp.title_row, &block.title) {
             ws.merge_range(row, FIRST_COL, row, last_col, title, &s.header)?;
@@ -680,8 +694,7 @@ pub(super) fn draw_table(
             }
         }
         ws.set_row_hidden(bp.key_row)?;
-        header(ws, block, bp, s)?;
-        row_labels(ws, block, bp, s)?;
+        grid_cells(ws, grid, bp, s)?;
         while let Some(row) = rows.next_if(|r| r.block == bp.index) {
             let at = row.row;
             if keys {
@@ -745,109 +758,31 @@ fn set_label_widths(ws: &mut Worksheet, label_width: u16) -> Result<(), XlsxErro
     Ok(())
 }
 
-/// The column header: groups merged across the columns they cover, each column's own
-/// label merged down to the last header row; the corner cell over the label columns.
-fn header(ws: &mut Worksheet, block: &Block, bp: &BlockPlan, s: &Styles) -> Result<(), XlsxError> {
-    let depth = block.header_depth() as u32;
-    let label_width = bp.first_data_col - FIRST_COL;
-    if label_width > 0 {
-        let corner = block.corner.as_deref().unwrap_or("");
-        merge(
-            ws,
-            bp.header_row,
-            FIRST_COL,
-            bp.header_row + depth - 1,
-            bp.first_data_col - 1,
-            corner,
-            &s.header,
-        )?;
+/// The block's header and row labels as its grid has them ([`crate::grid`]), placed at
+/// the block's header row and first label column. Row labels go label column by label
+/// column, the order the merged ranges have always had in the file.
+fn grid_cells(
+    ws: &mut Worksheet,
+    grid: &BlockGrid,
+    bp: &BlockPlan,
+    s: &Styles,
+) -> Result<(), XlsxError> {
+    let depth = grid.header_rows as u32;
+    if grid.label_cols > 0 {
         for r in 0..depth {
             ws.set_row_height(bp.header_row + r, if depth > 1 { 24 } else { 36 })?;
         }
     }
-    for level in 0..depth as usize {
-        let mut c = 0;
-        while c < block.columns.len() {
-            let col = &block.columns[c];
-            let row = bp.header_row + level as u32;
-            let first = bp.first_data_col + c as u16;
-            if level < col.groups.len() {
-                // A group: extend over the following columns under the same path.
-                let path = &col.groups[..=level];
-                let span = block.columns[c..]
-                    .iter()
-                    .take_while(|o| o.groups.len() > level && &o.groups[..=level] == path)
-                    .count();
-                merge(
-                    ws,
-                    row,
-                    first,
-                    row,
-                    first + span as u16 - 1,
-                    &col.groups[level],
-                    &s.header,
-                )?;
-                c += span;
-            } else {
-                if level == col.groups.len() {
-                    merge(
-                        ws,
-                        row,
-                        first,
-                        bp.header_row + depth - 1,
-                        first,
-                        &col.label,
-                        &s.header,
-                    )?;
-                }
-                c += 1;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Row labels: groups merged down over the rows they cover (vertical labels), each row's
-/// own label merged across to the data.
-fn row_labels(
-    ws: &mut Worksheet,
-    block: &Block,
-    bp: &BlockPlan,
-    s: &Styles,
-) -> Result<(), XlsxError> {
-    let width = bp.first_data_col - FIRST_COL;
-    if width == 0 {
-        return Ok(());
-    }
-    for level in 0..width as usize {
-        let mut r = 0;
-        while r < block.rows.len() {
-            let row = &block.rows[r];
-            let at = bp.first_data_row + r as u32;
-            let col = FIRST_COL + level as u16;
-            if level < row.groups.len() {
-                let path = &row.groups[..=level];
-                let span = block.rows[r..]
-                    .iter()
-                    .take_while(|o| o.groups.len() > level && &o.groups[..=level] == path)
-                    .count();
-                merge(
-                    ws,
-                    at,
-                    col,
-                    at + span as u32 - 1,
-                    col,
-                    &row.groups[level],
-                    &s.group,
-                )?;
-                r += span;
-            } else {
-                if level == row.groups.len() {
-                    merge(ws, at, col, at, bp.first_data_col - 1, &row.label, &s.label)?;
-                }
-                r += 1;
-            }
-        }
+    let labels = grid.labels_by_column();
+    for cell in grid.header.iter().chain(labels) {
+        let style = match cell.role {
+            Role::RowGroup => &s.group,
+            Role::RowLabel => &s.label,
+            Role::Corner | Role::ColumnGroup | Role::Column => &s.header,
+        };
+        let (r1, c1) = (bp.header_row + cell.row as u32, FIRST_COL + cell.col as u16);
+        let (r2, c2) = (r1 + cell.rows as u32 - 1, c1 + cell.cols as u16 - 1);
+        merge(ws, r1, c1, r2, c2, &cell.text, style)?;
     }
     Ok(())
 }
