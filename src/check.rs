@@ -110,15 +110,13 @@ pub fn render_text(file: &str, sub: &Submission) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{file} — {}", describe(sub));
     for f in &sub.findings {
-        let place = match (f.sheet.as_str(), f.cell.as_str()) {
-            ("", "") => String::new(),
-            (sheet, "") => format!(" {sheet}"),
-            ("", cell) => format!(" {cell}"),
-            (sheet, cell) => format!(" {sheet}!{cell}"),
+        let place = match f.place_text() {
+            place if place.is_empty() => place,
+            place => format!(" {place}"),
         };
         let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), f.rule);
         let _ = writeln!(out, "      {}", f.message);
-        match (f.found.as_str(), f.expected.as_str()) {
+        match (f.found_text().as_str(), f.expected_text().as_str()) {
             ("", "") => {}
             (found, "") => {
                 let _ = writeln!(out, "      实际：{found}");
@@ -146,11 +144,49 @@ pub fn render_text(file: &str, sub: &Submission) -> String {
     out
 }
 
+/// One finding as a JSON line: the columns of diagnostics.csv (the place rendered as
+/// text, as there) and the keys of the values it is about.
+#[derive(Debug, serde::Serialize)]
+struct FindingLine<'a> {
+    level: Level,
+    rule: &'a str,
+    unit_code: &'a str,
+    unit_name: &'a str,
+    file: &'a str,
+    sheet: &'a str,
+    cell: String,
+    message: &'a str,
+    found: String,
+    expected: String,
+    hint: &'a str,
+    #[serde(skip_serializing_if = "<[Key]>::is_empty")]
+    keys: &'a [Key],
+}
+
+impl<'a> FindingLine<'a> {
+    fn of(f: &'a Finding) -> FindingLine<'a> {
+        FindingLine {
+            level: f.level,
+            rule: &f.rule,
+            unit_code: &f.unit_code,
+            unit_name: &f.unit_name,
+            file: &f.file,
+            sheet: &f.sheet,
+            cell: f.cell_text(),
+            message: &f.message,
+            found: f.found_text(),
+            expected: f.expected_text(),
+            hint: &f.hint,
+            keys: &f.keys,
+        }
+    }
+}
+
 /// The findings as JSON lines, one object per finding, for other programs.
 pub fn render_json(sub: &Submission) -> String {
     let mut out = String::new();
     for f in &sub.findings {
-        if let Ok(line) = serde_json::to_string(f) {
+        if let Ok(line) = serde_json::to_string(&FindingLine::of(f)) {
             out.push_str(&line);
             out.push('\n');
         }

@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::cell::CellRef;
-use crate::format::{Block, Format, Formats, Key, Table};
+use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
 use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
-use crate::model::{rule_ids, Finding, Level, Place};
+use crate::model::{rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
 
@@ -289,12 +289,70 @@ fn detect_format<'f>(wb: &RawWorkbook, formats: &'f Formats) -> Option<&'f Forma
         .max_by_key(|f| score(f))
 }
 
-fn locate_error(found: &mut Found, sheet: &str, cell: String, message: String, hint: &str) {
+fn locate_error(
+    found: &mut Found,
+    sheet: &str,
+    spot: Spot,
+    about: LabelPath,
+    message: String,
+    hint: &str,
+) {
     found.findings.push(Finding {
         sheet: sheet.to_string(),
-        cell,
+        spot,
+        about: Some(about),
         ..Finding::file_level(Level::Error, rule_ids::LOCATE, message, hint)
     });
+}
+
+/// A value of the report by the labels of its format: its cell's table, row and column
+/// (`表三「（七）总计」行「自然人」列`), or a field's label. `None` for a key the format
+/// does not have. Reads as [`Format::describe`] does.
+pub fn label_path(format: &Format, key: &Key) -> Option<LabelPath> {
+    if let Some(c) = format.cell(key) {
+        return Some(cell_path(c.table, c.block, c.row, c.col));
+    }
+    format.field(key).map(|f| LabelPath {
+        row: f.label.clone(),
+        ..LabelPath::default()
+    })
+}
+
+/// A table cell by its labels (see [`label_path`]).
+fn cell_path(table: &Table, block: &Block, row: &Row, col: &Column) -> LabelPath {
+    let mut path = row_path(table, block, row);
+    path.column = column_label(col);
+    path
+}
+
+/// A row of a table by its labels, without a column.
+fn row_path(table: &Table, block: &Block, row: &Row) -> LabelPath {
+    LabelPath {
+        table: format!("表{}{}", table.number, block.title.as_deref().unwrap_or("")),
+        row: row.label.clone(),
+        column: String::new(),
+    }
+}
+
+/// A table as a whole.
+fn table_path(table: &Table) -> LabelPath {
+    LabelPath {
+        table: format!("表{}", table.number),
+        ..LabelPath::default()
+    }
+}
+
+/// A column's label after the group labels a clerk needs: the outermost group of table
+/// 三 (申请人情况) adds nothing, so of three levels the first is left out.
+fn column_label(col: &Column) -> String {
+    let all: Vec<&str> = col
+        .groups
+        .iter()
+        .chain(std::iter::once(&col.label))
+        .map(String::as_str)
+        .collect();
+    let shown = if all.len() > 2 { &all[1..] } else { &all[..] };
+    shown.join("/")
 }
 
 fn locate_table(wb: &RawWorkbook, table: &Table, found: &mut Found) {
@@ -312,7 +370,8 @@ fn locate_table(wb: &RawWorkbook, table: &Table, found: &mut Found) {
             locate_error(
                 found,
                 names[0],
-                String::new(),
+                Spot::None,
+                table_path(table),
                 format!(
                     "表{}出现在多个工作表中（{}），无法确定以哪一个为准",
                     table.number,
@@ -369,7 +428,8 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                     locate_error(
                         found,
                         &sheet.name,
-                        String::new(),
+                        Spot::None,
+                        row_path(table, block, row),
                         format!("找不到{what}（模板中的这一行被删除了）"),
                         "请使用下发的模板重新填写，不要删除表格中的行",
                     );
@@ -381,7 +441,8 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                     locate_error(
                         found,
                         &sheet.name,
-                        String::new(),
+                        Spot::None,
+                        row_path(table, block, row),
                         format!(
                             "{what}出现了多次（{}），无法确定以哪一行为准",
                             cells.join("、")
@@ -412,7 +473,8 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                     _ => locate_error(
                         found,
                         &sheet.name,
-                        format!("第 {} 行", r + 1),
+                        Spot::Row { row: r },
+                        cell_path(table, block, row, col),
                         format!(
                             "找不到{what}的「{}」列（模板中的列被删除或复制了）",
                             col.label
@@ -460,7 +522,8 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
         locate_error(
             found,
             "",
-            String::new(),
+            Spot::None,
+            table_path(table),
             format!("找不到表{}“{}”", table.number, table.title),
             "请使用下发的模板填写，不要删除或改动工作表",
         );
@@ -497,7 +560,8 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                     locate_error(
                         found,
                         &sheet.name,
-                        String::new(),
+                        Spot::None,
+                        row_path(table, block, row),
                         format!("找不到{what}（按标签也无法确定位置）"),
                         "请使用下发的模板填写，行标签不要改动",
                     );
@@ -523,7 +587,8 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                     None => locate_error(
                         found,
                         &sheet.name,
-                        String::new(),
+                        Spot::None,
+                        cell_path(table, block, row, col),
                         format!("找不到{what}的「{}」列（按标签也无法确定位置）", col.label),
                         "请使用下发的模板填写，表头不要改动",
                     ),
@@ -645,7 +710,11 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
             locate_error(
                 found,
                 "",
-                String::new(),
+                Spot::None,
+                LabelPath {
+                    row: f.label.clone(),
+                    ..LabelPath::default()
+                },
                 format!("找不到“{}”", f.label),
                 "请使用下发的模板填写",
             );
@@ -695,5 +764,34 @@ fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_paths_read_as_the_format_describes_its_values() {
+        for format in Formats::builtin().all() {
+            for key in format.keys() {
+                let path = label_path(format, &key).unwrap();
+                assert_eq!(path.text(), format.describe(&key), "{key}");
+            }
+            assert_eq!(label_path(format, &Key::from_string("t9.x.y")), None);
+        }
+        let f = Formats::builtin();
+        let path = label_path(
+            f.by_id("2019").unwrap(),
+            &Key::cell("t3", "total", "natural"),
+        );
+        assert_eq!(
+            path.unwrap(),
+            LabelPath {
+                table: "表三".into(),
+                row: "（七）总计".into(),
+                column: "申请人情况/自然人".into(),
+            }
+        );
     }
 }

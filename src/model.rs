@@ -2,10 +2,15 @@
 //!
 //! A finding is a value, never an early return: stages collect them and the batch always
 //! finishes. Everything a clerk reads (message, hint) is Chinese; the codes are stable.
+//! Where a finding is ([`Spot`]) and what it is about ([`LabelPath`]) are data; the texts
+//! every output shows are rendered from them here, by [`Finding::cell_text`],
+//! [`Finding::found_text`], [`Finding::expected_text`] and [`Finding::place_text`].
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::cell::CellRef;
 
 /// A unit's code as written on the roster (e.g. `231083101`). Compared exactly, after
 /// trimming, because codes are identifiers, not numbers (leading zeros matter).
@@ -68,7 +73,7 @@ impl fmt::Display for Key {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     pub sheet: String,
-    pub at: crate::cell::CellRef,
+    pub at: CellRef,
 }
 
 impl std::fmt::Display for Place {
@@ -120,8 +125,13 @@ impl Level {
 }
 
 /// One problem (or fix) in one unit's workbook, located so a clerk can act on it.
-/// `cell` is an A1 address in the unit's own workbook; a rule spanning cells names them
-/// all (`C8+C9 ≠ C29+C30`).
+///
+/// Where it is ([`Finding::spot`]) and what it is about ([`Finding::about`]) are kept as
+/// data, and rendered to text only at the edges (terminal, JSON lines, diagnostics.csv,
+/// correction workbooks) by [`Finding::cell_text`], [`Finding::found_text`] and
+/// [`Finding::expected_text`]: a correction workbook moves a finding to the cells of a
+/// fresh template by its keys, without reading addresses back out of text, and a
+/// document without cells can name the same finding in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub level: Level,
@@ -129,10 +139,20 @@ pub struct Finding {
     pub unit_code: String,
     pub unit_name: String,
     pub file: String,
+    /// The sheet it is on (empty: the file as a whole, or no sheet could be found).
     pub sheet: String,
-    pub cell: String,
+    /// Where on `sheet`: its cells, or the equation it breaks.
+    #[serde(default)]
+    pub spot: Spot,
+    /// What it is about in the format's words (表三「（七）总计」行「自然人」列), where
+    /// known: how a report without cells (Word, HTML) names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<LabelPath>,
     pub message: String,
+    /// The value found, as text (`5`, or what the clerk typed). A comparison's cells are
+    /// not part of it: [`Finding::found_text`] adds them.
     pub found: String,
+    /// The value expected (`= 3`, `不超过 100000`). As with `found`, without cells.
     pub expected: String,
     pub hint: String,
     /// The report values the finding is about (`t3.new.natural`), so that a correction
@@ -156,7 +176,8 @@ impl Finding {
             unit_name: String::new(),
             file: String::new(),
             sheet: String::new(),
-            cell: String::new(),
+            spot: Spot::None,
+            about: None,
             message: message.into(),
             found: String::new(),
             expected: String::new(),
@@ -165,15 +186,239 @@ impl Finding {
         }
     }
 
+    /// The cells as a clerk reads them on [`Finding::sheet`]: `C12`, `E8+E9 ≠ E29+E30`,
+    /// `第 12 行`; empty for a finding about the file or a whole sheet. The `cell` column of
+    /// diagnostics.csv and of `check`'s output.
+    pub fn cell_text(&self) -> String {
+        self.spot.text()
+    }
+
+    /// What was found, with the cells it was added up from for a comparison:
+    /// `5（E8+E9）`.
+    pub fn found_text(&self) -> String {
+        match &self.spot {
+            Spot::Compare {
+                lhs, total: false, ..
+            } => format!("{}（{}）", self.found, operands_text(lhs)),
+            _ => self.found.clone(),
+        }
+    }
+
+    /// What was expected, with the cells it was added up from for a comparison:
+    /// `= 3（E29+E30）`; for a total, `3（E8+E9）`.
+    pub fn expected_text(&self) -> String {
+        match &self.spot {
+            Spot::Compare { rhs, .. } => format!("{}（{}）", self.expected, operands_text(rhs)),
+            _ => self.expected.clone(),
+        }
+    }
+
+    /// Sheet and cells together: `表三 依申请公开!E8+E9 ≠ E29+E30`, or whichever of the
+    /// two there is; empty for a finding about the file.
+    pub fn place_text(&self) -> String {
+        match (self.sheet.as_str(), self.cell_text()) {
+            (sheet, cell) if cell.is_empty() => sheet.to_string(),
+            ("", cell) => cell,
+            (sheet, cell) => format!("{sheet}!{cell}"),
+        }
+    }
+
     /// The order findings are listed in: most serious first, then by place.
-    pub fn sort_key(&self) -> (Level, &str, &str, &str, &str) {
+    pub fn sort_key(&self) -> (Level, &str, String, &str, &str) {
         (
             self.level,
             self.sheet.as_str(),
-            &self.cell,
+            self.cell_text(),
             &self.rule,
             &self.message,
         )
+    }
+}
+
+/// Where on its sheet a finding is. Kept as data (cells with the keys of the values they
+/// hold) rather than as the text a clerk reads, so that the finding can be moved to the
+/// cells of another workbook by its keys, and rendered in words where there are no cells.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Spot {
+    /// Nowhere in particular: the file, or a whole sheet.
+    #[default]
+    None,
+    /// A row (zero-based), where only the row is known (a column of it is missing).
+    Row { row: u32 },
+    /// One or more cells: a value that is wrong, or where something is missing. Several
+    /// cells are listed with `、`.
+    Cells { cells: Vec<SpotCell> },
+    /// An equation or inequality that does not hold: `lhs op rhs`, each side a sum.
+    Compare {
+        lhs: Vec<Operand>,
+        /// The relation that holds instead, as a clerk reads it: `≠` (an equation) or
+        /// `>` (a `<=` inequality).
+        op: String,
+        rhs: Vec<Operand>,
+        /// A total and its parts (`lhs` is the total alone): what was found is the total
+        /// as typed, so only the parts are named beside what was expected.
+        total: bool,
+    },
+}
+
+impl Spot {
+    /// One cell holding a report value.
+    pub fn cell(key: Option<Key>, at: CellRef) -> Spot {
+        Spot::Cells {
+            cells: vec![SpotCell {
+                key,
+                sheet: None,
+                at,
+            }],
+        }
+    }
+
+    /// The spot as a clerk reads it: `C12`, `C12、C13`, `E8+E9 ≠ E29+E30`, `第 12 行`.
+    pub fn text(&self) -> String {
+        match self {
+            Spot::None => String::new(),
+            Spot::Row { row } => format!("第 {} 行", u64::from(*row) + 1),
+            Spot::Cells { cells } => cells
+                .iter()
+                .map(SpotCell::text)
+                .collect::<Vec<_>>()
+                .join("、"),
+            Spot::Compare { lhs, op, rhs, .. } => {
+                format!("{} {op} {}", operands_text(lhs), operands_text(rhs))
+            }
+        }
+    }
+}
+
+/// A cell a finding names, on the finding's sheet unless `sheet` says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpotCell {
+    /// The report value the cell holds, if it holds one: how the same cell is found in
+    /// another workbook. `None` for a cell that only marks a place (where a table starts,
+    /// a text section).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Key>,
+    /// The cell's sheet when it is not the finding's own (then written `文字部分!C5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    pub at: CellRef,
+}
+
+impl SpotCell {
+    /// `C5`, or `文字部分!C5` for a cell on another sheet than the finding's.
+    pub fn text(&self) -> String {
+        address(self.sheet.as_deref(), self.at)
+    }
+}
+
+fn address(sheet: Option<&str>, at: CellRef) -> String {
+    match sheet {
+        Some(sheet) => format!("{sheet}!{at}"),
+        None => at.to_string(),
+    }
+}
+
+/// One term of a comparison's sum. This year's values are named by their cells where
+/// they were found; last year's have no cell in this workbook and are named in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Operand {
+    /// This year's value, at a cell of the workbook (on the finding's sheet unless
+    /// `sheet` says otherwise).
+    Cell {
+        key: Key,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sheet: Option<String>,
+        at: CellRef,
+    },
+    /// This year's value whose cell is not known (not located, or not in the workbook
+    /// the finding was moved to): named by its key.
+    Key { key: Key },
+    /// Last year's value, named by what a clerk recognises (`表三「…」行「自然人」列`);
+    /// written `上年` + label.
+    Previous { key: Key, label: String },
+}
+
+impl Operand {
+    pub fn key(&self) -> &Key {
+        match self {
+            Operand::Cell { key, .. } | Operand::Key { key } | Operand::Previous { key, .. } => key,
+        }
+    }
+
+    /// `E8`, `t3.new.natural`, `上年表三「四、结转下年度继续办理」行「自然人」列`.
+    pub fn text(&self) -> String {
+        match self {
+            Operand::Cell { sheet, at, .. } => address(sheet.as_deref(), *at),
+            Operand::Key { key } => key.to_string(),
+            Operand::Previous { label, .. } => format!("上年{label}"),
+        }
+    }
+}
+
+/// A side of a comparison: `E8+E9`.
+fn operands_text(terms: &[Operand]) -> String {
+    terms
+        .iter()
+        .map(Operand::text)
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// What a finding is about, by the labels of the official format rather than by cells:
+/// `表三「（七）总计」行「自然人」列`. Any part may be empty: a finding about a whole
+/// column has no row, one about a table neither row nor column. A numeric field outside
+/// the tables is a labelled line of its own: no table, its label as the row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelPath {
+    /// `表三`, with the title of the block the value is in where a table has several
+    /// (`表二第二十条第（一）项`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub table: String,
+    /// The row's own label.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub row: String,
+    /// The column's label, after the group labels a clerk needs to tell it from others
+    /// (`法人或其他组织/商业企业`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub column: String,
+}
+
+impl LabelPath {
+    /// `表三「（七）总计」行「自然人」列`; a field: `「政府信息公开工作机构数」`.
+    pub fn text(&self) -> String {
+        let mut s = self.table.clone();
+        if !self.row.is_empty() {
+            s.push_str(&format!("「{}」", self.row));
+            if !self.table.is_empty() {
+                s.push('行');
+            }
+        }
+        if !self.column.is_empty() {
+            s.push_str(&format!("「{}」列", self.column));
+        }
+        s
+    }
+
+    /// What several paths have in common: the table, and the row or column where all
+    /// agree (the four cells of 表三's T3-1 in one column → 表三「自然人」列). `None` when
+    /// they are in different tables or there are none.
+    pub fn common<'a>(paths: impl IntoIterator<Item = &'a LabelPath>) -> Option<LabelPath> {
+        let mut paths = paths.into_iter();
+        let mut out = paths.next()?.clone();
+        for p in paths {
+            if p.table != out.table {
+                return None;
+            }
+            if p.row != out.row {
+                out.row.clear();
+            }
+            if p.column != out.column {
+                out.column.clear();
+            }
+        }
+        (out != LabelPath::default()).then_some(out)
     }
 }
 
@@ -203,5 +448,186 @@ pub fn number_text(v: f64) -> String {
     } else {
         let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(key: &str, a1: &str) -> Operand {
+        Operand::Cell {
+            key: Key::from_string(key),
+            sheet: None,
+            at: CellRef::parse(a1).unwrap(),
+        }
+    }
+
+    fn compare(lhs: Vec<Operand>, op: &str, rhs: Vec<Operand>, total: bool) -> Finding {
+        Finding {
+            sheet: "表三 依申请公开".into(),
+            spot: Spot::Compare {
+                lhs,
+                op: op.into(),
+                rhs,
+                total,
+            },
+            found: "5".into(),
+            expected: if total { "3" } else { "= 3" }.into(),
+            ..Finding::file_level(Level::Error, "T3-1", "不对", "请核对")
+        }
+    }
+
+    #[test]
+    fn a_comparison_names_its_cells_in_each_text() {
+        let f = compare(
+            vec![
+                cell("t3.new.natural", "E8"),
+                cell("t3.carried.natural", "E9"),
+            ],
+            "≠",
+            vec![
+                cell("t3.total.natural", "E29"),
+                cell("t3.carry_next.natural", "E30"),
+            ],
+            false,
+        );
+        assert_eq!(f.cell_text(), "E8+E9 ≠ E29+E30");
+        assert_eq!(f.found_text(), "5（E8+E9）");
+        assert_eq!(f.expected_text(), "= 3（E29+E30）");
+        assert_eq!(f.place_text(), "表三 依申请公开!E8+E9 ≠ E29+E30");
+    }
+
+    #[test]
+    fn a_total_names_its_parts_beside_what_was_expected_only() {
+        let f = compare(
+            vec![cell("t3.total.natural", "E31")],
+            "≠",
+            vec![
+                cell("t3.open.natural", "E8"),
+                cell("t3.partial.natural", "E9"),
+            ],
+            true,
+        );
+        assert_eq!(f.cell_text(), "E31 ≠ E8+E9");
+        assert_eq!(f.found_text(), "5");
+        assert_eq!(f.expected_text(), "3（E8+E9）");
+    }
+
+    #[test]
+    fn unlocated_and_last_years_values_are_named_without_cells() {
+        let f = compare(
+            vec![
+                Operand::Key {
+                    key: Key::from_string("t3.carried.natural"),
+                },
+                Operand::Cell {
+                    key: Key::from_string("fee_cases"),
+                    sheet: Some("文字部分".into()),
+                    at: CellRef::new(4, 2),
+                },
+            ],
+            ">",
+            vec![Operand::Previous {
+                key: Key::from_string("t3.carry_next.natural"),
+                label: "表三「四、结转下年度继续办理」行「自然人」列".into(),
+            }],
+            false,
+        );
+        assert_eq!(
+            f.cell_text(),
+            "t3.carried.natural+文字部分!C5 > 上年表三「四、结转下年度继续办理」行「自然人」列"
+        );
+        assert_eq!(
+            f.expected_text(),
+            "= 3（上年表三「四、结转下年度继续办理」行「自然人」列）"
+        );
+    }
+
+    #[test]
+    fn cells_rows_and_nothing() {
+        let mut f = Finding {
+            sheet: "表二".into(),
+            spot: Spot::Cells {
+                cells: vec![
+                    SpotCell {
+                        key: None,
+                        sheet: None,
+                        at: CellRef::new(11, 2),
+                    },
+                    SpotCell {
+                        key: Some(Key::field("fee_cases")),
+                        sheet: Some("文字部分".into()),
+                        at: CellRef::new(4, 2),
+                    },
+                ],
+            },
+            found: "十二".into(),
+            ..Finding::file_level(Level::Error, "V-1", "不对", "")
+        };
+        assert_eq!(f.cell_text(), "C12、文字部分!C5");
+        assert_eq!(f.found_text(), "十二");
+        assert_eq!(f.expected_text(), "");
+        f.spot = Spot::Row { row: 11 };
+        assert_eq!(f.place_text(), "表二!第 12 行");
+        f.spot = Spot::None;
+        assert_eq!(f.place_text(), "表二");
+        f.sheet.clear();
+        assert_eq!(f.place_text(), "");
+        f.spot = Spot::cell(None, CellRef::new(0, 0));
+        assert_eq!(f.place_text(), "A1");
+    }
+
+    #[test]
+    fn label_paths_read_as_a_clerk_names_a_value() {
+        let total = LabelPath {
+            table: "表三".into(),
+            row: "（七）总计".into(),
+            column: "自然人".into(),
+        };
+        assert_eq!(total.text(), "表三「（七）总计」行「自然人」列");
+        let field = LabelPath {
+            row: "收取信息处理费件数".into(),
+            ..LabelPath::default()
+        };
+        assert_eq!(field.text(), "「收取信息处理费件数」");
+        let new = LabelPath {
+            row: "一、本年新收".into(),
+            ..total.clone()
+        };
+        let column = LabelPath::common([&total, &new]).unwrap();
+        assert_eq!(column.text(), "表三「自然人」列");
+        assert_eq!(LabelPath::common([&total, &field]), None);
+        assert_eq!(LabelPath::common([&field, &LabelPath::default()]), None);
+        assert_eq!(LabelPath::common([]), None);
+    }
+
+    #[test]
+    fn findings_round_trip_through_json() {
+        let f = Finding {
+            about: Some(LabelPath {
+                table: "表三".into(),
+                column: "自然人".into(),
+                ..LabelPath::default()
+            }),
+            keys: vec![Key::from_string("t3.total.natural")],
+            ..compare(
+                vec![cell("t3.total.natural", "E31")],
+                "≠",
+                vec![Operand::Previous {
+                    key: Key::from_string("t3.open.natural"),
+                    label: "表三".into(),
+                }],
+                true,
+            )
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<Finding>(&json).unwrap(), f);
+        let g = Finding {
+            spot: Spot::Row { row: 3 },
+            ..Finding::file_level(Level::Warning, "L-1", "找不到", "")
+        };
+        let json = serde_json::to_string(&g).unwrap();
+        assert_eq!(serde_json::from_str::<Finding>(&json).unwrap(), g);
     }
 }

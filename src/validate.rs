@@ -9,9 +9,8 @@
 use std::collections::BTreeMap;
 
 use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
-use crate::locate::{Found, IdentifiedBy};
-use crate::model::Place;
-use crate::model::{number_text, rule_ids, Finding, Level};
+use crate::locate::{label_path, Found, IdentifiedBy};
+use crate::model::{number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot};
 use crate::normalise;
 
 /// One unit's report as read from one workbook: the data model that flows on to
@@ -41,7 +40,6 @@ impl Submission {
             texts: &self.texts,
             cover: &self.cover,
             findings: &self.findings,
-            places: &self.places,
         }
     }
 
@@ -183,21 +181,23 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                         (None, Some(r)) => r.id.clone(),
                         _ => rule_ids::NORMALISED.to_string(),
                     };
-                    sub.findings.push(cell_finding(
-                        sub,
-                        Level::Fixed,
-                        &rule,
-                        key,
-                        &located.place,
-                        format!("{}：{fix}", what()),
-                        located
+                    let f = Finding {
+                        found: located
                             .raw
                             .as_ref()
                             .map(|r| r.display())
                             .unwrap_or_default(),
-                        number_text(n.value),
-                        String::new(),
-                    ));
+                        expected: number_text(n.value),
+                        ..cell_finding(
+                            sub,
+                            format,
+                            key,
+                            &located.place,
+                            (Level::Fixed, &rule),
+                            format!("{}：{fix}", what()),
+                        )
+                    };
+                    sub.findings.push(f);
                 }
             }
             Err(problem) => {
@@ -209,17 +209,20 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     .as_ref()
                     .map(|r| r.display())
                     .unwrap_or_default();
-                sub.findings.push(cell_finding(
-                    sub,
-                    level,
-                    &id,
-                    key,
-                    &located.place,
-                    format!("{}：{}", what(), problem.message()),
-                    found_text,
-                    kind.describe(unit),
-                    problem.hint(kind, unit),
-                ));
+                let f = Finding {
+                    found: found_text,
+                    expected: kind.describe(unit),
+                    hint: problem.hint(kind, unit),
+                    ..cell_finding(
+                        sub,
+                        format,
+                        key,
+                        &located.place,
+                        (level, &id),
+                        format!("{}：{}", what(), problem.message()),
+                    )
+                };
+                sub.findings.push(f);
             }
         }
     }
@@ -261,17 +264,18 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             if (value - as_typed).abs() < 0.005 && (value - normalised).abs() >= 0.005 {
                 sub.values.insert(key.clone(), normalised);
                 let message = format!("{}：合计按修正后的数字重新计算", format.describe(key));
-                let f = cell_finding(
-                    sub,
-                    Level::Fixed,
-                    rule_ids::NORMALISED,
-                    key,
-                    &located.place,
-                    message,
-                    number_text(value),
-                    number_text(normalised),
-                    String::new(),
-                );
+                let f = Finding {
+                    found: number_text(value),
+                    expected: number_text(normalised),
+                    ..cell_finding(
+                        sub,
+                        format,
+                        key,
+                        &located.place,
+                        (Level::Fixed, rule_ids::NORMALISED),
+                        message,
+                    )
+                };
                 sub.findings.push(f);
             }
         }
@@ -303,31 +307,32 @@ fn raw_number(found: &Found, key: &Key) -> f64 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A finding about one value, at its cell; the caller adds what was found and expected.
 fn cell_finding(
     sub: &Submission,
-    level: Level,
-    rule: &str,
+    format: &Format,
     key: &Key,
     place: &Place,
+    (level, rule): (Level, &str),
     message: String,
-    found: String,
-    expected: String,
-    hint: String,
 ) -> Finding {
     Finding {
-        level,
-        rule: rule.to_string(),
         unit_code: sub.unit_code.clone(),
         unit_name: sub.unit_name.clone(),
-        file: String::new(),
         sheet: place.sheet.clone(),
-        cell: place.at.to_string(),
-        message,
-        found,
-        expected,
-        hint,
+        spot: Spot::cell(Some(key.clone()), place.at),
+        about: label_path(format, key),
         keys: vec![key.clone()],
+        ..Finding::file_level(level, rule, message, "")
+    }
+}
+
+/// The sheet and spot of a finding at `place` (none: about no cell in particular);
+/// `key` is the value the cell holds, if the finding is about it.
+fn placed(place: Option<&Place>, key: Option<&Key>) -> (String, Spot) {
+    match place {
+        Some(p) => (p.sheet.clone(), Spot::cell(key.cloned(), p.at)),
+        None => (String::new(), Spot::None),
     }
 }
 
@@ -342,22 +347,22 @@ fn run_rules(
         let hint = rule.hint.clone().unwrap_or_default();
         let push = |sub: &mut Submission,
                     keys: Vec<Key>,
-                    place: Option<&Place>,
+                    (sheet, spot): (String, Spot),
+                    about: Option<LabelPath>,
                     message: String,
                     found_v: String,
                     expected: String| {
-            let mut f = Finding {
+            let f = Finding {
                 found: found_v,
                 expected,
                 unit_code: sub.unit_code.clone(),
                 unit_name: sub.unit_name.clone(),
+                sheet,
+                spot,
+                about,
+                keys,
                 ..Finding::file_level(rule.level, &rule.id, message, hint.clone())
             };
-            if let Some(p) = place {
-                f.sheet = p.sheet.clone();
-                f.cell = p.at.to_string();
-            }
-            f.keys = keys;
             sub.findings.push(f);
         };
         match &rule.kind {
@@ -371,6 +376,7 @@ fn run_rules(
                         push(
                             sub,
                             Vec::new(),
+                            placed(None, None),
                             None,
                             format!(
                                 "{}：{year} 年度应使用 {} 格式，本工作簿是 {id} 格式的模板",
@@ -390,11 +396,16 @@ fn run_rules(
                         .filter(|k| k.as_str().starts_with(&format!("{}.", table.code)))
                         .collect();
                     if !cells.is_empty() && cells.iter().all(|k| found.cells[*k].raw.is_none()) {
+                        // Where the table starts; the warning is about none of its values.
                         let place = found.cells[cells[0]].place.clone();
                         push(
                             sub,
                             Vec::new(),
-                            Some(&place),
+                            placed(Some(&place), None),
+                            Some(LabelPath {
+                                table: format!("表{}", table.number),
+                                ..LabelPath::default()
+                            }),
                             format!("表{}：{}", table.number, rule.message),
                             "全部空白".into(),
                             "填写数字，没有的填 0".into(),
@@ -419,7 +430,8 @@ fn run_rules(
                     push(
                         sub,
                         vec![key.clone()],
-                        place.as_ref(),
+                        placed(place.as_ref(), Some(&key)),
+                        label_path(format, &key),
                         format!("{}：{}", format.describe(&key), rule.message),
                         number_text(v),
                         format!("不超过 {}", number_text(*max)),
@@ -432,7 +444,8 @@ fn run_rules(
                     push(
                         sub,
                         Vec::new(),
-                        place.as_ref(),
+                        placed(place.as_ref(), None),
+                        None,
                         rule.message.clone(),
                         "空白".into(),
                         "填写内容".into(),
@@ -445,7 +458,14 @@ fn run_rules(
             } => {
                 let nonzero = |k: &Key| sub.values.get(k).is_some_and(|v| *v != 0.0);
                 if when_nonzero.iter().any(nonzero) && !require_any.iter().any(nonzero) {
-                    let place = require_any.iter().find_map(|k| sub.places.get(k)).cloned();
+                    let (key, place) = require_any
+                        .iter()
+                        .find_map(|k| Some((k, sub.places.get(k)?.clone())))
+                        .unzip();
+                    let paths: Vec<LabelPath> = require_any
+                        .iter()
+                        .filter_map(|k| label_path(format, k))
+                        .collect();
                     let found_v = when_nonzero
                         .iter()
                         .map(|k| number_text(sub.values.get(k).copied().unwrap_or(0.0)))
@@ -454,7 +474,8 @@ fn run_rules(
                     push(
                         sub,
                         require_any.clone(),
-                        place.as_ref(),
+                        placed(place.as_ref(), key),
+                        LabelPath::common(&paths),
                         rule.message.clone(),
                         found_v,
                         "填写件数和金额".into(),
@@ -499,17 +520,6 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
     if check.op.holds(lhs, rhs) {
         return;
     }
-    let cells = |terms: &[Term]| -> String {
-        terms
-            .iter()
-            .map(|t| match (t.previous, sub.places.get(&t.key)) {
-                (true, _) => format!("上年{}", format.describe(&t.key)),
-                (false, Some(p)) => p.at.to_string(),
-                (false, None) => t.key.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("+")
-    };
     let sheet = check
         .lhs
         .iter()
@@ -518,32 +528,58 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
         .find_map(|t| sub.places.get(&t.key))
         .map(|p| p.sheet.clone())
         .unwrap_or_default();
+    // This year's values by their cells (named with their sheet when not on the
+    // finding's), last year's in words.
+    let operands = |terms: &[Term]| -> Vec<Operand> {
+        terms
+            .iter()
+            .map(|t| {
+                let key = t.key.clone();
+                match (t.previous, sub.places.get(&t.key)) {
+                    (true, _) => Operand::Previous {
+                        label: format.describe(&t.key),
+                        key,
+                    },
+                    (false, Some(p)) => Operand::Cell {
+                        key,
+                        sheet: (p.sheet != sheet).then(|| p.sheet.clone()),
+                        at: p.at,
+                    },
+                    (false, None) => Operand::Key { key },
+                }
+            })
+            .collect()
+    };
     let not = match check.op {
         crate::format::Op::Eq => "≠",
         crate::format::Op::Le => ">",
     };
-    let (cell, found, expected) = if check.is_total {
-        let total = sub
-            .places
-            .get(&check.lhs[0].key)
-            .map(|p| p.at.to_string())
-            .unwrap_or_default();
+    let (found, expected, about) = if check.is_total {
+        // About the total's own cell.
         (
-            format!("{total} {not} {}", cells(&check.rhs)),
             number_text(lhs),
-            format!("{}（{}）", number_text(rhs), cells(&check.rhs)),
+            number_text(rhs),
+            label_path(format, &check.lhs[0].key),
         )
     } else {
+        // About what the terms have in common: a column (表三「自然人」列) or a row.
+        let paths: Vec<LabelPath> = check
+            .lhs
+            .iter()
+            .chain(&check.rhs)
+            .filter_map(|t| label_path(format, &t.key))
+            .collect();
         (
-            format!("{} {not} {}", cells(&check.lhs), cells(&check.rhs)),
-            format!("{}（{}）", number_text(lhs), cells(&check.lhs)),
-            format!(
-                "{} {}（{}）",
-                check.op.symbol(),
-                number_text(rhs),
-                cells(&check.rhs)
-            ),
+            number_text(lhs),
+            format!("{} {}", check.op.symbol(), number_text(rhs)),
+            LabelPath::common(&paths),
         )
+    };
+    let spot = Spot::Compare {
+        lhs: operands(&check.lhs),
+        op: not.to_string(),
+        rhs: operands(&check.rhs),
+        total: check.is_total,
     };
     let scope = if check.scope.is_empty() {
         String::new()
@@ -557,7 +593,8 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
         unit_name: sub.unit_name.clone(),
         file: String::new(),
         sheet,
-        cell,
+        spot,
+        about,
         message: format!("{scope}{}", rule.message),
         found,
         expected,

@@ -140,11 +140,9 @@ fn read_one(
         f.unit_code = sub.unit_code.clone();
         f.unit_name = sub.unit_name.clone();
     }
-    // Where each value was in the workbook is only needed to point a correction
-    // workbook's notes at the clerk's own cells: keep it for rejected files only.
-    if outcome.status != Status::Rejected {
-        sub.places.clear();
-    }
+    // Where each value was in the workbook was needed by validation only: findings carry
+    // their own places. Not stored.
+    sub.places.clear();
     outcome.unit_name = sub.unit_name.clone();
     outcome.counts = Some(Counts {
         errors: sub.errors(),

@@ -387,21 +387,28 @@ fn diagnostics_csv(
             Some(unit) => unit.name.as_str(),
             None => outcome.unit_name.as_str(),
         };
-        let mut findings: Vec<&Finding> = sub.findings.iter().collect();
+        // Each finding with its place and values rendered once, as the columns read.
+        let mut findings: Vec<(&Finding, [String; 3])> = sub
+            .findings
+            .iter()
+            .map(|f| (f, [f.cell_text(), f.found_text(), f.expected_text()]))
+            .collect();
         // Stable: findings equal on every sort column keep the order they were given in.
-        findings.sort_by(|a, b| diagnostic_order(a).cmp(&diagnostic_order(b)));
-        for f in findings {
+        findings.sort_by(|(a, at), (b, bt)| {
+            diagnostic_order(a, &at[0]).cmp(&diagnostic_order(b, &bt[0]))
+        });
+        for (f, [cell, found, expected]) in &findings {
             sheet.row(&[
                 code,
                 name,
                 &outcome.file,
                 &f.sheet,
-                &f.cell,
+                cell,
                 f.level.code(),
                 &f.rule,
                 &f.message,
-                &f.found,
-                &f.expected,
+                found,
+                expected,
                 &f.hint,
             ])?;
         }
@@ -427,8 +434,8 @@ fn section_rows(
 /// (sheet, cell, level, rule, message)
 type DiagnosticOrder<'r> = (&'r str, &'r str, Level, &'r str, &'r str);
 
-fn diagnostic_order(f: &Finding) -> DiagnosticOrder<'_> {
-    (&f.sheet, &f.cell, f.level, &f.rule, &f.message)
+fn diagnostic_order<'r>(f: &'r Finding, cell: &'r str) -> DiagnosticOrder<'r> {
+    (&f.sheet, cell, f.level, &f.rule, &f.message)
 }
 
 fn files_csv(

@@ -2,8 +2,10 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::cell::CellRef;
 use crate::format::Formats;
 use crate::locate::IdentifiedBy;
+use crate::model::Spot;
 
 const EVIL: &str = "=cmd|' /C calc'!A0";
 
@@ -53,7 +55,7 @@ fn finding(level: Level, code: &str, rule: &str, message: &str) -> Finding {
     Finding {
         unit_code: code.to_string(),
         sheet: "表三 依申请公开".into(),
-        cell: "C8".into(),
+        spot: Spot::cell(None, CellRef::new(7, 2)),
         ..Finding::file_level(level, rule, message, "请核对")
     }
 }

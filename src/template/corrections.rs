@@ -16,7 +16,7 @@ use super::{workbook_bytes, CellNote, Prefill, TemplateError, UnitInfo};
 use crate::cell::CellRef;
 use crate::format::{Format, Key, RuleKind};
 use crate::layout::{self, TEXT_FIELD_COL, TEXT_SHEET};
-use crate::model::{Finding, Level, Place};
+use crate::model::{Finding, Level, Operand, Spot, SpotCell};
 
 /// What a rejected unit sent, as its correction workbook needs it. The template writer
 /// does not know the reader's types; the caller lends these from what was read.
@@ -26,9 +26,9 @@ pub struct Returned<'a> {
     pub texts: &'a BTreeMap<String, String>,
     /// The cover's fields by code.
     pub cover: &'a BTreeMap<String, String>,
+    /// Its findings, each naming the cells of the unit's own workbook with the keys of
+    /// the values they hold, so that they can be moved to this workbook's.
     pub findings: &'a [Finding],
-    /// Where each value was in the unit's own workbook.
-    pub places: &'a BTreeMap<Key, Place>,
 }
 
 /// The cover fields a clerk fills in (the others come from the roster).
@@ -91,7 +91,7 @@ pub fn correction_workbook(
         .findings
         .iter()
         .map(|f| {
-            let mut f = relocate(f, sub.places, &places);
+            let mut f = relocate(f, &places);
             // A total typed over is a formula again here: say so, or the clerk looks for
             // a wrong number that is no longer there.
             if total_rules.contains(&f.rule.as_str()) && f.level != Level::Fixed {
@@ -123,95 +123,87 @@ fn new_places(format: &Format) -> BTreeMap<Key, (String, CellRef)> {
     out
 }
 
-/// A finding as it reads in the new workbook: its sheet and cells those of its keys there,
-/// and the cell addresses in what it found and expected rewritten the same way. A finding
-/// without keys keeps the place it had in the unit's workbook.
-fn relocate(
-    f: &Finding,
-    old: &BTreeMap<Key, Place>,
-    new: &BTreeMap<Key, (String, CellRef)>,
-) -> Finding {
+/// A finding as it reads in the new workbook: its sheet that of its keys there, and each
+/// cell it names moved to the cell of the same value there (by its key). A finding
+/// without keys keeps the place it had in the unit's workbook; one whose cells cannot all
+/// be moved (a cell that holds no value, or a value this format does not have) names
+/// the cells of its keys instead, and a comparison names such a value by its key.
+fn relocate(f: &Finding, new: &BTreeMap<Key, (String, CellRef)>) -> Finding {
     let mut out = f.clone();
-    let targets: Vec<&(String, CellRef)> = f.keys.iter().filter_map(|k| new.get(k)).collect();
-    let Some((sheet, _)) = targets.first() else {
-        return out;
-    };
-    let address = |(s, at): &(String, CellRef)| {
-        if s == sheet {
-            at.to_string()
-        } else {
-            format!("{s}!{at}")
-        }
-    };
-    // Old address → new, for the finding's cells on the sheet it names.
-    let moves: BTreeMap<String, String> = f
+    let targets: Vec<(&Key, &(String, CellRef))> = f
         .keys
         .iter()
-        .filter_map(|k| {
-            let (o, n) = (old.get(k)?, new.get(k)?);
-            (o.sheet == f.sheet).then(|| (o.at.to_string(), address(n)))
-        })
+        .filter_map(|k| Some((k, new.get(k)?)))
         .collect();
-    out.sheet = sheet.clone();
-    out.cell = match move_cells(&f.cell, &moves) {
-        (cell, true) if !f.cell.is_empty() => cell,
-        _ => {
-            let mut cells: Vec<String> = Vec::new();
-            for t in &targets {
-                let a = address(t);
-                if !cells.contains(&a) {
-                    cells.push(a);
-                }
-            }
-            cells.join("、")
-        }
+    let Some((_, (sheet, _))) = targets.first() else {
+        return out;
     };
-    out.found = move_cells(&f.found, &moves).0;
-    out.expected = move_cells(&f.expected, &moves).0;
-    out
-}
-
-/// Rewrites every A1 address of `text` found in `moves`; also says whether every address
-/// in it was found.
-fn move_cells(text: &str, moves: &BTreeMap<String, String>) -> (String, bool) {
-    let mut out = String::with_capacity(text.len());
-    let mut complete = true;
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let starts =
-            chars[i].is_ascii_uppercase() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
-        if starts {
-            let letters = chars[i..]
+    // The sheet a cell is on here, when it is not the finding's.
+    let other = |s: &String| (s != sheet).then(|| s.clone());
+    // A cell of the unit's workbook (on the finding's sheet unless `on` says otherwise)
+    // holding `key`: the same value's cell here.
+    let moved = |key: &Key, on: Option<&String>| -> Option<(Option<String>, CellRef)> {
+        if on.is_some_and(|s| *s != f.sheet) {
+            return None;
+        }
+        new.get(key).map(|(s, at)| (other(s), *at))
+    };
+    let of_keys = || {
+        let mut cells: Vec<SpotCell> = Vec::new();
+        for (key, (s, at)) in &targets {
+            let cell = SpotCell {
+                key: Some((*key).clone()),
+                sheet: other(s),
+                at: *at,
+            };
+            if !cells
                 .iter()
-                .take_while(|c| c.is_ascii_uppercase())
-                .count();
-            let digits = chars[i + letters..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            let end = i + letters + digits;
-            // `T3-1` is a rule, not cell T3.
-            let bounded = chars
-                .get(end)
-                .is_none_or(|c| !c.is_ascii_alphanumeric() && !matches!(c, '-' | '.' | '_'));
-            if letters <= 3 && digits > 0 && bounded {
-                let token: String = chars[i..end].iter().collect();
-                match moves.get(&token) {
-                    Some(new) => out.push_str(new),
-                    None => {
-                        complete = false;
-                        out.push_str(&token);
-                    }
-                }
-                i = end;
-                continue;
+                .any(|c| c.sheet == cell.sheet && c.at == cell.at)
+            {
+                cells.push(cell);
             }
         }
-        out.push(chars[i]);
-        i += 1;
-    }
-    (out, complete)
+        Spot::Cells { cells }
+    };
+    let operand = |o: &Operand| match o {
+        Operand::Cell { key, sheet, .. } => match moved(key, sheet.as_ref()) {
+            Some((sheet, at)) => Operand::Cell {
+                key: key.clone(),
+                sheet,
+                at,
+            },
+            None => Operand::Key { key: key.clone() },
+        },
+        other => other.clone(),
+    };
+    out.sheet = sheet.clone();
+    out.spot = match &f.spot {
+        Spot::Cells { cells } if !cells.is_empty() => cells
+            .iter()
+            .map(|c| {
+                let (sheet, at) = moved(c.key.as_ref()?, c.sheet.as_ref())?;
+                Some(SpotCell {
+                    key: c.key.clone(),
+                    sheet,
+                    at,
+                })
+            })
+            .collect::<Option<Vec<SpotCell>>>()
+            .map_or_else(of_keys, |cells| Spot::Cells { cells }),
+        Spot::Compare {
+            lhs,
+            op,
+            rhs,
+            total,
+        } => Spot::Compare {
+            lhs: lhs.iter().map(operand).collect(),
+            op: op.clone(),
+            rhs: rhs.iter().map(operand).collect(),
+            total: *total,
+        },
+        _ => of_keys(),
+    };
+    out
 }
 
 /// One note per cell: every error and warning about it, errors first, the most serious
@@ -253,11 +245,12 @@ fn note_text(f: &Finding) -> String {
         t.push_str("警告");
     }
     t.push_str(&format!("【规则 {}】{}", f.rule, f.message));
-    if !f.found.is_empty() {
-        t.push_str(&format!(" 实际：{}", f.found));
+    let (found, expected) = (f.found_text(), f.expected_text());
+    if !found.is_empty() {
+        t.push_str(&format!(" 实际：{found}"));
     }
-    if !f.expected.is_empty() {
-        t.push_str(&format!(" 应为：{}", f.expected));
+    if !expected.is_empty() {
+        t.push_str(&format!(" 应为：{expected}"));
     }
     let mut t = t.trim_end_matches('。').to_string();
     t.push('。');
@@ -269,30 +262,116 @@ fn note_text(f: &Finding) -> String {
 mod tests {
     use super::*;
 
-    fn moves(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+    fn key(k: &str) -> Key {
+        Key::from_string(k)
+    }
+
+    fn at(a1: &str) -> CellRef {
+        CellRef::parse(a1).unwrap()
+    }
+
+    /// The template's cells of a few values of 表三 (and one field on the text sheet).
+    fn new_cells() -> BTreeMap<Key, (String, CellRef)> {
+        let t3 = |a1: &str| ("表三".to_string(), at(a1));
+        BTreeMap::from([
+            (key("t3.new.natural"), t3("E8")),
+            (key("t3.carried.natural"), t3("E9")),
+            (key("t3.total.natural"), t3("E29")),
+            (key("t3.carry_next.natural"), t3("E30")),
+            (key("fee_cases"), ("文字部分".to_string(), at("C5"))),
+        ])
+    }
+
+    fn operand(k: &str, a1: &str) -> Operand {
+        Operand::Cell {
+            key: key(k),
+            sheet: None,
+            at: at(a1),
+        }
+    }
+
+    /// T3-1 as read from a copy with two rows inserted above 表三.
+    fn t3_1(rhs: Vec<Operand>) -> Finding {
+        let lhs = vec![
+            operand("t3.new.natural", "E10"),
+            operand("t3.carried.natural", "E11"),
+        ];
+        let keys = lhs.iter().chain(&rhs).map(|o| o.key().clone()).collect();
+        Finding {
+            sheet: "表三（改）".into(),
+            spot: Spot::Compare {
+                lhs,
+                op: "≠".into(),
+                rhs,
+                total: false,
+            },
+            found: "5".into(),
+            expected: "= 3".into(),
+            keys,
+            ..Finding::file_level(Level::Error, "T3-1", "不对", "请核对")
+        }
     }
 
     #[test]
-    fn addresses_move_and_nothing_else_does() {
-        let m = moves(&[("E10", "E8"), ("E11", "E9"), ("E31", "E29")]);
+    fn a_comparison_moves_to_the_cells_of_its_keys() {
+        let f = t3_1(vec![
+            operand("t3.total.natural", "E31"),
+            operand("t3.carry_next.natural", "E32"),
+        ]);
+        assert_eq!(f.cell_text(), "E10+E11 ≠ E31+E32");
+        let g = relocate(&f, &new_cells());
+        assert_eq!(g.sheet, "表三");
+        assert_eq!(g.cell_text(), "E8+E9 ≠ E29+E30");
+        assert_eq!(g.found_text(), "5（E8+E9）");
+        assert_eq!(g.expected_text(), "= 3（E29+E30）");
+        assert_eq!((g.found, g.keys, g.message), (f.found, f.keys, f.message));
+    }
+
+    #[test]
+    fn values_without_a_cell_here_are_named_by_key_and_last_years_in_words() {
+        let previous = Operand::Previous {
+            key: key("t3.carry_next.natural"),
+            label: "表三「四、结转下年度继续办理」行「自然人」列".into(),
+        };
+        let f = t3_1(vec![operand("t3.gone.natural", "E31"), previous]);
+        let g = relocate(&f, &new_cells());
         assert_eq!(
-            move_cells("E10+E11 ≠ E31+E32", &m),
-            ("E8+E9 ≠ E29+E32".to_string(), false)
+            g.cell_text(),
+            "E8+E9 ≠ t3.gone.natural+上年表三「四、结转下年度继续办理」行「自然人」列"
         );
-        assert_eq!(
-            move_cells("5（E10+E11）", &m),
-            ("5（E8+E9）".to_string(), true)
-        );
-        // Rule ids, words and numbers are not addresses; nor is E10 within another.
-        assert_eq!(
-            move_cells("T3-1 合计 12 E10A", &m),
-            ("T3-1 合计 12 E10A".to_string(), true)
-        );
-        assert_eq!(move_cells("XE10", &m), ("XE10".to_string(), false));
+    }
+
+    #[test]
+    fn cells_move_by_key_and_places_without_keys_stay() {
+        let value = Finding {
+            sheet: "表三（改）".into(),
+            spot: Spot::cell(Some(key("t3.new.natural")), at("E10")),
+            found: "E10".into(),
+            keys: vec![key("t3.new.natural")],
+            ..Finding::file_level(Level::Error, "V-1", "不对", "")
+        };
+        let g = relocate(&value, &new_cells());
+        assert_eq!((g.sheet.as_str(), g.cell_text()), ("表三", "E8".into()));
+        // What the clerk typed is a value, not an address.
+        assert_eq!(g.found_text(), "E10");
+
+        // A finding about no value (where an empty table starts) keeps its place.
+        let table = Finding {
+            sheet: "表三（改）".into(),
+            spot: Spot::cell(None, at("B10")),
+            ..Finding::file_level(Level::Warning, "V-2", "空白", "")
+        };
+        assert_eq!(relocate(&table, &new_cells()), table);
+
+        // Cells that cannot all be moved: the cells of its keys instead, with their
+        // sheets where they are not the first one's.
+        let mixed = Finding {
+            spot: Spot::cell(None, at("C3")),
+            keys: vec![key("t3.new.natural"), key("fee_cases"), key("t3.gone.x")],
+            ..value
+        };
+        let g = relocate(&mixed, &new_cells());
+        assert_eq!(g.place_text(), "表三!E8、文字部分!C5");
     }
 
     #[test]

@@ -95,15 +95,10 @@ pub(super) fn findings_sheet(
     };
     for (i, f) in shown.iter().enumerate() {
         let row = header_row + 1 + i as u32;
-        let place = match (f.sheet.as_str(), f.cell.as_str()) {
-            ("", "") => String::new(),
-            (sheet, "") => sheet.to_string(),
-            ("", cell) => cell.to_string(),
-            (sheet, cell) => format!("{sheet}!{cell}"),
-        };
+        let (place, found, expected) = (f.place_text(), f.found_text(), f.expected_text());
         ws.write_number_with_format(row, 0, (i + 1) as f64, &cell)?;
         ws.write_string_with_format(row, 1, f.level.chinese(), &level_style(f.level))?;
-        let texts = [&f.rule, &place, &f.message, &f.found, &f.expected, &f.hint];
+        let texts = [&f.rule, &place, &f.message, &found, &expected, &f.hint];
         let mut lines = 1;
         for (c, text) in texts.into_iter().enumerate() {
             ws.write_string_with_format(row, 2 + c as u16, defuse(text), &cell)?;

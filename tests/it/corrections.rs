@@ -38,7 +38,7 @@ fn problems(sub: &Submission) -> Vec<(String, String)> {
     sub.findings
         .iter()
         .filter(|f| f.level != Level::Fixed)
-        .map(|f| (f.rule.clone(), f.cell.clone()))
+        .map(|f| (f.rule.clone(), f.cell_text()))
         .collect()
 }
 

@@ -171,7 +171,7 @@ fn raw_text_is_written_as_typed_and_normalised_on_check() {
     let mut fixed: Vec<(String, String, String)> = sub
         .findings
         .iter()
-        .map(|f| (f.rule.clone(), f.cell.clone(), f.found.clone()))
+        .map(|f| (f.rule.clone(), f.cell_text(), f.found_text()))
         .collect();
     fixed.sort();
     let mut expected = [
