@@ -12,10 +12,13 @@
 //! roll-up in the official layout ([`rollup_workbook`]).
 
 mod corrections;
+mod cover_sheet;
 mod findings_sheet;
 
 mod rollup;
 mod sheets;
+mod table_sheet;
+mod text_sheet;
 
 pub use corrections::{correction_workbook, Returned};
 pub use findings_sheet::FINDINGS_SHEET;
