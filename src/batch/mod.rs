@@ -91,6 +91,16 @@ fn process_with(
         mark_wrong_year(o, year);
     }
     pick_one_per_unit(&mut outcomes);
+    // What outputs show of a name decoded or numbered, once every reason is final.
+    for (outcome, input) in outcomes.iter_mut().zip(inputs) {
+        if let Some(note) = &input.name_note {
+            outcome.reason = if outcome.reason.is_empty() {
+                note.clone()
+            } else {
+                format!("{}；{note}", outcome.reason)
+            };
+        }
+    }
     Ok(Run {
         year,
         outcomes,
