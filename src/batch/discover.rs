@@ -1,7 +1,7 @@
 //! Finding the input files: every file under the inputs, with those not to be read
 //! (lock files, hidden files, non-workbooks, what is not a regular file) marked as such,
 //! and every path the walk could not enter listed as unreadable. Nothing found is lost,
-//! nothing is counted twice.
+//! nothing is counted twice, nothing under the output directory is read.
 //!
 //! A file is its real path ([`std::fs::canonicalize`]): overlapping inputs (`DIR` and
 //! `./DIR`, `DIR` and `DIR/sub`) and links to one file give one input. Display names are
@@ -14,6 +14,7 @@ use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
 use super::Status;
+use crate::output::{OUTPUT_DIRS, OUTPUT_DIR_EXTENSIONS, OUTPUT_FILES, TEMP_PREFIX};
 
 /// Extensions of files read as workbooks (`.et` is read to say it cannot be).
 const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "ods", "et"];
@@ -40,13 +41,15 @@ const LOSSY_NOTE: &str = "文件名既不是 UTF-8 也不是 GBK 编码，无法
 
 /// Lists every file under the inputs, recursively, sorted by display path. Office lock
 /// files, hidden files and what is not a regular file (a pipe, a device) are listed as
-/// skipped; hidden directories are not entered. A path the walk cannot follow (a
-/// dangling link, a link loop, a directory it may not open, a path too long for the
-/// system) is listed as unreadable.
+/// skipped; hidden directories are not entered, nor is `out` (nianbao never reads its
+/// own outputs). A path the walk cannot follow (a dangling link, a link loop, a
+/// directory it may not open, a path too long for the system) is listed as unreadable.
 ///
 /// # Errors
-/// An input that does not exist: the run cannot be what was asked.
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, std::io::Error> {
+/// An input that does not exist, or that is `out` or inside it: the run cannot be what
+/// was asked.
+pub fn discover(inputs: &[PathBuf], out: Option<&Path>) -> Result<Vec<Input>, std::io::Error> {
+    let out = out.and_then(|o| std::fs::canonicalize(o).ok());
     let mut found: Vec<(PathBuf, Option<(Status, String)>)> = Vec::new();
     // The real path of every file listed: the first path given for a file wins.
     let mut seen: HashSet<PathBuf> = HashSet::new();
@@ -57,12 +60,26 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, std::io::Error> {
                 format!("找不到 {}", display_path(root).0),
             ));
         }
+        if let (Some(out), Ok(real)) = (&out, std::fs::canonicalize(root)) {
+            if real.starts_with(out) {
+                return Err(std::io::Error::other(format!(
+                    "输入 {} 在输出目录之中（或就是输出目录）；nianbao 不读取自己的输出目录，请另选输出目录（--out），例如 {}",
+                    display_path(root).0,
+                    display_path(&root.join("汇总")).0
+                )));
+            }
+        }
+        let is_out = |p: &Path| {
+            out.as_ref()
+                .is_some_and(|o| std::fs::canonicalize(p).is_ok_and(|real| real == *o))
+        };
         let walk = walkdir::WalkDir::new(root)
             .follow_links(true)
             .sort_by_file_name();
         let entries = walk.into_iter().filter_entry(|e| {
             e.depth() == 0
-                || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+                || !(e.file_type().is_dir()
+                    && (e.file_name().to_string_lossy().starts_with('.') || is_out(e.path())))
         });
         for entry in entries {
             match entry {
@@ -70,8 +87,15 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Input>, std::io::Error> {
                 Ok(entry) => {
                     let regular = entry.file_type().is_file();
                     let path = entry.into_path();
-                    let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                    if !seen.insert(real) {
+                    let real = std::fs::canonicalize(&path).ok();
+                    if real
+                        .as_ref()
+                        .zip(out.as_ref())
+                        .is_some_and(|(real, out)| real.starts_with(out))
+                    {
+                        continue; // a link into the output directory
+                    }
+                    if !seen.insert(real.unwrap_or_else(|| path.clone())) {
                         continue;
                     }
                     let not_read = if regular {
@@ -301,6 +325,49 @@ fn numbered(display: &str, n: usize) -> String {
         Some(dot) => format!("{dir}{}（{n}）{}", &name[..dot], &name[dot..]),
         None => format!("{dir}{name}（{n}）"),
     }
+}
+
+/// Refuses a run whose outputs would replace one of its inputs: an input file at a path
+/// `ingest` writes in `out` (the CSVs, `index.html`, what it owns in `reports/`,
+/// `rollups/` and `corrections/`, its temporary files). `inputs` are the files read,
+/// each with what it is for the message (单位名册、上年汇总…). Paths are compared by the
+/// real directory they are in: writing replaces a link, never what it points to.
+///
+/// # Errors
+/// A message in Chinese naming the first such file.
+pub fn refuse_overwriting(out: &Path, inputs: &[(&Path, &str)]) -> Result<(), std::io::Error> {
+    let Ok(out_real) = std::fs::canonicalize(out) else {
+        return Ok(()); // not there yet: nothing in it to replace
+    };
+    for (file, what) in inputs {
+        let real = real_entry(file);
+        let Ok(inside) = real.strip_prefix(&out_real) else {
+            continue;
+        };
+        let parts: Vec<&OsStr> = inside.iter().collect();
+        let is = |name: &OsStr, list: &[&str]| list.iter().any(|x| name == *x);
+        let temp = |name: &OsStr| name.to_string_lossy().starts_with(TEMP_PREFIX);
+        let written = match parts.as_slice() {
+            [name] => is(name, OUTPUT_FILES) || temp(name),
+            [dir, name] => {
+                is(dir, OUTPUT_DIRS)
+                    && (temp(name)
+                        || Path::new(name)
+                            .extension()
+                            .is_some_and(|e| is(e, OUTPUT_DIR_EXTENSIONS)))
+            }
+            _ => false,
+        };
+        if written {
+            return Err(std::io::Error::other(format!(
+                "输出目录 {} 中的 {} 会覆盖输入文件 {}（{what}）；请另选输出目录（--out），或把该文件移到输出目录之外",
+                display_path(out).0,
+                display_path(inside).0,
+                display_path(file).0,
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -218,6 +218,188 @@ fn overlapping_inputs_count_each_file_once() {
 }
 
 // ---------------------------------------------------------------------------------------
+// 3. Outputs among the inputs
+
+/// The output directory inside the input directory: the second run reads neither the
+/// correction workbooks (newer than the unit's own file, they displaced it) nor the
+/// roll-up workbook.
+#[test]
+fn a_run_never_reads_its_own_outputs() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    for (code, _) in &UNITS[1..] {
+        scratch.write(&format!("回收/{code}.xlsx"), good(code));
+    }
+    // Rejected: unbalanced, so that a correction workbook is written.
+    scratch.write(
+        "回收/县.xlsx",
+        return_of("100", "示例县人民政府", YEAR, &[("t3.new.natural", 3.0)]),
+    );
+    let args = ["回收", "--units", "units.csv", "--out", "回收/汇总"];
+    let first = ingest(&scratch, &args);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let out = scratch.path("回收/汇总");
+    assert!(out.join("rollups/汇总表.xlsx").is_file());
+    let corrections: Vec<_> = std::fs::read_dir(out.join("corrections"))
+        .unwrap()
+        .collect();
+    assert_eq!(corrections.len(), 1, "{corrections:?}");
+    let files_before = files_csv(&out);
+    let units_before = unit_statuses(&out);
+    assert_eq!(units_before["100"], "rejected");
+
+    std::thread::sleep(Duration::from_millis(20));
+    let second = ingest(&scratch, &args);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("共找到 5 个文件"), "{stderr}");
+    assert_eq!(
+        files_csv(&out),
+        files_before,
+        "the same files, nothing from 汇总/"
+    );
+    assert_eq!(unit_statuses(&out), units_before);
+}
+
+/// A roster, a `--previous` file or a returned file where the run would write one of
+/// its outputs: refused before anything is written, naming the file.
+#[test]
+fn outputs_never_overwrite_an_input() {
+    let scratch = Scratch::new();
+    scratch.write("回收/镇.xlsx", good("110"));
+    // The roster is called units.csv and lives in the output directory.
+    let roster = scratch.write("out/units.csv", ROSTER);
+    let run = ingest(
+        &scratch,
+        &["回收", "--units", "out/units.csv", "--out", "out"],
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("units.csv") && stderr.contains("会覆盖输入文件"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&roster).unwrap(), ROSTER);
+    let written: Vec<_> = std::fs::read_dir(scratch.path("out")).unwrap().collect();
+    assert_eq!(written.len(), 1, "nothing written: {written:?}");
+
+    // Last year's run as `--previous` and as the output directory.
+    scratch.write("units.csv", ROSTER);
+    let last_year = ingest(&scratch, &["回收", "--units", "units.csv", "--out", "2019"]);
+    assert_eq!(
+        last_year.status.code(),
+        Some(1),
+        "{}",
+        text(&last_year.stderr)
+    );
+    let values = std::fs::read(scratch.path("2019/values.csv")).unwrap();
+    let run = ingest(
+        &scratch,
+        &[
+            "回收",
+            "--units",
+            "units.csv",
+            "--previous",
+            "2019",
+            "--out",
+            "2019",
+        ],
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("values.csv") && stderr.contains("--previous"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(scratch.path("2019/values.csv")).unwrap(),
+        values
+    );
+
+    // The input directory itself as the output directory: everything in it would be
+    // output, nothing could be read.
+    let run = ingest(&scratch, &["回收", "--units", "units.csv", "--out", "回收"]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("输出目录"), "{stderr}");
+    assert!(!scratch.path("回收/files.csv").exists());
+}
+
+/// The roll-up workbook sent back among the returns, renamed: recognised by its content
+/// and skipped. A correction workbook sent back is a return like any other.
+#[test]
+fn the_rollup_workbook_among_the_inputs_is_skipped_by_its_content() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    for (code, _) in &UNITS[1..] {
+        scratch.write(&format!("回收/{code}.xlsx"), good(code));
+    }
+    scratch.write(
+        "回收/县.xlsx",
+        return_of("100", "示例县人民政府", YEAR, &[("t3.new.natural", 3.0)]),
+    );
+    let first = ingest(&scratch, &["回收", "--units", "units.csv", "--out", "out"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    std::fs::copy(
+        scratch.path("out/rollups/汇总表.xlsx"),
+        scratch.path("回收/县政府年报.xlsx"),
+    )
+    .unwrap();
+    let correction = std::fs::read_dir(scratch.path("out/corrections"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(scratch.path("回收/县.xlsx")).unwrap();
+    std::fs::copy(&correction, scratch.path("回收/县（修改意见）.xlsx")).unwrap();
+
+    let second = ingest(&scratch, &["回收", "--units", "units.csv", "--out", "out2"]);
+    let stderr = text(&second.stderr);
+    let files = files_csv(&scratch.path("out2"));
+    assert_eq!(
+        files["回收/县政府年报.xlsx"],
+        (
+            "skipped".to_string(),
+            "nianbao 生成的汇总表，不是单位报送的文件".to_string()
+        ),
+        "{stderr}"
+    );
+    // The correction workbook is the county's return, still with its error.
+    assert_eq!(
+        files["回收/县（修改意见）.xlsx"].0, "rejected",
+        "{files:#?}"
+    );
+    assert_eq!(unit_statuses(&scratch.path("out2"))["100"], "rejected");
+}
+
+/// Every file `ingest` writes at the top of its output directory is one the overwrite
+/// guard knows (`nianbao::output::OUTPUT_FILES`), every directory one of its
+/// `OUTPUT_DIRS`.
+#[test]
+fn the_overwrite_guard_knows_every_output() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    scratch.write("回收/镇.xlsx", good("110"));
+    scratch.write(
+        "回收/县.xlsx",
+        return_of("100", "示例县人民政府", YEAR, &[("t3.new.natural", 3.0)]),
+    );
+    let run = ingest(&scratch, &["回收", "--units", "units.csv", "--out", "out"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+    for entry in std::fs::read_dir(scratch.path("out")).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let known = if entry.file_type().unwrap().is_dir() {
+            nianbao::output::OUTPUT_DIRS
+        } else {
+            nianbao::output::OUTPUT_FILES
+        };
+        assert!(known.contains(&name.as_str()), "{name} not in {known:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // 7. Paths the walk cannot follow
 
 /// Nests directories under `root` until the path passes `PATH_MAX` (4096 bytes), making
