@@ -171,6 +171,15 @@ impl ReadError {
 /// A [`ReadError`] naming why the file is not a readable workbook. Never panics on bad
 /// input.
 pub fn read(path: &Path) -> Result<RawWorkbook, ReadError> {
+    // Opening a named pipe waits for a writer, a device may never end: look first.
+    let kind = std::fs::metadata(path)?.file_type();
+    if !kind.is_file() {
+        return Err(ReadError::Io(std::io::Error::other(if kind.is_dir() {
+            "这是一个文件夹，不是文件"
+        } else {
+            "不是普通文件（管道、设备等），未打开"
+        })));
+    }
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     if size > MAX_FILE_BYTES {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -496,4 +496,62 @@ fn the_walk_lists_what_it_cannot_follow_and_goes_on() {
     assert!(long.starts_with("回收/长长"), "{long}");
     assert_eq!(status, "unreadable");
     assert!(reason.contains("路径过长"), "{reason}");
+}
+
+/// `check` looks at what a path is before opening it: a named pipe would make it wait
+/// for a writer for ever.
+#[cfg(unix)]
+#[test]
+fn check_does_not_open_a_named_pipe() {
+    let scratch = Scratch::new();
+    let fifo = scratch.path("管道.xlsx");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("note: mkfifo not available; skipped");
+        return;
+    }
+    let started = Instant::now();
+    let run = nianbao()
+        .arg("check")
+        .arg(&fifo)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "check hung on a pipe"
+    );
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("不是普通文件"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Small ones
+
+#[test]
+fn check_on_a_missing_file_cannot_run() {
+    let scratch = Scratch::new();
+    let good = Filled::new(YEAR).write(&scratch, "good.xlsx");
+    let run = nianbao()
+        .arg("check")
+        .arg(&good)
+        .arg(scratch.path("没有这个文件.xlsx"))
+        .output()
+        .unwrap();
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("找不到文件") && stderr.contains("没有这个文件.xlsx"),
+        "{stderr}"
+    );
+    // The file that exists is still checked.
+    assert!(
+        text(&run.stdout).contains("good.xlsx"),
+        "{}",
+        text(&run.stdout)
+    );
 }
