@@ -3,7 +3,7 @@
 //! could answer wrongly (exit codes, `--jobs`, a renamed `.xlsb`). Every fixture is
 //! generated here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -553,5 +553,27 @@ fn check_on_a_missing_file_cannot_run() {
         text(&run.stdout).contains("good.xlsx"),
         "{}",
         text(&run.stdout)
+    );
+}
+
+#[test]
+fn ingest_without_a_roster_that_accepts_nothing_is_a_problem() {
+    let scratch = Scratch::new();
+    scratch.write("回收/空.xlsx", b"");
+    scratch.write(
+        "回收/去年.xlsx",
+        return_of("110", "山市镇人民政府", 2019, OK),
+    );
+    let run = ingest(&scratch, &["回收", "--out", "out", "--year", "2020"]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("没有受理任何文件"), "{stderr}");
+    let statuses: BTreeSet<String> = files_csv(&scratch.path("out"))
+        .into_values()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from(["unreadable".to_string(), "wrong_year".to_string()])
     );
 }
