@@ -577,3 +577,16 @@ fn ingest_without_a_roster_that_accepts_nothing_is_a_problem() {
         BTreeSet::from(["unreadable".to_string(), "wrong_year".to_string()])
     );
 }
+
+#[test]
+fn too_many_jobs_are_capped_with_a_note() {
+    let scratch = Scratch::new();
+    scratch.write("回收/镇.xlsx", good("110"));
+    let started = Instant::now();
+    let run = ingest(&scratch, &["回收", "--out", "out", "--jobs", "100000"]);
+    let took = started.elapsed();
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("注意：--jobs 100000 超过"), "{stderr}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
