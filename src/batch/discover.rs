@@ -15,9 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Status;
 use crate::output::{OUTPUT_DIRS, OUTPUT_DIR_EXTENSIONS, OUTPUT_FILES, TEMP_PREFIX};
-
-/// Extensions of files read as workbooks (`.et` is read to say it cannot be).
-const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "ods", "et"];
+use crate::read::SPREADSHEET_EXTENSIONS;
 
 /// A file found under the inputs.
 #[derive(Debug, Clone)]
@@ -184,7 +182,7 @@ fn classify(path: &Path) -> Option<(Status, String)> {
         ))
     } else if name.starts_with('.') {
         Some((Status::Skipped, "隐藏文件".to_string()))
-    } else if !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+    } else if !SPREADSHEET_EXTENSIONS.contains(&ext.as_str()) {
         let what = if ext.is_empty() {
             "没有扩展名".to_string()
         } else {

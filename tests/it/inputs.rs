@@ -590,3 +590,38 @@ fn too_many_jobs_are_capped_with_a_note() {
     assert!(stderr.contains("注意：--jobs 100000 超过"), "{stderr}");
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
+
+/// A real `.xlsb` (binary parts, unreadable here) and a `.xlsx` renamed `.xlsb`: `check`
+/// and `ingest` decide by content, and say the same.
+#[test]
+fn a_file_named_xlsb_gets_one_answer_from_check_and_ingest() {
+    use std::io::Write as _;
+    let scratch = Scratch::new();
+    scratch.write("回收/改名.xlsb", good("110"));
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in [
+        ("[Content_Types].xml", &b"<Types/>"[..]),
+        ("xl/workbook.bin", b"\x83\x01\x00"),
+    ] {
+        zip.start_file(name, stored).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    let xlsb = zip.finish().unwrap().into_inner();
+    scratch.write("回收/二进制.xlsb", xlsb);
+
+    let (code, stdout) = check(&[scratch.path("回收/改名.xlsb").as_path()], &[]);
+    assert_eq!(code, 0, "{stdout}");
+    let (code, stdout) = check(&[scratch.path("回收/二进制.xlsb").as_path()], &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("Excel 二进制工作簿（.xlsb）"), "{stdout}");
+
+    let run = ingest(&scratch, &["回收", "--out", "out"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let files = files_csv(&scratch.path("out"));
+    assert_eq!(files["回收/改名.xlsb"].0, "accepted", "{files:#?}");
+    let (status, reason) = &files["回收/二进制.xlsb"];
+    assert_eq!(status, "unreadable");
+    assert!(reason.contains("Excel 二进制工作簿（.xlsb）"), "{reason}");
+}
