@@ -199,7 +199,8 @@ fn classify(path: &Path) -> Option<(Status, String)> {
 enum Decoding {
     /// UTF-8 (UTF-16 on Windows) as it is.
     Exact,
-    /// Bytes that are not UTF-8, decoded as GBK.
+    /// Bytes that are not UTF-8, decoded as GBK (Unix only: Windows names are UTF-16).
+    #[cfg_attr(not(unix), allow(dead_code))]
     Gbk,
     /// Neither: bytes replaced by U+FFFD.
     Lossy,

@@ -4,7 +4,7 @@
 //! generated here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -215,6 +215,7 @@ fn overlapping_inputs_count_each_file_once() {
         "each file once, as the first input given names it"
     );
     assert!(files.values().all(|(s, _)| s == "accepted"), "{files:#?}");
+    assert_eq!(unit_statuses(&scratch.path("out")), every_unit("accepted"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,7 +407,7 @@ fn the_overwrite_guard_knows_every_output() {
 /// each through a short symlink so that making them never needs the long path. Returns
 /// the deepest directory, as a short path through the last symlink.
 #[cfg(unix)]
-fn deeper_than_path_max(scratch: &Scratch, root: &Path) -> PathBuf {
+fn deeper_than_path_max(scratch: &Scratch, root: &Path) -> std::path::PathBuf {
     let name = "长".repeat(80); // 240 bytes
     let mut at = root.to_path_buf();
     let mut length = root.as_os_str().len();
