@@ -14,6 +14,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     persist(tmp, path)
 }
 
+/// The files `ingest` writes directly in its output directory. Inputs are never among
+/// them: a run refuses to start when one of these would replace the roster, a
+/// `--previous` file or a returned workbook.
+pub const OUTPUT_FILES: &[&str] = &[
+    "values.csv",
+    "units.csv",
+    "rollup.csv",
+    "diagnostics.csv",
+    "sections.csv",
+    "files.csv",
+    "roster.csv",
+    "index.html",
+];
+
+/// The subdirectories of the output directory whose `.html`, `.md` and `.xlsx` files a
+/// run writes, and removes when stale (see `publish`).
+pub const OUTPUT_DIRS: &[&str] = &["reports", "rollups", "corrections"];
+
+/// The extensions of the files a run owns in [`OUTPUT_DIRS`].
+pub const OUTPUT_DIR_EXTENSIONS: &[&str] = &["html", "md", "xlsx"];
+
+/// Marks a workbook nianbao made that is not a return (the roll-up `汇总表.xlsx`), so
+/// that it is recognised by its content wherever it is moved: the custom document
+/// property [`GENERATED_PROPERTY`] with this value, and this text in the first cell of
+/// each sheet's hidden key column (cells survive a re-save as .xls or .ods; properties
+/// may not).
+pub const ROLLUP_MARK: &str = "nianbao-rollup";
+
+/// The custom document property that says which of nianbao's own outputs a workbook is.
+pub const GENERATED_PROPERTY: &str = "nianbao_generated";
+
 /// How temporary output files start, so that those a killed run left behind can be
 /// recognised and removed by the next run ([`remove_stale_temps`]).
 pub const TEMP_PREFIX: &str = ".nianbao-tmp-";

@@ -14,7 +14,7 @@ mod store;
 mod summary;
 
 pub use attribute::Attribution;
-pub use discover::{discover, Input};
+pub use discover::{discover, refuse_overwriting, Input};
 pub use status::{Counts, FileOutcome, Status};
 pub use store::{Store, StoreError, Stored};
 pub use summary::{summary, Summary};
@@ -91,6 +91,16 @@ fn process_with(
         mark_wrong_year(o, year);
     }
     pick_one_per_unit(&mut outcomes);
+    // What outputs show of a name decoded or numbered, once every reason is final.
+    for (outcome, input) in outcomes.iter_mut().zip(inputs) {
+        if let Some(note) = &input.name_note {
+            outcome.reason = if outcome.reason.is_empty() {
+                note.clone()
+            } else {
+                format!("{}；{note}", outcome.reason)
+            };
+        }
+    }
     Ok(Run {
         year,
         outcomes,
@@ -135,6 +145,12 @@ fn read_one(
         .and_then(|m| m.modified())
         .ok();
     verdict(&mut outcome, &mut sub, settings.roster);
+    let rollup = || catch_unwind(|| is_our_rollup(&input.path)).unwrap_or(false);
+    if outcome.status == Status::Unidentified && rollup() {
+        let mut skipped = not_read(input, Status::Skipped, ROLLUP_REASON);
+        skipped.modified = outcome.modified;
+        return Ok(skipped);
+    }
     // Every finding speaks of the unit the file was attributed to.
     for f in &mut sub.findings {
         f.unit_code = sub.unit_code.clone();
@@ -151,6 +167,27 @@ fn read_one(
     });
     outcome.stored = Some(store.put(&sub)?);
     Ok(outcome)
+}
+
+const ROLLUP_REASON: &str = "nianbao 生成的汇总表，不是单位报送的文件";
+
+/// Whether a workbook is the roll-up `汇总表.xlsx` nianbao made (by its mark, not its
+/// name: it may have been moved or renamed). Only asked of workbooks that name no unit,
+/// so the second read is rare.
+fn is_our_rollup(path: &std::path::Path) -> bool {
+    use crate::output::{GENERATED_PROPERTY, ROLLUP_MARK};
+    let Ok(wb) = crate::read::read(path) else {
+        return false;
+    };
+    let marked = |v: &crate::read::RawValue| matches!(v, crate::read::RawValue::Text(t) if t.trim() == ROLLUP_MARK);
+    wb.properties
+        .get(GENERATED_PROPERTY)
+        .is_some_and(|v| v.trim() == ROLLUP_MARK)
+        || wb.sheets.iter().any(|s| {
+            s.cells
+                .iter()
+                .any(|(at, v)| at.col == crate::layout::KEY_COL && marked(v))
+        })
 }
 
 /// A panic while reading one file: that file's problem, not the batch's.
@@ -253,7 +290,7 @@ mod tests {
         for name in ["a.xlsx", "boom.xlsx", "c.xlsx"] {
             std::fs::write(dir.path().join(name), b"").unwrap();
         }
-        let inputs = discover(&[dir.path().to_path_buf()]).unwrap();
+        let inputs = discover(&[dir.path().to_path_buf()], None).unwrap();
         let formats = Formats::builtin();
         let settings = Settings {
             formats: &formats,

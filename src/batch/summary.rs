@@ -39,7 +39,13 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
         n(Status::Skipped),
     );
     let who = Attribution::new(roster, &run.outcomes);
-    let mut complete = n(Status::Rejected) == 0;
+    // Without a roster, a run that accepted nothing is not complete either (every file
+    // unreadable, or for another year).
+    let accepted_files = n(Status::Accepted) + n(Status::AcceptedWithWarnings);
+    let mut complete = n(Status::Rejected) == 0 && accepted_files > 0;
+    if roster.is_none() && accepted_files == 0 {
+        let _ = writeln!(t, "没有受理任何文件。");
+    }
     if let Some(roster) = roster {
         let status = |u: &&crate::roster::Unit| who.status(u.code.as_str());
         let accepted = roster

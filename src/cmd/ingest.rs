@@ -3,6 +3,7 @@
 //! and the closing summary go to stderr (`--quiet` drops both).
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use nianbao::batch::{self, Settings};
@@ -24,7 +25,31 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         .as_deref()
         .map(consolidate::read::values_by_unit)
         .transpose()?;
-    let inputs = batch::discover(&args.inputs)?;
+    // Nothing under the output directory is read, and nothing read is overwritten.
+    let inputs = batch::discover(&args.inputs, Some(&args.out))?;
+    let previous_values = args.previous.as_ref().map(|p| p.join("values.csv"));
+    let read: Vec<(&Path, &str)> = args
+        .units
+        .iter()
+        .map(|p| (p.as_path(), "单位名册 --units"))
+        .chain(
+            previous_values
+                .iter()
+                .map(|p| (p.as_path(), "上年汇总 --previous")),
+        )
+        .chain(inputs.iter().map(|i| (i.path.as_path(), "交回的文件")))
+        .collect();
+    batch::refuse_overwriting(&args.out, &read)?;
+    drop(read);
+    if !args.quiet {
+        if let Some(root) = output_inside(&args.inputs, &args.out) {
+            status(format_args!(
+                "注意：输出目录 {} 在输入 {} 之中，其中的文件不作为交回的文件读取。",
+                args.out.display(),
+                root.display()
+            ));
+        }
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
     let store = batch::Store::new_in(&args.out)?;
@@ -79,5 +104,14 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         Outcome::Clean
     } else {
         Outcome::Problems
+    })
+}
+
+/// The input directory the output directory lies in, if any (and it exists already:
+/// only then is there something in it not to read).
+fn output_inside<'a>(inputs: &'a [PathBuf], out: &Path) -> Option<&'a PathBuf> {
+    let out = std::fs::canonicalize(out).ok()?;
+    inputs.iter().find(|root| {
+        std::fs::canonicalize(root).is_ok_and(|root| root.is_dir() && out.starts_with(&root))
     })
 }

@@ -78,9 +78,22 @@ pub fn status(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
 
-/// Sets the size of rayon's global pool once, from `--jobs` (absent or 0: all cores).
+/// At most this many threads per core: more only costs the time to start them (a
+/// hundred thousand threads take a minute) and their stacks.
+const JOBS_PER_CORE: usize = 4;
+
+/// Sets the size of rayon's global pool once, from `--jobs` (absent or 0: all cores),
+/// at most [`JOBS_PER_CORE`] per core (with a note on stderr when more were asked).
 pub fn set_jobs(jobs: Option<usize>) -> Result<()> {
-    if let Some(n) = jobs.filter(|n| *n > 0) {
+    if let Some(asked) = jobs.filter(|n| *n > 0) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let most = cores.saturating_mul(JOBS_PER_CORE);
+        let n = asked.min(most);
+        if n < asked {
+            status(format_args!(
+                "注意：--jobs {asked} 超过 CPU 核心数（{cores}）的 {JOBS_PER_CORE} 倍，按 {n} 个线程运行。"
+            ));
+        }
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global()

@@ -41,6 +41,13 @@ use foreign::describe_foreign;
 use ole2::read_cfb;
 use zip_checks::read_zip;
 
+/// The extensions of spreadsheet files: what `ingest` gives this module to read (any
+/// other file is reported as not a workbook without being opened), and what a zip of
+/// workbooks is recognised by. What a file *is* is still decided by its content: an
+/// `.xlsb` inside says it cannot be read, a `.xlsx` renamed `.xlsb` is read, so `check`
+/// and `ingest` give one answer for the same file.
+pub const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods", "et"];
+
 /// Largest file accepted, in bytes on disk.
 pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
 /// Most sheets accepted in one workbook.
@@ -171,6 +178,15 @@ impl ReadError {
 /// A [`ReadError`] naming why the file is not a readable workbook. Never panics on bad
 /// input.
 pub fn read(path: &Path) -> Result<RawWorkbook, ReadError> {
+    // Opening a named pipe waits for a writer, a device may never end: look first.
+    let kind = std::fs::metadata(path)?.file_type();
+    if !kind.is_file() {
+        return Err(ReadError::Io(std::io::Error::other(if kind.is_dir() {
+            "这是一个文件夹，不是文件"
+        } else {
+            "不是普通文件（管道、设备等），未打开"
+        })));
+    }
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     if size > MAX_FILE_BYTES {

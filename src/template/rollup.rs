@@ -2,6 +2,8 @@
 //! unit, its tables 二, 三 and 四 one after another, drawn by the same code as the
 //! templates (headers, row labels, live checks) with plain numbers in the cells. No hidden
 //! keys and no protection: it is a report for the level above, not a form to fill in.
+//! It is marked as nianbao's roll-up ([`crate::output::ROLLUP_MARK`]) so that `ingest`
+//! does not take it for a unit's return when it turns up among the inputs.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,7 @@ use super::sheets::{self, Cells, Styles};
 use super::TemplateError;
 use crate::format::{Format, Key};
 use crate::layout::{self, Placement, FIRST_COL, KEY_COL};
+use crate::output::{GENERATED_PROPERTY, ROLLUP_MARK};
 
 /// One parent unit's totals: its own values and all its descendants'.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +103,9 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
     let props = DocProperties::new()
         .set_creation_datetime(&super::sheets::creation_stamp(year))
         .set_title(format!("{year}年政府信息公开工作年度报告汇总表"))
-        .set_comment("由 nianbao 汇总生成");
+        .set_comment("由 nianbao 汇总生成")
+        // Not a return: recognised as such wherever it is moved (see `output::ROLLUP_MARK`).
+        .set_custom_property(GENERATED_PROPERTY, ROLLUP_MARK);
     wb.set_properties(&props);
     // Every table's data starts in the same column, so one set of widths suits them all.
     let label_width = format
@@ -140,6 +145,7 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
         ws.merge_range(1, FIRST_COL, 1, last_col, &line, &styles.note)?;
         ws.set_column_width(KEY_COL, 2)?;
         ws.set_column_hidden(KEY_COL)?;
+        ws.write_string(0, KEY_COL, ROLLUP_MARK)?;
         // Wider than a template's 表四 columns so that 表三's headers fit; the page is
         // scaled to its width anyway.
         let data_width = sheets::data_width(&format.tables).max(12.0);
@@ -174,7 +180,9 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
     if sheets.is_empty() {
         let ws = wb.add_worksheet();
         ws.set_name("汇总")?;
-        ws.write_string(0, 0, "没有可汇总的单位。")?;
+        ws.write_string(0, FIRST_COL, "没有可汇总的单位。")?;
+        ws.write_string(0, KEY_COL, ROLLUP_MARK)?;
+        ws.set_column_hidden(KEY_COL)?;
     }
     wb.save_to_buffer()
 }

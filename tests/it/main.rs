@@ -8,6 +8,7 @@ mod corrections;
 mod fill;
 mod hostile;
 mod ingest;
+mod inputs;
 mod interop;
 mod report;
 mod template;
