@@ -132,7 +132,7 @@ impl Status {
             Status::Unreadable => w(
                 "unreadable",
                 "无法读取",
-                "不是可读的工作簿",
+                "不是可读的工作簿，或查找时无法进入的路径",
                 "#ad1457",
                 WHITE,
             ),
@@ -146,7 +146,7 @@ impl Status {
             Status::Skipped => w(
                 "skipped",
                 "已跳过",
-                "有意跳过：Office/WPS 临时锁文件、隐藏文件",
+                "有意跳过：Office/WPS 临时锁文件、隐藏文件、不是普通文件、nianbao 生成的汇总表",
                 "#cfd8dc",
                 BLACK,
             ),

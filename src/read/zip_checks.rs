@@ -191,9 +191,9 @@ fn zip_kind(entries: &[ZipEntry]) -> Result<FileKind, ReadError> {
     } else if has("[content_types].xml") || has("xl/workbook.xml") {
         Ok(FileKind::Xlsx)
     } else if entries.iter().any(|e| {
-        [".xlsx", ".xlsm", ".xls", ".ods", ".et"]
+        super::SPREADSHEET_EXTENSIONS
             .iter()
-            .any(|x| e.name.ends_with(x))
+            .any(|x| e.name.ends_with(&format!(".{x}")))
     }) {
         not("这是一个压缩包（zip），里面装着表格文件；请解压后发送其中的表格文件".into())
     } else {

@@ -494,7 +494,10 @@ fn unreadable_files_get_a_reason_and_the_others_still_check() {
     );
     let missing = scratch.path("missing.xlsx");
     let (code, out) = check(&[&empty, &html, &missing, &good], &[]);
-    assert_eq!(code, 1);
+    assert_eq!(
+        code, 2,
+        "a missing file: the tool could not run on what was asked"
+    );
     assert_eq!(out.matches("F-1").count(), 3, "{out}");
     assert!(out.contains("0 字节"), "{out}");
     assert!(out.contains("网页"), "{out}");
