@@ -15,7 +15,7 @@ mod summary;
 
 pub use attribute::Attribution;
 pub use discover::{discover, refuse_overwriting, Input};
-pub use status::{Counts, FileOutcome, Status};
+pub use status::{Counts, FileOutcome, Status, Tally};
 pub use store::{Store, StoreError, Stored};
 pub use summary::{summary, Summary};
 

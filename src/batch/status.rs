@@ -181,6 +181,79 @@ struct StatusWords {
     text_colour: &'static str,
 }
 
+/// How a set of units stands, counted one way for every output: the terminal summary,
+/// rollup.csv, index.html, the roll-up reports and 汇总表.xlsx all show these numbers,
+/// and units.csv's statuses add up to them.
+///
+/// Each unit is counted once, by its status (the file that speaks for it, see
+/// [`super::Attribution`]): 应报 `expected` = every unit; 已报 `received` = a file
+/// speaks for it (`accepted` + `rejected` + `other`); 受理 `accepted` (of which
+/// `with_warnings` 有警告); 退回 `rejected`; 年度不符 `other` (the only file is for
+/// another year); 未报送 `missing` = no file at all. Hence
+/// `expected = accepted + rejected + other + missing`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub expected: usize,
+    pub received: usize,
+    pub accepted: usize,
+    pub with_warnings: usize,
+    pub rejected: usize,
+    pub other: usize,
+    pub missing: usize,
+}
+
+impl Tally {
+    /// Counts one unit of the set with its status.
+    pub fn add(&mut self, status: Status) {
+        self.expected += 1;
+        match status {
+            Status::Missing => self.missing += 1,
+            Status::Accepted | Status::AcceptedWithWarnings => {
+                self.received += 1;
+                self.accepted += 1;
+                self.with_warnings += usize::from(status == Status::AcceptedWithWarnings);
+            }
+            Status::Rejected => {
+                self.received += 1;
+                self.rejected += 1;
+            }
+            Status::WrongYear
+            | Status::Duplicate
+            | Status::Unidentified
+            | Status::UnknownUnit
+            | Status::Unreadable
+            | Status::Unsupported
+            | Status::Skipped => {
+                self.received += 1;
+                self.other += 1;
+            }
+        }
+    }
+
+    /// The counts in one Chinese sentence, the same wherever they are shown:
+    /// `应报 13 个，已报 12 个：受理 10 个（其中有警告 2 个），退回 1 个，年度不符 1 个；未报送 1 个。`
+    /// (parts that are zero after 受理 are left out).
+    pub fn sentence(&self) -> String {
+        let mut parts = vec![format!("受理 {} 个", self.accepted)];
+        if self.with_warnings > 0 {
+            parts[0].push_str(&format!("（其中有警告 {} 个）", self.with_warnings));
+        }
+        if self.rejected > 0 {
+            parts.push(format!("退回 {} 个", self.rejected));
+        }
+        if self.other > 0 {
+            parts.push(format!("年度不符 {} 个", self.other));
+        }
+        format!(
+            "应报 {} 个，已报 {} 个：{}；未报送 {} 个。",
+            self.expected,
+            self.received,
+            parts.join("，"),
+            self.missing
+        )
+    }
+}
+
 /// One input file and what became of it.
 #[derive(Debug, Clone)]
 pub struct FileOutcome {
@@ -233,5 +306,32 @@ mod tests {
         }
         assert_eq!(Status::from_code("missing"), Some(Status::Missing));
         assert_eq!(Status::from_code("nonsense"), None);
+    }
+
+    #[test]
+    fn a_tally_counts_each_unit_once() {
+        let mut t = Tally::default();
+        for s in [
+            Status::Accepted,
+            Status::AcceptedWithWarnings,
+            Status::Rejected,
+            Status::WrongYear,
+            Status::Missing,
+            Status::Missing,
+        ] {
+            t.add(s);
+        }
+        assert_eq!(t.expected, 6);
+        assert_eq!(t.received, 4);
+        assert_eq!(t.accepted, 2);
+        assert_eq!(t.with_warnings, 1);
+        assert_eq!(t.rejected, 1);
+        assert_eq!(t.other, 1);
+        assert_eq!(t.missing, 2);
+        assert_eq!(t.expected, t.accepted + t.rejected + t.other + t.missing);
+        assert_eq!(
+            t.sentence(),
+            "应报 6 个，已报 4 个：受理 2 个（其中有警告 1 个），退回 1 个，年度不符 1 个；未报送 2 个。"
+        );
     }
 }

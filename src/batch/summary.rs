@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Attribution, Run, Status};
+use super::{Attribution, Run, Status, Tally};
 use crate::check::PreviousYear;
 use crate::roster::Roster;
 
@@ -47,32 +47,32 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
         let _ = writeln!(t, "没有受理任何文件。");
     }
     if let Some(roster) = roster {
-        let status = |u: &&crate::roster::Unit| who.status(u.code.as_str());
-        let accepted = roster
-            .units()
-            .iter()
-            .filter(|u| status(u).is_accepted())
-            .count();
-        let rejected = roster
-            .units()
-            .iter()
-            .filter(|u| status(u) == Status::Rejected)
-            .count();
-        let missing: Vec<_> = roster
-            .units()
-            .iter()
-            .filter(|u| !status(u).is_judged())
-            .collect();
-        complete = accepted == roster.len();
-        let _ = writeln!(
-            t,
-            "名册 {} 个单位：已受理 {accepted}，退回待改 {rejected}，未报送 {}。",
-            roster.len(),
-            missing.len()
-        );
+        let mut tally = Tally::default();
+        for (u, _) in who.walk() {
+            tally.add(who.status(u.code.as_str()));
+        }
+        complete = tally.accepted == tally.expected;
+        let _ = writeln!(t, "名册：{}", tally.sentence());
+        let listed = |wanted: &dyn Fn(Status) -> bool| -> Vec<&crate::roster::Unit> {
+            who.walk()
+                .iter()
+                .map(|(u, _)| *u)
+                .filter(|u| wanted(who.status(u.code.as_str())))
+                .collect()
+        };
+        let rejected = listed(&|s| s == Status::Rejected);
+        if !rejected.is_empty() {
+            let _ = writeln!(t, "退回的单位（需修改后重新报送）：");
+            for u in rejected {
+                let reason = who.file(u.code.as_str()).map_or("", |o| o.reason.as_str());
+                let _ = writeln!(t, "  {}（{}）：{reason}", u.name, u.code);
+            }
+        }
+        let missing = listed(&|s| s == Status::Missing);
         if !missing.is_empty() {
             let _ = writeln!(t, "未报送的单位（按上级单位）：");
-            let mut by_parent: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            // Parents in roster order, each with its missing children.
+            let mut by_parent: Vec<(String, Vec<String>)> = Vec::new();
             for u in &missing {
                 let parent = u
                     .parent
@@ -80,14 +80,26 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
                     .and_then(|p| roster.get(p))
                     .map(|p| format!("{}（{}）", p.name, p.code))
                     .unwrap_or_else(|| "（顶层）".to_string());
-                by_parent
-                    .entry(parent)
-                    .or_default()
-                    .push(format!("{}（{}）", u.name, u.code));
+                let unit = format!("{}（{}）", u.name, u.code);
+                match by_parent.iter_mut().find(|(p, _)| *p == parent) {
+                    Some((_, units)) => units.push(unit),
+                    None => by_parent.push((parent, vec![unit])),
+                }
             }
             for (parent, units) in by_parent {
                 let _ = writeln!(t, "  {parent}：{}", units.join("、"));
             }
+        }
+    }
+    let unmatched: Vec<&super::FileOutcome> = run
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Unidentified | Status::UnknownUnit))
+        .collect();
+    if !unmatched.is_empty() {
+        let _ = writeln!(t, "无法归属单位的文件：");
+        for o in unmatched {
+            let _ = writeln!(t, "  {}：{}（{}）", o.file, o.status.label(), o.reason);
         }
     }
     if let Some(previous) = previous {

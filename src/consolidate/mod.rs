@@ -27,7 +27,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::batch::{Attribution, Counts, FileOutcome, Status, Store, StoreError};
+use crate::batch::{Attribution, Counts, FileOutcome, Status, Store, StoreError, Tally};
 use crate::format::{Format, Key, KeyFigure};
 use crate::model::number_text;
 use crate::model::{Finding, Level};
@@ -58,13 +58,16 @@ pub struct Rollup {
     pub level: String,
     /// 0 for the whole roster, 1 for a root of the roster, 2 for its children, …
     pub depth: usize,
+    /// How the units of the subtree stand (the counts every output shows).
+    pub tally: Tally,
     /// Codes of the units of the subtree with an accepted file, in roster order.
     pub included: Vec<String>,
-    /// Codes of the units of the subtree without an accepted file (rejected ones
-    /// included), in roster order.
+    /// Codes of the units of the subtree with no file at all (未报送), in roster order.
     pub missing: Vec<String>,
-    /// Codes of the missing units whose file was rejected, in roster order.
+    /// Codes of the units whose file was rejected (退回, not counted), in roster order.
     pub rejected: Vec<String>,
+    /// Codes of the units whose only file is for another year, in roster order.
+    pub other: Vec<String>,
     /// The sum of each key over the included units; a key none of them has is absent.
     pub values: BTreeMap<Key, f64>,
 }
@@ -119,9 +122,13 @@ pub const ROLLUP_HEADER: &[&str] = &[
     "parent_name",
     "level",
     "depth",
+    "units_expected",
+    "units_received",
     "units_included",
-    "units_missing",
+    "units_with_warnings",
     "units_rejected",
+    "units_wrong_year",
+    "units_missing",
     "table",
     "row_code",
     "row_label",
@@ -132,9 +139,13 @@ pub const ROLLUP_HEADER: &[&str] = &[
 const ROLLUP_NUMERIC: &[&str] = &[
     "year",
     "depth",
+    "units_expected",
+    "units_received",
     "units_included",
-    "units_missing",
+    "units_with_warnings",
     "units_rejected",
+    "units_wrong_year",
+    "units_missing",
     "value",
 ];
 
@@ -272,20 +283,20 @@ pub fn write(
         options,
     )?;
     for r in &rollups {
+        let t = &r.tally;
+        let counts = [
+            t.expected,
+            t.received,
+            t.accepted,
+            t.with_warnings,
+            t.rejected,
+            t.other,
+            t.missing,
+        ]
+        .map(|n| n.to_string());
         let depth = r.depth.to_string();
-        let included = r.included.len().to_string();
-        let missing = r.missing.len().to_string();
-        let rejected = r.rejected.len().to_string();
-        let prefix = [
-            year_text.as_str(),
-            &r.code,
-            &r.name,
-            &r.level,
-            &depth,
-            &included,
-            &missing,
-            &rejected,
-        ];
+        let mut prefix = vec![year_text.as_str(), &r.code, &r.name, &r.level, &depth];
+        prefix.extend(counts.iter().map(String::as_str));
         long_rows(&mut rollup, &prefix, &cells, &r.values)?;
     }
     let diagnostics = diagnostics_csv(out_dir, &who, outcomes, store, options)?;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Rollup, ALL_CODE, ALL_LEVEL, ALL_NAME};
-use crate::batch::{Attribution, Status};
+use crate::batch::{Attribution, Status, Tally};
 use crate::format::Key;
 
 /// The running sums of every roll-up: the whole roster first, then each roster unit
@@ -23,9 +23,11 @@ impl Sums {
             name: ALL_NAME.into(),
             level: ALL_LEVEL.into(),
             depth: 0,
+            tally: Tally::default(),
             included: Vec::new(),
             missing: Vec::new(),
             rejected: Vec::new(),
+            other: Vec::new(),
             values: BTreeMap::new(),
         }];
         let mut member_of: HashMap<String, Vec<usize>> = HashMap::new();
@@ -40,9 +42,11 @@ impl Sums {
                     name: unit.name.clone(),
                     level: unit.level.clone(),
                     depth: depth + 1,
+                    tally: Tally::default(),
                     included: Vec::new(),
                     missing: Vec::new(),
                     rejected: Vec::new(),
+                    other: Vec::new(),
                     values: BTreeMap::new(),
                 });
                 for member in std::iter::once(*unit).chain(roster.descendants(&unit.code)) {
@@ -52,33 +56,30 @@ impl Sums {
                         .push(index);
                 }
             }
-            // Membership lists in roster order, from the headers alone.
+            // Membership lists and counts in roster order, from the headers alone.
             for (unit, _) in who.walk() {
                 let code = unit.code.to_string();
-                let file = who.file(unit.code.as_str());
-                let accepted = file.is_some_and(|o| o.status.is_accepted());
-                let rejected = file.is_some_and(|o| o.status == Status::Rejected);
+                let status = who.status(unit.code.as_str());
                 let mut indices = vec![0];
                 indices.extend(member_of.get(&code).into_iter().flatten());
                 for i in indices {
-                    let r = &mut rollups[i];
-                    if accepted {
-                        r.included.push(code.clone());
-                    } else {
-                        r.missing.push(code.clone());
-                        if rejected {
-                            r.rejected.push(code.clone());
-                        }
-                    }
+                    rollups[i].count(&code, status);
                 }
             }
         } else {
-            for o in who
-                .elsewhere()
-                .into_iter()
-                .filter(|o| o.status.is_accepted())
-            {
-                rollups[0].included.push(o.unit().to_string());
+            // Without a roster, every unit a file identifies stands for itself in the
+            // whole, counted once: by its judged file, else as for another year.
+            let mut units: BTreeMap<&str, Status> = BTreeMap::new();
+            for o in who.elsewhere() {
+                if o.status.is_judged() || o.status == Status::WrongYear {
+                    let seen = units.entry(o.unit()).or_insert(o.status);
+                    if o.status.is_judged() {
+                        *seen = o.status;
+                    }
+                }
+            }
+            for (code, status) in units {
+                rollups[0].count(code, status);
             }
         }
         Sums { rollups, member_of }
@@ -106,5 +107,19 @@ impl Sums {
 
     pub(super) fn finish(self) -> Vec<Rollup> {
         self.rollups
+    }
+}
+
+impl Rollup {
+    /// Counts one unit of the subtree and lists it by its status.
+    fn count(&mut self, code: &str, status: Status) {
+        self.tally.add(status);
+        let list = match status {
+            Status::Accepted | Status::AcceptedWithWarnings => &mut self.included,
+            Status::Rejected => &mut self.rejected,
+            Status::Missing => &mut self.missing,
+            _ => &mut self.other,
+        };
+        list.push(code.to_string());
     }
 }

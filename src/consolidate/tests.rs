@@ -345,10 +345,10 @@ fn headers_and_row_counts() {
             f.id
         );
     }
-    assert_eq!(ROLLUP_HEADER.len(), 14);
+    assert_eq!(ROLLUP_HEADER.len(), 18);
     assert!(ROLLUP_HEADER
         .windows(2)
-        .any(|w| w == ["units_missing", "units_rejected"]));
+        .any(|w| w == ["units_with_warnings", "units_rejected"]));
 }
 
 #[test]
@@ -531,15 +531,28 @@ fn rollups_sum_subtrees() {
     // 乙镇 rejected, 三村 missing: nothing summed.
     assert!(r[3].values.is_empty());
     assert!(r[3].included.is_empty());
-    assert_eq!(r[3].missing, ["T2", "V3"]);
+    // 未报送 is no file at all; a rejected unit is listed (and counted) as rejected only.
+    assert_eq!(r[3].missing, ["V3"]);
     assert_eq!(r[3].rejected, ["T2"]);
+    assert_eq!(
+        (
+            r[3].tally.expected,
+            r[3].tally.received,
+            r[3].tally.rejected,
+            r[3].tally.missing
+        ),
+        (2, 1, 1, 1)
+    );
     // Everything accepted: 11 + 5 + 7 + 2; the unknown unit's file is not in the roster.
     for all in [&r[0], &r[1]] {
         assert_eq!(all.values[&new_total], 25.0);
         assert_eq!(all.values[&key("t2.license.change")], -2.0);
         assert_eq!(all.included, ["T1", "V1", "V2", "D1"]);
-        assert_eq!(all.missing, ["C", "T2", "V3"]);
+        assert_eq!(all.missing, ["C", "V3"]);
         assert_eq!(all.rejected, ["T2"]);
+        let t = all.tally;
+        assert_eq!(t.expected, t.accepted + t.rejected + t.other + t.missing);
+        assert_eq!((t.expected, t.accepted), (7, 4));
     }
 
     let rows = records(&run(&f, Some(&roster), &outcomes, true).rollup);
@@ -575,7 +588,7 @@ fn rollups_sum_subtrees() {
             t2["units_missing"].as_str(),
             t2["units_rejected"].as_str()
         ),
-        ("", "0", "2", "1")
+        ("", "0", "1", "1")
     );
     let all = find(
         &rows,
@@ -824,7 +837,7 @@ proptest! {
         let all = rollups(&f, &roster, &outcomes);
         prop_assert_eq!(&all[0].values, &expected);
         for r in &all {
-            prop_assert_eq!(r.included.len() + r.missing.len(), if r.code == "ALL" { 7 } else { roster.descendants(&crate::model::UnitCode::new(&r.code).unwrap()).len() + 1 });
+            prop_assert_eq!(r.included.len() + r.missing.len() + r.rejected.len() + r.other.len(), if r.code == "ALL" { 7 } else { roster.descendants(&crate::model::UnitCode::new(&r.code).unwrap()).len() + 1 });
             for col in &cols {
                 let v = |row: &str| r.values.get(&Key::cell("t3", row, col)).copied();
                 if r.included.is_empty() {

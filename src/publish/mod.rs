@@ -309,8 +309,12 @@ impl<'a> Publisher<'a> {
                 .collect()
         };
         for r in rollups {
-            let (included, missing, rejected) =
-                (named(&r.included), named(&r.missing), named(&r.rejected));
+            let (included, missing, rejected, other) = (
+                named(&r.included),
+                named(&r.missing),
+                named(&r.rejected),
+                named(&r.other),
+            );
             let data = RollupData {
                 format: self.format,
                 year: self.year,
@@ -318,23 +322,26 @@ impl<'a> Publisher<'a> {
                 name: &r.name,
                 level: &r.level,
                 values: &r.values,
+                tally: r.tally,
                 included: &included,
                 missing: &missing,
                 rejected: &rejected,
+                other: &other,
             };
             let rendered = render::rollup_report(self.templates, &data)?;
             let link = rollup_link(&r.code, &r.name);
             self.write(&link, rendered.html.as_bytes())?;
             self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
         }
+        let summaries: Vec<String> = rollups.iter().map(|r| r.tally.sentence()).collect();
         let sheets: Vec<RollupSheet> = rollups
             .iter()
-            .map(|r| RollupSheet {
+            .zip(&summaries)
+            .map(|(r, summary)| RollupSheet {
                 code: &r.code,
                 name: &r.name,
                 values: &r.values,
-                included: r.included.len(),
-                missing: r.missing.len(),
+                summary,
             })
             .collect();
         let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
@@ -418,10 +425,7 @@ impl<'a> Publisher<'a> {
                 code: r.code.clone(),
                 name: r.name.clone(),
                 level: r.level.clone(),
-                expected: r.included.len() + r.missing.len(),
-                received: r.included.len() + r.rejected.len(),
-                accepted: r.included.len(),
-                missing: r.missing.len(),
+                tally: r.tally,
                 rollup: Some(rollup_link(&r.code, &r.name)),
             })
             .collect()

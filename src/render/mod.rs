@@ -309,10 +309,13 @@ pub struct RollupData<'a> {
     pub name: &'a str,
     pub level: &'a str,
     pub values: &'a BTreeMap<Key, f64>,
-    /// (code, name) of the units counted, not reported, and rejected.
+    /// How the parent's units stand.
+    pub tally: crate::batch::Tally,
+    /// (code, name) of the units counted, with no file, rejected, and for another year.
     pub included: &'a [(String, String)],
     pub missing: &'a [(String, String)],
     pub rejected: &'a [(String, String)],
+    pub other: &'a [(String, String)],
 }
 
 #[derive(Debug, Clone)]
@@ -338,10 +341,8 @@ pub struct OverviewParent {
     pub code: String,
     pub name: String,
     pub level: String,
-    pub expected: usize,
-    pub received: usize,
-    pub accepted: usize,
-    pub missing: usize,
+    /// How the parent's units stand (the same counts as its roll-up).
+    pub tally: crate::batch::Tally,
     /// Relative link to the parent's roll-up report.
     pub rollup: Option<String>,
 }
@@ -441,9 +442,11 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
         format: FormatView::of(d.format),
         parts: tables.into_iter().map(|(_, p)| p).collect(),
         fields,
+        summary: d.tally.sentence(),
         included: units(d.included),
         missing: units(d.missing),
         rejected: units(d.rejected),
+        other: units(d.other),
     };
     t.render_pair("rollup", &view)
 }
@@ -463,11 +466,12 @@ pub fn overview(
             code: p.code.clone(),
             name: p.name.clone(),
             level: level_label(&p.level),
-            expected: p.expected,
-            received: p.received,
-            accepted: p.accepted,
-            missing: p.missing,
-            percent: percent(p.accepted as f64, p.expected as f64),
+            expected: p.tally.expected,
+            received: p.tally.received,
+            accepted: p.tally.accepted,
+            rejected: p.tally.rejected,
+            missing: p.tally.missing,
+            percent: percent(p.tally.accepted as f64, p.tally.expected as f64),
             rollup: p.rollup.as_deref().map(href),
         })
         .collect();
@@ -600,6 +604,9 @@ struct RollupView {
     included: Value,
     missing: Value,
     rejected: Value,
+    other: Value,
+    /// The counts in words (the same sentence everywhere they are given).
+    summary: String,
 }
 
 #[derive(Serialize)]
@@ -637,6 +644,7 @@ struct ParentRow {
     expected: usize,
     received: usize,
     accepted: usize,
+    rejected: usize,
     missing: usize,
     /// accepted / expected, 0–100, one decimal.
     percent: f64,

@@ -154,9 +154,18 @@ fn sample_rollup(f: &Format) -> Rendered {
         name: "山市镇",
         level: "township",
         values: &v,
+        tally: crate::batch::Tally {
+            expected: included.len() + missing.len() + rejected.len(),
+            received: included.len() + rejected.len(),
+            accepted: included.len(),
+            rejected: rejected.len(),
+            missing: missing.len(),
+            ..Default::default()
+        },
         included: &included,
         missing: &missing,
         rejected: &rejected,
+        other: &[],
     };
     rollup_report(&Templates::builtin(), &d).unwrap()
 }
@@ -699,10 +708,14 @@ fn overview_lists_units_and_draws_charts() {
         code: "100".to_string(),
         name: "示例县人民政府".to_string(),
         level: "county".to_string(),
-        expected: 38,
-        received: 36,
-        accepted: 35,
-        missing: 2,
+        tally: crate::batch::Tally {
+            expected: 38,
+            received: 36,
+            accepted: 35,
+            rejected: 1,
+            missing: 2,
+            ..Default::default()
+        },
         rollup: Some("rollups/100_示例县人民政府.html".to_string()),
     }];
     let totals = values(&[

@@ -21,10 +21,9 @@ pub struct RollupSheet<'a> {
     pub code: &'a str,
     pub name: &'a str,
     pub values: &'a BTreeMap<Key, f64>,
-    /// Units whose reports are in the totals.
-    pub included: usize,
-    /// Units that did not report or whose report was rejected.
-    pub missing: usize,
+    /// How the units stand, in the one sentence every output uses (only accepted
+    /// reports are in the totals).
+    pub summary: &'a str,
 }
 
 /// The workbook: one sheet per entry of `sheets`, in order, named by
@@ -139,8 +138,8 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
         ws.merge_range(0, FIRST_COL, 0, last_col, &title, &styles.title)?;
         ws.set_row_height(0, 30)?;
         let line = format!(
-            "汇总单位 {} 个，未报送或未通过 {} 个。单位代码：{}；{}格式（{}）。",
-            sheet.included, sheet.missing, sheet.code, format.id, format.document
+            "{}汇总仅计受理的单位。单位代码：{}；{}格式（{}）。",
+            sheet.summary, sheet.code, format.id, format.document
         );
         ws.merge_range(1, FIRST_COL, 1, last_col, &line, &styles.note)?;
         ws.set_column_width(KEY_COL, 2)?;
@@ -198,8 +197,7 @@ mod tests {
             code,
             name,
             values: &values,
-            included: 0,
-            missing: 0,
+            summary: "",
         };
         let long = "很长很长的单位名称".repeat(5);
         let sheets = [

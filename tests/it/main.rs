@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod common;
 mod corrections;
+mod counts;
 mod fill;
 mod hostile;
 mod ingest;

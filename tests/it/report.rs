@@ -165,9 +165,18 @@ fn rollup_html(templates: &Templates) -> String {
         name: "示例县",
         level: "county",
         values: &values,
+        tally: nianbao::batch::Tally {
+            expected: 4,
+            received: 3,
+            accepted: 2,
+            rejected: 1,
+            missing: 1,
+            ..Default::default()
+        },
         included: &included,
         missing: &missing,
         rejected: &rejected,
+        other: &[],
     };
     render::rollup_report(templates, &d).unwrap().html
 }
@@ -228,20 +237,28 @@ fn overview_html(templates: &Templates) -> String {
             code: "100".to_string(),
             name: "示例县人民政府".to_string(),
             level: "county".to_string(),
-            expected: 41,
-            received: 33,
-            accepted: 25,
-            missing: 8,
+            tally: nianbao::batch::Tally {
+                expected: 41,
+                received: 33,
+                accepted: 25,
+                rejected: 8,
+                missing: 8,
+                ..Default::default()
+            },
             rollup: Some("rollups/100_示例县人民政府.html".to_string()),
         },
         OverviewParent {
             code: "110".to_string(),
             name: "山市镇人民政府".to_string(),
             level: "township".to_string(),
-            expected: 41,
-            received: 33,
-            accepted: 25,
-            missing: 8,
+            tally: nianbao::batch::Tally {
+                expected: 41,
+                received: 33,
+                accepted: 25,
+                rejected: 8,
+                missing: 8,
+                ..Default::default()
+            },
             rollup: Some("rollups/110_山市镇人民政府.html".to_string()),
         },
     ];
