@@ -473,7 +473,7 @@ mod tests {
                 total,
             },
             found: "5".into(),
-            expected: if total { "3" } else { "= 3" }.into(),
+            expected: if total { "3" } else { "等于 3" }.into(),
             ..Finding::file_level(Level::Error, "T3-1", "不对", "请核对")
         }
     }
@@ -494,7 +494,7 @@ mod tests {
         );
         assert_eq!(f.cell_text(), "E8+E9 ≠ E29+E30");
         assert_eq!(f.found_text(), "5（E8+E9）");
-        assert_eq!(f.expected_text(), "= 3（E29+E30）");
+        assert_eq!(f.expected_text(), "等于 3（E29+E30）");
         assert_eq!(f.place_text(), "表三 依申请公开!E8+E9 ≠ E29+E30");
     }
 
@@ -540,7 +540,7 @@ mod tests {
         );
         assert_eq!(
             f.expected_text(),
-            "= 3（上年表三「四、结转下年度继续办理」行「自然人」列）"
+            "等于 3（上年表三「四、结转下年度继续办理」行「自然人」列）"
         );
     }
 

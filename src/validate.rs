@@ -571,7 +571,7 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
             .collect();
         (
             number_text(lhs),
-            format!("{} {}", check.op.symbol(), number_text(rhs)),
+            format!("{} {}", check.op.expected_word(), number_text(rhs)),
             LabelPath::common(&paths),
         )
     };
@@ -595,7 +595,11 @@ fn evaluate(format: &Format, check: &Check, ctx: Context<'_>, sub: &mut Submissi
         sheet,
         spot,
         about,
-        message: format!("{scope}{}", rule.message),
+        message: format!(
+            "{scope}{}（相差 {}）",
+            rule.message,
+            number_text((lhs - rhs).abs())
+        ),
         found,
         expected,
         hint: rule.hint.clone().unwrap_or_default(),

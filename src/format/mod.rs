@@ -224,10 +224,12 @@ impl Op {
         }
     }
 
-    pub fn symbol(self) -> &'static str {
+    /// How a finding words what was expected: `等于 3`, `不大于 0` — words, not `=`, so
+    /// that the text never reads as a formula in a spreadsheet or needs guarding in a CSV.
+    pub fn expected_word(self) -> &'static str {
         match self {
-            Op::Eq => "=",
-            Op::Le => "≤",
+            Op::Eq => "等于",
+            Op::Le => "不大于",
         }
     }
 }

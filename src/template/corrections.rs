@@ -306,7 +306,7 @@ mod tests {
                 total: false,
             },
             found: "5".into(),
-            expected: "= 3".into(),
+            expected: "等于 3".into(),
             keys,
             ..Finding::file_level(Level::Error, "T3-1", "不对", "请核对")
         }
@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(g.sheet, "表三");
         assert_eq!(g.cell_text(), "E8+E9 ≠ E29+E30");
         assert_eq!(g.found_text(), "5（E8+E9）");
-        assert_eq!(g.expected_text(), "= 3（E29+E30）");
+        assert_eq!(g.expected_text(), "等于 3（E29+E30）");
         assert_eq!((g.found, g.keys, g.message), (f.found, f.keys, f.message));
     }
 

@@ -76,7 +76,8 @@ fn t3_1_unbalanced_column_names_all_four_cells() {
     let f = &findings(&path)[0];
     assert_eq!(f["sheet"], "表三 依申请公开");
     assert_eq!(f["found"], format!("5（{lhs}）"));
-    assert_eq!(f["expected"], format!("= 3（{rhs}）"));
+    assert_eq!(f["expected"], format!("等于 3（{rhs}）"));
+    assert!(f["message"].as_str().unwrap().ends_with("（相差 2）"));
     assert!(f["message"].as_str().unwrap().starts_with("「自然人」列："));
     assert_eq!(f["unit_code"], "110");
     let (code, _) = check(&[&path], &[]);

@@ -213,7 +213,10 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
         ["错误", "T3-1", &format!("表三 依申请公开!{lhs} ≠ {rhs}")]
     );
     assert!(t31[3].starts_with("「自然人」列："), "{t31:?}");
-    assert_eq!(t31[4..6], [format!("5（{lhs}）"), format!("= 3（{rhs}）")]);
+    assert_eq!(
+        t31[4..6],
+        [format!("5（{lhs}）"), format!("等于 3（{rhs}）")]
+    );
     assert!(t31[6].contains("结转下年度继续办理"), "{t31:?}");
     let v1 = &rows[1];
     assert_eq!(v1[..3], ["错误", "V-1", &format!("表二 主动公开!{made}")]);
@@ -269,8 +272,8 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
     sorted.sort();
     assert_eq!(t3_notes.keys().cloned().collect::<Vec<_>>(), sorted);
     let expected = format!(
-        "【规则 T3-1】「自然人」列：第一项加第二项之和，不等于第三项加第四项之和 \
-         实际：5（{lhs}） 应为：= 3（{rhs}）。请核对本列的“一、本年新收”“二、上年结转”“（七）总计”“四、结转下年度继续办理”"
+        "【规则 T3-1】「自然人」列：第一项加第二项之和，不等于第三项加第四项之和（相差 2） \
+         实际：5（{lhs}） 应为：等于 3（{rhs}）。请核对本列的“一、本年新收”“二、上年结转”“（七）总计”“四、结转下年度继续办理”"
     );
     for text in t3_notes.values() {
         assert_eq!(text, &expected);

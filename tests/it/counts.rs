@@ -186,3 +186,38 @@ fn every_output_gives_the_same_counts_for_every_parent() {
         );
     }
 }
+
+#[test]
+fn every_diagnostics_row_says_the_status_of_its_file() {
+    let scratch = Scratch::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = scratch.path("out");
+    nianbao()
+        .arg("ingest")
+        .arg(root.join("samples/returns/2024"))
+        .arg("--units")
+        .arg(root.join("samples/units.csv"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .code(1);
+    let files: BTreeMap<String, String> = records(&out.join("files.csv"))
+        .into_iter()
+        .map(|r| (r["file"].clone(), r["status"].clone()))
+        .collect();
+    let rows = records(&out.join("diagnostics.csv"));
+    for r in &rows {
+        assert_eq!(r["file_status"], files[&r["file"]], "{r:?}");
+    }
+    // The samples' superseded file has findings of its own, and they say so.
+    let superseded: Vec<&BTreeMap<String, String>> = rows
+        .iter()
+        .filter(|r| r["file_status"] == "duplicate")
+        .collect();
+    assert!(
+        !superseded.is_empty(),
+        "the samples have a superseded faulty file"
+    );
+    assert!(superseded.iter().any(|r| r["level"] == "error"));
+}
