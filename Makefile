@@ -2,7 +2,9 @@
 # `make test` runs every test (what CI runs).
 
 CARGO ?= cargo
-BIN := target/release/nianbao
+# The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/release/nianbao
 OUT := out
 
 .PHONY: build demo test lint bench clean

@@ -101,8 +101,8 @@ fi
 # What was built: the tree may change under a long run (others commit while it runs).
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [[ -n "$(git status --porcelain 2>/dev/null)" ]] && commit="$commit (with uncommitted changes)"
-NIANBAO="${NIANBAO:-$root/target/release/nianbao}"
-READ_BASELINE="${READ_BASELINE:-$root/target/release/examples/read_baseline}"
+NIANBAO="${NIANBAO:-${CARGO_TARGET_DIR:-$root/target}/release/nianbao}"
+READ_BASELINE="${READ_BASELINE:-${CARGO_TARGET_DIR:-$root/target}/release/examples/read_baseline}"
 # Run private copies: another `cargo build` may replace target/release/* mid-run.
 mkdir -p "$work/bin"
 [[ "$NIANBAO" -ef "$work/bin/nianbao" ]] || cp "$NIANBAO" "$work/bin/nianbao"
