@@ -2,7 +2,31 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
+
+/// Every help screen in Chinese: clap's own headings ("Usage", "Options", "Commands",
+/// "Arguments") are replaced here and by the `help_heading`s below, and `-h`/`-V` are
+/// declared with Chinese help instead of clap's "Print help".
+const HELP: &str = "{before-help}{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}";
+
+/// `ingest --help`'s closing part: every output it writes, and the exit codes.
+const INGEST_AFTER: &str =
+    "示例：nianbao ingest 回收/ --units 名册.csv --out 汇总/2024 --previous 汇总/2023
+
+输出（都在 --out 目录中，原子写入）：
+  values.csv        受理单位的每个数值
+  units.csv         名册每个单位的状态、问题数和关键数字
+  rollup.csv        每个上级单位及全部单位的汇总数值和单位数
+  diagnostics.csv   每个问题：单位、文件、工作表、单元格、规则、实际、应为、提示
+  sections.csv      受理单位的文字部分
+  files.csv         每个输入文件的状态和原因
+  roster.csv        本次使用的名册副本
+  index.html        概览：各单位状态、各上级单位完成情况、图表
+  reports/          每个受理单位的年度报告
+  rollups/          每个上级单位的汇总报告和 汇总表.xlsx
+  corrections/      每个退回单位的修改意见工作簿
+
+退出码：0 名册单位全部受理；1 有单位未报送或被退回；2 工具无法运行。";
 
 /// nianbao（年报）：政府信息公开工作年度报告的模板生成、汇总校验工具。
 ///
@@ -14,7 +38,19 @@ use clap::{Parser, Subcommand};
 // No `about` attribute: given without a value it would show Cargo's description instead
 // of this doc comment (`-h` shows its first paragraph, `--help` all of it).
 #[derive(Debug, Parser)]
-#[command(name = "nianbao", version)]
+#[command(
+    name = "nianbao",
+    version,
+    help_template = HELP,
+    subcommand_help_heading = "命令",
+    subcommand_value_name = "命令",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    next_help_heading = "选项",
+    override_usage = "nianbao <命令> [选项]",
+    after_help = "示例：nianbao template --year 2024 --units 名册.csv --out 模板/\n      nianbao ingest 回收/ --units 名册.csv --out 汇总/2024\n每个命令的说明：nianbao <命令> --help\n退出码：0 成功；1 命令已运行完毕，但数据有问题（有错误、未报送或被退回）；2 工具无法运行。"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -22,28 +58,72 @@ pub struct Cli {
     /// 使用自定义的报告格式定义文件（TOML），如省里增加了行。与内置格式同 id 时替换内置格式。
     #[arg(long, global = true, value_name = "FILE")]
     pub format_file: Option<PathBuf>,
+
+    /// 显示帮助（-h 简要，--help 详细）。
+    #[arg(short = 'h', long = "help", global = true, action = ArgAction::Help)]
+    help: Option<bool>,
+
+    /// 显示版本。
+    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    version: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 按单位名册为每个单位生成填报模板（.xlsx），另生成一份空白模板和分发清单。
+    #[command(
+        help_template = HELP,
+        next_help_heading = "选项",
+        override_usage = "nianbao template --year <年度> --units <CSV> --out <DIR> [选项]",
+        after_help = "示例：nianbao template --year 2024 --units 名册.csv --out 模板/2024\n退出码：0 成功；2 工具无法运行。"
+    )]
     Template(TemplateArgs),
     /// 检查交回的工作簿：逐个文件列出错误、警告和自动修正，指明工作表和单元格。
+    #[command(
+        help_template = HELP,
+        next_help_heading = "选项",
+        override_usage = "nianbao check <FILE>... [选项]",
+        after_help = "示例：nianbao check 回收/山市镇年报.xlsx\n      nianbao check 回收/*.xlsx --json > 问题.jsonl\n退出码：0 没有错误；1 有错误；2 工具无法运行（如文件不存在）。"
+    )]
     Check(CheckArgs),
-    /// 批量汇总：读取目录中所有交回的工作簿，校验、去重、核对名册，输出汇总 CSV。
+    /// 批量汇总：读取目录中所有交回的工作簿，校验、去重、核对名册，写出汇总数据、报告和概览。
+    #[command(
+        help_template = HELP,
+        next_help_heading = "选项",
+        override_usage = "nianbao ingest <DIR_OR_FILE>... --out <DIR> [选项]",
+        after_help = INGEST_AFTER
+    )]
     Ingest(IngestArgs),
     /// 按数值表（CSV）生成已填写的工作簿：数据在其他系统中的部门可直接导入，也用于生成示例。
+    #[command(
+        help_template = HELP,
+        next_help_heading = "选项",
+        override_usage = "nianbao fill --year <年度> --units <CSV> --values <CSV> --out <DIR> [选项]",
+        after_help = "示例：nianbao fill --year 2024 --units 名册.csv --values 数值.csv --out 已填写/\n退出码：0 成功；2 数值表有误（逐行指出）或工具无法运行。"
+    )]
     Fill(FillArgs),
     /// 按以前一次 ingest 的输出重新生成各单位报告、汇总报告和概览页（例如换用自己的报告模板后）。
+    #[command(
+        help_template = HELP,
+        next_help_heading = "选项",
+        override_usage = "nianbao report <OUT> [选项]",
+        after_help = "示例：nianbao report 汇总/2024 --report-templates 我的模板/\n退出码：0 成功；2 工具无法运行。"
+    )]
     Report(ReportArgs),
     /// 列出可用的报告格式及其适用年度。
+    #[command(
+        help_template = HELP,
+        next_help_heading = "选项",
+        override_usage = "nianbao formats",
+        after_help = "示例：nianbao formats\n退出码：0。"
+    )]
     Formats,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
     /// ingest 的输出目录。
-    #[arg(value_name = "OUT")]
+    #[arg(value_name = "OUT", help_heading = "参数")]
     pub out: PathBuf,
 
     /// 使用自己的报告模板目录（与内置 templates/report/ 同名的文件替换内置模板）。
@@ -77,14 +157,14 @@ pub struct FillArgs {
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
     /// 交回的工作簿所在的目录或文件（目录会递归查找），可以多个。
-    #[arg(required = true, value_name = "DIR_OR_FILE")]
+    #[arg(required = true, value_name = "DIR_OR_FILE", help_heading = "参数")]
     pub inputs: Vec<PathBuf>,
 
     /// 单位名册 CSV；给出时核对哪些单位未报送，并按层级汇总。
     #[arg(long, value_name = "CSV")]
     pub units: Option<PathBuf>,
 
-    /// 输出目录：values.csv、units.csv、rollup.csv、diagnostics.csv、files.csv。
+    /// 输出目录（写出的文件见下方“输出”）。
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
@@ -116,7 +196,7 @@ pub struct IngestArgs {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// 要检查的工作簿（.xlsx、.xlsm、.xls、.ods），可以多个。
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required = true, value_name = "FILE", help_heading = "参数")]
     pub files: Vec<PathBuf>,
 
     /// 每个问题输出一行 JSON 对象（给其他程序），代替给人看的文字。

@@ -309,3 +309,52 @@ fn help_is_the_chinese_doc_comment_and_states_the_conventions() {
     let long = text(&run(&scratch, &["--help"]).stdout);
     assert!(long.contains("标准输出只写数据"), "{long}");
 }
+
+#[test]
+fn every_help_screen_is_in_chinese_with_an_example_and_the_exit_codes() {
+    let scratch = Scratch::new();
+    let screens = [
+        vec!["--help"],
+        vec!["template", "--help"],
+        vec!["check", "--help"],
+        vec!["ingest", "--help"],
+        vec!["fill", "--help"],
+        vec!["report", "--help"],
+        vec!["formats", "--help"],
+    ];
+    for args in screens {
+        let out = run(&scratch, &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let help = text(&out.stdout);
+        for english in [
+            "Usage",
+            "Options",
+            "Commands",
+            "Arguments",
+            "Print help",
+            "[OPTIONS]",
+        ] {
+            assert!(!help.contains(english), "{args:?}: {english} in\n{help}");
+        }
+        for chinese in ["用法：", "选项", "示例：", "退出码："] {
+            assert!(help.contains(chinese), "{args:?}: no {chinese} in\n{help}");
+        }
+    }
+    // ingest --help lists every output it writes.
+    let ingest = text(&run(&scratch, &["ingest", "--help"]).stdout);
+    for output in [
+        "values.csv",
+        "units.csv",
+        "rollup.csv",
+        "diagnostics.csv",
+        "sections.csv",
+        "files.csv",
+        "roster.csv",
+        "index.html",
+        "reports/",
+        "rollups/",
+        "corrections/",
+    ] {
+        assert!(ingest.contains(output), "{output} in\n{ingest}");
+    }
+}
