@@ -102,6 +102,7 @@ const UNITS_BASE_HEADER: &[&str] = &[
     "level",
     "status",
     "file",
+    "reason",
     "errors",
     "warnings",
     "fixes",
@@ -351,6 +352,7 @@ fn unit_row(
 ) -> Result<(), csv::Error> {
     let status = file.map_or(Status::Missing, |o| o.status).code();
     let path = file.map_or("", |o| o.file.as_str());
+    let reason = file.map_or("", |o| o.reason.as_str());
     let count = |n: fn(&Counts) -> usize| {
         file.and_then(|o| o.counts.as_ref())
             .map(|c| n(c).to_string())
@@ -370,7 +372,7 @@ fn unit_row(
         count(|c| c.fixes),
     );
     let mut row = vec![
-        code, name, parent, level, status, path, &errors, &warnings, &fixes,
+        code, name, parent, level, status, path, reason, &errors, &warnings, &fixes,
     ];
     row.extend(figures.iter().map(String::as_str));
     sheet.row(&row)

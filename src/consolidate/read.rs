@@ -83,23 +83,24 @@ pub fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key,
 /// One outcome per unit row that names a file.
 pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
     let col = |n: &str| units.col(n);
-    let (code, name, status, file) = (
+    let (code, name, status, file, reason) = (
         col("unit_code")?,
         col("unit_name")?,
         col("status")?,
         col("file")?,
+        col("reason")?,
     );
     let (e, w, x) = (col("errors")?, col("warnings")?, col("fixes")?);
     let mut out = Vec::new();
     for r in &units.rows {
-        let Some(st) = Status::from_code(&r[status]) else {
-            continue; // missing
+        let Some(st) = Status::from_code(&r[status]).filter(|s| *s != Status::Missing) else {
+            continue; // no file speaks for the unit
         };
         let n = |i: usize| r[i].parse().unwrap_or(0);
         out.push(FileOutcome {
             file: text(&r[file]),
             status: st,
-            reason: String::new(),
+            reason: text(&r[reason]),
             unit_code: text(&r[code]),
             chosen: None,
             workbook_code: text(&r[code]),

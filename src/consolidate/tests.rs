@@ -333,7 +333,7 @@ fn headers_and_row_counts() {
     // The columns README documents, from both official formats' key figures.
     for f in Formats::builtin().all() {
         assert_eq!(
-            units_header(f)[9..],
+            units_header(f)[10..],
             [
                 "new_requests",
                 "handled_total",

@@ -392,11 +392,13 @@ impl<'a> Publisher<'a> {
                 code: code.to_string(),
                 name: name.to_string(),
                 parent_code: parent.to_string(),
+                parent_name: self.name_of(parent).unwrap_or(parent).to_string(),
                 level: level.to_string(),
                 status,
                 errors: counts.map_or(0, |c| c.errors),
                 warnings: counts.map_or(0, |c| c.warnings),
                 file: o.map(|o| o.file.clone()).unwrap_or_default(),
+                reason: o.map(|o| o.reason.clone()).unwrap_or_default(),
                 new_requests: self.new_requests.get(code).copied(),
                 report: o
                     .filter(|o| o.status.is_accepted())

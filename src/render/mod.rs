@@ -323,12 +323,16 @@ pub struct OverviewUnit {
     pub code: String,
     pub name: String,
     pub parent_code: String,
+    /// The parent's name, shown instead of its code.
+    pub parent_name: String,
     pub level: String,
     /// The unit's status (that of the file that speaks for it, or missing).
     pub status: crate::batch::Status,
     pub errors: usize,
     pub warnings: usize,
     pub file: String,
+    /// Why the file has its status (for a rejected unit: its first error).
+    pub reason: String,
     pub new_requests: Option<f64>,
     /// Relative link to the unit's report, e.g. `reports/110_山市镇.html`.
     pub report: Option<String>,
@@ -483,6 +487,12 @@ pub fn overview(
         unit_count: d.units.len(),
         summary: statuses.clone(),
         requests_chart: requests_chart(&d.units),
+        attention: d
+            .units
+            .iter()
+            .filter(|u| u.status == crate::batch::Status::Rejected)
+            .map(overview::unit_row)
+            .collect(),
         units: Value::from_object(Rows(d.units)),
         parents,
         status_chart: status_chart(&statuses),
@@ -628,6 +638,8 @@ struct OverviewView {
     format: FormatView,
     unit_count: usize,
     summary: Vec<StatusCount>,
+    /// The rejected units, listed first with their first error.
+    attention: Vec<overview::UnitRow>,
     /// [`Rows`] of [`OverviewUnit`].
     units: Value,
     parents: Vec<ParentRow>,

@@ -18,10 +18,11 @@ impl RowView for OverviewUnit {
 }
 
 #[derive(Serialize)]
-struct UnitRow {
+pub(super) struct UnitRow {
     code: String,
     name: String,
     parent_code: String,
+    parent_name: String,
     level: String,
     status: String,
     status_label: String,
@@ -29,18 +30,22 @@ struct UnitRow {
     fg: String,
     errors: usize,
     warnings: usize,
+    /// The path as found (shown on hover) and its last part (shown).
     file: String,
+    file_name: String,
+    reason: String,
     new_requests: Option<String>,
     report: Option<String>,
     correction: Option<String>,
 }
 
-fn unit_row(u: &OverviewUnit) -> UnitRow {
+pub(super) fn unit_row(u: &OverviewUnit) -> UnitRow {
     let (color, fg) = u.status.colours();
     UnitRow {
         code: u.code.clone(),
         name: u.name.clone(),
         parent_code: u.parent_code.clone(),
+        parent_name: u.parent_name.clone(),
         level: level_label(&u.level),
         status: u.status.code().to_string(),
         status_label: u.status.label().to_string(),
@@ -49,6 +54,8 @@ fn unit_row(u: &OverviewUnit) -> UnitRow {
         errors: u.errors,
         warnings: u.warnings,
         file: u.file.clone(),
+        file_name: u.file.rsplit('/').next().unwrap_or(&u.file).to_string(),
+        reason: u.reason.clone(),
         new_requests: u.new_requests.map(number_text),
         report: u.report.as_deref().map(href),
         correction: u.correction.as_deref().map(href),

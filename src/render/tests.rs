@@ -641,11 +641,17 @@ fn overview_unit(code: &str, name: &str, status: &str, new: Option<f64>) -> Over
         code: code.to_string(),
         name: name.to_string(),
         parent_code: "100".to_string(),
+        parent_name: "示例县人民政府".to_string(),
         level: "village".to_string(),
         status,
         errors: usize::from(status == crate::batch::Status::Rejected),
         warnings: 0,
         file: format!("回收/{name}.xlsx"),
+        reason: if status == crate::batch::Status::Rejected {
+            "1 个错误，首个：「自然人」列不平".to_string()
+        } else {
+            String::new()
+        },
         new_requests: new,
         report: new.map(|_| format!("reports/{}.html", file_stem(code, name))),
         correction: (status == crate::batch::Status::Rejected)
@@ -745,7 +751,19 @@ fn overview_lists_units_and_draws_charts() {
         html.contains("href=\"corrections/110%231.xlsx\""),
         "a # in a link is encoded"
     );
-    assert!(html.contains("<a href=\"rollups/100_示例县人民政府.html\">汇总表</a>"));
+    assert!(html.contains(
+        "<a href=\"rollups/100_示例县人民政府.html\">汇总报告</a> · <a href=\"rollups/汇总表.xlsx\">汇总表.xlsx</a>"
+    ));
+    // The rejected unit is listed first with its first error; parents by name; files
+    // by their name, the path on hover.
+    let attention = html.find("退回的单位（1 个").expect("attention list");
+    let first_error = html.find("「自然人」列不平").unwrap();
+    assert!(attention < first_error && first_error < html.find("各上级单位完成情况").unwrap());
+    assert!(html.contains("<td>示例县人民政府</td>"));
+    assert!(
+        html.contains("title=\"回收/第3村.xlsx\">第3村.xlsx</td>"),
+        "{html}"
+    );
     assert!(
         html.contains(">受理 35</span>")
             && html.contains(">退回 1</span>")
