@@ -13,6 +13,16 @@ use crate::batch::{Attribution, Counts, FileOutcome, Status};
 use crate::format::Key;
 use crate::roster::Roster;
 
+/// The CSV files `ingest` writes into `OUT` (its run record lists them).
+pub const CSV_FILES: [&str; 6] = [
+    "values.csv",
+    "units.csv",
+    "sections.csv",
+    "rollup.csv",
+    "diagnostics.csv",
+    "files.csv",
+];
+
 /// One CSV of a run's outputs as header-indexed records.
 pub struct Table {
     header: Vec<String>,
@@ -119,7 +129,7 @@ pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
 
 /// The roll-ups of rollup.csv: their values as written, their unit lists worked out
 /// again from the roster and the units' statuses by the same rule `ingest` used
-/// ([`Attribution`] and the roll-up membership of [`super::rollup`]).
+/// ([`Attribution`] and the roll-up membership of `consolidate::rollup`).
 pub fn rollups(
     t: &Table,
     outcomes: &[FileOutcome],

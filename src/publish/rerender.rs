@@ -3,24 +3,45 @@
 //! templates.
 //!
 //! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv` and the roster copy
-//! `roster.csv` that `ingest` leaves in `OUT`. Correction workbooks need the findings'
-//! cells, which only `ingest` has; they are left as they are.
+//! `roster.csv` that `ingest` leaves in `OUT`, not from a directory whose last run did
+//! not finish. Correction workbooks need the findings' cells, which only `ingest` has;
+//! they are left as they are, and so are the CSV files.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 
 use super::{Publisher, UnitRef};
 use crate::consolidate::read::{self as csv_out, long_values, text, Table};
 use crate::format::Formats;
 use crate::locate::IdentifiedBy;
+use crate::output::{Finished, Run};
 use crate::render::Templates;
 use crate::roster::Roster;
 use crate::validate::Submission;
 
-/// Renders everything again into `out` from the CSVs there.
-pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<()> {
+/// What `report` renders again; everything else of the run is kept as it is.
+fn rendered_again(path: &str) -> bool {
+    path == "index.html" || path.starts_with("reports/") || path.starts_with("rollups/")
+}
+
+/// Renders everything again into `out` from the CSVs there, as `command` (for the run
+/// record). Refuses when the last run into `out` did not finish.
+pub fn rerender(
+    out: &Path,
+    formats: &Formats,
+    templates: &Templates,
+    command: Vec<String>,
+) -> Result<Finished> {
+    let shown = out.display();
+    if !out.is_dir() {
+        bail!("{shown} 不是目录：请给出 nianbao ingest 的输出目录");
+    }
+    let mut run = Run::begin(out, command)?;
+    if let Some(unfinished) = run.unfinished() {
+        bail!("{shown}：{unfinished}，目录中可能新旧文件混杂，不能据此重新生成报告；请重新运行 nianbao ingest");
+    }
     let values = Table::read(out, "values.csv")?;
     let units = Table::read(out, "units.csv")?;
     let sections = Table::read(out, "sections.csv")?;
@@ -52,8 +73,10 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
             .insert(r[ss].to_string(), text(&r[st]));
     }
     let outcomes = csv_out::outcomes(&units)?;
-    let mut publisher =
-        Publisher::new(out, format, year, roster.as_ref(), templates)?.keeping_corrections();
+    let ingest = run.found().map(|r| r.ingest.clone()).unwrap_or_default();
+    run.carry(|path| !rendered_again(path));
+    run.start(year, ingest)?;
+    let mut publisher = Publisher::new(out, &run, format, year, roster.as_ref(), templates)?;
     for outcome in outcomes.iter().filter(|o| o.status.is_accepted()) {
         let sub = Submission {
             unit_code: outcome.unit_code.clone(),
@@ -82,5 +105,5 @@ pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<
     }
     let rollups = csv_out::rollups(&rollup, &outcomes, roster.as_ref())?;
     publisher.finish(&rollups, &outcomes)?;
-    Ok(())
+    Ok(run.finish()?)
 }

@@ -9,5 +9,6 @@ mod fill;
 mod hostile;
 mod ingest;
 mod interop;
+mod outputs;
 mod report;
 mod template;

@@ -1,0 +1,319 @@
+//! The output directory as a whole: what a run may delete, who may write it at a time,
+//! what a killed run leaves, and what `report` and `--previous` accept from it.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// The run record every run leaves in `OUT` (see README, “重复运行”).
+const RECORD: &str = "运行记录.json";
+/// The file a run locks for as long as it runs.
+const LOCK: &str = "nianbao.lock";
+
+/// A filled workbook of any unit (the fixtures of [`Filled`] are all the township).
+fn unit_file(
+    scratch: &Scratch,
+    name: &str,
+    (code, unit): (&str, &str),
+    year: i32,
+    values: &[(&str, f64)],
+) -> PathBuf {
+    use nianbao::format::{Formats, Key};
+    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
+    let formats = Formats::builtin();
+    let format = formats.for_year(year).unwrap();
+    let info = UnitInfo {
+        code: code.into(),
+        name: unit.into(),
+        ..Default::default()
+    };
+    let mut prefill = Prefill::default();
+    for (k, v) in values {
+        prefill.values.insert(Key::from_string(k), *v);
+    }
+    for (k, v) in TEXTS {
+        prefill.texts.insert(k.to_string(), v.to_string());
+    }
+    scratch.write(name, workbook_bytes(format, year, &info, &prefill).unwrap())
+}
+
+const BALANCED: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
+/// T3-1 does not balance: rejected.
+const UNBALANCED: &[(&str, f64)] = &[("t3.new.natural", 3.0)];
+const VILLAGE: (&str, &str) = ("111", "山市村村民委员会");
+const BUREAU: (&str, &str) = ("120", "示例县教育局");
+
+/// [`ROSTER`] with the village and the bureau returned (accepted) for `year`.
+fn two_returns(year: i32) -> Scratch {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    unit_file(&scratch, "回收/山市村.xlsx", VILLAGE, year, BALANCED);
+    unit_file(&scratch, "回收/教育局.xlsx", BUREAU, year, BALANCED);
+    scratch
+}
+
+fn run(scratch: &Scratch, args: &[&str]) -> Output {
+    nianbao()
+        .current_dir(scratch.dir.path())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ingest(scratch: &Scratch, out: &str) -> Output {
+    let out = run(
+        scratch,
+        &["ingest", "回收", "--units", "units.csv", "--out", out],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "ingest failed: {}",
+        stderr(&out)
+    );
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The run record as JSON.
+fn record(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join(RECORD)).expect("a run record");
+    serde_json::from_str(&text).expect("the run record is JSON")
+}
+
+// ── 9. Stale outputs: only what nianbao published is removed ─────────────────────────
+
+#[test]
+fn a_run_removes_only_what_an_earlier_run_published() {
+    let scratch = two_returns(2020);
+    // The coordinator's own files, in the folders nianbao publishes into, before any run.
+    let own = [
+        ("out/reports/2023年度报告（定稿）.xlsx", "定稿".as_bytes()),
+        ("out/rollups/上报说明.md", "按时上报".as_bytes()),
+        ("out/corrections/去年的修改意见.xlsx", b"xlsx".as_slice()),
+    ];
+    for (name, bytes) in &own {
+        scratch.write(name, bytes);
+    }
+    ingest(&scratch, "out");
+    let out = scratch.path("out");
+    for (name, bytes) in &own {
+        let kept = std::fs::read(scratch.path(name)).unwrap_or_default();
+        assert_eq!(kept, *bytes, "{name} is the user's, not nianbao's");
+    }
+    // The record lists every file the run wrote, with its size and SHA-256, and none of
+    // the user's.
+    let rec = record(&out);
+    assert_eq!(rec["state"], "complete", "{rec}");
+    assert_eq!(rec["year"], 2020, "{rec}");
+    let files = rec["files"].as_array().unwrap();
+    let listed: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    for name in [
+        "values.csv",
+        "units.csv",
+        "rollup.csv",
+        "sections.csv",
+        "diagnostics.csv",
+        "files.csv",
+        "roster.csv",
+        "index.html",
+        "reports/111_山市村村民委员会.html",
+        "reports/111_山市村村民委员会.md",
+        "rollups/汇总表.xlsx",
+    ] {
+        assert!(listed.contains(&name), "{name} not listed: {listed:?}");
+    }
+    assert!(!listed
+        .iter()
+        .any(|p| p.contains("定稿") || p.contains("说明")));
+    for f in files {
+        let bytes = std::fs::read(out.join(f["path"].as_str().unwrap())).unwrap();
+        assert_eq!(f["size"], bytes.len(), "{f}");
+        assert_eq!(f["sha256"], sha256(&bytes), "{f}");
+    }
+
+    // The village resends with a mistake: its report of last time is stale and goes; the
+    // bureau's report, edited by hand since, is kept (and said so) when it goes stale.
+    unit_file(&scratch, "回收/山市村.xlsx", VILLAGE, 2020, UNBALANCED);
+    std::fs::remove_file(scratch.path("回收/教育局.xlsx")).unwrap();
+    let edited = out.join("reports/120_示例县教育局.md");
+    std::fs::write(&edited, "# 已人工修改").unwrap();
+    let second = ingest(&scratch, "out");
+    assert!(!out.join("reports/111_山市村村民委员会.html").exists());
+    assert!(!out.join("reports/111_山市村村民委员会.md").exists());
+    assert!(!out.join("reports/120_示例县教育局.html").exists());
+    assert_eq!(std::fs::read_to_string(&edited).unwrap(), "# 已人工修改");
+    assert!(
+        stderr(&second).contains("reports/120_示例县教育局.md"),
+        "the kept file is named: {}",
+        stderr(&second)
+    );
+    for (name, bytes) in &own {
+        assert_eq!(std::fs::read(scratch.path(name)).unwrap(), *bytes, "{name}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_folder_is_refused_and_nothing_outside_is_touched() {
+    let scratch = two_returns(2020);
+    let elsewhere = scratch.path("别处");
+    scratch.write("别处/重要.html", "<p>重要</p>");
+    scratch.write("别处/笔记.md", "笔记");
+    std::fs::create_dir_all(scratch.path("out")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, scratch.path("out/rollups")).unwrap();
+    let out = run(
+        &scratch,
+        &["ingest", "回收", "--units", "units.csv", "--out", "out"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rollups"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("链接"), "{}", stderr(&out));
+    let mut left: Vec<String> = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["笔记.md", "重要.html"],
+        "nothing written or removed there"
+    );
+    assert!(
+        !scratch.path("out/values.csv").exists(),
+        "refused before writing"
+    );
+}
+
+// ── 10. One run at a time ────────────────────────────────────────────────────────────
+
+/// Holds the lock on `out` as a running nianbao would.
+fn hold_lock(out: &Path) -> std::fs::File {
+    std::fs::create_dir_all(out).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(out.join(LOCK))
+        .unwrap();
+    fs4::FileExt::try_lock(&file).expect("the lock is free");
+    file
+}
+
+#[test]
+fn a_folder_in_use_by_another_run_is_refused() {
+    let scratch = two_returns(2020);
+    let out = scratch.path("out");
+    ingest(&scratch, "out");
+    let index = std::fs::read(out.join("index.html")).unwrap();
+    let held = hold_lock(&out);
+    unit_file(&scratch, "回收/山市村.xlsx", VILLAGE, 2020, UNBALANCED);
+    for args in [
+        &["ingest", "回收", "--units", "units.csv", "--out", "out"][..],
+        &["report", "out"][..],
+    ] {
+        let second = run(&scratch, args);
+        assert_eq!(
+            second.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&second)
+        );
+        let says = stderr(&second);
+        assert!(says.contains("正被另一个 nianbao 使用"), "{args:?}: {says}");
+        assert!(says.contains("out"), "names the folder: {says}");
+    }
+    assert_eq!(std::fs::read(out.join("index.html")).unwrap(), index);
+    assert!(out.join("reports/111_山市村村民委员会.html").is_file());
+    // A lock file left by a run that is gone blocks nothing: the lock went with it.
+    drop(held);
+    assert!(out.join(LOCK).exists());
+    ingest(&scratch, "out");
+    assert!(!out.join("reports/111_山市村村民委员会.html").exists());
+    let rerendered = run(&scratch, &["report", "out"]);
+    assert_eq!(rerendered.status.code(), Some(0), "{}", stderr(&rerendered));
+}
+
+// ── 11. A killed run is noticed ──────────────────────────────────────────────────────
+
+/// A roster of a county and `n` villages, and `n` villages' returns for 2020.
+fn many_villages(scratch: &Scratch, n: usize, values: &[(&str, f64)]) {
+    let mut roster = String::from("code,name,parent_code,level\n100,示例县人民政府,,county\n");
+    for i in 0..n {
+        let code = format!("{}", 200 + i);
+        let name = format!("第{i}村村民委员会");
+        roster.push_str(&format!("{code},{name},100,village\n"));
+        unit_file(
+            scratch,
+            &format!("回收/{code}.xlsx"),
+            (&code, &name),
+            2020,
+            values,
+        );
+    }
+    scratch.write("units.csv", roster);
+}
+
+#[test]
+fn a_killed_run_is_noticed_by_report_and_by_the_next_ingest() {
+    let scratch = Scratch::new();
+    many_villages(&scratch, 40, BALANCED);
+    ingest(&scratch, "out");
+    let out = scratch.path("out");
+    assert!(!out.join("corrections").read_dir().unwrap().any(|_| true));
+    // Every village resends with a mistake; the run is killed once it has begun to write
+    // their correction workbooks.
+    many_villages(&scratch, 40, UNBALANCED);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .current_dir(scratch.dir.path())
+        .args(["ingest", "回收", "--units", "units.csv", "--out", "out"])
+        .args(["--jobs", "1", "--quiet"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        if out.join("corrections").read_dir().unwrap().any(|_| true) {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before it could be killed");
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "no output");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let written = out.join("corrections").read_dir().unwrap().count();
+    assert!(written < 40, "killed half-way: {written} of 40 written");
+
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
+    let says = stderr(&report);
+    assert!(says.contains("上次运行没有完成"), "{says}");
+    assert!(says.contains("nianbao ingest"), "says what to do: {says}");
+
+    let next = ingest(&scratch, "out");
+    assert!(
+        stderr(&next).contains("上次运行没有完成"),
+        "{}",
+        stderr(&next)
+    );
+    assert_eq!(out.join("corrections").read_dir().unwrap().count(), 40);
+    assert_eq!(record(&out)["state"], "complete");
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(0), "{}", stderr(&report));
+}
