@@ -8,7 +8,7 @@
 //! record is what a later run may delete and what `report` trusts; a run that did not
 //! finish is recognised by the next one ([`Run::unfinished`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -388,9 +388,9 @@ pub struct Run {
     found: Option<RunRecord>,
     found_error: Option<RunError>,
     unfinished: Option<Unfinished>,
-    /// What earlier runs wrote, by path: with its record, or `None` when only the journal
-    /// of a run that did not finish names it.
-    owned: BTreeMap<String, Option<FileRecord>>,
+    /// What the journal of a run that did not finish names: that run's files, whatever
+    /// they hold now (it may have written them after the record was written).
+    journaled: BTreeSet<String>,
     /// Files of the earlier run kept as they are (`report` keeps the CSV files).
     carried: Vec<FileRecord>,
     written: Mutex<BTreeMap<String, FileRecord>>,
@@ -440,23 +440,15 @@ impl Run {
         let text = String::from_utf8_lossy(&text);
         let mut lines = text.lines();
         let header = lines.next().filter(|l| !l.trim().is_empty());
-        let journaled: Vec<&str> = lines.filter(|l| is_published_path(l)).collect();
+        let journaled: BTreeSet<String> = lines
+            .filter(|l| is_published_path(l))
+            .map(str::to_string)
+            .collect();
         let (found, found_error) = match read_record(out) {
             Ok(found) => (found, None),
             Err(e @ RunError::BadRecord { .. }) => (None, Some(e)),
             Err(e) => return Err(e),
         };
-        let mut owned: BTreeMap<String, Option<FileRecord>> = found
-            .iter()
-            .flat_map(|r| &r.files)
-            .filter(|f| is_published_path(&f.path))
-            .map(|f| (f.path.clone(), Some(f.clone())))
-            .collect();
-        // What the unfinished run wrote last time may differ from the record: it is
-        // that run's, whatever it holds now.
-        for path in &journaled {
-            owned.insert(path.to_string(), None);
-        }
         let unfinished = match (header, &found) {
             (Some(line), _) => {
                 let said: Option<JournalHeader> = serde_json::from_str(line).ok();
@@ -478,7 +470,7 @@ impl Run {
             found,
             found_error,
             unfinished,
-            owned,
+            journaled,
             carried: Vec::new(),
             written: Mutex::new(BTreeMap::new()),
             started: None,
@@ -525,12 +517,12 @@ impl Run {
     /// outputs are (for `ingest`, its own command).
     pub fn start(&mut self, year: i32, ingest: Vec<String>) -> Result<(), RunError> {
         let mut files = Vec::new();
-        for (path, known) in &self.owned {
+        for (path, known) in self.owned() {
             match known {
                 Some(f) => files.push(f.clone()),
                 None => {
                     if let Ok((size, sha256)) = sha256_file(&self.out.join(path)) {
-                        let path = path.clone();
+                        let path = path.to_string();
                         files.push(FileRecord { path, size, sha256 });
                     }
                 }
@@ -597,12 +589,12 @@ impl Run {
             files.entry(f.path.clone()).or_insert(f);
         }
         let mut finished = Finished::default();
-        for (path, known) in &self.owned {
+        for (path, known) in self.owned() {
             if files.contains_key(path) {
                 continue;
             }
-            if !remove_if_unchanged(&self.out, path, known.as_ref())? {
-                finished.kept.push(path.clone());
+            if !remove_if_unchanged(&self.out, path, known)? {
+                finished.kept.push(path.to_string());
             }
         }
         let files = files.into_values().collect();
@@ -613,6 +605,18 @@ impl Run {
             .set_len(0)
             .map_err(|source| RunError::io(&lock, source))?;
         Ok(finished)
+    }
+
+    /// What earlier runs wrote, by path: with its record, or `None` when only the journal
+    /// of a run that did not finish names it.
+    fn owned(&self) -> impl Iterator<Item = (&str, Option<&FileRecord>)> {
+        let recorded = self
+            .found
+            .iter()
+            .flat_map(|r| &r.files)
+            .filter(|f| is_published_path(&f.path) && !self.journaled.contains(&f.path))
+            .map(|f| (f.path.as_str(), Some(f)));
+        recorded.chain(self.journaled.iter().map(|p| (p.as_str(), None)))
     }
 
     fn write_record(

@@ -93,6 +93,74 @@ fn record(out: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("the run record is JSON")
 }
 
+/// Changes one output file the way a person editing it would, and updates the run record
+/// to match when there is one: what `report` and `--previous` then make of the content
+/// is their own reading, not the record's check.
+fn tamper(out: &Path, name: &str, change: impl FnOnce(String) -> String) {
+    let path = out.join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed = change(text.clone());
+    assert_ne!(text, changed, "the change changes {name}");
+    std::fs::write(&path, &changed).unwrap();
+    let Ok(json) = std::fs::read_to_string(out.join(RECORD)) else {
+        return;
+    };
+    let mut rec: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for f in rec["files"].as_array_mut().unwrap() {
+        if f["path"] == name {
+            f["size"] = changed.len().into();
+            f["sha256"] = sha256(changed.as_bytes()).into();
+        }
+    }
+    std::fs::write(out.join(RECORD), serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+}
+
+/// The 1-based line of values.csv holding `unit`'s value of `key` (`t3.new.natural`), and
+/// that line with the value (its last field) replaced by `value`.
+fn value_line(text: &str, unit: &str, key: &str, value: &str) -> (usize, String) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (code, table, row, column) = (
+        col("unit_code"),
+        col("table"),
+        col("row_code"),
+        col("col_code"),
+    );
+    let record = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r[code] == *unit && format!("{}.{}.{}", &r[table], &r[row], &r[column]) == key)
+        .unwrap_or_else(|| panic!("no {unit} {key} in values.csv"));
+    let n = record.position().unwrap().line() as usize;
+    let line = text.lines().nth(n - 1).unwrap();
+    let cut = line.rfind(',').unwrap();
+    (n, format!("{},{value}", &line[..cut]))
+}
+
+/// `text` with its 1-based line `n` replaced by `new`.
+fn replace_line(text: &str, n: usize, new: &str) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| {
+            if i + 1 == n {
+                format!("{new}\n")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `text` with its last line cut short after its third field, as a copy interrupted
+/// part-way would leave it.
+fn cut_last_line(text: &str) -> String {
+    let body = text.trim_end_matches('\n');
+    let start = body.rfind('\n').unwrap() + 1;
+    let fields: Vec<&str> = body[start..].splitn(4, ',').collect();
+    format!("{}{}", &body[..start], fields[..3].join(","))
+}
+
 // ── 9. Stale outputs: only what nianbao published is removed ─────────────────────────
 
 #[test]
@@ -316,4 +384,115 @@ fn a_killed_run_is_noticed_by_report_and_by_the_next_ingest() {
     assert_eq!(record(&out)["state"], "complete");
     let report = run(&scratch, &["report", "out"]);
     assert_eq!(report.status.code(), Some(0), "{}", stderr(&report));
+}
+
+// ── 12. What `report` accepts ────────────────────────────────────────────────────────
+
+#[test]
+fn report_refuses_without_the_roster_the_run_used() {
+    let scratch = two_returns(2020);
+    ingest(&scratch, "out");
+    let out = scratch.path("out");
+    std::fs::remove_file(out.join("roster.csv")).unwrap();
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
+    assert!(
+        stderr(&report).contains("roster.csv"),
+        "{}",
+        stderr(&report)
+    );
+    assert!(
+        out.join("rollups/100_示例县人民政府.html").is_file(),
+        "the county's roll-up is left as it was"
+    );
+}
+
+#[test]
+fn an_ingest_without_a_roster_leaves_no_old_roster_for_report() {
+    let scratch = two_returns(2020);
+    ingest(&scratch, "out");
+    let out = scratch.path("out");
+    assert!(out.join("roster.csv").is_file());
+    let second = run(&scratch, &["ingest", "回收", "--out", "out"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(!out.join("roster.csv").exists(), "not part of this run");
+    assert!(!out.join("rollups/100_示例县人民政府.html").exists());
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(0), "{}", stderr(&report));
+    assert!(
+        !out.join("rollups/100_示例县人民政府.html").exists(),
+        "no roll-up from an old roster"
+    );
+    assert!(out.join("rollups/ALL_全部单位合计.html").is_file());
+}
+
+#[test]
+fn report_refuses_values_that_are_not_finite_numbers() {
+    for bad in ["abc", "1e999", "NaN"] {
+        let scratch = two_returns(2020);
+        ingest(&scratch, "out");
+        let out = scratch.path("out");
+        let mut line = 0;
+        tamper(&out, "values.csv", |text| {
+            let (n, new) = value_line(&text, "120", "t3.new.natural", bad);
+            line = n;
+            replace_line(&text, n, &new)
+        });
+        let report = run(&scratch, &["report", "out"]);
+        assert_eq!(report.status.code(), Some(2), "{bad}: {}", stderr(&report));
+        let says = stderr(&report);
+        assert!(
+            says.contains(&format!("values.csv 第 {line} 行")),
+            "{bad}: {says}"
+        );
+        assert!(says.contains(bad), "{bad}: {says}");
+    }
+}
+
+#[test]
+fn report_refuses_files_changed_since_the_run_naming_them() {
+    let scratch = two_returns(2020);
+    ingest(&scratch, "out");
+    let out = scratch.path("out");
+    let rollup = out.join("rollup.csv");
+    let bytes = std::fs::read(&rollup).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    // Cut off in the middle of its last line, the run record not knowing.
+    std::fs::write(&rollup, cut_last_line(&text)).unwrap();
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
+    assert!(
+        stderr(&report).contains("rollup.csv"),
+        "{}",
+        stderr(&report)
+    );
+    // The same with a record that agrees: the file's own reading names file and line.
+    std::fs::write(&rollup, &bytes).unwrap();
+    let lines = text.lines().count();
+    tamper(&out, "rollup.csv", |text| cut_last_line(&text));
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
+    assert!(
+        stderr(&report).contains(&format!("rollup.csv 第 {lines} 行")),
+        "{}",
+        stderr(&report)
+    );
+    // A values.csv edited by hand (a 2 made a 7: same size) is not the run's either.
+    tamper(&out, "rollup.csv", |_| text.clone());
+    let values = out.join("values.csv");
+    let text = std::fs::read_to_string(&values).unwrap();
+    let (n, new) = value_line(&text, "120", "t3.new.natural", "7");
+    std::fs::write(&values, replace_line(&text, n, &new)).unwrap();
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
+    assert!(
+        stderr(&report).contains("values.csv"),
+        "{}",
+        stderr(&report)
+    );
+    // And a folder no run wrote is no run's output.
+    std::fs::remove_file(out.join(RECORD)).unwrap();
+    let report = run(&scratch, &["report", "out"]);
+    assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
+    assert!(stderr(&report).contains(RECORD), "{}", stderr(&report));
 }
