@@ -22,8 +22,11 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     let previous = args
         .previous
         .as_deref()
-        .map(consolidate::read::values_by_unit)
+        .map(consolidate::read::previous)
         .transpose()?;
+    if let (Some(previous), Some(year)) = (&previous, args.year) {
+        previous.check_before(year)?;
+    }
     let inputs = batch::discover(&args.inputs)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
@@ -45,7 +48,7 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         formats,
         roster: roster.as_ref(),
         year: args.year,
-        previous: previous.as_ref(),
+        previous: previous.as_ref().map(|p| &p.values),
     };
     let run = batch::process(&inputs, settings, store, &|| bar.inc(1))?;
     // Every file is in `run.outcomes` now; the list is not needed (10,000 paths).
@@ -54,6 +57,9 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     let year = run
         .year
         .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
+    if let Some(previous) = &previous {
+        previous.check_before(year)?;
+    }
     let format = formats.for_year(year)?;
     let templates = report_templates(args.report_templates.as_deref())?;
     out.start(year, command(args))?;
@@ -82,7 +88,7 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     if let Some(note) = out.finish()?.note() {
         status(format_args!("{note}"));
     }
-    let summary = batch::summary(&run, roster.as_ref(), previous.as_ref());
+    let summary = batch::summary(&run, roster.as_ref(), previous.as_ref().map(|p| &p.values));
     if !args.quiet {
         status(format_args!(
             "{}输出目录：{}",

@@ -16,6 +16,7 @@ use super::rollup::Sums;
 use super::Rollup;
 use crate::batch::{Attribution, Counts, FileOutcome, Status};
 use crate::format::Key;
+use crate::output::{self, RunState};
 use crate::roster::Roster;
 
 /// The CSV files `ingest` writes into `OUT` (its run record lists them).
@@ -312,15 +313,63 @@ impl UnitTexts {
     }
 }
 
-/// A run's `values.csv`: every accepted unit's values by unit code (last year's
-/// figures for `ingest --previous`), each a finite number.
-pub fn values_by_unit(dir: &Path) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
-    let mut long = LongValues::open(dir, "values.csv", "unit_code", None)?;
+/// Last year's run for `ingest --previous`: its year and every accepted unit's values.
+#[derive(Debug)]
+pub struct Previous {
+    pub dir: PathBuf,
+    pub year: i32,
+    pub values: BTreeMap<String, BTreeMap<Key, f64>>,
+}
+
+/// Reads the run in `dir` for `--previous`: a run that finished (when it has a run
+/// record: its values.csv as recorded), each value a finite number.
+pub fn previous(dir: &Path) -> Result<Previous> {
+    let shown = dir.display();
+    let record = output::read_record(dir)?;
+    if let Some(r) = &record {
+        if r.state != RunState::Complete {
+            bail!("上一年度的输出目录 {shown} 中，上次运行没有完成；请先在那里重新运行 nianbao ingest");
+        }
+        let file = r
+            .file("values.csv")
+            .ok_or_else(|| anyhow!("上一年度的输出目录 {shown} 的运行记录中没有 values.csv"))?;
+        output::check_file(dir, file)?;
+    }
+    let mut year = record.as_ref().map(|r| r.year);
     let mut values = BTreeMap::new();
+    let mut long = LongValues::open(dir, "values.csv", "unit_code", year)?;
     while let Some((code, v)) = long.next_values()? {
         values.insert(code, v);
     }
-    Ok(values)
+    year = year.or(long.year());
+    if year.is_none() {
+        // No accepted unit last year: the roll-up still names the year.
+        let mut rollup = LongValues::open(dir, "rollup.csv", "parent_code", None)?;
+        rollup.next_values()?;
+        year = rollup.year();
+    }
+    let year = year.ok_or_else(|| anyhow!("无法确定 {shown} 是哪一年度的汇总结果"))?;
+    Ok(Previous {
+        dir: dir.to_path_buf(),
+        year,
+        values,
+    })
+}
+
+impl Previous {
+    /// Fails unless the previous run's year is before `year`: a comparison with the same
+    /// or a later year would reject units for figures that were never carried over.
+    pub fn check_before(&self, year: i32) -> Result<()> {
+        if self.year >= year {
+            bail!(
+                "--previous 给出的 {} 是 {} 年度的汇总结果，不是本次 {year} 年度的上一年度；请给出更早年度（通常是 {} 年度）的 nianbao ingest 输出目录",
+                self.dir.display(),
+                self.year,
+                year - 1
+            );
+        }
+        Ok(())
+    }
 }
 
 /// One outcome per row of units.csv that names a file.

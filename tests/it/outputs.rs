@@ -496,3 +496,75 @@ fn report_refuses_files_changed_since_the_run_naming_them() {
     assert_eq!(report.status.code(), Some(2), "{}", stderr(&report));
     assert!(stderr(&report).contains(RECORD), "{}", stderr(&report));
 }
+
+// ── 13. `--previous` ─────────────────────────────────────────────────────────────────
+
+#[test]
+fn previous_must_be_an_earlier_year() {
+    let scratch = two_returns(2020);
+    ingest(&scratch, "out2020");
+    let again = run(
+        &scratch,
+        &[
+            "ingest",
+            "回收",
+            "--units",
+            "units.csv",
+            "--out",
+            "again",
+            "--previous",
+            "out2020",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    let says = stderr(&again);
+    assert!(says.contains("上一年度"), "{says}");
+    assert!(says.contains("2020"), "{says}");
+    assert!(!scratch.path("again/values.csv").exists());
+    // Given with --year, it is refused before any workbook is read.
+    let later = run(
+        &scratch,
+        &[
+            "ingest",
+            "回收",
+            "--out",
+            "again",
+            "--year",
+            "2019",
+            "--previous",
+            "out2020",
+        ],
+    );
+    assert_eq!(later.status.code(), Some(2), "{}", stderr(&later));
+    assert!(stderr(&later).contains("上一年度"), "{}", stderr(&later));
+}
+
+#[test]
+fn text_in_the_previous_values_is_an_error_with_file_and_line() {
+    let scratch = two_returns(2020);
+    ingest(&scratch, "out2020");
+    let mut line = 0;
+    tamper(&scratch.path("out2020"), "values.csv", |text| {
+        let (n, new) = value_line(&text, "120", "t3.carry_next.natural", "两件");
+        line = n;
+        replace_line(&text, n, &new)
+    });
+    unit_file(&scratch, "回收2021/教育局.xlsx", BUREAU, 2021, BALANCED);
+    let next = run(
+        &scratch,
+        &[
+            "ingest",
+            "回收2021",
+            "--units",
+            "units.csv",
+            "--out",
+            "out2021",
+            "--previous",
+            "out2020",
+        ],
+    );
+    assert_eq!(next.status.code(), Some(2), "{}", stderr(&next));
+    let says = stderr(&next);
+    assert!(says.contains(&format!("values.csv 第 {line} 行")), "{says}");
+    assert!(says.contains("两件"), "{says}");
+}
