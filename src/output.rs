@@ -225,7 +225,7 @@ pub fn read_record(dir: &Path) -> Result<Option<RunRecord>, RunError> {
         .map(Some)
         .map_err(|e| RunError::BadRecord {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason: format!("不是有效的运行记录（{e}）"),
         })
 }
 

@@ -32,6 +32,11 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
     // The output directory is this run's until it ends: locked, its last run read.
     let mut out = Run::begin(&args.out, command(args))?;
+    if let Some(e) = out.found_error() {
+        status(format_args!(
+            "注意：{e}；按没有运行记录处理，以前的文件一律不删除。"
+        ));
+    }
     if let Some(unfinished) = out.unfinished() {
         status(format_args!(
             "注意：{unfinished}，输出目录中可能新旧文件混杂；本次运行将重新生成全部输出。"
