@@ -6,7 +6,8 @@
 //! `modules_only_use_modules_before_them` fails on a backward `crate::` path):
 //!
 //! Foundations, used by every stage:
-//! 1. [`output`] — atomic writes and temporary files (the only way anything is written).
+//! 1. [`output`] — atomic writes, temporary files, the run record and the lock on the
+//!    output directory (the only way anything is written).
 //! 2. [`cell`] — A1 addresses (the only place that knows A1 notation).
 //! 3. [`model`] — the small shared types: unit codes, value keys, places, findings,
 //!    number → text.

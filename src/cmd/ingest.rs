@@ -9,9 +9,9 @@ use anyhow::{Context, Result};
 use nianbao::batch::{self, Settings};
 use nianbao::consolidate::{self, CsvOptions};
 use nianbao::format::Formats;
+use nianbao::output::Run;
 use nianbao::publish::Publisher;
 use nianbao::roster::Roster;
-use nianbao::template;
 
 use super::{report_templates, set_jobs, status, Outcome};
 use crate::cli::IngestArgs;
@@ -23,8 +23,11 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     let previous = args
         .previous
         .as_deref()
-        .map(consolidate::read::values_by_unit)
+        .map(consolidate::read::previous)
         .transpose()?;
+    if let (Some(previous), Some(year)) = (&previous, args.year) {
+        previous.check_before(year)?;
+    }
     // Nothing under the output directory is read, and nothing read is overwritten.
     let inputs = batch::discover(&args.inputs, Some(&args.out))?;
     let previous_values = args.previous.as_ref().map(|p| p.join("values.csv"));
@@ -52,6 +55,18 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("无法创建输出目录 {}", args.out.display()))?;
+    // The output directory is this run's until it ends: locked, its last run read.
+    let mut out = Run::begin(&args.out, command(args))?;
+    if let Some(e) = out.found_error() {
+        status(format_args!(
+            "注意：{e}；按没有运行记录处理，以前的文件一律不删除。"
+        ));
+    }
+    if let Some(unfinished) = out.unfinished() {
+        status(format_args!(
+            "注意：{unfinished}，输出目录中可能新旧文件混杂；本次运行将重新生成全部输出。"
+        ));
+    }
     let store = batch::Store::new_in(&args.out)?;
     // A bar redrawn into a file or a pipe would only fill it with control codes.
     let bar = if args.quiet || !std::io::stderr().is_terminal() {
@@ -63,7 +78,7 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         formats,
         roster: roster.as_ref(),
         year: args.year,
-        previous: previous.as_ref(),
+        previous: previous.as_ref().map(|p| &p.values),
     };
     let run = batch::process(&inputs, settings, store, &|| bar.inc(1))?;
     // Every file is in `run.outcomes` now; the list is not needed (10,000 paths).
@@ -72,15 +87,22 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     let year = run
         .year
         .context("没有找到可以确定年度的工作簿；请用 --year 指定报告年度")?;
+    if let Some(previous) = &previous {
+        previous.check_before(year)?;
+    }
     let format = formats.for_year(year)?;
     let templates = report_templates(args.report_templates.as_deref())?;
+    out.start(year, command(args))?;
     if let Some(roster) = &args.units {
         // A copy of the roster as used, so `nianbao report` can redo the roll-ups.
         let bytes =
             std::fs::read(roster).with_context(|| format!("无法读取 {}", roster.display()))?;
-        template::write_atomic(&args.out.join("roster.csv"), &bytes)?;
+        out.write("roster.csv", &bytes)
+            .with_context(|| format!("无法写入 {}", args.out.join("roster.csv").display()))?;
     }
-    let mut publisher = Publisher::new(&args.out, format, year, roster.as_ref(), &templates)?;
+    let mut publisher = Publisher::new(&args.out, &out, format, year, roster.as_ref(), &templates)?;
+    let csv_files = consolidate::read::CSV_FILES;
+    csv_files.iter().try_for_each(|f| out.intend(f))?;
     let rollups = consolidate::write(
         &args.out,
         format,
@@ -90,9 +112,13 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         &run.store,
         CsvOptions { bom: !args.no_bom },
     )?;
+    csv_files.iter().try_for_each(|f| out.wrote_file(f))?;
     publisher.units(&run.outcomes, &run.store)?;
     publisher.finish(&rollups, &run.outcomes)?;
-    let summary = batch::summary(&run, roster.as_ref(), previous.as_ref());
+    if let Some(note) = out.finish()?.note() {
+        status(format_args!("{note}"));
+    }
+    let summary = batch::summary(&run, roster.as_ref(), previous.as_ref().map(|p| &p.values));
     if !args.quiet {
         status(format_args!(
             "{}输出目录：{}",
@@ -114,4 +140,31 @@ fn output_inside<'a>(inputs: &'a [PathBuf], out: &Path) -> Option<&'a PathBuf> {
     inputs.iter().find(|root| {
         std::fs::canonicalize(root).is_ok_and(|root| root.is_dir() && out.starts_with(&root))
     })
+}
+
+/// The command as the run record keeps it: what decides the outputs, not where they go
+/// or how fast (`--out`, `--jobs`, `--quiet`), so that the same inputs leave the same
+/// bytes.
+fn command(args: &IngestArgs) -> Vec<String> {
+    let mut command = vec!["ingest".to_string()];
+    let path = |p: &std::path::Path| p.display().to_string();
+    command.extend(args.inputs.iter().map(|p| path(p)));
+    let options = [
+        ("--units", args.units.as_deref().map(path)),
+        ("--year", args.year.map(|y| y.to_string())),
+        ("--previous", args.previous.as_deref().map(path)),
+        (
+            "--report-templates",
+            args.report_templates.as_deref().map(path),
+        ),
+    ];
+    for (name, value) in options {
+        if let Some(value) = value {
+            command.extend([name.to_string(), value]);
+        }
+    }
+    if args.no_bom {
+        command.push("--no-bom".into());
+    }
+    command
 }

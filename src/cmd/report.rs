@@ -9,7 +9,14 @@ use crate::cli::ReportArgs;
 
 pub fn run(formats: &Formats, args: &ReportArgs) -> Result<Outcome> {
     let templates = report_templates(args.report_templates.as_deref())?;
-    nianbao::publish::rerender(&args.out, formats, &templates)?;
+    let mut command = vec!["report".to_string()];
+    if let Some(dir) = &args.report_templates {
+        command.extend(["--report-templates".into(), dir.display().to_string()]);
+    }
+    let finished = nianbao::publish::rerender(&args.out, formats, &templates, command)?;
+    if let Some(note) = finished.note() {
+        status(format_args!("{note}"));
+    }
     status(format_args!("已重新生成报告：{}", args.out.display()));
     Ok(Outcome::Clean)
 }

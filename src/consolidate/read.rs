@@ -1,41 +1,160 @@
 //! Reading a run's CSV outputs back: last year's values for `ingest --previous`, and
 //! everything `nianbao report` re-renders from. The inverse of the writers beside it
 //! (same headers, same neutralising of text cells undone).
+//!
+//! Files are streamed, a record at a time, and read strictly: a field that is not what
+//! the writer writes (text or a non-finite number where a value goes, a record cut
+//! short, a year other than the run's) is refused, naming the file and the line.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use super::rollup::Sums;
 use super::Rollup;
 use crate::batch::{Attribution, Counts, FileOutcome, Status};
 use crate::format::Key;
+use crate::output::{self, RunState};
 use crate::roster::Roster;
 
-/// One CSV of a run's outputs as header-indexed records.
-pub struct Table {
+/// The CSV files `ingest` writes into `OUT` (its run record lists them).
+pub const CSV_FILES: [&str; 6] = [
+    "values.csv",
+    "units.csv",
+    "sections.csv",
+    "rollup.csv",
+    "diagnostics.csv",
+    "files.csv",
+];
+
+/// One CSV of a run's outputs, read a record at a time.
+pub struct Csv {
+    path: PathBuf,
+    reader: csv::Reader<BufReader<std::fs::File>>,
     header: Vec<String>,
-    pub rows: Vec<csv::StringRecord>,
+    record: csv::StringRecord,
 }
 
-impl Table {
-    pub fn read(out: &Path, name: &str) -> Result<Table> {
-        let path = out.join(name);
-        let bytes = std::fs::read(&path).with_context(|| format!("无法读取 {}", path.display()))?;
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let mut reader = csv::Reader::from_reader(bytes);
-        let header = reader.headers()?.iter().map(str::to_string).collect();
-        let rows = reader.records().collect::<Result<_, _>>()?;
-        Ok(Table { header, rows })
+impl Csv {
+    pub fn open(dir: &Path, name: &str) -> Result<Csv> {
+        let path = dir.join(name);
+        let file =
+            std::fs::File::open(&path).with_context(|| format!("无法读取 {}", path.display()))?;
+        let mut buffered = BufReader::new(file);
+        let bom = buffered
+            .fill_buf()
+            .with_context(|| format!("无法读取 {}", path.display()))?
+            .starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            buffered.consume(3);
+        }
+        let mut reader = csv::Reader::from_reader(buffered);
+        let header = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_string).collect(),
+            Err(e) => return Err(csv_error(&path, &e)),
+        };
+        Ok(Csv {
+            path,
+            reader,
+            header,
+            record: csv::StringRecord::new(),
+        })
     }
 
     pub fn col(&self, name: &str) -> Result<usize> {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| anyhow!("输出文件缺少列 {name}，请用本版本的 nianbao ingest 重新生成"))
+        self.header.iter().position(|h| h == name).ok_or_else(|| {
+            anyhow!(
+                "{} 缺少列 {name}，请用本版本的 nianbao ingest 重新生成",
+                self.path.display()
+            )
+        })
     }
+
+    /// Reads the next record; false at the end of the file.
+    pub fn read_next(&mut self) -> Result<bool> {
+        self.reader
+            .read_record(&mut self.record)
+            .map_err(|e| csv_error(&self.path, &e))
+    }
+
+    /// A field of the current record as written.
+    pub fn raw(&self, col: usize) -> &str {
+        self.record.get(col).unwrap_or("")
+    }
+
+    /// A text field of the current record, its formula neutralising undone.
+    pub fn text(&self, col: usize) -> String {
+        text(self.raw(col))
+    }
+
+    /// Where the current record is, for messages: `…/values.csv 第 12 行`.
+    pub fn at(&self) -> String {
+        let line = self.record.position().map_or(0, |p| p.line());
+        format!("{} 第 {line} 行", self.path.display())
+    }
+
+    /// A value field: absent when empty; a finite number, or an error naming the line.
+    pub fn number(&self, col: usize) -> Result<Option<f64>> {
+        let field = self.raw(col);
+        if field.is_empty() {
+            return Ok(None);
+        }
+        let name = &self.header[col];
+        match field.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            Ok(_) => bail!("{}：{name} 列的「{field}」不是有限的数字", self.at()),
+            Err(_) => bail!("{}：{name} 列的「{field}」不是数字", self.at()),
+        }
+    }
+
+    /// A count field (errors, warnings…): 0 when empty.
+    pub fn count(&self, col: usize) -> Result<usize> {
+        let field = self.raw(col);
+        if field.is_empty() {
+            return Ok(0);
+        }
+        field.parse().map_err(|_| {
+            anyhow!(
+                "{}：{} 列的「{field}」不是整数",
+                self.at(),
+                self.header[col]
+            )
+        })
+    }
+
+    /// The year field, which must be `expected` once that is known (the first record
+    /// sets it otherwise).
+    fn year(&self, col: usize, expected: &mut Option<i32>) -> Result<i32> {
+        let field = self.raw(col);
+        let year: i32 = field
+            .parse()
+            .map_err(|_| anyhow!("{}：year 列的「{field}」不是年度", self.at()))?;
+        match *expected {
+            Some(y) if y != year => bail!(
+                "{}：年度为 {year}，与这次运行的 {y} 年度不符（文件被改动过？）",
+                self.at()
+            ),
+            Some(_) => {}
+            None => *expected = Some(year),
+        }
+        Ok(year)
+    }
+}
+
+/// A CSV error in Chinese, with the file and line.
+fn csv_error(path: &Path, e: &csv::Error) -> anyhow::Error {
+    let line = e.position().map_or(0, |p| p.line());
+    let reason = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("有 {len} 列，应为 {expected_len} 列（文件被截断或改动过？）"),
+        csv::ErrorKind::Utf8 { .. } => "不是 UTF-8 文本".to_string(),
+        csv::ErrorKind::Io(err) => format!("读取失败：{err}"),
+        _ => e.to_string(),
+    };
+    anyhow!("{} 第 {line} 行：{reason}", path.display())
 }
 
 /// Undoes the CSV's formula neutralising of a text cell (`'=…` → `=…`).
@@ -54,34 +173,208 @@ fn key_of(table: &str, row: &str, col: &str) -> Key {
     }
 }
 
-/// A run's `values.csv`: every accepted unit's values by unit code (last year's
-/// figures for `ingest --previous`).
-pub fn values_by_unit(out: &Path) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
-    long_values(&Table::read(out, "values.csv")?, "unit_code")
+/// A CSV whose records come in runs of one code (values.csv and sections.csv by unit in
+/// roster order, rollup.csv by parent), taken a run at a time.
+struct Grouped {
+    csv: Csv,
+    by: usize,
+    /// Whether the current record is read and not yet taken.
+    pending: bool,
+    seen: HashSet<String>,
 }
 
-/// Values in long form, by the given code column.
-pub fn long_values(t: &Table, by: &str) -> Result<BTreeMap<String, BTreeMap<Key, f64>>> {
-    let (c, tb, r, k, v) = (
-        t.col(by)?,
-        t.col("table")?,
-        t.col("row_code")?,
-        t.col("col_code")?,
-        t.col("value")?,
-    );
-    let mut out: BTreeMap<String, BTreeMap<Key, f64>> = BTreeMap::new();
-    for row in &t.rows {
-        if let Ok(value) = row[v].parse::<f64>() {
-            out.entry(text(&row[c]))
-                .or_default()
-                .insert(key_of(&row[tb], &row[r], &row[k]), value);
+impl Grouped {
+    fn open(dir: &Path, name: &str, by: &str) -> Result<Grouped> {
+        let csv = Csv::open(dir, name)?;
+        let by = csv.col(by)?;
+        Ok(Grouped {
+            csv,
+            by,
+            pending: false,
+            seen: HashSet::new(),
+        })
+    }
+
+    /// The code of the next run of records, without taking it.
+    fn peek(&mut self) -> Result<Option<String>> {
+        if !self.pending {
+            if !self.csv.read_next()? {
+                return Ok(None);
+            }
+            self.pending = true;
+        }
+        Ok(Some(self.csv.text(self.by)))
+    }
+
+    /// The next run of records, each handed to `row`; its code.
+    fn next_group(&mut self, mut row: impl FnMut(&Csv) -> Result<()>) -> Result<Option<String>> {
+        let Some(code) = self.peek()? else {
+            return Ok(None);
+        };
+        if !self.seen.insert(code.clone()) {
+            bail!("{}：{code} 的行不连续（文件被改动过？）", self.csv.at());
+        }
+        let raw = self.csv.raw(self.by).to_string();
+        loop {
+            row(&self.csv)?;
+            if !self.csv.read_next()? {
+                self.pending = false;
+                break;
+            }
+            if self.csv.raw(self.by) != raw {
+                break;
+            }
+        }
+        Ok(Some(code))
+    }
+}
+
+/// A long-form file (values.csv, rollup.csv) one code's values at a time, every value
+/// and year checked.
+pub struct LongValues {
+    groups: Grouped,
+    cols: [usize; 5],
+    year: Option<i32>,
+}
+
+impl LongValues {
+    /// `by` is the code column (`unit_code`, `parent_code`); `year` the run's, when known
+    /// (otherwise the first record's, which every other must have).
+    pub fn open(dir: &Path, name: &str, by: &str, year: Option<i32>) -> Result<LongValues> {
+        let groups = Grouped::open(dir, name, by)?;
+        let c = &groups.csv;
+        let cols = [
+            c.col("year")?,
+            c.col("table")?,
+            c.col("row_code")?,
+            c.col("col_code")?,
+            c.col("value")?,
+        ];
+        Ok(LongValues { groups, cols, year })
+    }
+
+    /// The next code and its values (keys with an empty value are absent).
+    pub fn next_values(&mut self) -> Result<Option<(String, BTreeMap<Key, f64>)>> {
+        let [y, t, r, c, v] = self.cols;
+        let year = &mut self.year;
+        let mut values = BTreeMap::new();
+        let code = self.groups.next_group(|csv| {
+            csv.year(y, year)?;
+            if let Some(value) = csv.number(v)? {
+                values.insert(key_of(csv.raw(t), csv.raw(r), csv.raw(c)), value);
+            }
+            Ok(())
+        })?;
+        Ok(code.map(|code| (code, values)))
+    }
+
+    /// The year of the records read so far.
+    pub fn year(&self) -> Option<i32> {
+        self.year
+    }
+}
+
+/// sections.csv one unit at a time, in step with values.csv (both are written for the
+/// accepted units, in the same order).
+pub struct UnitTexts {
+    groups: Grouped,
+    cols: [usize; 2],
+}
+
+impl UnitTexts {
+    pub fn open(dir: &Path) -> Result<UnitTexts> {
+        let groups = Grouped::open(dir, "sections.csv", "unit_code")?;
+        let cols = [groups.csv.col("section_code")?, groups.csv.col("text")?];
+        Ok(UnitTexts { groups, cols })
+    }
+
+    /// The texts of `code` if they come next (a format without text sections has none).
+    pub fn take(&mut self, code: &str) -> Result<BTreeMap<String, String>> {
+        let mut texts = BTreeMap::new();
+        if self.groups.peek()?.as_deref() == Some(code) {
+            let [s, t] = self.cols;
+            self.groups.next_group(|csv| {
+                texts.insert(csv.raw(s).to_string(), csv.text(t));
+                Ok(())
+            })?;
+        }
+        Ok(texts)
+    }
+
+    /// Fails if texts are left for a unit that had no values.
+    pub fn finish(mut self) -> Result<()> {
+        match self.groups.peek()? {
+            Some(code) => bail!(
+                "{}：单位 {code} 有文字部分，但 values.csv 中没有它的数值，或顺序不同（文件被改动过？）",
+                self.groups.csv.at()
+            ),
+            None => Ok(()),
         }
     }
-    Ok(out)
 }
 
-/// One outcome per unit row that names a file.
-pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
+/// Last year's run for `ingest --previous`: its year and every accepted unit's values.
+#[derive(Debug)]
+pub struct Previous {
+    pub dir: PathBuf,
+    pub year: i32,
+    pub values: BTreeMap<String, BTreeMap<Key, f64>>,
+}
+
+/// Reads the run in `dir` for `--previous`: a run that finished (when it has a run
+/// record: its values.csv as recorded), each value a finite number.
+pub fn previous(dir: &Path) -> Result<Previous> {
+    let shown = dir.display();
+    let record = output::read_record(dir)?;
+    if let Some(r) = &record {
+        if r.state != RunState::Complete {
+            bail!("上一年度的输出目录 {shown} 中，上次运行没有完成；请先在那里重新运行 nianbao ingest");
+        }
+        let file = r
+            .file("values.csv")
+            .ok_or_else(|| anyhow!("上一年度的输出目录 {shown} 的运行记录中没有 values.csv"))?;
+        output::check_file(dir, file)?;
+    }
+    let mut year = record.as_ref().map(|r| r.year);
+    let mut values = BTreeMap::new();
+    let mut long = LongValues::open(dir, "values.csv", "unit_code", year)?;
+    while let Some((code, v)) = long.next_values()? {
+        values.insert(code, v);
+    }
+    year = year.or(long.year());
+    if year.is_none() {
+        // No accepted unit last year: the roll-up still names the year.
+        let mut rollup = LongValues::open(dir, "rollup.csv", "parent_code", None)?;
+        rollup.next_values()?;
+        year = rollup.year();
+    }
+    let year = year.ok_or_else(|| anyhow!("无法确定 {shown} 是哪一年度的汇总结果"))?;
+    Ok(Previous {
+        dir: dir.to_path_buf(),
+        year,
+        values,
+    })
+}
+
+impl Previous {
+    /// Fails unless the previous run's year is before `year`: a comparison with the same
+    /// or a later year would reject units for figures that were never carried over.
+    pub fn check_before(&self, year: i32) -> Result<()> {
+        if self.year >= year {
+            bail!(
+                "--previous 给出的 {} 是 {} 年度的汇总结果，不是本次 {year} 年度的上一年度；请给出更早年度（通常是 {} 年度）的 nianbao ingest 输出目录",
+                self.dir.display(),
+                self.year,
+                year - 1
+            );
+        }
+        Ok(())
+    }
+}
+
+/// One outcome per row of units.csv that names a file.
+pub fn outcomes(dir: &Path) -> Result<Vec<FileOutcome>> {
+    let mut units = Csv::open(dir, "units.csv")?;
     let col = |n: &str| units.col(n);
     let (code, name, status, file, reason) = (
         col("unit_code")?,
@@ -92,24 +385,29 @@ pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
     );
     let (e, w, x) = (col("errors")?, col("warnings")?, col("fixes")?);
     let mut out = Vec::new();
-    for r in &units.rows {
-        let Some(st) = Status::from_code(&r[status]).filter(|s| *s != Status::Missing) else {
-            continue; // no file speaks for the unit
+    while units.read_next()? {
+        let st = match Status::from_code(units.raw(status)) {
+            Some(Status::Missing) => continue,
+            Some(st) => st,
+            None => bail!(
+                "{}：status 列的「{}」不是状态代码",
+                units.at(),
+                units.raw(status)
+            ),
         };
-        let n = |i: usize| r[i].parse().unwrap_or(0);
         out.push(FileOutcome {
-            file: text(&r[file]),
+            file: units.text(file),
             status: st,
-            reason: text(&r[reason]),
-            unit_code: text(&r[code]),
+            reason: units.text(reason),
+            unit_code: units.text(code),
             chosen: None,
-            workbook_code: text(&r[code]),
-            unit_name: text(&r[name]),
+            workbook_code: units.text(code),
+            unit_name: units.text(name),
             year: None,
             counts: Some(Counts {
-                errors: n(e),
-                warnings: n(w),
-                fixes: n(x),
+                errors: units.count(e)?,
+                warnings: units.count(w)?,
+                fixes: units.count(x)?,
             }),
             stored: None,
             modified: None,
@@ -122,11 +420,16 @@ pub fn outcomes(units: &Table) -> Result<Vec<FileOutcome>> {
 /// again from the roster and the units' statuses by the same rule `ingest` used
 /// ([`Attribution`] and the roll-up membership of `consolidate/rollup.rs`).
 pub fn rollups(
-    t: &Table,
+    dir: &Path,
+    year: i32,
     outcomes: &[FileOutcome],
     roster: Option<&Roster>,
 ) -> Result<Vec<Rollup>> {
-    let mut values = long_values(t, "parent_code")?;
+    let mut long = LongValues::open(dir, "rollup.csv", "parent_code", Some(year))?;
+    let mut values = BTreeMap::new();
+    while let Some((code, v)) = long.next_values()? {
+        values.insert(code, v);
+    }
     let who = Attribution::new(roster, outcomes);
     let mut out = Sums::new(&who).finish();
     for r in &mut out {

@@ -9,10 +9,11 @@
 //!
 //! [`Publisher::units`] renders every unit's files in parallel, reading each submission
 //! back from the run's store (one per thread in memory at a time); [`Publisher::finish`]
-//! writes what needs every unit. Every file is written atomically (renamed into place);
-//! rendering is deterministic.
+//! writes what needs every unit. Every file is written atomically (renamed into place)
+//! and recorded in the run ([`crate::output::Run`]), which removes what an earlier run
+//! published and this one did not; rendering is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -23,6 +24,7 @@ pub use rerender::rerender;
 use crate::batch::{Attribution, FileOutcome, Status, Store, StoreError};
 use crate::consolidate::{Rollup, ALL_CODE};
 use crate::format::Format;
+use crate::output::{Hashing, Run, OWNED_DIRS};
 use crate::render::{
     self, OverviewData, OverviewParent, OverviewUnit, RollupData, Templates, UnitData,
 };
@@ -62,25 +64,15 @@ pub struct UnitRef<'a> {
 /// The published outputs of one run, built up unit by unit.
 pub struct Publisher<'a> {
     out: &'a Path,
+    /// The run in `out`: every file written is recorded in it.
+    run: &'a Run,
     format: &'a Format,
     year: i32,
     roster: Option<&'a Roster>,
     templates: &'a Templates,
     /// Unit code → 新收申请 (the `new_requests` key figure), for the overview chart.
     new_requests: BTreeMap<String, f64>,
-    /// Every file written so far, relative to `out`, so that [`Publisher::finish`] can
-    /// remove what an earlier run published and this one did not.
-    written: std::sync::Mutex<BTreeSet<String>>,
-    /// Whether this run makes correction workbooks (`nianbao report` does not: it has
-    /// only the CSVs), and so owns `corrections/`.
-    corrections: bool,
 }
-
-/// The directories whose contents a run owns: files in them that the run did not write
-/// are stale (a unit that was accepted last time and is rejected now loses its report).
-const OWNED_DIRS: [&str; 3] = ["reports", "rollups", "corrections"];
-/// What is removed from [`OWNED_DIRS`] when stale; anything else there is left alone.
-const PUBLISHED_EXTENSIONS: [&str; 3] = ["html", "md", "xlsx"];
 
 /// Where a unit's report and correction workbook go, relative to `OUT`.
 pub fn report_link(code: &str, name: &str) -> String {
@@ -96,8 +88,10 @@ pub fn rollup_link(code: &str, name: &str) -> String {
 }
 
 impl<'a> Publisher<'a> {
+    /// A publisher into `out`, where `run` has begun ([`Run::start`]).
     pub fn new(
         out: &'a Path,
+        run: &'a Run,
         format: &'a Format,
         year: i32,
         roster: Option<&'a Roster>,
@@ -114,62 +108,33 @@ impl<'a> Publisher<'a> {
         }
         Ok(Publisher {
             out,
+            run,
             format,
             year,
             roster,
             templates,
             new_requests: BTreeMap::new(),
-            written: Default::default(),
-            corrections: true,
         })
     }
 
-    /// For re-rendering from a run's CSVs, which cannot make correction workbooks: the
-    /// ones in `corrections/` are left as the run wrote them.
-    pub fn keeping_corrections(mut self) -> Publisher<'a> {
-        self.corrections = false;
-        self
-    }
-
+    /// Writes `relative` atomically and records it in the run.
     fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), PublishError> {
         let path: PathBuf = self.out.join(relative);
+        self.intend(relative, &path)?;
         template::write_atomic(&path, bytes)?;
-        self.wrote(relative);
+        let sha256 = crate::output::sha256_hex(bytes);
+        self.run.wrote(relative, bytes.len() as u64, sha256);
         Ok(())
     }
 
-    fn wrote(&self, relative: &str) {
-        self.written
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(relative.to_string());
-    }
-
-    /// Removes the published files of [`OWNED_DIRS`] that this run did not write.
-    fn remove_stale(&self) -> Result<(), PublishError> {
-        let written = self
-            .written
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let owned = OWNED_DIRS
-            .iter()
-            .filter(|d| self.corrections || **d != "corrections");
-        for dir in owned {
-            let path = self.out.join(dir);
-            let stale = |name: &str| {
-                let published = Path::new(name)
-                    .extension()
-                    .is_some_and(|e| PUBLISHED_EXTENSIONS.iter().any(|x| e == *x));
-                published && !written.contains(&format!("{dir}/{name}"))
-            };
-            crate::output::remove_files_where(&path, stale).map_err(|source| {
-                PublishError::Dir {
-                    path: path.display().to_string(),
-                    source,
-                }
-            })?;
-        }
-        Ok(())
+    /// Notes in the run's journal that `relative` is about to be written.
+    fn intend(&self, relative: &str, path: &Path) -> Result<(), PublishError> {
+        self.run
+            .intend(relative)
+            .map_err(|source| PublishError::Io {
+                path: path.display().to_string(),
+                source,
+            })
     }
 
     /// Writes `relative` atomically, piece by piece, through a buffer.
@@ -184,13 +149,15 @@ impl<'a> Publisher<'a> {
             path: path.display().to_string(),
             source,
         };
+        self.intend(relative, &path)?;
         let mut tmp = crate::output::temp_beside(&path).map_err(io)?;
-        let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+        let mut buffered = Hashing::new(std::io::BufWriter::new(tmp.as_file_mut()));
         write(&mut buffered)?;
         buffered.flush().map_err(io)?;
+        let (buffered, size, sha256) = buffered.finish();
         drop(buffered);
         crate::output::persist(tmp, &path).map_err(io)?;
-        self.wrote(relative);
+        self.run.wrote(relative, size, sha256);
         Ok(())
     }
 
@@ -360,8 +327,7 @@ impl<'a> Publisher<'a> {
         };
         self.write_with("index.html", |out| {
             Ok(render::overview(self.templates, data, out)?)
-        })?;
-        self.remove_stale()
+        })
     }
 
     /// Code → name, from the roster and then from the workbooks.

@@ -2,85 +2,139 @@
 //! without reading the workbooks again — for instance with a province's own report
 //! templates.
 //!
-//! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv` and the roster copy
-//! `roster.csv` that `ingest` leaves in `OUT`. Correction workbooks need the findings'
-//! cells, which only `ingest` has; they are left as they are.
+//! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv` and, when the run
+//! used one, the roster copy `roster.csv`, and only from a directory that holds one
+//! complete run: its run record ([`crate::output::RUN_RECORD`]) says the run finished,
+//! and lists each of these files with the size and SHA-256 it still has. values.csv
+//! (by far the largest) is streamed, one unit at a time, each unit's report rendered as
+//! its rows end. Correction workbooks need the findings' cells, which only `ingest`
+//! has; they are left as they are, and so are the CSV files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 
 use super::{Publisher, UnitRef};
-use crate::consolidate::read::{self as csv_out, long_values, text, Table};
+use crate::batch::FileOutcome;
+use crate::consolidate::read::{self as csv_out, LongValues, UnitTexts};
 use crate::format::Formats;
 use crate::locate::IdentifiedBy;
+use crate::output::{self, Finished, Run, RUN_RECORD};
 use crate::render::Templates;
 use crate::roster::Roster;
 use crate::validate::Submission;
 
-/// Renders everything again into `out` from the CSVs there.
-pub fn rerender(out: &Path, formats: &Formats, templates: &Templates) -> Result<()> {
-    let values = Table::read(out, "values.csv")?;
-    let units = Table::read(out, "units.csv")?;
-    let sections = Table::read(out, "sections.csv")?;
-    let rollup = Table::read(out, "rollup.csv")?;
-    let roster = match out.join("roster.csv") {
-        p if p.is_file() => Some(Roster::load(&p)?),
-        _ => None,
-    };
-    let ycol = rollup.col("year")?;
-    let year: i32 = rollup
-        .rows
-        .first()
-        .and_then(|r| r[ycol].parse().ok())
-        .ok_or_else(|| anyhow!("rollup.csv 中没有年度"))?;
-    let format = formats.for_year(year)?;
+/// What `report` renders again; everything else of the run is kept as it is.
+fn rendered_again(path: &str) -> bool {
+    path == "index.html" || path.starts_with("reports/") || path.starts_with("rollups/")
+}
 
-    // Per unit: its values and texts.
-    let unit_values = long_values(&values, "unit_code")?;
-    let mut texts: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let (sc, ss, st) = (
-        sections.col("unit_code")?,
-        sections.col("section_code")?,
-        sections.col("text")?,
-    );
-    for r in &sections.rows {
-        texts
-            .entry(r[sc].to_string())
-            .or_default()
-            .insert(r[ss].to_string(), text(&r[st]));
+/// Renders everything again into `out` from the CSVs there, as `command` (for the run
+/// record). Refuses, saying why, unless `out` holds one complete run as recorded.
+pub fn rerender(
+    out: &Path,
+    formats: &Formats,
+    templates: &Templates,
+    command: Vec<String>,
+) -> Result<Finished> {
+    let shown = out.display();
+    if !out.is_dir() {
+        bail!("{shown} 不是目录：请给出 nianbao ingest 的输出目录");
     }
-    let outcomes = csv_out::outcomes(&units)?;
-    let mut publisher =
-        Publisher::new(out, format, year, roster.as_ref(), templates)?.keeping_corrections();
-    for outcome in outcomes.iter().filter(|o| o.status.is_accepted()) {
-        let sub = Submission {
-            unit_code: outcome.unit_code.clone(),
-            unit_name: outcome.unit_name.clone(),
-            year: Some(year),
-            format_id: Some(format.id.clone()),
-            identified_by: IdentifiedBy::HiddenSheet,
-            by_labels: false,
-            values: unit_values
-                .get(&outcome.unit_code)
-                .cloned()
-                .unwrap_or_default(),
-            texts: texts.remove(&outcome.unit_code).unwrap_or_default(),
-            cover: BTreeMap::new(),
-            places: BTreeMap::new(),
-            findings: Vec::new(),
-        };
-        let unit = UnitRef {
-            code: &outcome.unit_code,
-            name: &outcome.unit_name,
-            outcome,
-            submission: &sub,
-        };
-        let new_requests = publisher.unit(&unit)?;
-        publisher.record(&outcome.unit_code, new_requests);
+    let mut run = Run::begin(out, command)?;
+    let again = "请重新运行 nianbao ingest";
+    if let Some(unfinished) = run.unfinished() {
+        bail!("{shown}：{unfinished}，目录中可能新旧文件混杂，不能据此重新生成报告；{again}");
     }
-    let rollups = csv_out::rollups(&rollup, &outcomes, roster.as_ref())?;
+    if let Some(e) = run.found_error() {
+        bail!("{e}；{again}");
+    }
+    let record = run.found().ok_or_else(|| {
+        anyhow!(
+            "{shown} 中没有运行记录 {RUN_RECORD}：它不是 nianbao ingest 的输出目录，或由旧版本的 nianbao 生成；{again}"
+        )
+    })?;
+    for name in ["values.csv", "units.csv", "sections.csv", "rollup.csv"] {
+        let file = record
+            .file(name)
+            .ok_or_else(|| anyhow!("{shown} 的运行记录 {RUN_RECORD} 中没有 {name}；{again}"))?;
+        output::check_file(out, file)?;
+    }
+    // The roster the run used, and only that: a roster.csv the record does not list is
+    // not the run's.
+    let roster = match record.file("roster.csv") {
+        Some(file) => {
+            output::check_file(out, file)?;
+            Some(Roster::load(&out.join("roster.csv"))?)
+        }
+        None => None,
+    };
+    let (year, ingest) = (record.year, record.ingest.clone());
+    let format = formats.for_year(year)?;
+    let outcomes = csv_out::outcomes(out)?;
+    let rollups = csv_out::rollups(out, year, &outcomes, roster.as_ref())?;
+
+    run.carry(|path| !rendered_again(path));
+    run.start(year, ingest)?;
+    let mut publisher = Publisher::new(out, &run, format, year, roster.as_ref(), templates)?;
+    let accepted: BTreeMap<&str, &FileOutcome> = outcomes
+        .iter()
+        .filter(|o| o.status.is_accepted())
+        .map(|o| (o.unit_code.as_str(), o))
+        .collect();
+    let mut values = LongValues::open(out, "values.csv", "unit_code", Some(year))?;
+    let mut sections = UnitTexts::open(out)?;
+    let mut done: HashSet<String> = HashSet::new();
+    while let Some((code, unit_values)) = values.next_values()? {
+        let Some(outcome) = accepted.get(code.as_str()) else {
+            bail!("{shown} 中的 values.csv 有单位 {code} 的数值，但 units.csv 中它不是受理的单位（文件被改动过？）");
+        };
+        let texts = sections.take(&code)?;
+        render_unit(&mut publisher, outcome, year, format, unit_values, texts)?;
+        done.insert(code);
+    }
+    sections.finish()?;
+    // An accepted unit without rows in values.csv (ingest writes every cell of the
+    // format for each): reported without values, as `ingest` would have.
+    for (code, outcome) in &accepted {
+        if !done.contains(*code) {
+            let none = BTreeMap::new();
+            render_unit(&mut publisher, outcome, year, format, none, BTreeMap::new())?;
+        }
+    }
     publisher.finish(&rollups, &outcomes)?;
+    Ok(run.finish()?)
+}
+
+fn render_unit(
+    publisher: &mut Publisher<'_>,
+    outcome: &FileOutcome,
+    year: i32,
+    format: &crate::format::Format,
+    values: BTreeMap<crate::format::Key, f64>,
+    texts: BTreeMap<String, String>,
+) -> Result<()> {
+    let sub = Submission {
+        unit_code: outcome.unit_code.clone(),
+        unit_name: outcome.unit_name.clone(),
+        year: Some(year),
+        format_id: Some(format.id.clone()),
+        identified_by: IdentifiedBy::HiddenSheet,
+        by_labels: false,
+        values,
+        texts,
+        cover: BTreeMap::new(),
+        places: BTreeMap::new(),
+        findings: Vec::new(),
+    };
+    let unit = UnitRef {
+        code: &outcome.unit_code,
+        name: &outcome.unit_name,
+        outcome,
+        submission: &sub,
+    };
+    let new_requests = publisher.unit(&unit)?;
+    publisher.record(&outcome.unit_code, new_requests);
     Ok(())
 }

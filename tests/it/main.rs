@@ -11,5 +11,6 @@ mod hostile;
 mod ingest;
 mod inputs;
 mod interop;
+mod outputs;
 mod report;
 mod template;
