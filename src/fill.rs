@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::format::{Format, Key, Kind};
 use crate::identity::COVER_FIELDS;
-use crate::model::UnitCode;
+use crate::model::{CodeProblem, UnitCode};
 use crate::roster::Roster;
 use crate::template::{self, Prefill, TemplateError, UnitInfo};
 
@@ -317,19 +317,20 @@ fn parse(
             continue;
         }
         any = true;
-        let code = match UnitCode::new(code) {
-            None => {
+        let code = match UnitCode::parse(code) {
+            Err(CodeProblem::Empty) => {
                 problems.push(LineError::NoUnit { line });
                 continue;
             }
-            Some(c) if roster.get(&c).is_none() => {
+            Ok(c) if roster.get(&c).is_some() => c,
+            // A malformed code is on no roster either.
+            _ => {
                 problems.push(LineError::UnknownUnit {
                     line,
-                    code: c.to_string(),
+                    code: code.trim().to_string(),
                 });
                 continue;
             }
-            Some(c) => c,
         };
         let target = match target(field, line, format, &keys) {
             Ok(t) => t,

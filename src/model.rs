@@ -14,15 +14,50 @@ use crate::cell::CellRef;
 
 /// A unit's code as written on the roster (e.g. `231083101`). Compared exactly, after
 /// trimming, because codes are identifiers, not numbers (leading zeros matter).
+///
+/// **The one definition of a valid code**, applied when the roster is read and when a
+/// workbook is read: after trimming, 1 to [`UnitCode::MAX_LEN`] printable ASCII
+/// characters (letters, digits and punctuation such as `-`, `_`, `.`; no spaces, no
+/// Chinese or full-width characters, no control characters). A roster can hold no code
+/// that a returned workbook would be refused for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UnitCode(String);
 
+/// Why a text is not a unit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    /// Nothing but blanks.
+    Empty,
+    /// Characters outside the definition, or too long.
+    Malformed,
+}
+
 impl UnitCode {
-    /// Trims surrounding whitespace; returns `None` for an empty code.
-    pub fn new(code: &str) -> Option<UnitCode> {
+    /// The longest code accepted, in characters.
+    pub const MAX_LEN: usize = 64;
+
+    /// What a valid code is, in the words a clerk reads.
+    pub const RULE: &'static str =
+        "由字母、数字和 - _ . 等半角符号组成（不含空格、汉字、全角字符），不超过 64 个字符";
+
+    /// Checks a code against the definition (after trimming surrounding whitespace).
+    pub fn parse(code: &str) -> Result<UnitCode, CodeProblem> {
         let code = code.trim();
-        (!code.is_empty()).then(|| UnitCode(code.to_string()))
+        if code.is_empty() {
+            return Err(CodeProblem::Empty);
+        }
+        let valid =
+            code.chars().count() <= UnitCode::MAX_LEN && code.chars().all(|c| c.is_ascii_graphic());
+        if !valid {
+            return Err(CodeProblem::Malformed);
+        }
+        Ok(UnitCode(code.to_string()))
+    }
+
+    /// [`UnitCode::parse`], for a lookup: `None` for an empty or malformed code.
+    pub fn new(code: &str) -> Option<UnitCode> {
+        UnitCode::parse(code).ok()
     }
 
     pub fn as_str(&self) -> &str {
@@ -576,6 +611,19 @@ mod tests {
         assert_eq!(f.place_text(), "");
         f.spot = Spot::cell(None, CellRef::new(0, 0));
         assert_eq!(f.place_text(), "A1");
+    }
+
+    #[test]
+    fn one_definition_of_a_unit_code() {
+        for ok in ["231083102202", "A.1", "a-1_b", "../../z", " 110 "] {
+            assert!(UnitCode::parse(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(UnitCode::parse("  "), Err(CodeProblem::Empty));
+        let long = "1".repeat(UnitCode::MAX_LEN + 1);
+        for bad in ["东兴01", "A 1", "２３１", "a\u{1b}b", long.as_str()] {
+            assert_eq!(UnitCode::parse(bad), Err(CodeProblem::Malformed), "{bad}");
+        }
+        assert_eq!(UnitCode::new(" 110 ").unwrap().as_str(), "110");
     }
 
     #[test]

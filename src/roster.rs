@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::model::UnitCode;
+use crate::model::{CodeProblem, UnitCode};
 
 /// One row of the roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +128,18 @@ pub enum RosterError {
     #[error("名册文件 {origin} 第 {line} 行：单位代码为空。")]
     EmptyCode { origin: String, line: u64 },
 
+    #[error(
+        "名册文件 {origin} 第 {line} 行：{column}“{code}”格式不对：单位代码应{}。",
+        UnitCode::RULE
+    )]
+    BadCode {
+        origin: String,
+        line: u64,
+        /// Which column: 单位代码 or 上级代码.
+        column: &'static str,
+        code: String,
+    },
+
     #[error("名册文件 {origin} 第 {line} 行：单位 {code} 的名称为空。")]
     EmptyName {
         origin: String,
@@ -183,6 +195,7 @@ impl RosterError {
             | RosterError::DuplicateColumn { line, .. }
             | RosterError::RaggedRow { line, .. }
             | RosterError::EmptyCode { line, .. }
+            | RosterError::BadCode { line, .. }
             | RosterError::EmptyName { line, .. }
             | RosterError::DuplicateCode { line, .. }
             | RosterError::UnknownParent { line, .. }
@@ -663,10 +676,28 @@ fn unit_from_record(
     let field = |pos: usize| record.get(pos).unwrap_or_default().trim();
     let [code_pos, name_pos, parent_pos, level_pos] = header.required;
 
-    let code = UnitCode::new(field(code_pos)).ok_or_else(|| RosterError::EmptyCode {
+    // The one definition of a code ([`UnitCode::parse`]), as the reader applies it.
+    let bad_code = |column: &'static str, code: &str| RosterError::BadCode {
         origin: origin.to_string(),
         line,
-    })?;
+        column,
+        code: code.to_string(),
+    };
+    let code = match UnitCode::parse(field(code_pos)) {
+        Ok(code) => code,
+        Err(CodeProblem::Empty) => {
+            return Err(RosterError::EmptyCode {
+                origin: origin.to_string(),
+                line,
+            })
+        }
+        Err(CodeProblem::Malformed) => return Err(bad_code("单位代码", field(code_pos))),
+    };
+    let parent = match UnitCode::parse(field(parent_pos)) {
+        Ok(parent) => Some(parent),
+        Err(CodeProblem::Empty) => None,
+        Err(CodeProblem::Malformed) => return Err(bad_code("上级代码", field(parent_pos))),
+    };
     let name = field(name_pos);
     if name.is_empty() {
         return Err(RosterError::EmptyName {
@@ -677,7 +708,7 @@ fn unit_from_record(
     }
     Ok(Unit {
         name: name.to_string(),
-        parent: UnitCode::new(field(parent_pos)),
+        parent,
         level: field(level_pos).to_string(),
         extra: header
             .extra

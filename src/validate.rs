@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
 use crate::locate::{label_path, Found, IdentifiedBy};
-use crate::model::{number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot};
+use crate::model::{
+    number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot, UnitCode,
+};
 use crate::normalise;
 
 /// One unit's report as read from one workbook: the data model that flows on to
@@ -119,14 +121,11 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
             format!("无法确定填报单位代码（{}）", id.by.chinese()),
             "请使用下发给本单位的模板；空白模板请在封面填写单位名称和单位代码",
         ));
-    } else if !id
-        .unit_code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    } else if UnitCode::parse(&id.unit_code).is_err() {
+        // The roster is held to the same definition: a code it accepts is never refused.
         sub.findings.push(Finding {
             found: id.unit_code.clone(),
-            expected: "字母、数字组成的单位代码".into(),
+            expected: format!("单位代码{}", UnitCode::RULE),
             ..Finding::file_level(
                 Level::Error,
                 rule_ids::UNIT,

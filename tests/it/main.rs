@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod corrections;
 mod fill;
+mod guards;
 mod hostile;
 mod ingest;
 mod inputs;

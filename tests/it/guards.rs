@@ -1,0 +1,261 @@
+//! "Nothing lost, whatever arrives": a workbook whose identities disagree, formulas
+//! without results, text past Excel's cell limit, roster codes the reader would refuse,
+//! numbers no report can hold, control characters and formula text on their way to a
+//! terminal or a spreadsheet, and the small ones (the year range, CRLF line numbers,
+//! long quoted values).
+#![allow(dead_code, unused_imports)]
+
+use std::io::{Cursor, Read as _, Write as _};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use nianbao::check::{check_file, Options};
+use nianbao::format::{Formats, Key};
+use nianbao::model::Level;
+use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
+use nianbao::validate::Submission;
+
+use crate::common::*;
+
+// ── Helpers ──────────────────────────────────────────────────────────────────────────
+
+/// A filled 2020 workbook for a unit of [`ROSTER`] (values by key, texts satisfying
+/// every rule).
+fn unit_workbook(code: &str, name: &str, values: &[(&str, f64)]) -> Vec<u8> {
+    unit_workbook_with(code, name, values, &[], TEXTS)
+}
+
+fn unit_workbook_with(
+    code: &str,
+    name: &str,
+    values: &[(&str, f64)],
+    raw: &[(&str, &str)],
+    texts: &[(&str, &str)],
+) -> Vec<u8> {
+    let formats = Formats::builtin();
+    let format = formats.for_year(2020).unwrap();
+    let unit = UnitInfo {
+        code: code.into(),
+        name: name.into(),
+        parent_code: "110".into(),
+        parent_name: "山市镇人民政府".into(),
+        level: "village".into(),
+    };
+    let mut prefill = Prefill::default();
+    for (k, v) in values {
+        prefill.values.insert(Key::from_string(k), *v);
+    }
+    for (k, v) in raw {
+        prefill.raw.insert(Key::from_string(k), v.to_string());
+    }
+    for (k, v) in texts {
+        prefill.texts.insert(k.to_string(), v.to_string());
+    }
+    workbook_bytes(format, 2020, &unit, &prefill).unwrap()
+}
+
+const OK: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
+
+/// Every part of a zip package, inflated, in order.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).unwrap();
+            let name = entry.name().unwrap().to_string();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            (name, data)
+        })
+        .collect()
+}
+
+fn rezip(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in parts {
+        zip.start_file(name.as_str(), options).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Rewrites the parts of an xlsx whose name `edit` is given, as text.
+fn patch_xlsx(bytes: &[u8], mut edit: impl FnMut(&str, String) -> String) -> Vec<u8> {
+    let parts: Vec<(String, Vec<u8>)> = unzip(bytes)
+        .into_iter()
+        .map(|(name, data)| match String::from_utf8(data) {
+            Ok(text) => {
+                let text = edit(&name, text);
+                (name, text.into_bytes())
+            }
+            Err(e) => (name, e.into_bytes()),
+        })
+        .collect();
+    rezip(&parts)
+}
+
+/// The worksheet part of the sheet called `sheet` (rust_xlsxwriter numbers them in
+/// workbook order).
+fn sheet_part(bytes: &[u8], sheet: &str) -> String {
+    let parts = unzip(bytes);
+    let workbook = parts
+        .iter()
+        .find(|(n, _)| n == "xl/workbook.xml")
+        .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+        .unwrap();
+    let names: Vec<&str> = workbook
+        .split("<sheet ")
+        .skip(1)
+        .map(|s| {
+            s.split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    let i = names.iter().position(|n| *n == sheet).unwrap();
+    format!("xl/worksheets/sheet{}.xml", i + 1)
+}
+
+/// Replaces the cell `a1` of a worksheet's XML by an inline string.
+fn set_cell(xml: &str, a1: &str, text: &str) -> String {
+    let start = xml
+        .find(&format!("<c r=\"{a1}\""))
+        .unwrap_or_else(|| panic!("no cell {a1}"));
+    let rest = &xml[start..];
+    let end = if let Some(i) = rest.find("/>").filter(|i| !rest[..*i].contains('>')) {
+        i + 2
+    } else {
+        rest.find("</c>").unwrap() + 4
+    };
+    format!(
+        "{}<c r=\"{a1}\" t=\"inlineStr\"><is><t>{text}</t></is></c>{}",
+        &xml[..start],
+        &xml[start + end..]
+    )
+}
+
+/// The A1 address of an identity field's value on the hidden sheet (column B, in the
+/// order of `IdField::ALL`, after the mark row).
+fn hidden_a1(field: nianbao::identity::IdField) -> String {
+    let i = nianbao::identity::IdField::ALL
+        .iter()
+        .position(|f| *f == field)
+        .unwrap();
+    format!("B{}", i + 2)
+}
+
+fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let bytes = std::fs::read(path).unwrap();
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut r = csv::ReaderBuilder::new().from_reader(bytes);
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            header
+                .iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn row<'a>(
+    rows: &'a [std::collections::BTreeMap<String, String>],
+    col: &str,
+    value: &str,
+) -> &'a std::collections::BTreeMap<String, String> {
+    rows.iter()
+        .find(|r| r[col] == value || (col == "file" && r[col].ends_with(&format!("/{value}"))))
+        .unwrap_or_else(|| panic!("no row with {col}={value}: {rows:?}"))
+}
+
+fn set_mtime(path: &Path, secs_ago: u64) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(SystemTime::now() - Duration::from_secs(secs_ago))
+        .unwrap();
+}
+
+/// Runs `ingest` on `回收/` with [`ROSTER`]; returns the exit code and the output dir.
+fn ingest(scratch: &Scratch) -> (i32, std::path::PathBuf) {
+    scratch.write("units.csv", ROSTER);
+    let out = scratch.path("out");
+    let run = nianbao()
+        .current_dir(scratch.dir.path())
+        .args([
+            "ingest",
+            "--quiet",
+            "--year",
+            "2020",
+            "--units",
+            "units.csv",
+        ])
+        .args(["--out", "out", "回收"])
+        .output()
+        .unwrap();
+    (run.status.code().unwrap_or(-1), out)
+}
+
+fn copy(sheet: &PlainSheet) -> PlainSheet {
+    PlainSheet {
+        name: sheet.name.clone(),
+        cells: sheet.cells.clone(),
+    }
+}
+
+fn submission(path: &Path) -> Submission {
+    check_file(path, "x.xlsx", &Formats::builtin(), Options::default())
+}
+
+// ── 8. One definition of a unit code ─────────────────────────────────────────────────
+
+#[test]
+fn a_code_the_roster_accepts_is_one_the_reader_accepts() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "units.csv",
+        "code,name,parent_code,level\nA.1,甲单位,,county\n",
+    );
+    let run = nianbao()
+        .args(["template", "--year", "2020", "--units"])
+        .arg(scratch.path("units.csv"))
+        .arg("--out")
+        .arg(scratch.path("tpl"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let file = scratch.path("tpl/A.1_甲单位_2020.xlsx");
+    let found = findings(&file);
+    assert!(!found.iter().any(|f| f["rule"] == "ID-1"), "{found:#?}");
+
+    // A code the reader would refuse is refused by the roster, with its line.
+    scratch.write(
+        "bad.csv",
+        "code,name,parent_code,level\n100,县,,county\n东兴 01,东兴村,100,village\n",
+    );
+    let run = nianbao()
+        .args(["template", "--year", "2020", "--units"])
+        .arg(scratch.path("bad.csv"))
+        .arg("--out")
+        .arg(scratch.path("tpl2"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("第 3 行") && err.contains("东兴 01"), "{err}");
+    let roster = nianbao::roster::Roster::parse(
+        "code,name,parent_code,level\n1,县,,county\n2,镇,1 1,township\n".as_bytes(),
+        "t.csv",
+    );
+    assert!(roster.is_err(), "a malformed parent code is not a root");
+    assert_eq!(
+        nianbao::model::UnitCode::new("A.1").unwrap().as_str(),
+        "A.1"
+    );
+    assert!(nianbao::model::UnitCode::new("东兴 01").is_none());
+}
