@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::format::{Format, Key, Kind};
 use crate::identity::COVER_FIELDS;
-use crate::model::{CodeProblem, UnitCode};
+use crate::model::{number_text, CodeProblem, UnitCode, MAX_VALUE};
 use crate::roster::Roster;
 use crate::template::{self, Prefill, TemplateError, UnitInfo};
 
@@ -508,6 +508,16 @@ fn number(key: &Key, value: &str, line: u64, format: &Format) -> Result<f64, Lin
             hint: hint.to_string(),
         });
     };
+    // The reader's bound: a workbook `fill` writes is never refused for its size.
+    if v.abs() > MAX_VALUE {
+        return Err(LineError::WrongKind {
+            line,
+            field: key.to_string(),
+            label: format.describe(key),
+            value: text.to_string(),
+            expected: format!("不超过 {} 的数", number_text(MAX_VALUE)),
+        });
+    }
     let Some((kind, unit)) = format.kind_of(key) else {
         return Ok(v);
     };
@@ -569,8 +579,8 @@ fn check_totals(format: &Format, unit: &UnitValues, problems: &mut Vec<LineError
             problems.push(LineError::Total {
                 line,
                 field: key.to_string(),
-                value: crate::model::number_text(given),
-                sum: crate::model::number_text(sum),
+                value: number_text(given),
+                sum: number_text(sum),
             });
         }
     }

@@ -474,6 +474,13 @@ pub mod rule_ids {
     pub const NORMALISED: &str = "N-1";
 }
 
+/// The largest magnitude any value of a report may have (counts, changes and amounts
+/// alike): 10^12. A report holds nothing near it; past it a value is a typing mistake,
+/// and sums of such values lose precision or overflow (`1e308` in two units made the
+/// roll-up infinite). The one bound: the reader refuses a value above it as an error
+/// (`normalise`), and `fill` refuses to write one.
+pub const MAX_VALUE: f64 = 1e12;
+
 /// A number as a clerk writes it and reads it back: `12`, `-3`, `7730.28` (at most four
 /// decimals, no trailing zeros, no exponent). The one number → text rule of every output:
 /// findings, CSVs, reports, workbooks.

@@ -11,6 +11,7 @@
 //! endings. No I/O and no printing happen here.
 
 use crate::format::Kind;
+use crate::model::MAX_VALUE;
 use crate::read::RawValue;
 
 /// A number read from a cell, and what was done to get it (None if taken as is).
@@ -46,6 +47,8 @@ pub enum NumberProblem {
     FormulaError,
     /// The cell is formatted as a date.
     Date,
+    /// Beyond what a report can hold ([`crate::model::MAX_VALUE`]).
+    TooLarge,
 }
 
 impl NumberProblem {
@@ -57,6 +60,7 @@ impl NumberProblem {
             NumberProblem::Negative => "不能为负数",
             NumberProblem::FormulaError => "单元格是公式错误值",
             NumberProblem::Date => "单元格被设成了日期格式",
+            NumberProblem::TooLarge => "数值过大，超出了报告能容纳的范围（不超过一万亿）",
         }
         .to_string()
     }
@@ -77,6 +81,7 @@ impl NumberProblem {
             },
             NumberProblem::FormulaError => "请检查公式或直接填写数字".to_string(),
             NumberProblem::Date => "请把单元格格式改为“常规”后重新填写数字".to_string(),
+            NumberProblem::TooLarge => "请核对是否多输入了数字或输错了单位".to_string(),
         }
     }
 }
@@ -239,6 +244,9 @@ fn unit_exponent(unit: &str) -> Option<i32> {
 fn from_float(x: f64, kind: Kind) -> Result<f64, NumberProblem> {
     if !x.is_finite() {
         return Err(NumberProblem::NotANumber);
+    }
+    if x.abs() > MAX_VALUE {
+        return Err(NumberProblem::TooLarge);
     }
     if kind != Kind::Signed && x < -WHOLE_TOLERANCE {
         return Err(NumberProblem::Negative);
@@ -407,8 +415,9 @@ fn from_text(s: &str, kind: Kind, unit: Option<&str>) -> Result<Number, NumberPr
         .parse::<f64>()
         .map_err(|_| NumberProblem::NotANumber)?
         + 0.0;
-    if !value.is_finite() {
-        return Err(NumberProblem::NotANumber);
+    // Digits past the bound (twenty of them lose precision; four hundred are infinite).
+    if !value.is_finite() || value.abs() > MAX_VALUE {
+        return Err(NumberProblem::TooLarge);
     }
     if dec.negative && !is_zero && kind != Kind::Signed {
         return Err(NumberProblem::Negative);
@@ -568,8 +577,20 @@ mod tests {
                 t(&format!("1{}", "0".repeat(400))),
                 Count,
                 None,
-                Want::Err(NotANumber),
+                Want::Err(TooLarge),
             ),
+            // The bound of every value.
+            (n(1e12), Count, None, Want::Ok(1e12, false)),
+            (n(1e308), Count, None, Want::Err(TooLarge)),
+            (n(-2e12), Signed, None, Want::Err(TooLarge)),
+            (n(1.5e12), Amount, None, Want::Err(TooLarge)),
+            (
+                t("１２３４５６７８９０１２３４５６７８９０"),
+                Count,
+                None,
+                Want::Err(TooLarge),
+            ),
+            (t("1000000000000"), Count, None, Want::Ok(1e12, true)),
         ];
         for (raw, kind, unit, want) in &cases {
             let got = number(raw.as_ref(), *kind, unit.as_deref());
@@ -649,7 +670,7 @@ mod tests {
     #[test]
     fn problems_have_messages_and_hints() {
         use NumberProblem::*;
-        for p in [NotANumber, Fraction, Negative, FormulaError, Date] {
+        for p in [NotANumber, Fraction, Negative, FormulaError, Date, TooLarge] {
             for kind in [Kind::Count, Kind::Signed, Kind::Amount] {
                 assert!(!p.message().is_empty());
                 assert!(!p.hint(kind, Some("万元")).is_empty());

@@ -210,7 +210,12 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                     .unwrap_or_default();
                 let f = Finding {
                     found: found_text,
-                    expected: kind.describe(unit),
+                    expected: match problem {
+                        normalise::NumberProblem::TooLarge => {
+                            format!("不超过 {}", number_text(crate::model::MAX_VALUE))
+                        }
+                        _ => kind.describe(unit),
+                    },
                     hint: problem.hint(kind, unit),
                     ..cell_finding(
                         sub,

@@ -259,3 +259,75 @@ fn a_code_the_roster_accepts_is_one_the_reader_accepts() {
     );
     assert!(nianbao::model::UnitCode::new("东兴 01").is_none());
 }
+
+// ── 14. Numbers beyond what a report can hold ────────────────────────────────────────
+
+#[test]
+fn numbers_beyond_the_bound_are_errors_at_their_cell() {
+    let scratch = Scratch::new();
+    let huge = Filled {
+        values: &[("t3.new.natural", 1e308), ("t3.open.natural", 1e308)],
+        ..Filled::new(2020)
+    }
+    .write(&scratch, "huge.xlsx");
+    let digits = Filled {
+        raw: &[(
+            "t3.new.business",
+            "１２３４５６７８９０１２３４５６７８９０",
+        )],
+        ..Filled::new(2020)
+    }
+    .write(&scratch, "digits.xlsx");
+    for (file, key) in [(&huge, "t3.new.natural"), (&digits, "t3.new.business")] {
+        let sub = submission(file);
+        let at = a1(2020, key);
+        let f = sub
+            .findings
+            .iter()
+            .find(|f| f.cell_text() == at && f.level == Level::Error)
+            .unwrap_or_else(|| panic!("an error at {at}: {:#?}", sub.findings));
+        assert_eq!(f.rule, "V-1");
+        assert!(!sub.values.contains_key(&Key::from_string(key)));
+    }
+
+    // Two units at 1e308 do not make the roll-up infinite.
+    scratch.write(
+        "回收/a.xlsx",
+        unit_workbook(
+            "111",
+            "山市村村民委员会",
+            &[("t3.new.natural", 1e308), ("t3.open.natural", 1e308)],
+        ),
+    );
+    scratch.write(
+        "回收/b.xlsx",
+        unit_workbook(
+            "112",
+            "东兴村村民委员会",
+            &[("t3.new.natural", 1e308), ("t3.open.natural", 1e308)],
+        ),
+    );
+    let (_, out) = ingest(&scratch);
+    let rollup = std::fs::read_to_string(out.join("rollup.csv")).unwrap();
+    assert!(!rollup.to_lowercase().contains("inf"), "{rollup}");
+    let units = read_csv(&out.join("units.csv"));
+    assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
+
+    // `fill` holds to the same bound, naming the line.
+    scratch.write(
+        "values.csv",
+        "unit_code,field,value\n111,t3.new.natural,1e308\n",
+    );
+    let run = nianbao()
+        .current_dir(scratch.dir.path())
+        .args(["fill", "--year", "2020", "--units", "units.csv"])
+        .args(["--values", "values.csv", "--out", "filled"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("第 2 行") && err.contains("1000000000000"),
+        "{err}"
+    );
+}
