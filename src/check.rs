@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::format::{Formats, Key};
 use crate::locate::{self, IdentifiedBy};
-use crate::model::{rule_ids, Finding, Level};
+use crate::model::{is_terminal_control, rule_ids, terminal_text, Finding, Level};
 use crate::read::{self, ReadError};
 use crate::validate::{self, Context, Submission};
 
@@ -106,17 +106,20 @@ pub fn describe(sub: &Submission) -> String {
 }
 
 /// The findings of one file for a terminal, most serious first, readable without colour.
+/// Every value in it passes through [`terminal_text`]: a unit name or a cell's text
+/// cannot send escape sequences to the terminal or start a line of its own.
 pub fn render_text(file: &str, sub: &Submission) -> String {
+    let t = |s: &str| terminal_text(s).into_owned();
     let mut out = String::new();
-    let _ = writeln!(out, "{file} — {}", describe(sub));
+    let _ = writeln!(out, "{} — {}", t(file), t(&describe(sub)));
     for f in &sub.findings {
-        let place = match f.place_text() {
+        let place = match t(&f.place_text()) {
             place if place.is_empty() => place,
             place => format!(" {place}"),
         };
-        let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), f.rule);
-        let _ = writeln!(out, "      {}", f.message);
-        match (f.found_text().as_str(), f.expected_text().as_str()) {
+        let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), t(&f.rule));
+        let _ = writeln!(out, "      {}", t(&f.message));
+        match (t(&f.found_text()).as_str(), t(&f.expected_text()).as_str()) {
             ("", "") => {}
             (found, "") => {
                 let _ = writeln!(out, "      实际：{found}");
@@ -126,7 +129,7 @@ pub fn render_text(file: &str, sub: &Submission) -> String {
             }
         }
         if !f.hint.is_empty() {
-            let _ = writeln!(out, "      提示：{}", f.hint);
+            let _ = writeln!(out, "      提示：{}", t(&f.hint));
         }
     }
     let (e, w, x) = (sub.errors(), sub.warnings(), sub.fixes());
@@ -182,12 +185,21 @@ impl<'a> FindingLine<'a> {
     }
 }
 
-/// The findings as JSON lines, one object per finding, for other programs.
+/// The findings as JSON lines, one object per finding, for other programs. The data
+/// is complete, and still safe on a terminal: JSON escapes C0 controls itself, and the
+/// other characters a terminal acts on (DEL, the C1 range, bidirectional formatting) are
+/// written as `\uXXXX` escapes too, which read back as the same text.
 pub fn render_json(sub: &Submission) -> String {
     let mut out = String::new();
     for f in &sub.findings {
         if let Ok(line) = serde_json::to_string(&FindingLine::of(f)) {
-            out.push_str(&line);
+            for c in line.chars() {
+                if is_terminal_control(c) {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                } else {
+                    out.push(c);
+                }
+            }
             out.push('\n');
         }
     }

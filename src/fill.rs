@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::format::{Format, Key, Kind};
 use crate::identity::COVER_FIELDS;
-use crate::model::{number_text, CodeProblem, UnitCode, MAX_VALUE};
+use crate::model::{number_text, terminal_text, CodeProblem, UnitCode, MAX_VALUE};
 use crate::roster::Roster;
 use crate::template::{self, Prefill, TemplateError, UnitInfo};
 
@@ -176,10 +176,11 @@ impl LineError {
 }
 
 fn list(problems: &[LineError]) -> String {
+    // What a line quotes of the file is printed to a terminal: no control characters.
     let mut lines: Vec<String> = problems
         .iter()
         .take(SHOWN_PROBLEMS)
-        .map(|p| format!("  {p}"))
+        .map(|p| format!("  {}", terminal_text(&p.to_string())))
         .collect();
     if problems.len() > SHOWN_PROBLEMS {
         lines.push(format!("  ……另有 {} 处", problems.len() - SHOWN_PROBLEMS));
@@ -299,7 +300,7 @@ fn parse(
         path: path.to_string(),
         found: header
             .iter()
-            .map(|c| format!("“{}”", c.trim()))
+            .map(|c| format!("“{}”", terminal_text(c.trim())))
             .collect::<Vec<_>>()
             .join("、"),
     })?;

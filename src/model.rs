@@ -6,6 +6,7 @@
 //! every output shows are rendered from them here, by [`Finding::cell_text`],
 //! [`Finding::found_text`], [`Finding::expected_text`] and [`Finding::place_text`].
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -474,6 +475,36 @@ pub mod rule_ids {
     pub const NORMALISED: &str = "N-1";
 }
 
+/// Text as it may reach a terminal: control characters (ESC sequences that clear the
+/// screen or set the window title, bells, carriage returns, the C1 range) and the
+/// bidirectional formatting characters that reorder what is shown are removed, and a
+/// line break or tab inside a value becomes a space, so that a value can neither drive
+/// the terminal nor pass for a line of its own. Everything else is kept. For every
+/// value a workbook, a roster or a values file puts into what is printed.
+pub fn terminal_text(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter_map(|c| match c {
+                '\n' | '\t' => Some(' '),
+                c if is_terminal_control(c) => None,
+                c => Some(c),
+            })
+            .collect(),
+    )
+}
+
+/// A control character (C0, DEL, C1) or a bidirectional formatting character.
+pub fn is_terminal_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// The largest magnitude any value of a report may have (counts, changes and amounts
 /// alike): 10^12. A report holds nothing near it; past it a value is a typing mistake,
 /// and sums of such values lose precision or overflow (`1e308` in two units made the
@@ -618,6 +649,15 @@ mod tests {
         assert_eq!(f.place_text(), "");
         f.spot = Spot::cell(None, CellRef::new(0, 0));
         assert_eq!(f.place_text(), "A1");
+    }
+
+    #[test]
+    fn terminal_text_keeps_words_and_drops_controls() {
+        assert!(matches!(terminal_text("山市村 12"), Cow::Borrowed(_)));
+        assert_eq!(
+            terminal_text("恶意\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m村\r\n第二行\t\u{202E}x"),
+            "恶意]0;pwned[2J31m村 第二行 x"
+        );
     }
 
     #[test]

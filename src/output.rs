@@ -1,11 +1,24 @@
 //! Writing output files safely: to a temporary file beside the final name, then renamed
 //! into place, so a reader never sees half a file and an interrupted run leaves the
-//! previous file as it was. The one place that does this for every stage.
+//! previous file as it was. The one place that does this for every stage; and the one
+//! guard of every CSV text cell against formula injection ([`neutralise`]).
 
 use std::io::Write;
 use std::path::Path;
 
 use tempfile::NamedTempFile;
+
+/// A text cell of a CSV as Excel must not execute it: a value beginning with `=`, `+`,
+/// `-`, `@`, tab or carriage return is prefixed with a single quote. Every CSV nianbao
+/// writes puts its text through this (`ingest`'s outputs and `template`'s 分发清单.csv);
+/// numeric columns are written as they are.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

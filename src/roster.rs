@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::model::{CodeProblem, UnitCode};
+use crate::model::{is_terminal_control, terminal_text, CodeProblem, UnitCode};
 
 /// One row of the roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +140,17 @@ pub enum RosterError {
         code: String,
     },
 
+    #[error(
+        "名册文件 {origin} 第 {line} 行：{column}中有控制字符（换行、制表符、ESC 等），\
+         请删除后再试。"
+    )]
+    ControlChars {
+        origin: String,
+        line: u64,
+        /// Which column: 单位名称 or 层级.
+        column: &'static str,
+    },
+
     #[error("名册文件 {origin} 第 {line} 行：单位 {code} 的名称为空。")]
     EmptyName {
         origin: String,
@@ -196,6 +207,7 @@ impl RosterError {
             | RosterError::RaggedRow { line, .. }
             | RosterError::EmptyCode { line, .. }
             | RosterError::BadCode { line, .. }
+            | RosterError::ControlChars { line, .. }
             | RosterError::EmptyName { line, .. }
             | RosterError::DuplicateCode { line, .. }
             | RosterError::UnknownParent { line, .. }
@@ -367,7 +379,10 @@ impl Header {
                 origin: origin.to_string(),
                 line,
                 missing,
-                found: record.iter().map(|c| c.trim().to_string()).collect(),
+                found: record
+                    .iter()
+                    .map(|c| terminal_text(c.trim()).into_owned())
+                    .collect(),
             }),
         }
     }
@@ -681,7 +696,7 @@ fn unit_from_record(
         origin: origin.to_string(),
         line,
         column,
-        code: code.to_string(),
+        code: terminal_text(code).into_owned(),
     };
     let code = match UnitCode::parse(field(code_pos)) {
         Ok(code) => code,
@@ -705,6 +720,17 @@ fn unit_from_record(
             line,
             code,
         });
+    }
+    // A name is printed (the terminal summary), written into workbooks and CSVs: no
+    // control characters, which would drive a terminal or break a line.
+    for (column, text) in [("单位名称", name), ("层级", field(level_pos))] {
+        if text.chars().any(is_terminal_control) {
+            return Err(RosterError::ControlChars {
+                origin: origin.to_string(),
+                line,
+                column,
+            });
+        }
     }
     Ok(Unit {
         name: name.to_string(),

@@ -237,8 +237,19 @@ pub fn emit(
         path: list.display().to_string(),
         source: source.into(),
     };
+    csv.write_record(["unit_code", "unit_name", "parent_code", "level", "file"])
+        .map_err(io)?;
     for f in &files {
-        csv.serialize(f).map_err(io)?;
+        // Text from the roster, guarded as every CSV the tool writes.
+        let fields = [
+            &f.unit_code,
+            &f.unit_name,
+            &f.parent_code,
+            &f.level,
+            &f.file,
+        ];
+        csv.write_record(fields.map(|t| crate::output::neutralise(t).into_owned()))
+            .map_err(io)?;
     }
     let bytes = csv.into_inner().map_err(|e| TemplateError::Io {
         path: list.display().to_string(),

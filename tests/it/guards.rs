@@ -331,3 +331,76 @@ fn numbers_beyond_the_bound_are_errors_at_their_cell() {
         "{err}"
     );
 }
+
+// ── 15. Text that reaches a terminal or a spreadsheet ────────────────────────────────
+
+#[test]
+fn check_prints_no_control_characters() {
+    let scratch = Scratch::new();
+    let name = "恶意\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m村";
+    let path = scratch.write(
+        "esc.xlsx",
+        unit_workbook_with("111", name, &[("t3.new.natural", 1.0)], &[], TEXTS),
+    );
+    let (_, text) = check(&[&path], &[]);
+    assert!(text.contains("恶意"), "{text}");
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{text:?}"
+    );
+    let (_, json) = check(&[&path], &["--json"]);
+    assert!(
+        !json.chars().any(|c| c.is_control() && c != '\n'),
+        "{json:?}"
+    );
+    // Still the same data for a program.
+    let back: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(back["unit_name"], name);
+
+    // A roster name with control characters never reaches the summary: refused, with
+    // its line.
+    let roster = nianbao::roster::Roster::parse(
+        format!("code,name,parent_code,level\n1,县,,county\n2,{name},1,village\n").as_bytes(),
+        "units.csv",
+    )
+    .unwrap_err();
+    assert_eq!(roster.line(), Some(3));
+    assert!(!roster.to_string().contains('\u{1b}'));
+}
+
+#[test]
+fn the_distribution_list_is_guarded_like_every_csv() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "units.csv",
+        "code,name,parent_code,level\n\
+         100,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",,county\n\
+         +cmd,@SUM(A1),100,-village\n",
+    );
+    let run = nianbao()
+        .args(["template", "--year", "2020", "--units"])
+        .arg(scratch.path("units.csv"))
+        .arg("--out")
+        .arg(scratch.path("tpl"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let list = read_csv(&scratch.path("tpl/分发清单.csv"));
+    let first = row(&list, "unit_code", "100");
+    assert_eq!(first["unit_name"], "'=HYPERLINK(\"http://x\",\"y\")");
+    let second = row(&list, "unit_code", "'+cmd");
+    assert_eq!(second["unit_name"], "'@SUM(A1)");
+    assert_eq!(second["parent_code"], "100");
+    assert_eq!(second["level"], "'-village");
+    assert_eq!(
+        nianbao::output::neutralise("=1+1"),
+        nianbao::consolidate::neutralise("=1+1")
+    );
+}
