@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::format::{Formats, Key};
 use crate::locate::{self, IdentifiedBy};
-use crate::model::{is_terminal_control, rule_ids, terminal_text, Finding, Level};
+use crate::model::{clip, is_terminal_control, rule_ids, terminal_text, Finding, Level};
 use crate::read::{self, ReadError};
 use crate::validate::{self, Context, Submission};
 
@@ -78,7 +78,8 @@ pub fn unreadable(err: &ReadError) -> Submission {
 
 /// A one-line description of whose report a submission is.
 pub fn describe(sub: &Submission) -> String {
-    let unit = match (sub.unit_name.as_str(), sub.unit_code.as_str()) {
+    let (name, code) = (clip(&sub.unit_name), clip(&sub.unit_code));
+    let unit = match (name.as_ref(), code.as_ref()) {
         ("", "") => "单位不明".to_string(),
         (name, "") => name.to_string(),
         ("", code) => format!("单位代码 {code}"),

@@ -238,6 +238,7 @@ pub fn run(
     values: &Path,
     out: &Path,
 ) -> Result<Vec<PathBuf>, FillError> {
+    template::check_year(year)?;
     let path = values.display().to_string();
     let bytes = std::fs::read(values).map_err(|source| FillError::Io {
         path: path.clone(),
@@ -282,13 +283,15 @@ fn parse(
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let csv_error = |e: csv::Error| FillError::Csv {
+    // Lines as the clerk's editor counts them (csv's own count lags on CRLF files).
+    let mut lines = crate::roster::LineCounter::new(text.as_bytes());
+    let mut csv_error = |e: csv::Error| FillError::Csv {
         path: path.to_string(),
-        line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
+        line: e.position().map_or(0, |p| lines.line_at(p.byte())),
+        message: terminal_text(&e.to_string()).into_owned(),
     };
     let header = match records.next() {
-        Some(r) => r.map_err(csv_error)?,
+        Some(r) => r.map_err(&mut csv_error)?,
         None => {
             return Err(FillError::Header {
                 path: path.to_string(),
@@ -309,9 +312,10 @@ fn parse(
     let mut units: BTreeMap<UnitCode, UnitValues> = BTreeMap::new();
     let mut problems = Vec::new();
     let mut any = false;
+    let mut lines = crate::roster::LineCounter::new(text.as_bytes());
     for record in records {
-        let record = record.map_err(csv_error)?;
-        let line = record.position().map_or(0, |p| p.line());
+        let record = record.map_err(&mut csv_error)?;
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
         let get = |i: usize| record.get(i).unwrap_or("");
         let (code, field, value) = (get(columns[0]), get(columns[1]), get(columns[2]));
         if record.iter().all(|c| c.trim().is_empty()) {

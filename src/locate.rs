@@ -17,7 +17,7 @@ use crate::cell::CellRef;
 use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
 use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
-use crate::model::{rule_ids, Finding, LabelPath, Level, Place, Spot};
+use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
 
@@ -375,7 +375,7 @@ fn locate_table(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                 format!(
                     "表{}出现在多个工作表中（{}），无法确定以哪一个为准",
                     table.number,
-                    names.join("、")
+                    clip(&names.join("、"))
                 ),
                 "请删除多余的工作表副本，只保留一张后重新报送",
             );
@@ -445,7 +445,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                         row_path(table, block, row),
                         format!(
                             "{what}出现了多次（{}），无法确定以哪一行为准",
-                            cells.join("、")
+                            clip(&cells.join("、"))
                         ),
                         "请删除复制出来的多余行，只保留一行",
                     );

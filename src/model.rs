@@ -475,6 +475,29 @@ pub mod rule_ids {
     pub const NORMALISED: &str = "N-1";
 }
 
+/// The report years the tool works with, in one place: `template` and `fill` refuse to
+/// make workbooks for a year outside it, and the reader refuses a workbook that says one
+/// (ID-2).
+pub const REPORT_YEARS: std::ops::RangeInclusive<i32> = 2008..=2100;
+
+/// How many characters of a value a message quotes ([`clip`]).
+pub const QUOTE_LIMIT: usize = 200;
+
+/// A value as a message quotes it: at most [`QUOTE_LIMIT`] characters, a longer one cut
+/// and marked `…（共 N 字）` with its full length. For everything a message, a finding's
+/// found value or a reason quotes from a workbook (a text pasted into a number cell, a
+/// row copied thousands of times), so that no line of output grows with the input.
+pub fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}…（共 {} 字）",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
+}
+
 /// Text as it may reach a terminal: control characters (ESC sequences that clear the
 /// screen or set the window title, bells, carriage returns, the C1 range) and the
 /// bidirectional formatting characters that reorder what is shown are removed, and a
@@ -649,6 +672,18 @@ mod tests {
         assert_eq!(f.place_text(), "");
         f.spot = Spot::cell(None, CellRef::new(0, 0));
         assert_eq!(f.place_text(), "A1");
+    }
+
+    #[test]
+    fn long_quotes_are_clipped_with_their_length() {
+        assert!(matches!(clip("短"), Cow::Borrowed("短")));
+        let exact = "字".repeat(QUOTE_LIMIT);
+        assert_eq!(clip(&exact), exact);
+        let long = "字".repeat(QUOTE_LIMIT + 1);
+        assert_eq!(
+            clip(&long),
+            format!("{}…（共 {} 字）", exact, QUOTE_LIMIT + 1)
+        );
     }
 
     #[test]

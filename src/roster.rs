@@ -567,13 +567,14 @@ impl Roster {
     }
 }
 
-/// Turns csv byte offsets into 1-based line numbers.
+/// Turns csv byte offsets into 1-based line numbers: for every CSV a clerk gives the
+/// tool (the roster, `fill`'s values), so that `第 N 行` is the line their editor shows.
 ///
 /// `csv::Position::line()` is not usable for messages: it does not count the blank lines
 /// the reader skips, and it lags by one line on CRLF files. The byte offset of a record is
 /// where the reader stood after the previous record, i.e. before any line terminators and
 /// blank lines it skipped; so the record starts at the first byte after those.
-struct LineCounter<'a> {
+pub struct LineCounter<'a> {
     bytes: &'a [u8],
     /// Byte offset up to which line breaks have been counted.
     pos: usize,
@@ -582,7 +583,7 @@ struct LineCounter<'a> {
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> LineCounter<'a> {
+    pub fn new(bytes: &'a [u8]) -> LineCounter<'a> {
         LineCounter {
             bytes,
             pos: 0,
@@ -592,7 +593,7 @@ impl<'a> LineCounter<'a> {
 
     /// The line on which the record reported at byte offset `byte` starts. Offsets must be
     /// non-decreasing (they are, as the reader only moves forward).
-    fn line_at(&mut self, byte: u64) -> u64 {
+    pub fn line_at(&mut self, byte: u64) -> u64 {
         let byte = usize::try_from(byte).unwrap_or(usize::MAX);
         let mut start = byte.min(self.bytes.len());
         while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {

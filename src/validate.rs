@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
 use crate::locate::{label_path, Found, IdentifiedBy};
 use crate::model::{
-    number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot, UnitCode,
+    clip, number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot, UnitCode,
 };
 use crate::normalise;
 
@@ -124,7 +124,7 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
     } else if UnitCode::parse(&id.unit_code).is_err() {
         // The roster is held to the same definition: a code it accepts is never refused.
         sub.findings.push(Finding {
-            found: id.unit_code.clone(),
+            found: clip(&id.unit_code).into_owned(),
             expected: format!("单位代码{}", UnitCode::RULE),
             ..Finding::file_level(
                 Level::Error,
@@ -141,12 +141,16 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
             "无法确定报告年度",
             "请使用下发的模板；空白模板请在封面填写报告年度",
         )),
-        Some(y) if !(2008..=2100).contains(&y) => sub.findings.push(Finding {
+        Some(y) if !crate::model::REPORT_YEARS.contains(&y) => sub.findings.push(Finding {
             found: y.to_string(),
             ..Finding::file_level(
                 Level::Error,
                 rule_ids::YEAR,
-                "报告年度不合理",
+                format!(
+                    "报告年度不合理（应在 {}–{} 之间）",
+                    crate::model::REPORT_YEARS.start(),
+                    crate::model::REPORT_YEARS.end()
+                ),
                 "请填写正确的报告年度，如 2024",
             )
         }),
@@ -184,7 +188,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                         found: located
                             .raw
                             .as_ref()
-                            .map(|r| r.display())
+                            .map(|r| clip(&r.display()).into_owned())
                             .unwrap_or_default(),
                         expected: number_text(n.value),
                         ..cell_finding(
@@ -206,7 +210,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                 let found_text = located
                     .raw
                     .as_ref()
-                    .map(|r| r.display())
+                    .map(|r| clip(&r.display()).into_owned())
                     .unwrap_or_default();
                 let f = Finding {
                     found: found_text,

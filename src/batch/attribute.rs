@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{FileOutcome, Status};
-use crate::model::{rule_ids, UnitCode};
+use crate::model::{clip, rule_ids, UnitCode};
 use crate::roster::{Roster, Unit};
 use crate::validate::Submission;
 
@@ -31,7 +31,9 @@ pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result
                 rule_ids::UNIT,
                 format!(
                     "单位代码“{}”不在名册中，已按单位名称匹配到 {}（{}）",
-                    sub.unit_code, unit.name, unit.code
+                    clip(&sub.unit_code),
+                    unit.name,
+                    unit.code
                 ),
                 "请核对封面的单位代码",
             );
@@ -46,13 +48,14 @@ pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result
         }
         [] => Err(format!(
             "单位“{}”（代码 {}）不在名册中",
-            sub.unit_name, sub.unit_code
+            clip(&sub.unit_name),
+            clip(&sub.unit_code)
         )),
         several => Err(format!(
             "单位名称“{}”在名册中有 {} 个，且代码 {} 不在名册中",
-            sub.unit_name,
+            clip(&sub.unit_name),
             several.len(),
-            sub.unit_code
+            clip(&sub.unit_code)
         )),
     }
 }

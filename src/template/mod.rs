@@ -114,6 +114,22 @@ pub enum TemplateError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "报告年度 {year} 不在 {}–{} 之间：这样的工作簿交回时会被退回（ID-2）",
+        crate::model::REPORT_YEARS.start(),
+        crate::model::REPORT_YEARS.end()
+    )]
+    Year { year: i32 },
+}
+
+/// Refuses a year the reader would refuse ([`crate::model::REPORT_YEARS`]): no workbook
+/// is made that could only come back rejected.
+pub fn check_year(year: i32) -> Result<(), TemplateError> {
+    if crate::model::REPORT_YEARS.contains(&year) {
+        Ok(())
+    } else {
+        Err(TemplateError::Year { year })
+    }
 }
 
 /// Builds one workbook in memory.
@@ -199,6 +215,7 @@ pub fn emit(
     roster: &Roster,
     out_dir: &Path,
 ) -> Result<Emitted, TemplateError> {
+    check_year(year)?;
     // Temporary files a killed run left behind go too (a normal run leaves none).
     std::fs::create_dir_all(out_dir)
         .and_then(|_| crate::output::remove_stale_temps(out_dir))

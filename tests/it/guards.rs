@@ -404,3 +404,92 @@ fn the_distribution_list_is_guarded_like_every_csv() {
         nianbao::consolidate::neutralise("=1+1")
     );
 }
+
+// ── Small ones ───────────────────────────────────────────────────────────────────────
+
+#[test]
+fn template_and_check_agree_on_the_years() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    for year in ["99999", "2101"] {
+        let run = nianbao()
+            .args(["template", "--year", year, "--units"])
+            .arg(scratch.path("units.csv"))
+            .arg("--out")
+            .arg(scratch.path(&format!("tpl{year}")))
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(2), "{year}");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("2008") && err.contains("2100"), "{err}");
+    }
+    scratch.write(
+        "values.csv",
+        "unit_code,field,value\n111,t3.new.natural,1\n",
+    );
+    let run = nianbao()
+        .current_dir(scratch.dir.path())
+        .args(["fill", "--year", "99999", "--units", "units.csv"])
+        .args(["--values", "values.csv", "--out", "filled"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(!scratch.path("filled").exists());
+    // The reader holds to the same range.
+    let late = Filled::new(2101).write(&scratch, "late.xlsx");
+    let found = findings(&late);
+    let id2 = found.iter().find(|f| f["rule"] == "ID-2").expect("ID-2");
+    assert!(
+        id2["message"].as_str().unwrap().contains("2008–2100"),
+        "{id2}"
+    );
+    assert!(nianbao::model::REPORT_YEARS.contains(&2024));
+}
+
+#[test]
+fn fill_counts_lines_of_crlf_files() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    scratch.write(
+        "values.csv",
+        "unit_code,field,value\r\n111,t3.new.natural,1\r\n111,t3.nothing,2\r\n",
+    );
+    let run = nianbao()
+        .args(["fill", "--year", "2020", "--units"])
+        .arg(scratch.path("units.csv"))
+        .arg("--values")
+        .arg(scratch.path("values.csv"))
+        .arg("--out")
+        .arg(scratch.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("第 3 行") && !err.contains("第 2 行"), "{err}");
+}
+
+#[test]
+fn a_row_copied_thousands_of_times_gives_a_short_message() {
+    let scratch = Scratch::new();
+    let path = Filled::new(2020).write(&scratch, "rows.xlsx");
+    let mut sheets = plain_sheets(&path);
+    let t3 = sheets
+        .iter_mut()
+        .find(|s| s.name == "表三 依申请公开")
+        .unwrap();
+    let (row0, _) = pos(2020, "t3.new.natural");
+    let key = t3.cells[&(row0, layout::KEY_COL)].clone();
+    for r in 0..5000 {
+        t3.cells.insert((2000 + r, layout::KEY_COL), key.clone());
+    }
+    let copied = scratch.path("copied.xlsx");
+    write_plain(&sheets, &copied);
+    let sub = submission(&copied);
+    let l1 = sub
+        .findings
+        .iter()
+        .find(|f| f.rule == "L-1")
+        .expect("an L-1 finding");
+    assert!(l1.message.chars().count() < 400, "{}", l1.message.len());
+    assert!(l1.message.contains("…（共"), "{}", l1.message);
+}
