@@ -355,6 +355,10 @@ fn parse(
             continue;
         }
         unit.seen.insert(target.slot(), line);
+        if let Some(p) = too_long(&target, field, value, line, format) {
+            problems.push(p);
+            continue;
+        }
         match target {
             Target::Number(key) => match number(&key, value, line, format) {
                 Ok(v) if format.totals().contains_key(&key) => {
@@ -393,6 +397,41 @@ fn parse(
             problems,
         })
     }
+}
+
+/// A text longer than a cell holds ([`template::CELL_TEXT_LIMIT`]): the workbook would
+/// have to cut it, so the line is refused instead, like any other problem.
+fn too_long(
+    target: &Target,
+    field: &str,
+    value: &str,
+    line: u64,
+    format: &Format,
+) -> Option<LineError> {
+    let label = match target {
+        Target::Number(_) => return None,
+        Target::Raw(key) => format.describe(key),
+        Target::Section(code) => format
+            .sections
+            .iter()
+            .find(|s| &s.code == code)
+            .map_or_else(|| code.clone(), |s| s.heading()),
+        Target::Cover(code) => COVER_FIELDS
+            .iter()
+            .find(|f| f.code == code)
+            .map_or_else(|| code.clone(), |f| f.label.to_string()),
+    };
+    template::fit_cell(value)?;
+    Some(LineError::WrongKind {
+        line,
+        field: field.trim().to_string(),
+        label,
+        value: format!("共 {} 字的文字", value.chars().count()),
+        expected: format!(
+            "不超过 {} 字的文字（Excel 单元格的上限）",
+            template::CELL_TEXT_LIMIT
+        ),
+    })
 }
 
 /// Positions of unit_code, field and value in the header.

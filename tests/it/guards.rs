@@ -493,3 +493,69 @@ fn a_row_copied_thousands_of_times_gives_a_short_message() {
     assert!(l1.message.chars().count() < 400, "{}", l1.message.len());
     assert!(l1.message.contains("…（共"), "{}", l1.message);
 }
+// ── 6. Text past Excel's limit ───────────────────────────────────────────────────────
+
+#[test]
+fn a_huge_text_in_a_rejected_workbook_does_not_stop_the_batch() {
+    let scratch = Scratch::new();
+    const MARK: &str = "超长文字占位";
+    let bytes = unit_workbook_with(
+        "111",
+        "山市村村民委员会",
+        &[("t3.new.natural", 3.0)], // T3-1 does not balance: rejected
+        &[],
+        &[
+            ("opening", "现将有关情况总结如下："),
+            ("overview", MARK),
+            ("problems", "无。"),
+            ("other", "无。"),
+        ],
+    );
+    let long = "很长".repeat(150_000);
+    let bytes = patch_xlsx(&bytes, |name, xml| {
+        if name == "xl/sharedStrings.xml" {
+            xml.replace(MARK, &long)
+        } else {
+            xml
+        }
+    });
+    scratch.write("回收/山市村.xlsx", bytes);
+    scratch.write(
+        "回收/东兴村.xlsx",
+        unit_workbook("112", "东兴村村民委员会", OK),
+    );
+    let (code, out) = ingest(&scratch);
+    assert_eq!(code, 1);
+    assert!(out.join("index.html").is_file());
+    assert!(out.join("rollups/汇总表.xlsx").is_file());
+    let units = read_csv(&out.join("units.csv"));
+    assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
+    let correction = out.join("corrections/111_山市村村民委员会.xlsx");
+    let text = cell_text(&correction, "文字部分", &a1(2020, "section:overview"));
+    let chars = text.chars().count();
+    assert!(chars <= 32_767 && chars > 30_000, "{chars}");
+    assert!(text.contains("300000"), "the cut is said");
+}
+
+#[test]
+fn fill_names_the_line_of_a_text_too_long_for_a_cell() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    let long = "字".repeat(40_000);
+    scratch.write(
+        "values.csv",
+        format!("unit_code,field,value\n111,t3.new.natural,0\n111,section:overview,{long}\n"),
+    );
+    let run = nianbao()
+        .args(["fill", "--year", "2020", "--units"])
+        .arg(scratch.path("units.csv"))
+        .arg("--values")
+        .arg(scratch.path("values.csv"))
+        .arg("--out")
+        .arg(scratch.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("第 3 行") && err.contains("40000"), "{err}");
+}
