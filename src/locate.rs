@@ -9,7 +9,10 @@
 //!    normalising width, spaces and punctuation.
 //!
 //! What cannot be located with certainty is reported as a finding naming it; nothing is
-//! guessed. This stage does not interpret values (`validate`, the next stage, does).
+//! guessed. This stage does not interpret values (`validate`, the next stage, does), with
+//! one exception that needs the sheet: a number's cell holding a formula saved without
+//! its result is computed here, against the cells of its sheet, by
+//! [`normalise::formula`] ([`Located::formula`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -64,6 +67,62 @@ pub struct Identity {
 pub struct Located {
     pub place: Place,
     pub raw: Option<RawValue>,
+    /// For a number's cell holding a formula saved without its result (read as a value
+    /// without a result holding its text, `RawValue::Error("=…")`): what
+    /// [`normalise::formula`] computed from it against its sheet, or why it could not.
+    /// `None` for any other cell.
+    pub formula: Option<Result<f64, normalise::FormulaProblem>>,
+}
+
+impl Located {
+    /// A number's cell: what it holds, and a formula without a result computed against
+    /// the sheet it is on (the cells a formula names are on its own sheet).
+    fn value(sheet: &RawSheet, at: CellRef) -> Located {
+        let raw = sheet.get(at).cloned();
+        let formula = match &raw {
+            Some(RawValue::Error(t)) if normalise::is_formula(t) => {
+                Some(normalise::formula(t, &|from, to| sum_of(sheet, from, to)))
+            }
+            _ => None,
+        };
+        Located {
+            place: Place {
+                sheet: sheet.name.clone(),
+                at,
+            },
+            raw,
+            formula,
+        }
+    }
+
+    /// A text's cell: what it holds.
+    fn text(sheet: &RawSheet, at: CellRef) -> Located {
+        Located {
+            place: Place {
+                sheet: sheet.name.clone(),
+                at,
+            },
+            raw: sheet.get(at).cloned(),
+            formula: None,
+        }
+    }
+}
+
+/// The sum of the plain numbers from one cell to another of a sheet (empty cells count
+/// 0), or the first cell that holds anything else: what a formula reads of its sheet.
+fn sum_of(sheet: &RawSheet, from: CellRef, to: CellRef) -> Result<f64, CellRef> {
+    let rows = CellRef::new(from.row, 0)..=CellRef::new(to.row, u16::MAX);
+    let mut sum = 0.0;
+    for (at, v) in sheet.cells.range(rows) {
+        if !(from.col..=to.col).contains(&at.col) {
+            continue;
+        }
+        match v {
+            RawValue::Number(x) => sum += x,
+            _ => return Err(*at),
+        }
+    }
+    Ok(sum)
 }
 
 /// Everything found in one workbook, before interpretation.
@@ -458,17 +517,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                 match cols.get(&col.code).map(Vec::as_slice) {
                     Some([c]) => {
                         let at = CellRef::new(r, *c);
-                        let raw = sheet.get(at).cloned();
-                        found.cells.insert(
-                            key,
-                            Located {
-                                place: Place {
-                                    sheet: sheet.name.clone(),
-                                    at,
-                                },
-                                raw,
-                            },
-                        );
+                        found.cells.insert(key, Located::value(sheet, at));
                     }
                     _ => locate_error(
                         found,
@@ -573,16 +622,7 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                 match at_col {
                     Some((c, _)) => {
                         let at = CellRef::new(r, *c);
-                        found.cells.insert(
-                            key,
-                            Located {
-                                place: Place {
-                                    sheet: sheet.name.clone(),
-                                    at,
-                                },
-                                raw: sheet.get(at).cloned(),
-                            },
-                        );
+                        found.cells.insert(key, Located::value(sheet, at));
                     }
                     None => locate_error(
                         found,
@@ -678,28 +718,14 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
         for (row, key) in &keys {
             if let Marker::Section(code) = key {
                 let at = CellRef::new(*row, col + 1);
-                found.texts.insert(
-                    code.to_string(),
-                    Located {
-                        place: Place {
-                            sheet: sheet.name.clone(),
-                            at,
-                        },
-                        raw: sheet.get(at).cloned(),
-                    },
-                );
+                found
+                    .texts
+                    .insert(code.to_string(), Located::text(sheet, at));
             } else if let Marker::Field(code) = key {
                 let at = CellRef::new(*row, col + (TEXT_FIELD_COL - KEY_COL));
-                found.cells.insert(
-                    Key::field(code),
-                    Located {
-                        place: Place {
-                            sheet: sheet.name.clone(),
-                            at,
-                        },
-                        raw: sheet.get(at).cloned(),
-                    },
-                );
+                found
+                    .cells
+                    .insert(Key::field(code), Located::value(sheet, at));
             }
         }
     } else {
@@ -738,29 +764,17 @@ fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                         .map(|d| CellRef::new(at.row + d, at.col))
                         .find(|c| sheet.get(*c).is_some());
                     if let Some(c) = below {
-                        found.texts.insert(
-                            s.code.clone(),
-                            Located {
-                                place: Place {
-                                    sheet: sheet.name.clone(),
-                                    at: c,
-                                },
-                                raw: sheet.get(c).cloned(),
-                            },
-                        );
+                        found.texts.insert(s.code.clone(), Located::text(sheet, c));
                     }
                 }
             }
             for f in &format.fields {
                 if label == normalise::label(&f.label) {
                     let c = CellRef::new(at.row, at.col + 1);
-                    found.cells.entry(Key::field(&f.code)).or_insert(Located {
-                        place: Place {
-                            sheet: sheet.name.clone(),
-                            at: c,
-                        },
-                        raw: sheet.get(c).cloned(),
-                    });
+                    found
+                        .cells
+                        .entry(Key::field(&f.code))
+                        .or_insert_with(|| Located::value(sheet, c));
                 }
             }
         }

@@ -14,6 +14,7 @@ use crate::model::{
     clip, number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot, UnitCode,
 };
 use crate::normalise;
+use crate::read::RawValue;
 
 /// One unit's report as read from one workbook: the data model that flows on to
 /// consolidation and rendering.
@@ -169,14 +170,22 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             continue;
         };
         sub.places.insert(key.clone(), located.place.clone());
-        if located.raw.is_none() && totals.contains_key(key) {
-            // A formula saved without its result: computed below, not the clerk's doing.
+        if (located.raw.is_none() || located.formula.is_some()) && totals.contains_key(key) {
+            // A formula saved without its result (empty, or its text): computed below from
+            // its parts, not the clerk's doing.
             blank_totals.push(key.clone());
             continue;
         }
         // Described only for a finding: most cells have none.
         let what = || format.describe(key);
-        match normalise::number(located.raw.as_ref(), kind, unit) {
+        let number = match (&located.raw, &located.formula) {
+            // A formula saved without its result, computed against its sheet (or not).
+            (Some(RawValue::Error(text)), Some(value)) => {
+                normalise::formula_number(text, value, kind)
+            }
+            (raw, _) => normalise::number(raw.as_ref(), kind, unit),
+        };
+        match number {
             Ok(n) => {
                 sub.values.insert(key.clone(), n.value);
                 if let Some(fix) = n.fix {
@@ -307,10 +316,15 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     }
 }
 
-/// A cell's value as a spreadsheet's SUM sees it: numbers count, anything else is 0.
+/// A cell's value as a spreadsheet's SUM sees it: numbers (and formulas, computed)
+/// count, anything else is 0.
 fn raw_number(found: &Found, key: &Key) -> f64 {
-    match found.cells.get(key).and_then(|l| l.raw.as_ref()) {
-        Some(crate::read::RawValue::Number(x)) => *x,
+    let Some(located) = found.cells.get(key) else {
+        return 0.0;
+    };
+    match (&located.raw, &located.formula) {
+        (_, Some(Ok(x))) => *x,
+        (Some(RawValue::Number(x)), _) => *x,
         _ => 0.0,
     }
 }
@@ -403,7 +417,13 @@ fn run_rules(
                         .keys()
                         .filter(|k| k.as_str().starts_with(&format!("{}.", table.code)))
                         .collect();
-                    if !cells.is_empty() && cells.iter().all(|k| found.cells[*k].raw.is_none()) {
+                    // A total's formula saved without its result is no more filled in.
+                    let totals = format.totals();
+                    let blank = |k: &Key| {
+                        let l = &found.cells[k];
+                        l.raw.is_none() || (l.formula.is_some() && totals.contains_key(k))
+                    };
+                    if !cells.is_empty() && cells.iter().all(|k| blank(k)) {
                         // Where the table starts; the warning is about none of its values.
                         let place = found.cells[cells[0]].place.clone();
                         push(

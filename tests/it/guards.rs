@@ -559,3 +559,114 @@ fn fill_names_the_line_of_a_text_too_long_for_a_cell() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("第 3 行") && err.contains("40000"), "{err}");
 }
+
+// ── 4. Formulas without results ──────────────────────────────────────────────────────
+
+/// 山市镇's 2020 workbook rewritten as values, with the given cells as formulas saved
+/// without a result (as openpyxl and other generators write them).
+fn with_formulas(scratch: &Scratch, name: &str, formulas: &[(&str, String)]) -> std::path::PathBuf {
+    let filled = Filled {
+        values: &[("t3.new.legal", 2.0)],
+        ..Filled::new(2020)
+    }
+    .write(scratch, &format!("src-{name}"));
+    let sheets = plain_sheets(&filled);
+    let mut source: calamine::Xlsx<_> = calamine::open_workbook(&filled).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let t3 = "表三 依申请公开";
+    for sheet in &sheets {
+        // The template's own formulas (totals, checks) are written without results too.
+        let own = calamine::Reader::worksheet_formula(&mut source, &sheet.name).unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        ws.set_formula_result_default("");
+        for (&(r, c), v) in &sheet.cells {
+            let formula = formulas
+                .iter()
+                .find(|(k, _)| sheet.name == t3 && pos(2020, k) == (r, c))
+                .map(|(_, f)| f.clone())
+                .or_else(|| {
+                    own.get_value((r, u32::from(c)))
+                        .filter(|f| !f.is_empty())
+                        .map(|f| format!("={f}"))
+                });
+            if let Some(f) = formula {
+                ws.write_formula(r, c, f.as_str()).unwrap();
+                continue;
+            }
+            match v {
+                calamine::Data::Float(x) => ws.write_number(r, c, *x).map(|_| ()),
+                calamine::Data::String(s) => ws.write_string(r, c, s).map(|_| ()),
+                other => ws.write_string(r, c, other.to_string()).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    let path = scratch.path(name);
+    wb.save(&path).unwrap();
+    // No cached result at all, not even an empty one.
+    let bytes = std::fs::read(&path).unwrap();
+    let bytes = patch_xlsx(&bytes, |_, xml| xml.replace("<v></v>", ""));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn formulas_without_results_are_computed_and_said_so() {
+    let scratch = Scratch::new();
+    let (legal, carried) = (a1(2020, "t3.new.legal"), a1(2020, "t3.carried.legal"));
+    let path = with_formulas(
+        &scratch,
+        "formulas.xlsx",
+        &[
+            ("t3.new.natural", "=1+4".into()),
+            ("t3.open.natural", "=(4+6)/2".into()),
+            ("t3.open.legal", format!("=SUM({legal}:{carried})")),
+            ("t3.partial.legal", format!("=SUM({legal},{carried})-2")),
+        ],
+    );
+    let sub = submission(&path);
+    let value = |k: &str| sub.values.get(&Key::from_string(k)).copied();
+    assert_eq!(value("t3.new.natural"), Some(5.0), "{:#?}", sub.findings);
+    assert_eq!(value("t3.open.natural"), Some(5.0));
+    assert_eq!(value("t3.open.legal"), Some(2.0));
+    assert_eq!(value("t3.partial.legal"), Some(0.0));
+    let at = a1(2020, "t3.new.natural");
+    let note = sub
+        .findings
+        .iter()
+        .find(|f| f.cell_text() == at)
+        .expect("a finding at the formula's cell");
+    assert_eq!(note.level, Level::Fixed);
+    assert_eq!(note.rule, "N-1");
+    assert!(note.message.contains("公式"), "{note:?}");
+    assert_eq!((note.found.as_str(), note.expected.as_str()), ("=1+4", "5"));
+    assert!(
+        !sub.findings.iter().any(|f| f.message.contains("空白")),
+        "{:#?}",
+        sub.findings
+    );
+    assert_eq!(sub.errors(), 0, "{:#?}", sub.findings);
+}
+
+#[test]
+fn a_formula_that_cannot_be_computed_is_an_error_with_its_formula() {
+    let scratch = Scratch::new();
+    let path = with_formulas(
+        &scratch,
+        "formulas.xlsx",
+        &[("t3.new.natural", "=VLOOKUP(1,Sheet2!A1:B9,2)".into())],
+    );
+    let sub = submission(&path);
+    let at = a1(2020, "t3.new.natural");
+    let f = sub
+        .findings
+        .iter()
+        .find(|f| f.cell_text() == at)
+        .expect("a finding at the formula's cell");
+    assert_eq!(f.level, Level::Error, "{f:?}");
+    assert_eq!(f.found, "=VLOOKUP(1,Sheet2!A1:B9,2)");
+    assert!(!sub.values.contains_key(&Key::from_string("t3.new.natural")));
+    let (code, _) = check(&[&path], &[]);
+    assert_eq!(code, 1);
+}
