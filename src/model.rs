@@ -471,9 +471,18 @@ pub mod rule_ids {
     pub const UNIT: &str = "ID-1";
     /// The report year is missing or implausible.
     pub const YEAR: &str = "ID-2";
+    /// The places that say whose report a workbook is disagree (hidden identity sheet,
+    /// document properties, cover, the file's name): the file is not silently taken for
+    /// either unit.
+    pub const IDENTITY: &str = "ID-3";
     /// A value typed in the workbook was normalised (full-width digits, blanks…).
     pub const NORMALISED: &str = "N-1";
 }
+
+/// How every ID-3 message ([`rule_ids::IDENTITY`]) begins: the batch reads a file's
+/// reason by it, so that a file whose identities disagree never wins "one file per unit"
+/// over the unit's own consistent file.
+pub const IDENTITY_CONFLICT: &str = "工作簿中的单位标识不一致";
 
 /// The report years the tool works with, in one place: `template` and `fill` refuse to
 /// make workbooks for a year outside it, and the reader refuses a workbook that says one

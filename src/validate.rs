@@ -12,6 +12,7 @@ use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
 use crate::locate::{label_path, Found, IdentifiedBy};
 use crate::model::{
     clip, number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot, UnitCode,
+    IDENTITY_CONFLICT,
 };
 use crate::normalise;
 use crate::read::RawValue;
@@ -132,6 +133,30 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
                 rule_ids::UNIT,
                 "单位代码格式不对",
                 "请按名册填写单位代码",
+            )
+        });
+    }
+    if id.conflicting() {
+        let said: Vec<String> = id
+            .claims
+            .iter()
+            .map(|c| format!("{}为 {}", c.source.chinese(), c.unit_text()))
+            .collect();
+        let mut units: Vec<String> = Vec::new();
+        for c in &id.claims {
+            let unit = c.unit_text();
+            if !units.contains(&unit) {
+                units.push(unit);
+            }
+        }
+        sub.findings.push(Finding {
+            found: units.join("、"),
+            expected: "各处为同一单位".into(),
+            ..Finding::file_level(
+                Level::Error,
+                rule_ids::IDENTITY,
+                format!("{IDENTITY_CONFLICT}：{}", said.join("；")),
+                "请使用下发给本单位的模板填写后报送；不要复制其他单位的工作簿，也不要改动封面和隐藏的标识",
             )
         });
     }

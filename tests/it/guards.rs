@@ -3,7 +3,6 @@
 //! numbers no report can hold, control characters and formula text on their way to a
 //! terminal or a spreadsheet, and the small ones (the year range, CRLF line numbers,
 //! long quoted values).
-#![allow(dead_code, unused_imports)]
 
 use std::io::{Cursor, Read as _, Write as _};
 use std::path::Path;
@@ -210,6 +209,350 @@ fn copy(sheet: &PlainSheet) -> PlainSheet {
 
 fn submission(path: &Path) -> Submission {
     check_file(path, "x.xlsx", &Formats::builtin(), Options::default())
+}
+
+// ── 2. Identities that disagree ──────────────────────────────────────────────────────
+
+/// 东兴村's workbook with only the hidden sheet's unit code changed to 山市村's.
+fn dongxing_claiming_shanshi() -> Vec<u8> {
+    let bytes = unit_workbook("112", "东兴村村民委员会", OK);
+    let part = sheet_part(&bytes, "_nianbao");
+    let a1 = hidden_a1(nianbao::identity::IdField::UnitCode);
+    patch_xlsx(&bytes, |name, xml| {
+        if name == part {
+            set_cell(&xml, &a1, "111")
+        } else {
+            xml
+        }
+    })
+}
+
+#[test]
+fn a_hidden_identity_that_disagrees_is_an_error_and_displaces_no_one() {
+    let scratch = Scratch::new();
+    let real = scratch.write(
+        "回收/111_山市村村民委员会_2020.xlsx",
+        unit_workbook("111", "山市村村民委员会", OK),
+    );
+    let odd = scratch.write(
+        "回收/112_东兴村村民委员会_2020.xlsx",
+        dongxing_claiming_shanshi(),
+    );
+    set_mtime(&real, 3600);
+    set_mtime(&odd, 60);
+
+    // On its own, `check` says so and names both units and where each claim is.
+    let found = findings(&odd);
+    let id3: Vec<&serde_json::Value> = found.iter().filter(|f| f["rule"] == "ID-3").collect();
+    assert_eq!(id3.len(), 1, "{found:#?}");
+    assert_eq!(id3[0]["level"], "error");
+    let text = format!("{}{}", id3[0]["message"], id3[0]["found"]);
+    for part in ["111", "112", "_nianbao", "封面", "文档属性"] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+
+    let (code, out) = ingest(&scratch);
+    assert_eq!(code, 1);
+    let files = read_csv(&out.join("files.csv"));
+    let real_row = row(&files, "file", "111_山市村村民委员会_2020.xlsx");
+    assert_eq!(real_row["status"], "accepted", "{files:?}");
+    let odd_row = row(&files, "file", "112_东兴村村民委员会_2020.xlsx");
+    assert_eq!(odd_row["status"], "rejected", "{files:?}");
+    assert_eq!(odd_row["unit_code"], "112", "{files:?}");
+    let units = read_csv(&out.join("units.csv"));
+    assert_eq!(row(&units, "unit_code", "111")["status"], "accepted");
+    assert_eq!(row(&units, "unit_code", "112")["status"], "rejected");
+    let diagnostics = read_csv(&out.join("diagnostics.csv"));
+    assert!(diagnostics
+        .iter()
+        .any(|d| d["rule"] == "ID-3" && d["file"].ends_with("/112_东兴村村民委员会_2020.xlsx")));
+}
+
+#[test]
+fn a_file_whose_identities_disagree_never_wins_over_the_units_own_file() {
+    let scratch = Scratch::new();
+    let real = scratch.write(
+        "回收/111_山市村村民委员会_2020.xlsx",
+        unit_workbook("111", "山市村村民委员会", OK),
+    );
+    // 山市村's template whose cover was retyped as 东兴村's: hidden sheet and properties
+    // still say 山市村, so it counts for 山市村, and it is the newer file.
+    let bytes = unit_workbook("111", "山市村村民委员会", &[("t3.new.natural", 9.0)]);
+    let cover = sheet_part(&bytes, "封面");
+    let (code_at, name_at) = (a1(2020, "cover:unit_code"), a1(2020, "cover:unit_name"));
+    let bytes = patch_xlsx(&bytes, |name, xml| {
+        if name == cover {
+            set_cell(
+                &set_cell(&xml, &code_at, "112"),
+                &name_at,
+                "东兴村村民委员会",
+            )
+        } else {
+            xml
+        }
+    });
+    let odd = scratch.write("回收/新的一份.xlsx", bytes);
+    set_mtime(&real, 3600);
+    set_mtime(&odd, 60);
+    let (_, out) = ingest(&scratch);
+    let files = read_csv(&out.join("files.csv"));
+    let real_row = row(&files, "file", "111_山市村村民委员会_2020.xlsx");
+    assert_eq!(real_row["status"], "accepted", "{files:?}");
+    let odd_row = row(&files, "file", "新的一份.xlsx");
+    assert_eq!(odd_row["status"], "duplicate", "{files:?}");
+    assert!(odd_row["chosen"].ends_with("/111_山市村村民委员会_2020.xlsx"));
+    let units = read_csv(&out.join("units.csv"));
+    assert!(row(&units, "unit_code", "111")["file"].ends_with("/111_山市村村民委员会_2020.xlsx"));
+    let diagnostics = read_csv(&out.join("diagnostics.csv"));
+    assert!(diagnostics
+        .iter()
+        .any(|d| d["rule"] == "ID-3" && d["file"].ends_with("/新的一份.xlsx")));
+}
+
+#[test]
+fn a_second_identity_sheet_or_cover_is_an_error() {
+    let scratch = Scratch::new();
+    let shanshi = scratch.write("a.xlsx", unit_workbook("111", "山市村村民委员会", OK));
+    let dongxing = scratch.write("b.xlsx", unit_workbook("112", "东兴村村民委员会", OK));
+    let other = plain_sheets(&dongxing);
+
+    // 东兴村's identity sheet, visible and first.
+    let mut sheets = plain_sheets(&shanshi);
+    let mut id = other
+        .iter()
+        .find(|s| s.name == "_nianbao")
+        .map(copy)
+        .unwrap();
+    id.name = "Sheet9".into();
+    sheets.insert(0, id);
+    let two_ids = scratch.path("two_ids.xlsx");
+    write_plain(&sheets, &two_ids);
+
+    // 东兴村's cover after 山市村's.
+    let mut sheets = plain_sheets(&shanshi);
+    let mut cover = other.iter().find(|s| s.name == "封面").map(copy).unwrap();
+    cover.name = "封面 (2)".into();
+    sheets.push(cover);
+    let two_covers = scratch.path("two_covers.xlsx");
+    write_plain(&sheets, &two_covers);
+
+    for file in [&two_ids, &two_covers] {
+        let (code, text) = check(&[file], &[]);
+        assert_eq!(code, 1, "{text}");
+        assert!(text.contains("ID-3"), "{text}");
+        assert!(text.contains("111") && text.contains("112"), "{text}");
+        let sub = submission(file);
+        assert_eq!(sub.unit_code, "111", "the majority says 山市村");
+    }
+}
+
+#[test]
+fn a_file_named_for_another_roster_unit_is_not_silently_attributed() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "回收/112_东兴村村民委员会_2020.xlsx",
+        unit_workbook("111", "山市村村民委员会", OK),
+    );
+    // Named after its own unit's parent (a township forwarding it): no conflict.
+    scratch.write(
+        "回收/山市镇人民政府转报.xlsx",
+        unit_workbook("112", "东兴村村民委员会", OK),
+    );
+    let (_, out) = ingest(&scratch);
+    let files = read_csv(&out.join("files.csv"));
+    let named = row(&files, "file", "112_东兴村村民委员会_2020.xlsx");
+    assert_eq!(named["status"], "rejected", "{files:?}");
+    assert_eq!(named["unit_code"], "111", "{files:?}");
+    assert!(named["reason"].contains("东兴村村民委员会"), "{files:?}");
+    let diagnostics = read_csv(&out.join("diagnostics.csv"));
+    let id3 = diagnostics
+        .iter()
+        .find(|d| d["rule"] == "ID-3")
+        .expect("an ID-3 finding");
+    assert!(id3["message"].contains("文件名"), "{id3:?}");
+    assert_eq!(
+        row(&files, "file", "山市镇人民政府转报.xlsx")["status"],
+        "accepted",
+        "{files:?}"
+    );
+}
+
+// ── 4. Formulas without results ──────────────────────────────────────────────────────
+
+/// 山市镇's 2020 workbook rewritten as values, with the given cells as formulas saved
+/// without a result (as openpyxl and other generators write them).
+fn with_formulas(scratch: &Scratch, name: &str, formulas: &[(&str, String)]) -> std::path::PathBuf {
+    let filled = Filled {
+        values: &[("t3.new.legal", 2.0)],
+        ..Filled::new(2020)
+    }
+    .write(scratch, &format!("src-{name}"));
+    let sheets = plain_sheets(&filled);
+    let mut source: calamine::Xlsx<_> = calamine::open_workbook(&filled).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let t3 = "表三 依申请公开";
+    for sheet in &sheets {
+        // The template's own formulas (totals, checks) are written without results too.
+        let own = calamine::Reader::worksheet_formula(&mut source, &sheet.name).unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        ws.set_formula_result_default("");
+        for (&(r, c), v) in &sheet.cells {
+            let formula = formulas
+                .iter()
+                .find(|(k, _)| sheet.name == t3 && pos(2020, k) == (r, c))
+                .map(|(_, f)| f.clone())
+                .or_else(|| {
+                    own.get_value((r, u32::from(c)))
+                        .filter(|f| !f.is_empty())
+                        .map(|f| format!("={f}"))
+                });
+            if let Some(f) = formula {
+                ws.write_formula(r, c, f.as_str()).unwrap();
+                continue;
+            }
+            match v {
+                calamine::Data::Float(x) => ws.write_number(r, c, *x).map(|_| ()),
+                calamine::Data::String(s) => ws.write_string(r, c, s).map(|_| ()),
+                other => ws.write_string(r, c, other.to_string()).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    let path = scratch.path(name);
+    wb.save(&path).unwrap();
+    // No cached result at all, not even an empty one.
+    let bytes = std::fs::read(&path).unwrap();
+    let bytes = patch_xlsx(&bytes, |_, xml| xml.replace("<v></v>", ""));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn formulas_without_results_are_computed_and_said_so() {
+    let scratch = Scratch::new();
+    let (legal, carried) = (a1(2020, "t3.new.legal"), a1(2020, "t3.carried.legal"));
+    let path = with_formulas(
+        &scratch,
+        "formulas.xlsx",
+        &[
+            ("t3.new.natural", "=1+4".into()),
+            ("t3.open.natural", "=(4+6)/2".into()),
+            ("t3.open.legal", format!("=SUM({legal}:{carried})")),
+            ("t3.partial.legal", format!("=SUM({legal},{carried})-2")),
+        ],
+    );
+    let sub = submission(&path);
+    let value = |k: &str| sub.values.get(&Key::from_string(k)).copied();
+    assert_eq!(value("t3.new.natural"), Some(5.0), "{:#?}", sub.findings);
+    assert_eq!(value("t3.open.natural"), Some(5.0));
+    assert_eq!(value("t3.open.legal"), Some(2.0));
+    assert_eq!(value("t3.partial.legal"), Some(0.0));
+    let at = a1(2020, "t3.new.natural");
+    let note = sub
+        .findings
+        .iter()
+        .find(|f| f.cell_text() == at)
+        .expect("a finding at the formula's cell");
+    assert_eq!(note.level, Level::Fixed);
+    assert_eq!(note.rule, "N-1");
+    assert!(note.message.contains("公式"), "{note:?}");
+    assert_eq!((note.found.as_str(), note.expected.as_str()), ("=1+4", "5"));
+    assert!(
+        !sub.findings.iter().any(|f| f.message.contains("空白")),
+        "{:#?}",
+        sub.findings
+    );
+    assert_eq!(sub.errors(), 0, "{:#?}", sub.findings);
+}
+
+#[test]
+fn a_formula_that_cannot_be_computed_is_an_error_with_its_formula() {
+    let scratch = Scratch::new();
+    let path = with_formulas(
+        &scratch,
+        "formulas.xlsx",
+        &[("t3.new.natural", "=VLOOKUP(1,Sheet2!A1:B9,2)".into())],
+    );
+    let sub = submission(&path);
+    let at = a1(2020, "t3.new.natural");
+    let f = sub
+        .findings
+        .iter()
+        .find(|f| f.cell_text() == at)
+        .expect("a finding at the formula's cell");
+    assert_eq!(f.level, Level::Error, "{f:?}");
+    assert_eq!(f.found, "=VLOOKUP(1,Sheet2!A1:B9,2)");
+    assert!(!sub.values.contains_key(&Key::from_string("t3.new.natural")));
+    let (code, _) = check(&[&path], &[]);
+    assert_eq!(code, 1);
+}
+
+// ── 6. Text past Excel's limit ───────────────────────────────────────────────────────
+
+#[test]
+fn a_huge_text_in_a_rejected_workbook_does_not_stop_the_batch() {
+    let scratch = Scratch::new();
+    const MARK: &str = "超长文字占位";
+    let bytes = unit_workbook_with(
+        "111",
+        "山市村村民委员会",
+        &[("t3.new.natural", 3.0)], // T3-1 does not balance: rejected
+        &[],
+        &[
+            ("opening", "现将有关情况总结如下："),
+            ("overview", MARK),
+            ("problems", "无。"),
+            ("other", "无。"),
+        ],
+    );
+    let long = "很长".repeat(150_000);
+    let bytes = patch_xlsx(&bytes, |name, xml| {
+        if name == "xl/sharedStrings.xml" {
+            xml.replace(MARK, &long)
+        } else {
+            xml
+        }
+    });
+    scratch.write("回收/山市村.xlsx", bytes);
+    scratch.write(
+        "回收/东兴村.xlsx",
+        unit_workbook("112", "东兴村村民委员会", OK),
+    );
+    let (code, out) = ingest(&scratch);
+    assert_eq!(code, 1);
+    assert!(out.join("index.html").is_file());
+    assert!(out.join("rollups/汇总表.xlsx").is_file());
+    let units = read_csv(&out.join("units.csv"));
+    assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
+    let correction = out.join("corrections/111_山市村村民委员会.xlsx");
+    let text = cell_text(&correction, "文字部分", &a1(2020, "section:overview"));
+    let chars = text.chars().count();
+    assert!(chars <= 32_767 && chars > 30_000, "{chars}");
+    assert!(text.contains("300000"), "the cut is said");
+}
+
+#[test]
+fn fill_names_the_line_of_a_text_too_long_for_a_cell() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    let long = "字".repeat(40_000);
+    scratch.write(
+        "values.csv",
+        format!("unit_code,field,value\n111,t3.new.natural,0\n111,section:overview,{long}\n"),
+    );
+    let run = nianbao()
+        .args(["fill", "--year", "2020", "--units"])
+        .arg(scratch.path("units.csv"))
+        .arg("--values")
+        .arg(scratch.path("values.csv"))
+        .arg("--out")
+        .arg(scratch.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("第 3 行") && err.contains("40000"), "{err}");
 }
 
 // ── 8. One definition of a unit code ─────────────────────────────────────────────────
@@ -492,181 +835,4 @@ fn a_row_copied_thousands_of_times_gives_a_short_message() {
         .expect("an L-1 finding");
     assert!(l1.message.chars().count() < 400, "{}", l1.message.len());
     assert!(l1.message.contains("…（共"), "{}", l1.message);
-}
-// ── 6. Text past Excel's limit ───────────────────────────────────────────────────────
-
-#[test]
-fn a_huge_text_in_a_rejected_workbook_does_not_stop_the_batch() {
-    let scratch = Scratch::new();
-    const MARK: &str = "超长文字占位";
-    let bytes = unit_workbook_with(
-        "111",
-        "山市村村民委员会",
-        &[("t3.new.natural", 3.0)], // T3-1 does not balance: rejected
-        &[],
-        &[
-            ("opening", "现将有关情况总结如下："),
-            ("overview", MARK),
-            ("problems", "无。"),
-            ("other", "无。"),
-        ],
-    );
-    let long = "很长".repeat(150_000);
-    let bytes = patch_xlsx(&bytes, |name, xml| {
-        if name == "xl/sharedStrings.xml" {
-            xml.replace(MARK, &long)
-        } else {
-            xml
-        }
-    });
-    scratch.write("回收/山市村.xlsx", bytes);
-    scratch.write(
-        "回收/东兴村.xlsx",
-        unit_workbook("112", "东兴村村民委员会", OK),
-    );
-    let (code, out) = ingest(&scratch);
-    assert_eq!(code, 1);
-    assert!(out.join("index.html").is_file());
-    assert!(out.join("rollups/汇总表.xlsx").is_file());
-    let units = read_csv(&out.join("units.csv"));
-    assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
-    let correction = out.join("corrections/111_山市村村民委员会.xlsx");
-    let text = cell_text(&correction, "文字部分", &a1(2020, "section:overview"));
-    let chars = text.chars().count();
-    assert!(chars <= 32_767 && chars > 30_000, "{chars}");
-    assert!(text.contains("300000"), "the cut is said");
-}
-
-#[test]
-fn fill_names_the_line_of_a_text_too_long_for_a_cell() {
-    let scratch = Scratch::new();
-    scratch.write("units.csv", ROSTER);
-    let long = "字".repeat(40_000);
-    scratch.write(
-        "values.csv",
-        format!("unit_code,field,value\n111,t3.new.natural,0\n111,section:overview,{long}\n"),
-    );
-    let run = nianbao()
-        .args(["fill", "--year", "2020", "--units"])
-        .arg(scratch.path("units.csv"))
-        .arg("--values")
-        .arg(scratch.path("values.csv"))
-        .arg("--out")
-        .arg(scratch.path("out"))
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(err.contains("第 3 行") && err.contains("40000"), "{err}");
-}
-
-// ── 4. Formulas without results ──────────────────────────────────────────────────────
-
-/// 山市镇's 2020 workbook rewritten as values, with the given cells as formulas saved
-/// without a result (as openpyxl and other generators write them).
-fn with_formulas(scratch: &Scratch, name: &str, formulas: &[(&str, String)]) -> std::path::PathBuf {
-    let filled = Filled {
-        values: &[("t3.new.legal", 2.0)],
-        ..Filled::new(2020)
-    }
-    .write(scratch, &format!("src-{name}"));
-    let sheets = plain_sheets(&filled);
-    let mut source: calamine::Xlsx<_> = calamine::open_workbook(&filled).unwrap();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let t3 = "表三 依申请公开";
-    for sheet in &sheets {
-        // The template's own formulas (totals, checks) are written without results too.
-        let own = calamine::Reader::worksheet_formula(&mut source, &sheet.name).unwrap();
-        let ws = wb.add_worksheet();
-        ws.set_name(&sheet.name).unwrap();
-        ws.set_formula_result_default("");
-        for (&(r, c), v) in &sheet.cells {
-            let formula = formulas
-                .iter()
-                .find(|(k, _)| sheet.name == t3 && pos(2020, k) == (r, c))
-                .map(|(_, f)| f.clone())
-                .or_else(|| {
-                    own.get_value((r, u32::from(c)))
-                        .filter(|f| !f.is_empty())
-                        .map(|f| format!("={f}"))
-                });
-            if let Some(f) = formula {
-                ws.write_formula(r, c, f.as_str()).unwrap();
-                continue;
-            }
-            match v {
-                calamine::Data::Float(x) => ws.write_number(r, c, *x).map(|_| ()),
-                calamine::Data::String(s) => ws.write_string(r, c, s).map(|_| ()),
-                other => ws.write_string(r, c, other.to_string()).map(|_| ()),
-            }
-            .unwrap();
-        }
-    }
-    let path = scratch.path(name);
-    wb.save(&path).unwrap();
-    // No cached result at all, not even an empty one.
-    let bytes = std::fs::read(&path).unwrap();
-    let bytes = patch_xlsx(&bytes, |_, xml| xml.replace("<v></v>", ""));
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-#[test]
-fn formulas_without_results_are_computed_and_said_so() {
-    let scratch = Scratch::new();
-    let (legal, carried) = (a1(2020, "t3.new.legal"), a1(2020, "t3.carried.legal"));
-    let path = with_formulas(
-        &scratch,
-        "formulas.xlsx",
-        &[
-            ("t3.new.natural", "=1+4".into()),
-            ("t3.open.natural", "=(4+6)/2".into()),
-            ("t3.open.legal", format!("=SUM({legal}:{carried})")),
-            ("t3.partial.legal", format!("=SUM({legal},{carried})-2")),
-        ],
-    );
-    let sub = submission(&path);
-    let value = |k: &str| sub.values.get(&Key::from_string(k)).copied();
-    assert_eq!(value("t3.new.natural"), Some(5.0), "{:#?}", sub.findings);
-    assert_eq!(value("t3.open.natural"), Some(5.0));
-    assert_eq!(value("t3.open.legal"), Some(2.0));
-    assert_eq!(value("t3.partial.legal"), Some(0.0));
-    let at = a1(2020, "t3.new.natural");
-    let note = sub
-        .findings
-        .iter()
-        .find(|f| f.cell_text() == at)
-        .expect("a finding at the formula's cell");
-    assert_eq!(note.level, Level::Fixed);
-    assert_eq!(note.rule, "N-1");
-    assert!(note.message.contains("公式"), "{note:?}");
-    assert_eq!((note.found.as_str(), note.expected.as_str()), ("=1+4", "5"));
-    assert!(
-        !sub.findings.iter().any(|f| f.message.contains("空白")),
-        "{:#?}",
-        sub.findings
-    );
-    assert_eq!(sub.errors(), 0, "{:#?}", sub.findings);
-}
-
-#[test]
-fn a_formula_that_cannot_be_computed_is_an_error_with_its_formula() {
-    let scratch = Scratch::new();
-    let path = with_formulas(
-        &scratch,
-        "formulas.xlsx",
-        &[("t3.new.natural", "=VLOOKUP(1,Sheet2!A1:B9,2)".into())],
-    );
-    let sub = submission(&path);
-    let at = a1(2020, "t3.new.natural");
-    let f = sub
-        .findings
-        .iter()
-        .find(|f| f.cell_text() == at)
-        .expect("a finding at the formula's cell");
-    assert_eq!(f.level, Level::Error, "{f:?}");
-    assert_eq!(f.found, "=VLOOKUP(1,Sheet2!A1:B9,2)");
-    assert!(!sub.values.contains_key(&Key::from_string("t3.new.natural")));
-    let (code, _) = check(&[&path], &[]);
-    assert_eq!(code, 1);
 }
