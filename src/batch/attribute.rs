@@ -49,7 +49,8 @@ fn file_name_conflict(display: &str, roster: &Roster, code: &str) -> Option<Find
         .iter()
         .filter(|u| u.code != unit.code && !above.contains(&&u.code))
         .map(|u| (u, normalize_name(&u.name)))
-        .filter(|(_, n)| n.chars().count() >= 2 && name.contains(n.as_str()))
+        // A short name (two villages called 新村) says too little to count.
+        .filter(|(_, n)| n.chars().count() >= 4 && name.contains(n.as_str()))
         .collect();
     let (other, _) = named.iter().max_by_key(|(_, n)| n.chars().count())?;
     let mut f = Finding {
