@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::format::{Formats, Key};
 use crate::locate::{self, IdentifiedBy};
-use crate::model::{rule_ids, Finding, Level};
+use crate::model::{clip, is_terminal_control, rule_ids, terminal_text, Finding, Level};
 use crate::read::{self, ReadError};
 use crate::validate::{self, Context, Submission};
 
@@ -25,6 +25,12 @@ pub struct Options<'a> {
     pub year: Option<i32>,
     pub previous: Option<&'a PreviousYear>,
 }
+
+/// The entry of [`Submission::cover`] under which [`check_file`] leaves the name the
+/// file was given (`display`), for the batch to compare with the roster's unit names (a
+/// file named for another unit is one more place that says whose report it is, ID-3).
+/// Not a cover field: the batch takes it out before the submission is kept.
+pub const FILE_NAME_ENTRY: &str = "nianbao:file_name";
 
 /// Checks one file. `display` is how the file is named in findings (a path relative to
 /// what the user gave, so messages stay short and stable).
@@ -44,6 +50,8 @@ pub fn check_file(
         }
         Err(err) => unreadable(&err),
     };
+    sub.cover
+        .insert(FILE_NAME_ENTRY.to_string(), display.to_string());
     for f in &mut sub.findings {
         f.file = display.to_string();
         if f.unit_code.is_empty() {
@@ -78,7 +86,8 @@ pub fn unreadable(err: &ReadError) -> Submission {
 
 /// A one-line description of whose report a submission is.
 pub fn describe(sub: &Submission) -> String {
-    let unit = match (sub.unit_name.as_str(), sub.unit_code.as_str()) {
+    let (name, code) = (clip(&sub.unit_name), clip(&sub.unit_code));
+    let unit = match (name.as_ref(), code.as_ref()) {
         ("", "") => "单位不明".to_string(),
         (name, "") => name.to_string(),
         ("", code) => format!("单位代码 {code}"),
@@ -106,17 +115,20 @@ pub fn describe(sub: &Submission) -> String {
 }
 
 /// The findings of one file for a terminal, most serious first, readable without colour.
+/// Every value in it passes through [`terminal_text`]: a unit name or a cell's text
+/// cannot send escape sequences to the terminal or start a line of its own.
 pub fn render_text(file: &str, sub: &Submission) -> String {
+    let t = |s: &str| terminal_text(s).into_owned();
     let mut out = String::new();
-    let _ = writeln!(out, "{file} — {}", describe(sub));
+    let _ = writeln!(out, "{} — {}", t(file), t(&describe(sub)));
     for f in &sub.findings {
-        let place = match f.place_text() {
+        let place = match t(&f.place_text()) {
             place if place.is_empty() => place,
             place => format!(" {place}"),
         };
-        let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), f.rule);
-        let _ = writeln!(out, "      {}", f.message);
-        match (f.found_text().as_str(), f.expected_text().as_str()) {
+        let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), t(&f.rule));
+        let _ = writeln!(out, "      {}", t(&f.message));
+        match (t(&f.found_text()).as_str(), t(&f.expected_text()).as_str()) {
             ("", "") => {}
             (found, "") => {
                 let _ = writeln!(out, "      实际：{found}");
@@ -126,7 +138,7 @@ pub fn render_text(file: &str, sub: &Submission) -> String {
             }
         }
         if !f.hint.is_empty() {
-            let _ = writeln!(out, "      提示：{}", f.hint);
+            let _ = writeln!(out, "      提示：{}", t(&f.hint));
         }
     }
     let (e, w, x) = (sub.errors(), sub.warnings(), sub.fixes());
@@ -182,12 +194,21 @@ impl<'a> FindingLine<'a> {
     }
 }
 
-/// The findings as JSON lines, one object per finding, for other programs.
+/// The findings as JSON lines, one object per finding, for other programs. The data
+/// is complete, and still safe on a terminal: JSON escapes C0 controls itself, and the
+/// other characters a terminal acts on (DEL, the C1 range, bidirectional formatting) are
+/// written as `\uXXXX` escapes too, which read back as the same text.
 pub fn render_json(sub: &Submission) -> String {
     let mut out = String::new();
     for f in &sub.findings {
         if let Ok(line) = serde_json::to_string(&FindingLine::of(f)) {
-            out.push_str(&line);
+            for c in line.chars() {
+                if is_terminal_control(c) {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                } else {
+                    out.push(c);
+                }
+            }
             out.push('\n');
         }
     }

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crate::format::{Format, Key, Kind};
 use crate::identity::COVER_FIELDS;
-use crate::model::UnitCode;
+use crate::model::{number_text, terminal_text, CodeProblem, UnitCode, MAX_VALUE};
 use crate::roster::Roster;
 use crate::template::{self, Prefill, TemplateError, UnitInfo};
 
@@ -176,10 +176,11 @@ impl LineError {
 }
 
 fn list(problems: &[LineError]) -> String {
+    // What a line quotes of the file is printed to a terminal: no control characters.
     let mut lines: Vec<String> = problems
         .iter()
         .take(SHOWN_PROBLEMS)
-        .map(|p| format!("  {p}"))
+        .map(|p| format!("  {}", terminal_text(&p.to_string())))
         .collect();
     if problems.len() > SHOWN_PROBLEMS {
         lines.push(format!("  ……另有 {} 处", problems.len() - SHOWN_PROBLEMS));
@@ -237,6 +238,7 @@ pub fn run(
     values: &Path,
     out: &Path,
 ) -> Result<Vec<PathBuf>, FillError> {
+    template::check_year(year)?;
     let path = values.display().to_string();
     let bytes = std::fs::read(values).map_err(|source| FillError::Io {
         path: path.clone(),
@@ -281,13 +283,15 @@ fn parse(
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let csv_error = |e: csv::Error| FillError::Csv {
+    // Lines as the clerk's editor counts them (csv's own count lags on CRLF files).
+    let mut lines = crate::roster::LineCounter::new(text.as_bytes());
+    let mut csv_error = |e: csv::Error| FillError::Csv {
         path: path.to_string(),
-        line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
+        line: e.position().map_or(0, |p| lines.line_at(p.byte())),
+        message: terminal_text(&e.to_string()).into_owned(),
     };
     let header = match records.next() {
-        Some(r) => r.map_err(csv_error)?,
+        Some(r) => r.map_err(&mut csv_error)?,
         None => {
             return Err(FillError::Header {
                 path: path.to_string(),
@@ -299,7 +303,7 @@ fn parse(
         path: path.to_string(),
         found: header
             .iter()
-            .map(|c| format!("“{}”", c.trim()))
+            .map(|c| format!("“{}”", terminal_text(c.trim())))
             .collect::<Vec<_>>()
             .join("、"),
     })?;
@@ -308,28 +312,30 @@ fn parse(
     let mut units: BTreeMap<UnitCode, UnitValues> = BTreeMap::new();
     let mut problems = Vec::new();
     let mut any = false;
+    let mut lines = crate::roster::LineCounter::new(text.as_bytes());
     for record in records {
-        let record = record.map_err(csv_error)?;
-        let line = record.position().map_or(0, |p| p.line());
+        let record = record.map_err(&mut csv_error)?;
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
         let get = |i: usize| record.get(i).unwrap_or("");
         let (code, field, value) = (get(columns[0]), get(columns[1]), get(columns[2]));
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         any = true;
-        let code = match UnitCode::new(code) {
-            None => {
+        let code = match UnitCode::parse(code) {
+            Err(CodeProblem::Empty) => {
                 problems.push(LineError::NoUnit { line });
                 continue;
             }
-            Some(c) if roster.get(&c).is_none() => {
+            Ok(c) if roster.get(&c).is_some() => c,
+            // A malformed code is on no roster either.
+            _ => {
                 problems.push(LineError::UnknownUnit {
                     line,
-                    code: c.to_string(),
+                    code: code.trim().to_string(),
                 });
                 continue;
             }
-            Some(c) => c,
         };
         let target = match target(field, line, format, &keys) {
             Ok(t) => t,
@@ -349,6 +355,10 @@ fn parse(
             continue;
         }
         unit.seen.insert(target.slot(), line);
+        if let Some(p) = too_long(&target, field, value, line, format) {
+            problems.push(p);
+            continue;
+        }
         match target {
             Target::Number(key) => match number(&key, value, line, format) {
                 Ok(v) if format.totals().contains_key(&key) => {
@@ -387,6 +397,41 @@ fn parse(
             problems,
         })
     }
+}
+
+/// A text longer than a cell holds ([`template::CELL_TEXT_LIMIT`]): the workbook would
+/// have to cut it, so the line is refused instead, like any other problem.
+fn too_long(
+    target: &Target,
+    field: &str,
+    value: &str,
+    line: u64,
+    format: &Format,
+) -> Option<LineError> {
+    let label = match target {
+        Target::Number(_) => return None,
+        Target::Raw(key) => format.describe(key),
+        Target::Section(code) => format
+            .sections
+            .iter()
+            .find(|s| &s.code == code)
+            .map_or_else(|| code.clone(), |s| s.heading()),
+        Target::Cover(code) => COVER_FIELDS
+            .iter()
+            .find(|f| f.code == code)
+            .map_or_else(|| code.clone(), |f| f.label.to_string()),
+    };
+    template::fit_cell(value)?;
+    Some(LineError::WrongKind {
+        line,
+        field: field.trim().to_string(),
+        label,
+        value: format!("共 {} 字的文字", value.chars().count()),
+        expected: format!(
+            "不超过 {} 字的文字（Excel 单元格的上限）",
+            template::CELL_TEXT_LIMIT
+        ),
+    })
 }
 
 /// Positions of unit_code, field and value in the header.
@@ -507,6 +552,16 @@ fn number(key: &Key, value: &str, line: u64, format: &Format) -> Result<f64, Lin
             hint: hint.to_string(),
         });
     };
+    // The reader's bound: a workbook `fill` writes is never refused for its size.
+    if v.abs() > MAX_VALUE {
+        return Err(LineError::WrongKind {
+            line,
+            field: key.to_string(),
+            label: format.describe(key),
+            value: text.to_string(),
+            expected: format!("不超过 {} 的数", number_text(MAX_VALUE)),
+        });
+    }
     let Some((kind, unit)) = format.kind_of(key) else {
         return Ok(v);
     };
@@ -568,8 +623,8 @@ fn check_totals(format: &Format, unit: &UnitValues, problems: &mut Vec<LineError
             problems.push(LineError::Total {
                 line,
                 field: key.to_string(),
-                value: crate::model::number_text(given),
-                sum: crate::model::number_text(sum),
+                value: number_text(given),
+                sum: number_text(sum),
             });
         }
     }

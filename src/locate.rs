@@ -9,7 +9,10 @@
 //!    normalising width, spaces and punctuation.
 //!
 //! What cannot be located with certainty is reported as a finding naming it; nothing is
-//! guessed. This stage does not interpret values (`validate`, the next stage, does).
+//! guessed. This stage does not interpret values (`validate`, the next stage, does), with
+//! one exception that needs the sheet: a number's cell holding a formula saved without
+//! its result is computed here, against the cells of its sheet, by
+//! [`normalise::formula`] ([`Located::formula`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,7 +20,7 @@ use crate::cell::CellRef;
 use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
 use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
-use crate::model::{rule_ids, Finding, LabelPath, Level, Place, Spot};
+use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
 
@@ -57,6 +60,11 @@ pub struct Identity {
     pub by: IdentifiedBy,
     /// How the cells were found: by hidden keys, or by labels for some table.
     pub by_labels: bool,
+    /// Every place in the workbook that says whose report it is: identity sheets,
+    /// document properties, covers. When they disagree ([`Identity::conflicting`]), the
+    /// unit above is the one most of them name, and the file is not to be taken for it
+    /// silently (ID-3).
+    pub claims: Vec<Claim>,
 }
 
 /// A located value: where it is and what was there (`None`: the cell is empty).
@@ -64,6 +72,62 @@ pub struct Identity {
 pub struct Located {
     pub place: Place,
     pub raw: Option<RawValue>,
+    /// For a number's cell holding a formula saved without its result (read as a value
+    /// without a result holding its text, `RawValue::Error("=…")`): what
+    /// [`normalise::formula`] computed from it against its sheet, or why it could not.
+    /// `None` for any other cell.
+    pub formula: Option<Result<f64, normalise::FormulaProblem>>,
+}
+
+impl Located {
+    /// A number's cell: what it holds, and a formula without a result computed against
+    /// the sheet it is on (the cells a formula names are on its own sheet).
+    fn value(sheet: &RawSheet, at: CellRef) -> Located {
+        let raw = sheet.get(at).cloned();
+        let formula = match &raw {
+            Some(RawValue::Error(t)) if normalise::is_formula(t) => {
+                Some(normalise::formula(t, &|from, to| sum_of(sheet, from, to)))
+            }
+            _ => None,
+        };
+        Located {
+            place: Place {
+                sheet: sheet.name.clone(),
+                at,
+            },
+            raw,
+            formula,
+        }
+    }
+
+    /// A text's cell: what it holds.
+    fn text(sheet: &RawSheet, at: CellRef) -> Located {
+        Located {
+            place: Place {
+                sheet: sheet.name.clone(),
+                at,
+            },
+            raw: sheet.get(at).cloned(),
+            formula: None,
+        }
+    }
+}
+
+/// The sum of the plain numbers from one cell to another of a sheet (empty cells count
+/// 0), or the first cell that holds anything else: what a formula reads of its sheet.
+fn sum_of(sheet: &RawSheet, from: CellRef, to: CellRef) -> Result<f64, CellRef> {
+    let rows = CellRef::new(from.row, 0)..=CellRef::new(to.row, u16::MAX);
+    let mut sum = 0.0;
+    for (at, v) in sheet.cells.range(rows) {
+        if !(from.col..=to.col).contains(&at.col) {
+            continue;
+        }
+        match v {
+            RawValue::Number(x) => sum += x,
+            _ => return Err(*at),
+        }
+    }
+    Ok(sum)
 }
 
 /// Everything found in one workbook, before interpretation.
@@ -107,7 +171,11 @@ fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, Marker>)> {
     Some((col, keys))
 }
 
-/// Reads the hidden identity sheet, the document properties or the cover, in that order.
+/// Reads the hidden identity sheet, the document properties or the cover, in that order;
+/// and every place that says whose report it is ([`Identity::claims`]). When those
+/// places disagree, the unit most of them name is taken (the cover's on a tie), and
+/// `validate` reports the disagreement (ID-3): a file is never silently taken for one
+/// unit when it also says it is another's.
 fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, String>) {
     let mut id = Identity {
         unit_code: String::new(),
@@ -117,30 +185,35 @@ fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, 
         template_version: None,
         by: IdentifiedBy::Nothing,
         by_labels: false,
+        claims: Vec::new(),
     };
-    let hidden = wb.sheets.iter().find(|s| {
-        s.name == identity::SHEET || text_of(s.get(CellRef::new(0, 0))) == identity::SHEET_MARK
-    });
+    // Every identity sheet: ours is very hidden, but a copy may have been made visible,
+    // renamed, or brought in from another unit's workbook.
+    let id_sheets: Vec<(&RawSheet, IdFields)> = wb
+        .sheets
+        .iter()
+        .filter(|s| is_identity_sheet(s))
+        .map(|s| (s, identity_fields(s)))
+        .collect();
     let mut fields = IdFields::default();
-    if let Some(sheet) = hidden {
-        let rows: Vec<(String, String)> = sheet
-            .cells
-            .iter()
-            .filter(|(at, _)| at.col == 0)
-            .map(|(at, v)| {
-                (
-                    text_of(Some(v)),
-                    text_of(sheet.get(CellRef::new(at.row, 1))),
-                )
-            })
-            .collect();
-        fields = IdFields::from_sheet_rows(rows.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    if let Some((_, first)) = id_sheets.first() {
+        fields = first.clone();
         id.by = IdentifiedBy::HiddenSheet;
-    } else if let Some(from_props) = IdFields::from_properties(&wb.properties) {
-        fields = from_props;
-        id.by = IdentifiedBy::Properties;
     }
-    let cover = read_cover(wb);
+    let from_props = IdFields::from_properties(&wb.properties);
+    if id.by == IdentifiedBy::Nothing {
+        if let Some(props) = &from_props {
+            fields = props.clone();
+            id.by = IdentifiedBy::Properties;
+        }
+    }
+    let covers = read_covers(wb);
+    let cover = covers
+        .iter()
+        .find(|c| c.keyed)
+        .or_else(|| covers.iter().find(|c| c.fields.contains_key("unit_name")))
+        .map(|c| c.fields.clone())
+        .unwrap_or_default();
     if id.by == IdentifiedBy::Nothing || fields.get(IdField::UnitCode).is_none() {
         // A blank template filled in by hand, or a copy that lost its hidden sheet.
         let from_cover = |k: &str| cover.get(k).cloned().unwrap_or_default();
@@ -159,13 +232,195 @@ fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, 
             id.by = IdentifiedBy::Cover;
         }
     }
+    // Every claim, in the order of trust: identity sheets, properties, covers.
+    let claim = |source: ClaimSource, code: Option<&str>, name: Option<&str>| Claim {
+        source,
+        unit_code: code.unwrap_or("").trim().to_string(),
+        unit_name: name.unwrap_or("").trim().to_string(),
+    };
+    let mut claims: Vec<Claim> = id_sheets
+        .iter()
+        .map(|(s, f)| {
+            claim(
+                ClaimSource::Sheet(s.name.clone()),
+                f.get(IdField::UnitCode),
+                f.get(IdField::UnitName),
+            )
+        })
+        .collect();
+    if let Some(props) = &from_props {
+        claims.push(claim(
+            ClaimSource::Properties,
+            props.get(IdField::UnitCode),
+            None,
+        ));
+    }
+    for c in &covers {
+        let get = |k: &str| c.fields.get(k).map(String::as_str);
+        claims.push(claim(
+            ClaimSource::Cover(c.sheet.clone()),
+            get("unit_code"),
+            get("unit_name"),
+        ));
+    }
+    claims.retain(|c| !c.unit_code.is_empty() || !c.unit_name.is_empty());
+    id.claims = claims;
     let get = |f: IdField| fields.get(f).map(str::to_string);
     id.unit_code = get(IdField::UnitCode).unwrap_or_default();
     id.unit_name = get(IdField::UnitName).unwrap_or_default();
+    if let Some(winner) = id.majority() {
+        id.unit_code = winner.unit_code;
+        id.unit_name = winner.unit_name;
+        id.by = winner.source.identified_by();
+    }
     id.year = get(IdField::Year).and_then(|y| parse_year(&y));
     id.format_id = get(IdField::FormatId);
     id.template_version = get(IdField::TemplateVersion).and_then(|v| v.parse().ok());
     (id, cover)
+}
+
+/// Whether a sheet is an identity sheet: ours by name, or a copy by its first cell.
+fn is_identity_sheet(sheet: &RawSheet) -> bool {
+    sheet.name == identity::SHEET || text_of(sheet.get(CellRef::new(0, 0))) == identity::SHEET_MARK
+}
+
+/// The fields of an identity sheet: column A the keys, column B the values.
+fn identity_fields(sheet: &RawSheet) -> IdFields {
+    let rows: Vec<(String, String)> = sheet
+        .cells
+        .iter()
+        .filter(|(at, _)| at.col == 0)
+        .map(|(at, v)| {
+            (
+                text_of(Some(v)),
+                text_of(sheet.get(CellRef::new(at.row, 1))),
+            )
+        })
+        .collect();
+    IdFields::from_sheet_rows(rows.iter().map(|(k, v)| (k.as_str(), v.clone())))
+}
+
+/// Where a workbook says whose report it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimSource {
+    /// An identity sheet (our very hidden `_nianbao`, or a copy of one), by its name.
+    Sheet(String),
+    /// The xlsx document properties (the unit code only).
+    Properties,
+    /// A cover sheet, found by its hidden keys or by its labels, by its name.
+    Cover(String),
+}
+
+impl ClaimSource {
+    /// `模板标识（工作表「_nianbao」）`, `文档属性`, `封面（工作表「封面」）`.
+    pub fn chinese(&self) -> String {
+        match self {
+            ClaimSource::Sheet(name) => format!("模板标识（工作表「{}」）", clip(name)),
+            ClaimSource::Properties => "文档属性".to_string(),
+            ClaimSource::Cover(name) => format!("封面（工作表「{}」）", clip(name)),
+        }
+    }
+
+    fn identified_by(&self) -> IdentifiedBy {
+        match self {
+            ClaimSource::Sheet(_) => IdentifiedBy::HiddenSheet,
+            ClaimSource::Properties => IdentifiedBy::Properties,
+            ClaimSource::Cover(_) => IdentifiedBy::Cover,
+        }
+    }
+}
+
+/// What one place of a workbook says about whose report it is (code and name as
+/// written; either may be empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub source: ClaimSource,
+    pub unit_code: String,
+    pub unit_name: String,
+}
+
+impl Claim {
+    /// Two claims name different units: their codes differ, or their names do (after
+    /// width and spaces are folded), where both give one.
+    pub fn disagrees(&self, other: &Claim) -> bool {
+        let differ = |a: &str, b: &str| !a.is_empty() && !b.is_empty() && a != b;
+        differ(&self.unit_code, &other.unit_code)
+            || differ(
+                &crate::roster::normalize_name(&self.unit_name),
+                &crate::roster::normalize_name(&other.unit_name),
+            )
+    }
+
+    /// The unit as this claim names it: `东兴村村民委员会（112）`, or the code or name alone.
+    pub fn unit_text(&self) -> String {
+        let (name, code) = (clip(&self.unit_name), clip(&self.unit_code));
+        match (name.as_ref(), code.as_ref()) {
+            ("", code) => code.to_string(),
+            (name, "") => name.to_string(),
+            (name, code) => format!("{name}（{code}）"),
+        }
+    }
+
+    /// Which unit the claim counts for when claims are tallied: its code, else its name.
+    fn unit_key(&self) -> String {
+        if self.unit_code.is_empty() {
+            format!("name:{}", crate::roster::normalize_name(&self.unit_name))
+        } else {
+            self.unit_code.clone()
+        }
+    }
+}
+
+impl Identity {
+    /// Whether the places that say whose report this is disagree.
+    pub fn conflicting(&self) -> bool {
+        self.claims
+            .iter()
+            .enumerate()
+            .any(|(i, a)| self.claims[i + 1..].iter().any(|b| a.disagrees(b)))
+    }
+
+    /// When claims disagree: the unit most of them name (on a tie, the one the first
+    /// cover names, what the clerk saw; else the most trusted), as a claim with the code
+    /// and name its claims give. `None` when they agree.
+    fn majority(&self) -> Option<Claim> {
+        if !self.conflicting() {
+            return None;
+        }
+        let mut tally: Vec<(String, Vec<&Claim>)> = Vec::new();
+        for c in &self.claims {
+            match tally.iter_mut().find(|(k, _)| *k == c.unit_key()) {
+                Some((_, v)) => v.push(c),
+                None => tally.push((c.unit_key(), vec![c])),
+            }
+        }
+        let first_cover = self
+            .claims
+            .iter()
+            .find(|c| matches!(c.source, ClaimSource::Cover(_)))
+            .map(Claim::unit_key);
+        let rank = |(i, (key, v)): &(usize, &(String, Vec<&Claim>))| {
+            (
+                v.len(),
+                Some(key) == first_cover.as_ref(),
+                std::cmp::Reverse(*i),
+            )
+        };
+        let (_, (_, group)) = tally.iter().enumerate().max_by_key(|e| rank(e))?;
+        let pick = |f: fn(&Claim) -> &str| {
+            group
+                .iter()
+                .map(|c| f(c))
+                .find(|t| !t.is_empty())
+                .unwrap_or("")
+                .to_string()
+        };
+        Some(Claim {
+            source: group[0].source.clone(),
+            unit_code: pick(|c| &c.unit_code),
+            unit_name: pick(|c| &c.unit_name),
+        })
+    }
 }
 
 /// `2024`, `2024年`, `2024.0`, `２０２４` → 2024.
@@ -178,32 +433,63 @@ fn parse_year(s: &str) -> Option<i32> {
     digits.parse().ok()
 }
 
-/// The cover's fields by code: by hidden keys, else by the labels beside the values.
-fn read_cover(wb: &RawWorkbook) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+/// One cover of a workbook: its sheet, its fields by code, and whether it was found by
+/// our hidden keys (else by its labels).
+struct Cover {
+    sheet: String,
+    fields: BTreeMap<String, String>,
+    keyed: bool,
+}
+
+/// Every cover of a workbook: each sheet marked as a cover by its hidden keys, then each
+/// other sheet carrying a cover's labels (单位名称 or 单位代码 with a value beside it: a
+/// pasted copy of a cover, a hand-made one). Identity sheets are not covers.
+fn read_covers(wb: &RawWorkbook) -> Vec<Cover> {
+    let mut out = Vec::new();
+    let mut keyed_sheets = Vec::new();
     for sheet in &wb.sheets {
         if let Some((col, keys)) = key_column(sheet) {
             if keys.values().any(|k| *k == Marker::Cover) {
+                let mut fields = BTreeMap::new();
                 for (row, key) in &keys {
                     if let Marker::Field(code) = key {
                         let at = CellRef::new(*row, col + (COVER_VALUE_COL - KEY_COL));
-                        out.insert(code.to_string(), text_of(sheet.get(at)));
+                        fields.insert(code.to_string(), text_of(sheet.get(at)));
                     }
                 }
-                return out;
+                keyed_sheets.push(sheet.name.as_str());
+                out.push(Cover {
+                    sheet: sheet.name.clone(),
+                    fields,
+                    keyed: true,
+                });
             }
         }
     }
-    // By labels: the first sheet with a 单位名称 label; each value is the next non-empty
-    // cell to the right of its label.
+    // By labels: each value is the next non-empty cell to the right of its label.
+    let labels: HashMap<String, &str> = COVER_FIELDS
+        .iter()
+        .map(|f| (normalise::label(f.label), f.code))
+        .collect();
+    let longest = COVER_FIELDS
+        .iter()
+        .map(|f| f.label.chars().count())
+        .max()
+        .unwrap_or(0);
     for sheet in &wb.sheets {
-        let labels: HashMap<String, &str> = COVER_FIELDS
-            .iter()
-            .map(|f| (normalise::label(f.label), f.code))
-            .collect();
+        if keyed_sheets.contains(&sheet.name.as_str()) || is_identity_sheet(sheet) {
+            continue;
+        }
         let mut found = BTreeMap::new();
         for (at, v) in &sheet.cells {
-            let Some(code) = labels.get(&normalise::label(&text_of(Some(v)))) else {
+            let RawValue::Text(t) = v else {
+                continue;
+            };
+            // Only a short text can be a label (a long one is not worth folding).
+            if t.chars().count() > longest * 3 {
+                continue;
+            }
+            let Some(code) = labels.get(&normalise::label(t)) else {
                 continue;
             };
             let value = sheet
@@ -214,8 +500,15 @@ fn read_cover(wb: &RawWorkbook) -> BTreeMap<String, String> {
                 .unwrap_or_default();
             found.entry(code.to_string()).or_insert(value);
         }
-        if found.contains_key("unit_name") {
-            return found;
+        let names_a_unit = ["unit_name", "unit_code"]
+            .iter()
+            .any(|k| found.get(*k).is_some_and(|v| !v.is_empty()));
+        if found.contains_key("unit_name") || names_a_unit {
+            out.push(Cover {
+                sheet: sheet.name.clone(),
+                fields: found,
+                keyed: false,
+            });
         }
     }
     out
@@ -375,7 +668,7 @@ fn locate_table(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                 format!(
                     "表{}出现在多个工作表中（{}），无法确定以哪一个为准",
                     table.number,
-                    names.join("、")
+                    clip(&names.join("、"))
                 ),
                 "请删除多余的工作表副本，只保留一张后重新报送",
             );
@@ -445,7 +738,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                         row_path(table, block, row),
                         format!(
                             "{what}出现了多次（{}），无法确定以哪一行为准",
-                            cells.join("、")
+                            clip(&cells.join("、"))
                         ),
                         "请删除复制出来的多余行，只保留一行",
                     );
@@ -458,17 +751,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                 match cols.get(&col.code).map(Vec::as_slice) {
                     Some([c]) => {
                         let at = CellRef::new(r, *c);
-                        let raw = sheet.get(at).cloned();
-                        found.cells.insert(
-                            key,
-                            Located {
-                                place: Place {
-                                    sheet: sheet.name.clone(),
-                                    at,
-                                },
-                                raw,
-                            },
-                        );
+                        found.cells.insert(key, Located::value(sheet, at));
                     }
                     _ => locate_error(
                         found,
@@ -573,16 +856,7 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                 match at_col {
                     Some((c, _)) => {
                         let at = CellRef::new(r, *c);
-                        found.cells.insert(
-                            key,
-                            Located {
-                                place: Place {
-                                    sheet: sheet.name.clone(),
-                                    at,
-                                },
-                                raw: sheet.get(at).cloned(),
-                            },
-                        );
+                        found.cells.insert(key, Located::value(sheet, at));
                     }
                     None => locate_error(
                         found,
@@ -678,28 +952,14 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
         for (row, key) in &keys {
             if let Marker::Section(code) = key {
                 let at = CellRef::new(*row, col + 1);
-                found.texts.insert(
-                    code.to_string(),
-                    Located {
-                        place: Place {
-                            sheet: sheet.name.clone(),
-                            at,
-                        },
-                        raw: sheet.get(at).cloned(),
-                    },
-                );
+                found
+                    .texts
+                    .insert(code.to_string(), Located::text(sheet, at));
             } else if let Marker::Field(code) = key {
                 let at = CellRef::new(*row, col + (TEXT_FIELD_COL - KEY_COL));
-                found.cells.insert(
-                    Key::field(code),
-                    Located {
-                        place: Place {
-                            sheet: sheet.name.clone(),
-                            at,
-                        },
-                        raw: sheet.get(at).cloned(),
-                    },
-                );
+                found
+                    .cells
+                    .insert(Key::field(code), Located::value(sheet, at));
             }
         }
     } else {
@@ -738,29 +998,17 @@ fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                         .map(|d| CellRef::new(at.row + d, at.col))
                         .find(|c| sheet.get(*c).is_some());
                     if let Some(c) = below {
-                        found.texts.insert(
-                            s.code.clone(),
-                            Located {
-                                place: Place {
-                                    sheet: sheet.name.clone(),
-                                    at: c,
-                                },
-                                raw: sheet.get(c).cloned(),
-                            },
-                        );
+                        found.texts.insert(s.code.clone(), Located::text(sheet, c));
                     }
                 }
             }
             for f in &format.fields {
                 if label == normalise::label(&f.label) {
                     let c = CellRef::new(at.row, at.col + 1);
-                    found.cells.entry(Key::field(&f.code)).or_insert(Located {
-                        place: Place {
-                            sheet: sheet.name.clone(),
-                            at: c,
-                        },
-                        raw: sheet.get(c).cloned(),
-                    });
+                    found
+                        .cells
+                        .entry(Key::field(&f.code))
+                        .or_insert_with(|| Located::value(sheet, c));
                 }
             }
         }
@@ -770,6 +1018,67 @@ fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn claim(source: ClaimSource, code: &str, name: &str) -> Claim {
+        Claim {
+            source,
+            unit_code: code.into(),
+            unit_name: name.into(),
+        }
+    }
+
+    fn identity(claims: Vec<Claim>) -> Identity {
+        Identity {
+            unit_code: String::new(),
+            unit_name: String::new(),
+            year: None,
+            format_id: None,
+            template_version: None,
+            by: IdentifiedBy::Nothing,
+            by_labels: false,
+            claims,
+        }
+    }
+
+    #[test]
+    fn claims_disagree_on_code_or_name_and_the_majority_is_taken() {
+        let sheet = || ClaimSource::Sheet("_nianbao".into());
+        let cover = || ClaimSource::Cover("封面".into());
+        // Agreeing: a code alone, a name in other widths and spaces.
+        let agree = identity(vec![
+            claim(sheet(), "112", "东兴村村民委员会"),
+            claim(ClaimSource::Properties, "112", ""),
+            claim(cover(), "112", "东兴村 村民委员会"),
+        ]);
+        assert!(!agree.conflicting());
+        assert!(agree.majority().is_none());
+        // The hidden code changed: two against one.
+        let odd = identity(vec![
+            claim(sheet(), "111", "东兴村村民委员会"),
+            claim(ClaimSource::Properties, "112", ""),
+            claim(cover(), "112", "东兴村村民委员会"),
+        ]);
+        assert!(odd.conflicting());
+        let winner = odd.majority().unwrap();
+        assert_eq!(
+            (winner.unit_code.as_str(), winner.unit_name.as_str()),
+            ("112", "东兴村村民委员会")
+        );
+        assert_eq!(winner.source.identified_by(), IdentifiedBy::Properties);
+        // One against one: the cover, what the clerk saw.
+        let tie = identity(vec![
+            claim(sheet(), "111", "山市村村民委员会"),
+            claim(cover(), "112", "东兴村村民委员会"),
+        ]);
+        assert_eq!(tie.majority().unwrap().unit_code, "112");
+        // Same code, another name on the cover.
+        let renamed = identity(vec![
+            claim(sheet(), "112", "东兴村村民委员会"),
+            claim(cover(), "112", "山市村村民委员会"),
+        ]);
+        assert!(renamed.conflicting());
+        assert_eq!(claim(cover(), "112", "东兴村").unit_text(), "东兴村（112）");
+    }
 
     #[test]
     fn label_paths_read_as_the_format_describes_its_values() {

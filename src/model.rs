@@ -6,6 +6,7 @@
 //! every output shows are rendered from them here, by [`Finding::cell_text`],
 //! [`Finding::found_text`], [`Finding::expected_text`] and [`Finding::place_text`].
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -14,15 +15,50 @@ use crate::cell::CellRef;
 
 /// A unit's code as written on the roster (e.g. `231083101`). Compared exactly, after
 /// trimming, because codes are identifiers, not numbers (leading zeros matter).
+///
+/// **The one definition of a valid code**, applied when the roster is read and when a
+/// workbook is read: after trimming, 1 to [`UnitCode::MAX_LEN`] printable ASCII
+/// characters (letters, digits and punctuation such as `-`, `_`, `.`; no spaces, no
+/// Chinese or full-width characters, no control characters). A roster can hold no code
+/// that a returned workbook would be refused for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UnitCode(String);
 
+/// Why a text is not a unit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    /// Nothing but blanks.
+    Empty,
+    /// Characters outside the definition, or too long.
+    Malformed,
+}
+
 impl UnitCode {
-    /// Trims surrounding whitespace; returns `None` for an empty code.
-    pub fn new(code: &str) -> Option<UnitCode> {
+    /// The longest code accepted, in characters.
+    pub const MAX_LEN: usize = 64;
+
+    /// What a valid code is, in the words a clerk reads.
+    pub const RULE: &'static str =
+        "由字母、数字和 - _ . 等半角符号组成（不含空格、汉字、全角字符），不超过 64 个字符";
+
+    /// Checks a code against the definition (after trimming surrounding whitespace).
+    pub fn parse(code: &str) -> Result<UnitCode, CodeProblem> {
         let code = code.trim();
-        (!code.is_empty()).then(|| UnitCode(code.to_string()))
+        if code.is_empty() {
+            return Err(CodeProblem::Empty);
+        }
+        let valid =
+            code.chars().count() <= UnitCode::MAX_LEN && code.chars().all(|c| c.is_ascii_graphic());
+        if !valid {
+            return Err(CodeProblem::Malformed);
+        }
+        Ok(UnitCode(code.to_string()))
+    }
+
+    /// [`UnitCode::parse`], for a lookup: `None` for an empty or malformed code.
+    pub fn new(code: &str) -> Option<UnitCode> {
+        UnitCode::parse(code).ok()
     }
 
     pub fn as_str(&self) -> &str {
@@ -435,9 +471,78 @@ pub mod rule_ids {
     pub const UNIT: &str = "ID-1";
     /// The report year is missing or implausible.
     pub const YEAR: &str = "ID-2";
+    /// The places that say whose report a workbook is disagree (hidden identity sheet,
+    /// document properties, cover, the file's name): the file is not silently taken for
+    /// either unit.
+    pub const IDENTITY: &str = "ID-3";
     /// A value typed in the workbook was normalised (full-width digits, blanks…).
     pub const NORMALISED: &str = "N-1";
 }
+
+/// How every ID-3 message ([`rule_ids::IDENTITY`]) begins: the batch reads a file's
+/// reason by it, so that a file whose identities disagree never wins "one file per unit"
+/// over the unit's own consistent file.
+pub const IDENTITY_CONFLICT: &str = "工作簿中的单位标识不一致";
+
+/// The report years the tool works with, in one place: `template` and `fill` refuse to
+/// make workbooks for a year outside it, and the reader refuses a workbook that says one
+/// (ID-2).
+pub const REPORT_YEARS: std::ops::RangeInclusive<i32> = 2008..=2100;
+
+/// How many characters of a value a message quotes ([`clip`]).
+pub const QUOTE_LIMIT: usize = 200;
+
+/// A value as a message quotes it: at most [`QUOTE_LIMIT`] characters, a longer one cut
+/// and marked `…（共 N 字）` with its full length. For everything a message, a finding's
+/// found value or a reason quotes from a workbook (a text pasted into a number cell, a
+/// row copied thousands of times), so that no line of output grows with the input.
+pub fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{}…（共 {} 字）",
+            &text[..cut],
+            text.chars().count()
+        )),
+    }
+}
+
+/// Text as it may reach a terminal: control characters (ESC sequences that clear the
+/// screen or set the window title, bells, carriage returns, the C1 range) and the
+/// bidirectional formatting characters that reorder what is shown are removed, and a
+/// line break or tab inside a value becomes a space, so that a value can neither drive
+/// the terminal nor pass for a line of its own. Everything else is kept. For every
+/// value a workbook, a roster or a values file puts into what is printed.
+pub fn terminal_text(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_terminal_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter_map(|c| match c {
+                '\n' | '\t' => Some(' '),
+                c if is_terminal_control(c) => None,
+                c => Some(c),
+            })
+            .collect(),
+    )
+}
+
+/// A control character (C0, DEL, C1) or a bidirectional formatting character.
+pub fn is_terminal_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The largest magnitude any value of a report may have (counts, changes and amounts
+/// alike): 10^12. A report holds nothing near it; past it a value is a typing mistake,
+/// and sums of such values lose precision or overflow (`1e308` in two units made the
+/// roll-up infinite). The one bound: the reader refuses a value above it as an error
+/// (`normalise`), and `fill` refuses to write one.
+pub const MAX_VALUE: f64 = 1e12;
 
 /// A number as a clerk writes it and reads it back: `12`, `-3`, `7730.28` (at most four
 /// decimals, no trailing zeros, no exponent). The one number → text rule of every output:
@@ -576,6 +681,40 @@ mod tests {
         assert_eq!(f.place_text(), "");
         f.spot = Spot::cell(None, CellRef::new(0, 0));
         assert_eq!(f.place_text(), "A1");
+    }
+
+    #[test]
+    fn long_quotes_are_clipped_with_their_length() {
+        assert!(matches!(clip("短"), Cow::Borrowed("短")));
+        let exact = "字".repeat(QUOTE_LIMIT);
+        assert_eq!(clip(&exact), exact);
+        let long = "字".repeat(QUOTE_LIMIT + 1);
+        assert_eq!(
+            clip(&long),
+            format!("{}…（共 {} 字）", exact, QUOTE_LIMIT + 1)
+        );
+    }
+
+    #[test]
+    fn terminal_text_keeps_words_and_drops_controls() {
+        assert!(matches!(terminal_text("山市村 12"), Cow::Borrowed(_)));
+        assert_eq!(
+            terminal_text("恶意\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m村\r\n第二行\t\u{202E}x"),
+            "恶意]0;pwned[2J31m村 第二行 x"
+        );
+    }
+
+    #[test]
+    fn one_definition_of_a_unit_code() {
+        for ok in ["231083102202", "A.1", "a-1_b", "../../z", " 110 "] {
+            assert!(UnitCode::parse(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(UnitCode::parse("  "), Err(CodeProblem::Empty));
+        let long = "1".repeat(UnitCode::MAX_LEN + 1);
+        for bad in ["东兴01", "A 1", "２３１", "a\u{1b}b", long.as_str()] {
+            assert_eq!(UnitCode::parse(bad), Err(CodeProblem::Malformed), "{bad}");
+        }
+        assert_eq!(UnitCode::new(" 110 ").unwrap().as_str(), "110");
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! People's prose is never rewritten: [`text`] only trims the outside and unifies line
 //! endings. No I/O and no printing happen here.
 
+use crate::cell::CellRef;
 use crate::format::Kind;
+use crate::model::MAX_VALUE;
 use crate::read::RawValue;
 
 /// A number read from a cell, and what was done to get it (None if taken as is).
@@ -46,6 +48,10 @@ pub enum NumberProblem {
     FormulaError,
     /// The cell is formatted as a date.
     Date,
+    /// Beyond what a report can hold ([`crate::model::MAX_VALUE`]).
+    TooLarge,
+    /// A formula saved without its result that is not arithmetic computed here.
+    Formula(FormulaProblem),
 }
 
 impl NumberProblem {
@@ -57,6 +63,13 @@ impl NumberProblem {
             NumberProblem::Negative => "不能为负数",
             NumberProblem::FormulaError => "单元格是公式错误值",
             NumberProblem::Date => "单元格被设成了日期格式",
+            NumberProblem::TooLarge => "数值过大，超出了报告能容纳的范围（不超过一万亿）",
+            NumberProblem::Formula(why) => {
+                return format!(
+                    "单元格是公式，但没有保存计算结果，也无法按简单算术算出（{}）",
+                    why.why()
+                )
+            }
         }
         .to_string()
     }
@@ -77,6 +90,10 @@ impl NumberProblem {
             },
             NumberProblem::FormulaError => "请检查公式或直接填写数字".to_string(),
             NumberProblem::Date => "请把单元格格式改为“常规”后重新填写数字".to_string(),
+            NumberProblem::TooLarge => "请核对是否多输入了数字或输错了单位".to_string(),
+            NumberProblem::Formula(_) => {
+                "请用 Excel 或 WPS 打开后保存一次（会保存计算结果），或直接填写数字".to_string()
+            }
         }
     }
 }
@@ -95,6 +112,280 @@ pub fn number(
         Some(RawValue::Error(_)) => Err(NumberProblem::FormulaError),
         Some(RawValue::Date(_)) => Err(NumberProblem::Date),
         Some(RawValue::Text(s)) => from_text(s, kind, unit),
+    }
+}
+
+/// Reads a formula saved without its result (`=1+4`, as openpyxl and other generators
+/// write formulas) as a number of `kind`: `value` is what [`formula`] computed from it.
+/// A computed value is recorded as a fix, so that nothing is taken silently; one that
+/// could not be computed is a problem naming why, never 0.
+pub fn formula_number(
+    text: &str,
+    value: &Result<f64, FormulaProblem>,
+    kind: Kind,
+) -> Result<Number, NumberProblem> {
+    let value = value.clone().map_err(NumberProblem::Formula)?;
+    let value = from_float(value, kind)?;
+    let v = crate::model::number_text(value);
+    let text = crate::model::clip(text.trim());
+    Ok(Number::fixed(
+        value,
+        format!("公式“{text}”没有保存计算结果，按计算结果 {v} 计"),
+    ))
+}
+
+/// Whether a value is a formula's text (a formula saved without its result is read as
+/// a value without a result holding its text, `=` first).
+pub fn is_formula(text: &str) -> bool {
+    text.trim_start().starts_with('=')
+}
+
+/// Why a formula cannot be computed here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormulaProblem {
+    /// Not the arithmetic computed here: another function than SUM, another sheet,
+    /// text, comparisons…
+    Unsupported,
+    /// A cell it uses holds something other than a plain number.
+    NotANumber(CellRef),
+    /// A division by zero.
+    DivisionByZero,
+}
+
+impl FormulaProblem {
+    /// Why, for a clerk.
+    pub fn why(&self) -> String {
+        match self {
+            FormulaProblem::Unsupported => {
+                "只能计算数字、单元格、+ - * /、括号和 SUM 组成的公式".to_string()
+            }
+            FormulaProblem::NotANumber(at) => format!("引用的单元格 {at} 不是数字"),
+            FormulaProblem::DivisionByZero => "除数为 0".to_string(),
+        }
+    }
+}
+
+/// What a formula may read of its sheet: the sum of the plain numbers in the rectangle
+/// from one cell to another (empty cells count 0), or the first cell holding anything
+/// else.
+pub type SheetCells<'a> = dyn Fn(CellRef, CellRef) -> Result<f64, CellRef> + 'a;
+
+/// Computes the arithmetic a clerk types into a cell: numbers, `+ - * /`, parentheses,
+/// cells of the same sheet (`E8`, `$E$8`) and `SUM` over cells and ranges
+/// (`=SUM(E8:E9)`, `=SUM(E8,E9)`). Anything else is [`FormulaProblem::Unsupported`]; a
+/// cell that does not hold a plain number is [`FormulaProblem::NotANumber`]. Pure: the
+/// sheet is read through `cells`.
+pub fn formula(text: &str, cells: &SheetCells<'_>) -> Result<f64, FormulaProblem> {
+    const LONGEST: usize = 1_000;
+    let body = text
+        .trim()
+        .strip_prefix('=')
+        .ok_or(FormulaProblem::Unsupported)?;
+    if body.len() > LONGEST || !body.is_ascii() {
+        return Err(FormulaProblem::Unsupported);
+    }
+    let mut p = Formula {
+        s: body.as_bytes(),
+        i: 0,
+        depth: 0,
+        cells,
+    };
+    let value = p.expr()?;
+    p.blanks();
+    if p.i != p.s.len() {
+        return Err(FormulaProblem::Unsupported);
+    }
+    if value.is_finite() {
+        Ok(value + 0.0)
+    } else {
+        Err(FormulaProblem::Unsupported)
+    }
+}
+
+/// A recursive-descent reading of a formula's text.
+struct Formula<'a, 'c> {
+    s: &'a [u8],
+    i: usize,
+    depth: u32,
+    cells: &'a SheetCells<'c>,
+}
+
+impl Formula<'_, '_> {
+    const DEEPEST: u32 = 64;
+
+    fn blanks(&mut self) {
+        while self.s.get(self.i).is_some_and(|b| b.is_ascii_whitespace()) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.blanks();
+        self.s.get(self.i).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let ate = self.peek() == Some(b);
+        if ate {
+            self.i += 1;
+        }
+        ate
+    }
+
+    fn deeper(&mut self) -> Result<(), FormulaProblem> {
+        self.depth += 1;
+        if self.depth > Self::DEEPEST {
+            return Err(FormulaProblem::Unsupported);
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self) -> Result<f64, FormulaProblem> {
+        let mut v = self.term()?;
+        loop {
+            if self.eat(b'+') {
+                v += self.term()?;
+            } else if self.eat(b'-') {
+                v -= self.term()?;
+            } else {
+                return Ok(v);
+            }
+        }
+    }
+
+    fn term(&mut self) -> Result<f64, FormulaProblem> {
+        let mut v = self.factor()?;
+        loop {
+            if self.eat(b'*') {
+                v *= self.factor()?;
+            } else if self.eat(b'/') {
+                let d = self.factor()?;
+                if d == 0.0 {
+                    return Err(FormulaProblem::DivisionByZero);
+                }
+                v /= d;
+            } else {
+                return Ok(v);
+            }
+        }
+    }
+
+    fn factor(&mut self) -> Result<f64, FormulaProblem> {
+        self.deeper()?;
+        let v = match self.peek() {
+            Some(b'+') => {
+                self.i += 1;
+                self.factor()
+            }
+            Some(b'-') => {
+                self.i += 1;
+                self.factor().map(|v| -v)
+            }
+            Some(b'(') => {
+                self.i += 1;
+                let v = self.expr()?;
+                if self.eat(b')') {
+                    Ok(v)
+                } else {
+                    Err(FormulaProblem::Unsupported)
+                }
+            }
+            Some(b) if b.is_ascii_digit() || b == b'.' => self.number(),
+            Some(b) if b.is_ascii_alphabetic() || b == b'$' => {
+                let word = self.word();
+                if self.peek() == Some(b'(') {
+                    if !word.eq_ignore_ascii_case("SUM") {
+                        return Err(FormulaProblem::Unsupported);
+                    }
+                    self.i += 1;
+                    self.sum()
+                } else {
+                    let at = CellRef::parse(&word).ok_or(FormulaProblem::Unsupported)?;
+                    self.read(at, at)
+                }
+            }
+            _ => Err(FormulaProblem::Unsupported),
+        };
+        self.depth -= 1;
+        v
+    }
+
+    fn number(&mut self) -> Result<f64, FormulaProblem> {
+        let start = self.i;
+        let digits = |p: &mut Self| {
+            while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
+                p.i += 1;
+            }
+        };
+        digits(self);
+        if self.s.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            digits(self);
+        }
+        if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            digits(self);
+        }
+        std::str::from_utf8(&self.s[start..self.i])
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .ok_or(FormulaProblem::Unsupported)
+    }
+
+    /// A function name or a cell address.
+    fn word(&mut self) -> String {
+        let start = self.i;
+        while self
+            .s
+            .get(self.i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'$')
+        {
+            self.i += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
+    }
+
+    fn read(&self, from: CellRef, to: CellRef) -> Result<f64, FormulaProblem> {
+        (self.cells)(from, to).map_err(FormulaProblem::NotANumber)
+    }
+
+    /// `SUM(` already read: its arguments, each a range or an expression, and `)`.
+    fn sum(&mut self) -> Result<f64, FormulaProblem> {
+        let mut total = 0.0;
+        loop {
+            total += self.sum_argument()?;
+            if self.eat(b')') {
+                return Ok(total);
+            }
+            if !self.eat(b',') {
+                return Err(FormulaProblem::Unsupported);
+            }
+        }
+    }
+
+    fn sum_argument(&mut self) -> Result<f64, FormulaProblem> {
+        let start = self.i;
+        if self
+            .peek()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'$')
+        {
+            let first = self.word();
+            if self.eat(b':') {
+                self.blanks();
+                let second = self.word();
+                let (a, b) = CellRef::parse(&first)
+                    .zip(CellRef::parse(&second))
+                    .ok_or(FormulaProblem::Unsupported)?;
+                let from = CellRef::new(a.row.min(b.row), a.col.min(b.col));
+                let to = CellRef::new(a.row.max(b.row), a.col.max(b.col));
+                return self.read(from, to);
+            }
+            self.i = start;
+        }
+        self.expr()
     }
 }
 
@@ -239,6 +530,9 @@ fn unit_exponent(unit: &str) -> Option<i32> {
 fn from_float(x: f64, kind: Kind) -> Result<f64, NumberProblem> {
     if !x.is_finite() {
         return Err(NumberProblem::NotANumber);
+    }
+    if x.abs() > MAX_VALUE {
+        return Err(NumberProblem::TooLarge);
     }
     if kind != Kind::Signed && x < -WHOLE_TOLERANCE {
         return Err(NumberProblem::Negative);
@@ -407,8 +701,9 @@ fn from_text(s: &str, kind: Kind, unit: Option<&str>) -> Result<Number, NumberPr
         .parse::<f64>()
         .map_err(|_| NumberProblem::NotANumber)?
         + 0.0;
-    if !value.is_finite() {
-        return Err(NumberProblem::NotANumber);
+    // Digits past the bound (twenty of them lose precision; four hundred are infinite).
+    if !value.is_finite() || value.abs() > MAX_VALUE {
+        return Err(NumberProblem::TooLarge);
     }
     if dec.negative && !is_zero && kind != Kind::Signed {
         return Err(NumberProblem::Negative);
@@ -568,8 +863,20 @@ mod tests {
                 t(&format!("1{}", "0".repeat(400))),
                 Count,
                 None,
-                Want::Err(NotANumber),
+                Want::Err(TooLarge),
             ),
+            // The bound of every value.
+            (n(1e12), Count, None, Want::Ok(1e12, false)),
+            (n(1e308), Count, None, Want::Err(TooLarge)),
+            (n(-2e12), Signed, None, Want::Err(TooLarge)),
+            (n(1.5e12), Amount, None, Want::Err(TooLarge)),
+            (
+                t("１２３４５６７８９０１２３４５６７８９０"),
+                Count,
+                None,
+                Want::Err(TooLarge),
+            ),
+            (t("1000000000000"), Count, None, Want::Ok(1e12, true)),
         ];
         for (raw, kind, unit, want) in &cases {
             let got = number(raw.as_ref(), *kind, unit.as_deref());
@@ -587,6 +894,95 @@ mod tests {
             }
         }
         assert!(cases.len() >= 40);
+    }
+
+    /// A sheet of plain numbers for [`formula`]: E8 = 2, E9 = 3, F8 = 4, F9 is text.
+    fn sheet(from: CellRef, to: CellRef) -> Result<f64, CellRef> {
+        let cells = [
+            ("E8", Some(2.0)),
+            ("E9", Some(3.0)),
+            ("F8", Some(4.0)),
+            ("F9", None),
+        ];
+        let mut sum = 0.0;
+        for (a1, v) in cells {
+            let at = CellRef::parse(a1).unwrap();
+            let inside =
+                (from.row..=to.row).contains(&at.row) && (from.col..=to.col).contains(&at.col);
+            match (inside, v) {
+                (false, _) => {}
+                (true, Some(x)) => sum += x,
+                (true, None) => return Err(at),
+            }
+        }
+        Ok(sum)
+    }
+
+    #[test]
+    fn formulas_a_clerk_types_are_computed() {
+        let f = |t: &str| formula(t, &sheet);
+        for (text, want) in [
+            ("=1+4", 5.0),
+            ("= 1 + 4 ", 5.0),
+            ("=(4+6)/2", 5.0),
+            ("=-2*-3", 6.0),
+            ("=10-2-3", 5.0),
+            ("=2*3+4", 10.0),
+            ("=2*(3+4)", 14.0),
+            ("=1.5e2", 150.0),
+            ("=E8+E9", 5.0),
+            ("=$E$8*e9", 6.0),
+            ("=SUM(E8:E9)", 5.0),
+            ("=sum(E8,E9)", 5.0),
+            ("=SUM(E9:E8, F8) - 1", 8.0),
+            ("=SUM(E8:F8)", 6.0),
+            ("=SUM((1+2)*2, E8)", 8.0),
+            ("=A1", 0.0),
+        ] {
+            assert_eq!(f(text), Ok(want), "{text}");
+        }
+        let at = |a1: &str| CellRef::parse(a1).unwrap();
+        for (text, want) in [
+            ("=F9+1", FormulaProblem::NotANumber(at("F9"))),
+            ("=SUM(E8:F9)", FormulaProblem::NotANumber(at("F9"))),
+            ("=1/0", FormulaProblem::DivisionByZero),
+            ("=1/(E8-2)", FormulaProblem::DivisionByZero),
+            ("=VLOOKUP(1,A1:B2,2)", FormulaProblem::Unsupported),
+            ("=Sheet2!A1", FormulaProblem::Unsupported),
+            ("=E8:E9", FormulaProblem::Unsupported),
+            ("=1+", FormulaProblem::Unsupported),
+            ("=(1", FormulaProblem::Unsupported),
+            ("=\"a\"&1", FormulaProblem::Unsupported),
+            ("=50%", FormulaProblem::Unsupported),
+            ("=１+1", FormulaProblem::Unsupported),
+            ("=SUM()", FormulaProblem::Unsupported),
+            ("1+1", FormulaProblem::Unsupported),
+            ("=1e999", FormulaProblem::Unsupported),
+        ] {
+            assert_eq!(f(text), Err(want), "{text}");
+        }
+        let deep = format!("={}1{}", "(".repeat(500), ")".repeat(500));
+        assert_eq!(f(&deep), Err(FormulaProblem::Unsupported));
+        assert!(is_formula(" =1") && !is_formula("1=1"));
+    }
+
+    #[test]
+    fn a_computed_formula_is_a_fix_and_keeps_its_kind() {
+        let n = formula_number("=1+4", &Ok(5.0), Kind::Count).unwrap();
+        assert_eq!(n.value, 5.0);
+        assert_eq!(
+            n.fix.as_deref(),
+            Some("公式“=1+4”没有保存计算结果，按计算结果 5 计")
+        );
+        assert_eq!(
+            formula_number("=5/2", &Ok(2.5), Kind::Count),
+            Err(NumberProblem::Fraction)
+        );
+        let why = Err(FormulaProblem::Unsupported);
+        assert_eq!(
+            formula_number("=X()", &why, Kind::Count),
+            Err(NumberProblem::Formula(FormulaProblem::Unsupported))
+        );
     }
 
     #[test]
@@ -649,7 +1045,15 @@ mod tests {
     #[test]
     fn problems_have_messages_and_hints() {
         use NumberProblem::*;
-        for p in [NotANumber, Fraction, Negative, FormulaError, Date] {
+        for p in [
+            NotANumber,
+            Fraction,
+            Negative,
+            FormulaError,
+            Date,
+            TooLarge,
+            Formula(FormulaProblem::Unsupported),
+        ] {
             for kind in [Kind::Count, Kind::Signed, Kind::Amount] {
                 assert!(!p.message().is_empty());
                 assert!(!p.hint(kind, Some("万元")).is_empty());

@@ -7,6 +7,9 @@
 //! record ([`RUN_RECORD`]) listing every file it wrote with its size and SHA-256. The
 //! record is what a later run may delete and what `report` trusts; a run that did not
 //! finish is recognised by the next one ([`Run::unfinished`]).
+//!
+//! It is also the one guard of every CSV text cell against formula injection
+//! ([`neutralise`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -17,6 +20,18 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
+
+/// A text cell of a CSV as Excel must not execute it: a value beginning with `=`, `+`,
+/// `-`, `@`, tab or carriage return is prefixed with a single quote. Every CSV nianbao
+/// writes puts its text through this (`ingest`'s outputs and `template`'s 分发清单.csv);
+/// numeric columns are written as they are.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

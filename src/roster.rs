@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::model::UnitCode;
+use crate::model::{is_terminal_control, terminal_text, CodeProblem, UnitCode};
 
 /// One row of the roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +128,29 @@ pub enum RosterError {
     #[error("名册文件 {origin} 第 {line} 行：单位代码为空。")]
     EmptyCode { origin: String, line: u64 },
 
+    #[error(
+        "名册文件 {origin} 第 {line} 行：{column}“{code}”格式不对：单位代码应{}。",
+        UnitCode::RULE
+    )]
+    BadCode {
+        origin: String,
+        line: u64,
+        /// Which column: 单位代码 or 上级代码.
+        column: &'static str,
+        code: String,
+    },
+
+    #[error(
+        "名册文件 {origin} 第 {line} 行：{column}中有控制字符（换行、制表符、ESC 等），\
+         请删除后再试。"
+    )]
+    ControlChars {
+        origin: String,
+        line: u64,
+        /// Which column: 单位名称 or 层级.
+        column: &'static str,
+    },
+
     #[error("名册文件 {origin} 第 {line} 行：单位 {code} 的名称为空。")]
     EmptyName {
         origin: String,
@@ -183,6 +206,8 @@ impl RosterError {
             | RosterError::DuplicateColumn { line, .. }
             | RosterError::RaggedRow { line, .. }
             | RosterError::EmptyCode { line, .. }
+            | RosterError::BadCode { line, .. }
+            | RosterError::ControlChars { line, .. }
             | RosterError::EmptyName { line, .. }
             | RosterError::DuplicateCode { line, .. }
             | RosterError::UnknownParent { line, .. }
@@ -354,7 +379,10 @@ impl Header {
                 origin: origin.to_string(),
                 line,
                 missing,
-                found: record.iter().map(|c| c.trim().to_string()).collect(),
+                found: record
+                    .iter()
+                    .map(|c| terminal_text(c.trim()).into_owned())
+                    .collect(),
             }),
         }
     }
@@ -539,13 +567,14 @@ impl Roster {
     }
 }
 
-/// Turns csv byte offsets into 1-based line numbers.
+/// Turns csv byte offsets into 1-based line numbers: for every CSV a clerk gives the
+/// tool (the roster, `fill`'s values), so that `第 N 行` is the line their editor shows.
 ///
 /// `csv::Position::line()` is not usable for messages: it does not count the blank lines
 /// the reader skips, and it lags by one line on CRLF files. The byte offset of a record is
 /// where the reader stood after the previous record, i.e. before any line terminators and
 /// blank lines it skipped; so the record starts at the first byte after those.
-struct LineCounter<'a> {
+pub struct LineCounter<'a> {
     bytes: &'a [u8],
     /// Byte offset up to which line breaks have been counted.
     pos: usize,
@@ -554,7 +583,7 @@ struct LineCounter<'a> {
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> LineCounter<'a> {
+    pub fn new(bytes: &'a [u8]) -> LineCounter<'a> {
         LineCounter {
             bytes,
             pos: 0,
@@ -564,7 +593,7 @@ impl<'a> LineCounter<'a> {
 
     /// The line on which the record reported at byte offset `byte` starts. Offsets must be
     /// non-decreasing (they are, as the reader only moves forward).
-    fn line_at(&mut self, byte: u64) -> u64 {
+    pub fn line_at(&mut self, byte: u64) -> u64 {
         let byte = usize::try_from(byte).unwrap_or(usize::MAX);
         let mut start = byte.min(self.bytes.len());
         while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
@@ -663,10 +692,28 @@ fn unit_from_record(
     let field = |pos: usize| record.get(pos).unwrap_or_default().trim();
     let [code_pos, name_pos, parent_pos, level_pos] = header.required;
 
-    let code = UnitCode::new(field(code_pos)).ok_or_else(|| RosterError::EmptyCode {
+    // The one definition of a code ([`UnitCode::parse`]), as the reader applies it.
+    let bad_code = |column: &'static str, code: &str| RosterError::BadCode {
         origin: origin.to_string(),
         line,
-    })?;
+        column,
+        code: terminal_text(code).into_owned(),
+    };
+    let code = match UnitCode::parse(field(code_pos)) {
+        Ok(code) => code,
+        Err(CodeProblem::Empty) => {
+            return Err(RosterError::EmptyCode {
+                origin: origin.to_string(),
+                line,
+            })
+        }
+        Err(CodeProblem::Malformed) => return Err(bad_code("单位代码", field(code_pos))),
+    };
+    let parent = match UnitCode::parse(field(parent_pos)) {
+        Ok(parent) => Some(parent),
+        Err(CodeProblem::Empty) => None,
+        Err(CodeProblem::Malformed) => return Err(bad_code("上级代码", field(parent_pos))),
+    };
     let name = field(name_pos);
     if name.is_empty() {
         return Err(RosterError::EmptyName {
@@ -675,9 +722,20 @@ fn unit_from_record(
             code,
         });
     }
+    // A name is printed (the terminal summary), written into workbooks and CSVs: no
+    // control characters, which would drive a terminal or break a line.
+    for (column, text) in [("单位名称", name), ("层级", field(level_pos))] {
+        if text.chars().any(is_terminal_control) {
+            return Err(RosterError::ControlChars {
+                origin: origin.to_string(),
+                line,
+                column,
+            });
+        }
+    }
     Ok(Unit {
         name: name.to_string(),
-        parent: UnitCode::new(field(parent_pos)),
+        parent,
         level: field(level_pos).to_string(),
         extra: header
             .extra

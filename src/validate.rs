@@ -10,8 +10,12 @@ use std::collections::BTreeMap;
 
 use crate::format::{Check, Format, Formats, Key, RuleKind, Term};
 use crate::locate::{label_path, Found, IdentifiedBy};
-use crate::model::{number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot};
+use crate::model::{
+    clip, number_text, rule_ids, Finding, LabelPath, Level, Operand, Place, Spot, UnitCode,
+    IDENTITY_CONFLICT,
+};
 use crate::normalise;
+use crate::read::RawValue;
 
 /// One unit's report as read from one workbook: the data model that flows on to
 /// consolidation and rendering.
@@ -119,19 +123,40 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
             format!("无法确定填报单位代码（{}）", id.by.chinese()),
             "请使用下发给本单位的模板；空白模板请在封面填写单位名称和单位代码",
         ));
-    } else if !id
-        .unit_code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    } else if UnitCode::parse(&id.unit_code).is_err() {
+        // The roster is held to the same definition: a code it accepts is never refused.
         sub.findings.push(Finding {
-            found: id.unit_code.clone(),
-            expected: "字母、数字组成的单位代码".into(),
+            found: clip(&id.unit_code).into_owned(),
+            expected: format!("单位代码{}", UnitCode::RULE),
             ..Finding::file_level(
                 Level::Error,
                 rule_ids::UNIT,
                 "单位代码格式不对",
                 "请按名册填写单位代码",
+            )
+        });
+    }
+    if id.conflicting() {
+        let said: Vec<String> = id
+            .claims
+            .iter()
+            .map(|c| format!("{}为 {}", c.source.chinese(), c.unit_text()))
+            .collect();
+        let mut units: Vec<String> = Vec::new();
+        for c in &id.claims {
+            let unit = c.unit_text();
+            if !units.contains(&unit) {
+                units.push(unit);
+            }
+        }
+        sub.findings.push(Finding {
+            found: units.join("、"),
+            expected: "各处为同一单位".into(),
+            ..Finding::file_level(
+                Level::Error,
+                rule_ids::IDENTITY,
+                format!("{IDENTITY_CONFLICT}：{}", said.join("；")),
+                "请使用下发给本单位的模板填写后报送；不要复制其他单位的工作簿，也不要改动封面和隐藏的标识",
             )
         });
     }
@@ -142,12 +167,16 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
             "无法确定报告年度",
             "请使用下发的模板；空白模板请在封面填写报告年度",
         )),
-        Some(y) if !(2008..=2100).contains(&y) => sub.findings.push(Finding {
+        Some(y) if !crate::model::REPORT_YEARS.contains(&y) => sub.findings.push(Finding {
             found: y.to_string(),
             ..Finding::file_level(
                 Level::Error,
                 rule_ids::YEAR,
-                "报告年度不合理",
+                format!(
+                    "报告年度不合理（应在 {}–{} 之间）",
+                    crate::model::REPORT_YEARS.start(),
+                    crate::model::REPORT_YEARS.end()
+                ),
                 "请填写正确的报告年度，如 2024",
             )
         }),
@@ -166,14 +195,22 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             continue;
         };
         sub.places.insert(key.clone(), located.place.clone());
-        if located.raw.is_none() && totals.contains_key(key) {
-            // A formula saved without its result: computed below, not the clerk's doing.
+        if (located.raw.is_none() || located.formula.is_some()) && totals.contains_key(key) {
+            // A formula saved without its result (empty, or its text): computed below from
+            // its parts, not the clerk's doing.
             blank_totals.push(key.clone());
             continue;
         }
         // Described only for a finding: most cells have none.
         let what = || format.describe(key);
-        match normalise::number(located.raw.as_ref(), kind, unit) {
+        let number = match (&located.raw, &located.formula) {
+            // A formula saved without its result, computed against its sheet (or not).
+            (Some(RawValue::Error(text)), Some(value)) => {
+                normalise::formula_number(text, value, kind)
+            }
+            (raw, _) => normalise::number(raw.as_ref(), kind, unit),
+        };
+        match number {
             Ok(n) => {
                 sub.values.insert(key.clone(), n.value);
                 if let Some(fix) = n.fix {
@@ -185,7 +222,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                         found: located
                             .raw
                             .as_ref()
-                            .map(|r| r.display())
+                            .map(|r| clip(&r.display()).into_owned())
                             .unwrap_or_default(),
                         expected: number_text(n.value),
                         ..cell_finding(
@@ -207,11 +244,16 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                 let found_text = located
                     .raw
                     .as_ref()
-                    .map(|r| r.display())
+                    .map(|r| clip(&r.display()).into_owned())
                     .unwrap_or_default();
                 let f = Finding {
                     found: found_text,
-                    expected: kind.describe(unit),
+                    expected: match problem {
+                        normalise::NumberProblem::TooLarge => {
+                            format!("不超过 {}", number_text(crate::model::MAX_VALUE))
+                        }
+                        _ => kind.describe(unit),
+                    },
                     hint: problem.hint(kind, unit),
                     ..cell_finding(
                         sub,
@@ -299,10 +341,15 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     }
 }
 
-/// A cell's value as a spreadsheet's SUM sees it: numbers count, anything else is 0.
+/// A cell's value as a spreadsheet's SUM sees it: numbers (and formulas, computed)
+/// count, anything else is 0.
 fn raw_number(found: &Found, key: &Key) -> f64 {
-    match found.cells.get(key).and_then(|l| l.raw.as_ref()) {
-        Some(crate::read::RawValue::Number(x)) => *x,
+    let Some(located) = found.cells.get(key) else {
+        return 0.0;
+    };
+    match (&located.raw, &located.formula) {
+        (_, Some(Ok(x))) => *x,
+        (Some(RawValue::Number(x)), _) => *x,
         _ => 0.0,
     }
 }
@@ -395,7 +442,13 @@ fn run_rules(
                         .keys()
                         .filter(|k| k.as_str().starts_with(&format!("{}.", table.code)))
                         .collect();
-                    if !cells.is_empty() && cells.iter().all(|k| found.cells[*k].raw.is_none()) {
+                    // A total's formula saved without its result is no more filled in.
+                    let totals = format.totals();
+                    let blank = |k: &Key| {
+                        let l = &found.cells[k];
+                        l.raw.is_none() || (l.formula.is_some() && totals.contains_key(k))
+                    };
+                    if !cells.is_empty() && cells.iter().all(|k| blank(k)) {
                         // Where the table starts; the warning is about none of its values.
                         let place = found.cells[cells[0]].place.clone();
                         push(

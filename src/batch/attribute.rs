@@ -4,13 +4,81 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{FileOutcome, Status};
-use crate::model::{rule_ids, UnitCode};
-use crate::roster::{Roster, Unit};
+use crate::check::FILE_NAME_ENTRY;
+use crate::model::{clip, rule_ids, Finding, Level, UnitCode, IDENTITY_CONFLICT};
+use crate::roster::{normalize_name, Roster, Unit};
 use crate::validate::Submission;
 
 /// Matches a submission to a roster unit: by code, else by name (reported as a warning).
-/// Without a roster every identified unit stands for itself.
+/// Without a roster every identified unit stands for itself. With one, a file whose name
+/// names another roster unit (not the workbook's own, nor one above it) says it is that
+/// unit's: an identity conflict (ID-3) like any other, and the reason the file gives
+/// names its identity conflict first.
 pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, String> {
+    let file = sub.cover.remove(FILE_NAME_ENTRY).unwrap_or_default();
+    let matched = match_unit(sub, roster);
+    if let (Ok(code), Some(roster)) = (&matched, roster) {
+        if let Some(f) = file_name_conflict(&file, roster, code) {
+            sub.findings.push(f);
+        }
+    }
+    // The reason a rejected file gives is its first error: an identity conflict first.
+    sub.findings
+        .sort_by_key(|f| !(f.level == Level::Error && f.rule == rule_ids::IDENTITY));
+    matched
+}
+
+/// The ID-3 error of a file whose name names another roster unit than `code`'s (the
+/// longest such name; a unit above `code` is not another: a township forwards its
+/// villages' files under its own name). The file's name is only a weak hint: a name that
+/// names no roster unit, or also `code`'s own, says nothing.
+fn file_name_conflict(display: &str, roster: &Roster, code: &str) -> Option<Finding> {
+    let unit = roster.get(&UnitCode::new(code)?)?;
+    let base = display.rsplit(['/', '\\']).next().unwrap_or(display);
+    let name = normalize_name(base);
+    if name.contains(&normalize_name(&unit.name)) {
+        return None;
+    }
+    let above: Vec<&UnitCode> = roster
+        .ancestors(&unit.code)
+        .iter()
+        .map(|u| &u.code)
+        .collect();
+    let named: Vec<(&Unit, String)> = roster
+        .units()
+        .iter()
+        .filter(|u| u.code != unit.code && !above.contains(&&u.code))
+        .map(|u| (u, normalize_name(&u.name)))
+        // A short name (two villages called 新村) says too little to count.
+        .filter(|(_, n)| n.chars().count() >= 4 && name.contains(n.as_str()))
+        .collect();
+    let (other, _) = named.iter().max_by_key(|(_, n)| n.chars().count())?;
+    let mut f = Finding {
+        found: format!(
+            "{}（{}）、{}（{}）",
+            other.name, other.code, unit.name, unit.code
+        ),
+        expected: "各处为同一单位".into(),
+        ..Finding::file_level(
+            Level::Error,
+            rule_ids::IDENTITY,
+            format!(
+                "{IDENTITY_CONFLICT}：文件名“{}”是名册中 {}（{}）的名称；工作簿中为 {}（{}）",
+                clip(base),
+                other.name,
+                other.code,
+                unit.name,
+                unit.code
+            ),
+            "请确认这是哪个单位的报告：用下发给该单位的模板填写，文件名不要用其他单位的名称",
+        )
+    };
+    f.file = display.to_string();
+    Some(f)
+}
+
+/// [`attribute`]'s match of the workbook's unit to the roster.
+fn match_unit(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, String> {
     let Some(roster) = roster else {
         return if sub.unit_code.is_empty() {
             Err("工作簿中没有单位代码".into())
@@ -31,7 +99,9 @@ pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result
                 rule_ids::UNIT,
                 format!(
                     "单位代码“{}”不在名册中，已按单位名称匹配到 {}（{}）",
-                    sub.unit_code, unit.name, unit.code
+                    clip(&sub.unit_code),
+                    unit.name,
+                    unit.code
                 ),
                 "请核对封面的单位代码",
             );
@@ -46,20 +116,29 @@ pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result
         }
         [] => Err(format!(
             "单位“{}”（代码 {}）不在名册中",
-            sub.unit_name, sub.unit_code
+            clip(&sub.unit_name),
+            clip(&sub.unit_code)
         )),
         several => Err(format!(
             "单位名称“{}”在名册中有 {} 个，且代码 {} 不在名册中",
-            sub.unit_name,
+            clip(&sub.unit_name),
             several.len(),
-            sub.unit_code
+            clip(&sub.unit_code)
         )),
     }
 }
 
+/// Whether a file's identities disagree (ID-3): its reason names the conflict first
+/// (see [`attribute`]).
+fn identity_conflict(outcome: &FileOutcome) -> bool {
+    outcome.status == Status::Rejected && outcome.reason.contains(IDENTITY_CONFLICT)
+}
+
 /// Two or more files for one unit are never both counted: the newest file (by its
 /// modification time; ties broken by the later path) is the unit's, the others become
-/// `duplicate` pointing at it.
+/// `duplicate` pointing at it. A file whose identities disagree (ID-3) comes after
+/// every file of the unit that has none, however new it is: it never displaces the
+/// unit's own consistent file.
 pub(super) fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
     let mut by_unit: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, o) in outcomes.iter().enumerate() {
@@ -68,19 +147,27 @@ pub(super) fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
         }
     }
     for indices in by_unit.values().filter(|v| v.len() > 1) {
-        let Some(&chosen) = indices
-            .iter()
-            .max_by_key(|&&i| (outcomes[i].modified, outcomes[i].file.clone()))
-        else {
+        let Some(&chosen) = indices.iter().max_by_key(|&&i| {
+            let o = &outcomes[i];
+            (!identity_conflict(o), o.modified, o.file.clone())
+        }) else {
             continue;
         };
         let chosen_file = outcomes[chosen].file.clone();
+        let consistent = !identity_conflict(&outcomes[chosen]);
         for &i in indices.iter().filter(|&&i| i != chosen) {
             let o = &mut outcomes[i];
-            o.reason = format!(
-                "同一单位有多个文件，采用较新的 {chosen_file}；本文件原状态：{}",
-                o.status.code()
-            );
+            o.reason = if consistent && identity_conflict(o) {
+                format!(
+                    "同一单位有多个文件，采用单位标识一致的 {chosen_file}；本文件原状态：{}（{IDENTITY_CONFLICT}）",
+                    o.status.code()
+                )
+            } else {
+                format!(
+                    "同一单位有多个文件，采用较新的 {chosen_file}；本文件原状态：{}",
+                    o.status.code()
+                )
+            };
             o.status = Status::Duplicate;
             o.chosen = Some(chosen_file.clone());
         }

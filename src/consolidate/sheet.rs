@@ -7,15 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::{ConsolidateError, CsvOptions};
 
-/// A text cell as Excel must not execute it: a value beginning with `=`, `+`, `-`, `@`,
-/// tab or carriage return is prefixed with a single quote.
-pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
+/// The guard every CSV nianbao writes shares (also `template`'s distribution list).
+pub use crate::output::neutralise;
 
 /// One CSV file being written to a temporary file beside its final name: its header,
 /// and which columns are numeric (written as they are; every other column goes through

@@ -5,7 +5,9 @@
 //! [`MAX_SHEETS`] while reading.
 //!
 //! Interprets nothing of the report: a cell is kept as the spreadsheet holds it (a date as
-//! ISO text, an .ods error as the error it displays). [`Bounds`] and the sheet count check
+//! ISO text, an .ods error as the error it displays, a formula saved without its result
+//! as a value without a result holding its text, `RawValue::Error("=1+4")`, never as an
+//! empty cell). [`Bounds`] and the sheet count check
 //! also serve the .xls pre-check in `ole2`.
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use calamine::{
     Data, DataRef, ExcelDateTime, Ods, OdsError, Range, Reader, Xls, XlsError, Xlsx, XlsxError,
+    XlsxFormulaMetadata,
 };
 
 use super::{
@@ -28,23 +31,13 @@ pub(super) fn read_xlsx(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     check_sheet_count(names.len())?;
     let mut sheets = Vec::with_capacity(names.len());
     for name in names {
-        let mut sheet = SheetBuilder::new(name);
-        match wb.worksheet_cells_reader(&sheet.name) {
-            Ok(mut cells) => {
-                // Streaming the cells keeps memory proportional to the cells present;
-                // `worksheet_range` would allocate the whole bounding box first.
-                while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
-                    let (row, col) = cell.get_position();
-                    if let Some(value) = from_data_ref(cell.get_value()) {
-                        sheet.push(row, col, value)?;
-                    }
-                }
-            }
-            // A chart sheet or dialog sheet: listed, no cells.
-            Err(XlsxError::NotAWorksheet(_)) => {}
-            Err(e) => return Err(xlsx_error(e)),
-        }
-        sheets.push(sheet.finish());
+        let sheet = match xlsx_sheet(&mut wb, &name, true) {
+            // A formula record calamine cannot follow (a shared formula without its
+            // index…): the sheet's values as before, formulas left aside.
+            Err(ReadError::Corrupt { .. }) => xlsx_sheet(&mut wb, &name, false)?,
+            other => other?,
+        };
+        sheets.push(sheet);
     }
     // Properties are a convenience (the keys also live in cells): a broken docProps part
     // must not make the workbook unreadable.
@@ -58,6 +51,81 @@ pub(super) fn read_xlsx(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         sheets,
         properties,
     })
+}
+
+/// One sheet of an xlsx, streamed: memory stays proportional to the cells present
+/// (`worksheet_range` would allocate the whole bounding box first). With `formulas`, a
+/// cell holding a formula but no saved result (what openpyxl and other generators write)
+/// is kept, rather than read as empty, as a value without a result: [`RawValue::Error`]
+/// holding the formula's text, `=` first (a real error value is `#…` or `Err:…`, a
+/// typed text stays [`RawValue::Text`]). The reader computes it or says why it cannot,
+/// never takes it as 0.
+fn xlsx_sheet<R: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<R>,
+    name: &str,
+    formulas: bool,
+) -> Result<RawSheet, ReadError> {
+    let mut sheet = SheetBuilder::new(name.to_string());
+    let mut cells = match wb.worksheet_cells_reader(name) {
+        Ok(cells) => cells,
+        // A chart sheet or dialog sheet: listed, no cells.
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(sheet.finish()),
+        Err(e) => return Err(xlsx_error(e)),
+    };
+    if !formulas {
+        while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
+            let (row, col) = cell.get_position();
+            if let Some(value) = from_data_ref(cell.get_value()) {
+                sheet.push(row, col, value)?;
+            }
+        }
+        return Ok(sheet.finish());
+    }
+    // Formula metadata without expanding shared formulas: an expansion allocates for the
+    // index a file declares.
+    while let Some(cell) = cells
+        .next_cell_with_formula_metadata()
+        .map_err(xlsx_error)?
+    {
+        let (row, col) = cell.pos;
+        let value = match (&cell.value, cell.formula) {
+            (DataRef::Empty, Some(formula)) => Some(RawValue::Error(formula_text(formula))),
+            (value, _) => from_data_ref(value),
+        };
+        if let Some(value) = value {
+            sheet.push(row, col, value)?;
+        }
+    }
+    Ok(sheet.finish())
+}
+
+/// A formula saved without its result, as the reader keeps it: `=` and its text. A cell
+/// of a shared formula carries no text of its own (Excel always saves results with
+/// those): named so, it cannot be computed and is reported.
+fn formula_text(formula: XlsxFormulaMetadata) -> String {
+    match formula {
+        XlsxFormulaMetadata::Normal { formula } | XlsxFormulaMetadata::Shared { formula, .. } => {
+            format!("={}", formula.trim_start_matches('='))
+        }
+        _ => "=（共享公式）".to_string(),
+    }
+}
+
+/// An .ods formula (`of:=[.E8]+SUM([.E9:.E10];1)`) as Excel writes it (`=E8+SUM(E9:E10,1)`),
+/// for a cell saved without its result. References to other sheets keep a form the
+/// reader does not compute.
+fn ods_formula_text(formula: &str) -> String {
+    let body = formula
+        .trim()
+        .strip_prefix("of:")
+        .unwrap_or(formula.trim())
+        .trim_start_matches('=');
+    let body = body
+        .replace("[.", "")
+        .replace(":.", ":")
+        .replace(['[', ']'], "")
+        .replace(';', ",");
+    format!("={body}")
 }
 
 fn xlsx_error(e: XlsxError) -> ReadError {
@@ -75,11 +143,37 @@ pub(super) fn read_ods(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     for name in names {
         let sheet = match wb.worksheet_range(&name) {
             Ok(range) => {
-                let mut sheet = sheet_from_range(name, &range)?;
+                let mut sheet = sheet_from_range(name.clone(), &range)?;
                 for value in sheet.cells.values_mut() {
                     if let RawValue::Text(t) = value {
                         if is_error_text(t) {
                             *value = RawValue::Error(std::mem::take(t));
+                        }
+                    }
+                }
+                // Formulas saved without their results, kept as their text (see
+                // `xlsx_sheet`). calamine holds them beside the values, same shape.
+                if let Ok(formulas) = wb.worksheet_formula(&name) {
+                    if let Some((row0, col0)) = formulas.start() {
+                        for (r, c, f) in formulas.used_cells() {
+                            let at = (
+                                row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX)),
+                                col0.saturating_add(u32::try_from(c).unwrap_or(u32::MAX)),
+                            );
+                            let Ok(col) = u16::try_from(at.1) else {
+                                continue;
+                            };
+                            let cell = CellRef::new(at.0, col);
+                            if !f.trim().is_empty() && !sheet.cells.contains_key(&cell) {
+                                let blank = range
+                                    .get_value((at.0, at.1))
+                                    .is_none_or(|v| matches!(v, Data::Empty));
+                                if blank {
+                                    sheet
+                                        .cells
+                                        .insert(cell, RawValue::Text(ods_formula_text(f)));
+                                }
+                            }
                         }
                     }
                 }
@@ -334,5 +428,32 @@ pub(super) fn excel_datetime_text(dt: &ExcelDateTime) -> String {
         date
     } else {
         format!("{date}T{time}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ods_formulas_read_as_excel_writes_them() {
+        assert_eq!(ods_formula_text("of:=[.E8]+[.E9]"), "=E8+E9");
+        assert_eq!(
+            ods_formula_text("of:=SUM([.E8:.E9];[.F8])-1"),
+            "=SUM(E8:E9,F8)-1"
+        );
+        assert_eq!(ods_formula_text("of:=1+4"), "=1+4");
+        // Another sheet stays in a form that is not computed.
+        assert_eq!(ods_formula_text("of:=[$Sheet2.A1]"), "=$Sheet2.A1");
+    }
+
+    #[test]
+    fn formulas_without_text_are_named_not_emptied() {
+        let normal = XlsxFormulaMetadata::Normal {
+            formula: "1+4".into(),
+        };
+        assert_eq!(formula_text(normal), "=1+4");
+        let derived = XlsxFormulaMetadata::SharedDerived { shared_index: 3 };
+        assert!(formula_text(derived).starts_with('='));
     }
 }

@@ -39,6 +39,11 @@ const CONTACT_FIELDS: &[&str] = &["filler", "phone", "date", "head"];
 /// it), the cells of each error (red) and warning (orange) marked with a note, and a first
 /// sheet 问题清单 listing the findings with the cells of this workbook. `file` is the
 /// unit's file as received, named on the list sheet.
+///
+/// What the unit sent always goes back, whatever it is: a text too long for a cell is cut
+/// and says so ([`super::fit_cell`]), and should the workbook still not be writable with
+/// the unit's data, it is written without it, its list sheet saying why, rather than
+/// stopping the batch.
 pub fn correction_workbook(
     format: &Format,
     year: i32,
@@ -46,6 +51,38 @@ pub fn correction_workbook(
     sub: &Returned<'_>,
     file: &str,
 ) -> Result<Vec<u8>, TemplateError> {
+    // A unit known only from its workbook is named as the workbook names it.
+    let cut = |t: &str| super::fit_cell(t).unwrap_or_else(|| t.to_string());
+    let unit = &UnitInfo {
+        code: cut(&unit.code),
+        name: cut(&unit.name),
+        parent_code: cut(&unit.parent_code),
+        parent_name: cut(&unit.parent_name),
+        level: cut(&unit.level),
+    };
+    let prefill = correction_prefill(format, sub, file);
+    match workbook_bytes(format, year, unit, &prefill) {
+        Err(TemplateError::Xlsx { source, .. }) => {
+            let without = Prefill {
+                values: BTreeMap::new(),
+                texts: BTreeMap::new(),
+                cover: BTreeMap::new(),
+                raw: BTreeMap::new(),
+                notice: format!(
+                    "报送的数值和文字未能写回本工作簿（{source}），请对照报送的原文件按下列问题修改。"
+                ),
+                ..prefill
+            };
+            workbook_bytes(format, year, unit, &without)
+        }
+        other => other,
+    }
+}
+
+/// What a correction workbook is filled with: the unit's values, texts and contact
+/// fields, what it typed that could not be read, the findings moved to this workbook's
+/// cells and the notes on them.
+fn correction_prefill(format: &Format, sub: &Returned<'_>, file: &str) -> Prefill {
     let mut prefill = Prefill {
         values: sub.values.clone(),
         texts: sub.texts.clone(),
@@ -53,7 +90,7 @@ pub fn correction_workbook(
             .cover
             .iter()
             .filter(|(k, _)| CONTACT_FIELDS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), super::fit_cell(v).unwrap_or_else(|| v.clone())))
             .collect(),
         findings_file: file.to_string(),
         ..Prefill::default()
@@ -102,7 +139,7 @@ pub fn correction_workbook(
         })
         .collect();
     prefill.notes = notes(&prefill.findings);
-    workbook_bytes(format, year, unit, &prefill)
+    prefill
 }
 
 /// Where every value goes in a template of `format`: (sheet name, cell).

@@ -47,7 +47,7 @@ pub(super) fn findings_sheet(
     let title = format!("{}{year}年政府信息公开工作年度报告 修改意见", unit.name);
     ws.merge_range(0, 0, 0, last, &defuse(&title), &s.title)?;
     ws.set_row_height(0, 28)?;
-    let mut intro = String::new();
+    let mut intro = prefill.notice.clone();
     if !prefill.findings_file.is_empty() {
         intro.push_str(&format!("报送的文件：{}。", prefill.findings_file));
     }
@@ -144,7 +144,8 @@ fn wrapped_lines(text: &str, width: f64) -> usize {
         .sum()
 }
 
-/// Text shown on the list sheet never reads as one of our hidden keys.
+/// Text shown on the list sheet never reads as one of our hidden keys, and fits a cell.
 fn defuse(text: &str) -> String {
-    text.replace(crate::identity::MARKER_PREFIX, "nianbao：")
+    let text = text.replace(crate::identity::MARKER_PREFIX, "nianbao：");
+    super::fit_cell(&text).unwrap_or(text)
 }

@@ -87,6 +87,42 @@ pub struct Prefill {
     pub findings: Vec<Finding>,
     /// The file the findings were found in, named on the list sheet.
     pub findings_file: String,
+    /// A sentence the list sheet shows before everything else (empty: none): what of
+    /// the unit's report could not be put back into this workbook.
+    pub notice: String,
+}
+
+/// The most a cell of a workbook can hold, in UTF-16 units (Excel's limit; the writer
+/// refuses more).
+pub const CELL_TEXT_LIMIT: usize = 32_767;
+
+/// A text as a cell can hold it: unchanged when it fits [`CELL_TEXT_LIMIT`], else cut
+/// and ending with a note that says so and how long the original was. Every text that
+/// goes back into a workbook passes through this (a section pasted in full from a long
+/// document, which LibreOffice keeps in an .ods, would otherwise stop the batch while its
+/// correction workbook is written). `None` when nothing was cut.
+pub fn fit_cell(text: &str) -> Option<String> {
+    if utf16_len(text) <= CELL_TEXT_LIMIT {
+        return None;
+    }
+    let note = format!(
+        "……（原文共 {} 字，超过 Excel 单元格 {CELL_TEXT_LIMIT} 字的上限，以下已删去，完整内容见报送的原文件）",
+        text.chars().count()
+    );
+    let room = CELL_TEXT_LIMIT - utf16_len(&note);
+    let mut used = 0;
+    let cut = text
+        .char_indices()
+        .find(|(_, c)| {
+            used += c.len_utf16();
+            used > room
+        })
+        .map_or(text.len(), |(i, _)| i);
+    Some(format!("{}{note}", &text[..cut]))
+}
+
+fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
 }
 
 /// A note on a cell and how serious it is (the cell's fill).
@@ -114,6 +150,22 @@ pub enum TemplateError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "报告年度 {year} 不在 {}–{} 之间：这样的工作簿交回时会被退回（ID-2）",
+        crate::model::REPORT_YEARS.start(),
+        crate::model::REPORT_YEARS.end()
+    )]
+    Year { year: i32 },
+}
+
+/// Refuses a year the reader would refuse ([`crate::model::REPORT_YEARS`]): no workbook
+/// is made that could only come back rejected.
+pub fn check_year(year: i32) -> Result<(), TemplateError> {
+    if crate::model::REPORT_YEARS.contains(&year) {
+        Ok(())
+    } else {
+        Err(TemplateError::Year { year })
+    }
 }
 
 /// Builds one workbook in memory.
@@ -199,6 +251,7 @@ pub fn emit(
     roster: &Roster,
     out_dir: &Path,
 ) -> Result<Emitted, TemplateError> {
+    check_year(year)?;
     // Temporary files a killed run left behind go too (a normal run leaves none).
     std::fs::create_dir_all(out_dir)
         .and_then(|_| crate::output::remove_stale_temps(out_dir))
@@ -237,8 +290,19 @@ pub fn emit(
         path: list.display().to_string(),
         source: source.into(),
     };
+    csv.write_record(["unit_code", "unit_name", "parent_code", "level", "file"])
+        .map_err(io)?;
     for f in &files {
-        csv.serialize(f).map_err(io)?;
+        // Text from the roster, guarded as every CSV the tool writes.
+        let fields = [
+            &f.unit_code,
+            &f.unit_name,
+            &f.parent_code,
+            &f.level,
+            &f.file,
+        ];
+        csv.write_record(fields.map(|t| crate::output::neutralise(t).into_owned()))
+            .map_err(io)?;
     }
     let bytes = csv.into_inner().map_err(|e| TemplateError::Io {
         path: list.display().to_string(),
@@ -259,6 +323,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TemplateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_are_cut_to_what_a_cell_holds_and_say_so() {
+        assert_eq!(fit_cell("短文字"), None);
+        assert_eq!(fit_cell(&"字".repeat(CELL_TEXT_LIMIT)), None);
+        for unit in ["字", "a", "😀"] {
+            let long = unit.repeat(40_000);
+            let cut = fit_cell(&long).unwrap();
+            assert!(utf16_len(&cut) <= CELL_TEXT_LIMIT, "{unit}");
+            assert!(utf16_len(&cut) > CELL_TEXT_LIMIT - 200, "{unit}");
+            assert!(cut.starts_with(unit) && cut.contains("原文共 40000 字"));
+        }
+    }
 
     #[test]
     fn file_names_are_safe_and_readable() {

@@ -532,7 +532,10 @@ pub(super) fn input_cell(
     let style = marked.as_ref().unwrap_or(style);
     match prefill.raw.get(key).map(String::as_str) {
         Some("") => ws.write_blank(at.row, at.col, style)?,
-        Some(text) => ws.write_string_with_format(at.row, at.col, text, style)?,
+        Some(text) => {
+            let cut = super::fit_cell(text);
+            ws.write_string_with_format(at.row, at.col, cut.as_deref().unwrap_or(text), style)?
+        }
         None => {
             let value = prefill.values.get(key).copied().unwrap_or(0.0);
             ws.write_number_with_format(at.row, at.col, value, style)?

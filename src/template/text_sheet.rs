@@ -44,14 +44,27 @@ pub(super) fn text_sheet(
         ws.set_row_height(*heading_row, 30)?;
         ws.write_string(*input_row, KEY_COL, Marker::Section(code.clone()).text())?;
         let text = prefill.texts.get(code).map(String::as_str).unwrap_or("");
+        let cut = super::fit_cell(text);
         ws.merge_range(
             *input_row,
             FIRST_COL,
             *input_row,
             TEXT_LAST_COL,
-            text,
+            cut.as_deref().unwrap_or(text),
             &s.text_input,
         )?;
+        if cut.is_some() {
+            let said = format!(
+                "这一节原文共 {} 字，超过 Excel 单元格 {} 字的上限，本单元格只保留了前面部分。",
+                text.chars().count(),
+                super::CELL_TEXT_LIMIT
+            );
+            let mark = super::CellNote {
+                level: crate::model::Level::Warning,
+                text: said,
+            };
+            ws.insert_note(*input_row, FIRST_COL, &note(&mark))?;
+        }
         // Tall enough for about a thousand characters at this width.
         let height = if code == "opening" { 90 } else { 300 };
         ws.set_row_height(*input_row, height)?;

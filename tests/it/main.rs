@@ -7,6 +7,7 @@ mod common;
 mod corrections;
 mod counts;
 mod fill;
+mod guards;
 mod hostile;
 mod ingest;
 mod inputs;
