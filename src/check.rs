@@ -26,12 +26,6 @@ pub struct Options<'a> {
     pub previous: Option<&'a PreviousYear>,
 }
 
-/// The entry of [`Submission::cover`] under which [`check_file`] leaves the name the
-/// file was given (`display`), for the batch to compare with the roster's unit names (a
-/// file named for another unit is one more place that says whose report it is, ID-3).
-/// Not a cover field: the batch takes it out before the submission is kept.
-pub const FILE_NAME_ENTRY: &str = "nianbao:file_name";
-
 /// Checks one file. `display` is how the file is named in findings (a path relative to
 /// what the user gave, so messages stay short and stable).
 pub fn check_file(
@@ -50,8 +44,6 @@ pub fn check_file(
         }
         Err(err) => unreadable(&err),
     };
-    sub.cover
-        .insert(FILE_NAME_ENTRY.to_string(), display.to_string());
     for f in &mut sub.findings {
         f.file = display.to_string();
         if f.unit_code.is_empty() {

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{FileOutcome, Status};
-use crate::check::FILE_NAME_ENTRY;
 use crate::model::{clip, rule_ids, Finding, Level, UnitCode, IDENTITY_CONFLICT};
 use crate::roster::{normalize_name, Roster, Unit};
 use crate::validate::Submission;
@@ -14,11 +13,14 @@ use crate::validate::Submission;
 /// names another roster unit (not the workbook's own, nor one above it) says it is that
 /// unit's: an identity conflict (ID-3) like any other, and the reason the file gives
 /// names its identity conflict first.
-pub(super) fn attribute(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, String> {
-    let file = sub.cover.remove(FILE_NAME_ENTRY).unwrap_or_default();
+pub(super) fn attribute(
+    sub: &mut Submission,
+    roster: Option<&Roster>,
+    file: &str,
+) -> Result<String, String> {
     let matched = match_unit(sub, roster);
     if let (Ok(code), Some(roster)) = (&matched, roster) {
-        if let Some(f) = file_name_conflict(&file, roster, code) {
+        if let Some(f) = file_name_conflict(file, roster, code) {
             sub.findings.push(f);
         }
     }
@@ -128,10 +130,9 @@ fn match_unit(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, S
     }
 }
 
-/// Whether a file's identities disagree (ID-3): its reason names the conflict first
-/// (see [`attribute`]).
+/// Whether a file's identities disagree (ID-3), as the batch recorded it.
 fn identity_conflict(outcome: &FileOutcome) -> bool {
-    outcome.status == Status::Rejected && outcome.reason.contains(IDENTITY_CONFLICT)
+    outcome.identity_conflict
 }
 
 /// Two or more files for one unit are never both counted: the newest file (by its

@@ -121,6 +121,7 @@ fn not_read(input: &Input, status: Status, reason: &str) -> FileOutcome {
         counts: None,
         stored: None,
         modified: None,
+        identity_conflict: false,
     }
 }
 
@@ -145,6 +146,10 @@ fn read_one(
         .and_then(|m| m.modified())
         .ok();
     verdict(&mut outcome, &mut sub, settings.roster);
+    outcome.identity_conflict = sub
+        .findings
+        .iter()
+        .any(|f| f.level == crate::model::Level::Error && f.rule == rule_ids::IDENTITY);
     let rollup = || catch_unwind(|| is_our_rollup(&input.path)).unwrap_or(false);
     if outcome.status == Status::Unidentified && rollup() {
         let mut skipped = not_read(input, Status::Skipped, ROLLUP_REASON);
@@ -237,7 +242,8 @@ fn verdict(outcome: &mut FileOutcome, sub: &mut Submission, roster: Option<&Rost
         outcome.status = Status::Unidentified;
         outcome.reason = "工作簿中没有单位信息（模板标识和封面都没有）".into();
     } else {
-        match attribute(sub, roster) {
+        let file = outcome.file.clone();
+        match attribute(sub, roster, &file) {
             Ok(code) => {
                 outcome.unit_code = code;
                 let (e, w) = (sub.errors(), sub.warnings());

@@ -277,6 +277,9 @@ pub struct FileOutcome {
     pub stored: Option<Stored>,
     /// The file's modification time, to pick the newest of several files for a unit.
     pub modified: Option<SystemTime>,
+    /// The workbook's own identities disagree (an ID-3 error): it never displaces a
+    /// unit's consistent file.
+    pub identity_conflict: bool,
 }
 
 /// How many findings of each level a file has.

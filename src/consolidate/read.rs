@@ -411,6 +411,7 @@ pub fn outcomes(dir: &Path) -> Result<Vec<FileOutcome>> {
             }),
             stored: None,
             modified: None,
+            identity_conflict: false,
         });
     }
     Ok(out)

@@ -110,6 +110,7 @@ fn outcome(file: &str, status: Status, code: &str, sub: Option<Submission>) -> F
         }),
         stored,
         modified: None,
+        identity_conflict: false,
     }
 }
 
