@@ -372,7 +372,8 @@ pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError>
             continue;
         };
         let own = paragraphs.len();
-        paragraphs.extend(field_sentences(d.format, section, &values));
+        let said = field_sentences(d.format, section, &values, &paragraphs);
+        paragraphs.extend(said);
         parts.push((
             numeral(number),
             PartView {
