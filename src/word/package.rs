@@ -1,0 +1,149 @@
+//! The `.docx` package: the parts every document has (content types, relationships,
+//! settings, font table, page-number footer, application properties), written once per
+//! run, and the zip around them and a document's own parts.
+//!
+//! Deterministic: the parts go in a fixed order, every entry has the same timestamp
+//! (1980-01-01, the earliest a zip can hold) and permissions, and nothing reads the
+//! clock, so the same document gives the same bytes on any machine and thread count.
+//! The part list is the minimum Word, WPS and LibreOffice open without offering repair.
+
+use std::io::{Cursor, Write};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use super::xml::escape;
+
+/// The namespace of WordprocessingML's main part.
+const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/fontTable.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.fontTable+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>"#;
+
+const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/></Relationships>"#;
+
+/// The document's relationships; `rIdFooter` is what the section's footer reference
+/// (in the document templates) names.
+const DOCUMENT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rIdFonts" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable" Target="fontTable.xml"/><Relationship Id="rIdFooter" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/></Relationships>"#;
+
+const APP: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>nianbao</Application><DocSecurity>0</DocSecurity></Properties>"#;
+
+/// Compatibility mode 15 (Word 2013 and later): Word opens the file without the
+/// “compatibility mode” banner. Punctuation compression and Chinese line-breaking rules
+/// as Chinese Word documents have them.
+fn settings() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:settings xmlns:w="{W_NS}"><w:zoom w:percent="100"/><w:defaultTabStop w:val="420"/><w:characterSpacingControl w:val="compressPunctuation"/><w:compat><w:spaceForUL/><w:balanceSingleByteDoubleByteWidth/><w:doNotLeaveBackslashAlone/><w:ulTrailSpace/><w:doNotExpandShiftReturn/><w:adjustLineHeightInTable/><w:useFELayout/><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat><w:themeFontLang w:val="en-US" w:eastAsia="zh-CN"/><w:decimalSymbol w:val="."/><w:listSeparator w:val=","/></w:settings>"#
+    )
+}
+
+/// The fonts the styles name, with the names Word and WPS know them by in English
+/// (`altName`) and their kind, so that a machine without one substitutes a like font
+/// (a serif 宋体-like font for 仿宋, a sans one for 黑体) rather than anything.
+fn font_table() -> String {
+    // (name, English name, panose, family)
+    const FONTS: &[(&str, &str, &str, &str)] = &[
+        ("Times New Roman", "", "02020603050405020304", "roman"),
+        ("宋体", "SimSun", "02010600030101010101", "auto"),
+        ("仿宋", "FangSong", "02010609060101010101", "modern"),
+        ("黑体", "SimHei", "02010609060101010101", "modern"),
+        ("楷体", "KaiTi", "02010609060101010101", "modern"),
+        ("方正小标宋简体", "宋体", "02000000000000000000", "auto"),
+    ];
+    let mut out = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:fonts xmlns:w="{W_NS}">"#
+    );
+    for (name, alt, panose, family) in FONTS {
+        out.push_str(&format!(r#"<w:font w:name="{name}">"#));
+        if !alt.is_empty() {
+            out.push_str(&format!(r#"<w:altName w:val="{alt}"/>"#));
+        }
+        let charset = if alt.is_empty() { "00" } else { "86" };
+        out.push_str(&format!(
+            r#"<w:panose1 w:val="{panose}"/><w:charset w:val="{charset}"/><w:family w:val="{family}"/><w:pitch w:val="variable"/></w:font>"#
+        ));
+    }
+    out.push_str("</w:fonts>");
+    out
+}
+
+/// The page number, centred at the foot of every page as “— 1 —”, the way official
+/// documents number their pages.
+fn footer() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:ftr xmlns:w="{W_NS}"><w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="center"/></w:pPr><w:r><w:t xml:space="preserve">— </w:t></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r><w:r><w:t xml:space="preserve"> —</w:t></w:r></w:p></w:ftr>"#
+    )
+}
+
+/// The document's title and author in its properties (what Explorer and Word's “Info”
+/// show). No dates: they would make every run's bytes differ.
+fn core(title: &str, creator: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{}</dc:title><dc:creator>{}</dc:creator><dc:language>zh-CN</dc:language></cp:coreProperties>"#,
+        escape(title),
+        escape(creator)
+    )
+}
+
+/// The parts every document of a run shares, made once.
+#[derive(Debug, Clone)]
+pub(super) struct Shared {
+    styles: String,
+    settings: String,
+    fonts: String,
+    footer: String,
+}
+
+impl Shared {
+    /// `styles` is the rendered styles template.
+    pub(super) fn new(styles: String) -> Shared {
+        Shared {
+            styles,
+            settings: settings(),
+            fonts: font_table(),
+            footer: footer(),
+        }
+    }
+
+    /// A whole `.docx`: the shared parts, `document` (the rendered `document.xml`) and
+    /// the properties naming `title` and `creator`.
+    pub(super) fn package(
+        &self,
+        document: &str,
+        title: &str,
+        creator: &str,
+    ) -> zip::result::ZipResult<Vec<u8>> {
+        let core = core(title, creator);
+        let parts: [(&str, &str); 10] = [
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", ROOT_RELS),
+            ("docProps/app.xml", APP),
+            ("docProps/core.xml", &core),
+            ("word/_rels/document.xml.rels", DOCUMENT_RELS),
+            ("word/document.xml", document),
+            ("word/styles.xml", &self.styles),
+            ("word/settings.xml", &self.settings),
+            ("word/fontTable.xml", &self.fonts),
+            ("word/footer1.xml", &self.footer),
+        ];
+        let options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(6))
+            .last_modified_time(DateTime::DEFAULT)
+            .unix_permissions(0o644);
+        let size: usize = parts.iter().map(|(_, p)| p.len()).sum();
+        let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(size / 3)));
+        for (name, text) in parts {
+            zip.start_file(name, options)?;
+            zip.write_all(text.as_bytes())?;
+        }
+        Ok(zip.finish()?.into_inner())
+    }
+}
