@@ -11,3 +11,4 @@ mod ingest;
 mod interop;
 mod report;
 mod template;
+mod word;
