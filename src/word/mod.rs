@@ -6,13 +6,16 @@
 //!   unit's paragraphs, the 信息处理费 sentence, the unit notes under a table, the roll-up's
 //!   lists), exactly as the HTML templates see it;
 //! - each table's grid from [`crate::grid`] (merged headers, vertical group labels), cut
-//!   into Word's rows by `table.rs`.
+//!   into Word's rows and written as a `w:tbl` by `table.rs` (in code: drawn cell by cell
+//!   through a template it cost more CPU than reading the workbook).
 //!
-//! The templates `templates/report/*.docx.xml.j2` turn them into WordprocessingML; a
-//! user's `--report-templates` directory overrides them by name like the HTML ones, and
-//! they render in an environment of their own that escapes for XML (`xml.rs`). The parts
-//! every document shares (styles, settings, fonts, footer) are made once per run
-//! ([`Word::new`]); per document only `document.xml` and the properties are rendered, and
+//! The templates `templates/report/*.docx.xml.j2` turn them into WordprocessingML: the
+//! document's order, paragraphs and headings, the section, and the styles every table
+//! cell refers to (fonts, sizes, alignment, borders). A user's `--report-templates`
+//! directory overrides them by name like the HTML ones; they render in an environment of
+//! their own that escapes for XML (`xml.rs`). The parts every document shares (styles,
+//! settings, fonts, footer) are made and compressed once per run ([`Word::new`]); per
+//! document only `document.xml` and the properties are rendered and compressed, and
 //! `package.rs` zips them deterministically.
 //!
 //! Pure: no clock, no I/O except what [`Templates`] read, the same input gives the same
@@ -171,10 +174,16 @@ fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
 /// The Word templates of a run, compiled once, and the parts every document shares.
 #[derive(Debug)]
 pub struct Word {
+    templates: Compiled,
+    shared: Shared,
+}
+
+/// The Word templates compiled in their own environment (XML escaping).
+#[derive(Debug)]
+struct Compiled {
     env: Environment<'static>,
     /// Template name → how a user recognises it (a path, or `内置模板 unit.docx.xml.j2`).
     origins: BTreeMap<String, String>,
-    shared: Shared,
 }
 
 impl Word {
@@ -184,7 +193,7 @@ impl Word {
     ///
     /// # Errors
     /// A template that does not compile or render, named with its line.
-    pub fn new(templates: &Templates) -> Result<Word, RenderError> {
+    pub fn new(templates: &Templates) -> Result<Word, WordError> {
         let mut sources: BTreeMap<String, (String, String)> = BUILTIN
             .iter()
             .map(|(name, text)| {
@@ -208,23 +217,19 @@ impl Word {
         let mut origins = BTreeMap::new();
         for (name, (text, origin)) in sources {
             if let Err(e) = env.add_template_owned(name.clone(), text) {
-                return Err(RenderError::Syntax {
+                return Err(WordError::Template(RenderError::Syntax {
                     file: origin,
                     line: LineNo(e.line()),
                     message: render::describe(&e),
-                });
+                }));
             }
             origins.insert(name, origin);
         }
-        let mut word = Word {
-            env,
-            origins,
-            shared: Shared::new(String::new()),
-        };
+        let templates = Compiled { env, origins };
         let ctx = minijinja::context! { sizes => Value::from(Serde(&SIZES)) };
-        let styles = word.render("styles.docx.xml.j2", ctx)?;
-        word.shared = Shared::new(styles);
-        Ok(word)
+        let styles = templates.render("styles.docx.xml.j2", ctx)?;
+        let shared = Shared::new(&styles)?;
+        Ok(Word { templates, shared })
     }
 
     /// A unit's annual report as a `.docx`, with its 落款 when it has one.
@@ -239,8 +244,11 @@ impl Word {
         let ctx = render::unit_context(d);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, signature.cloned());
-        let document = self.render("unit.docx.xml.j2", with_docx(ctx, &view))?;
-        Ok(self.shared.package(&document, &view.title, d.name)?)
+        let title = view.title.clone();
+        let document = self
+            .templates
+            .render("unit.docx.xml.j2", view.into_context(ctx))?;
+        Ok(self.shared.package(&document, &title, d.name)?)
     }
 
     /// A parent's roll-up as a `.docx`: the summed tables and who is counted.
@@ -251,10 +259,15 @@ impl Word {
         let ctx = render::rollup_context(d);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, None);
-        let document = self.render("rollup.docx.xml.j2", with_docx(ctx, &view))?;
-        Ok(self.shared.package(&document, &view.title, d.name)?)
+        let title = view.title.clone();
+        let document = self
+            .templates
+            .render("rollup.docx.xml.j2", view.into_context(ctx))?;
+        Ok(self.shared.package(&document, &title, d.name)?)
     }
+}
 
+impl Compiled {
     fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
         let origin = |n: &str| {
             self.origins
@@ -273,15 +286,15 @@ impl Word {
 }
 
 /// What a Word template sees besides the report's view: under `docx`.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 struct DocxView {
     /// The report's title, whole (for the document's properties).
     title: String,
     /// The title as printed: the unit's name on a line of its own, as published reports
     /// set it, then the rest.
     title_lines: Vec<String>,
-    /// Table code → the table as Word draws it.
-    tables: BTreeMap<String, table::WordTable>,
+    /// Table code → the table as Word draws it, a `w:tbl` element.
+    tables: BTreeMap<String, String>,
     signature: Option<Signature>,
     page: Page,
 }
@@ -315,9 +328,24 @@ impl DocxView {
     }
 }
 
-/// The report's view with the Word view added under `docx`.
-fn with_docx(ctx: Value, view: &DocxView) -> Value {
-    minijinja::context! { docx => Value::from(Serde(view)), ..ctx }
+impl DocxView {
+    /// The report's view with this added under `docx`; the tables' XML marked safe, so
+    /// that the template prints it as it is.
+    fn into_context(self, ctx: Value) -> Value {
+        let tables: BTreeMap<String, Value> = self
+            .tables
+            .into_iter()
+            .map(|(code, xml)| (code, Value::from_safe_string(xml)))
+            .collect();
+        let docx = minijinja::context! {
+            title => self.title,
+            title_lines => self.title_lines,
+            tables => Value::from(tables),
+            signature => Value::from(Serde(&self.signature)),
+            page => Value::from(Serde(&self.page)),
+        };
+        minijinja::context! { docx => docx, ..ctx }
+    }
 }
 
 #[cfg(test)]

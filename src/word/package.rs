@@ -1,6 +1,7 @@
 //! The `.docx` package: the parts every document has (content types, relationships,
-//! settings, font table, page-number footer, application properties), written once per
-//! run, and the zip around them and a document's own parts.
+//! styles, settings, font table, page-number footer, application properties), compressed
+//! once per run and copied into each document's zip as they are, and a document's own
+//! parts (`document.xml`, the properties naming it) compressed per document.
 //!
 //! Deterministic: the parts go in a fixed order, every entry has the same timestamp
 //! (1980-01-01, the earliest a zip can hold) and permissions, and nothing reads the
@@ -10,7 +11,7 @@
 use std::io::{Cursor, Write};
 
 use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipWriter};
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::xml::escape;
 
@@ -92,24 +93,51 @@ fn core(title: &str, creator: &str) -> String {
     )
 }
 
-/// The parts every document of a run shares, made once.
+/// How every part is stored: deflated at a fast level (a document's XML is repetitive
+/// and shrinks tenfold even so), with a fixed timestamp and permissions.
+fn options() -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .last_modified_time(DateTime::DEFAULT)
+        .unix_permissions(0o644)
+}
+
+/// `parts` compressed into a zip in memory, in this order.
+fn zipped(parts: &[(&str, &str)]) -> zip::result::ZipResult<Vec<u8>> {
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        zip.start_file(*name, options())?;
+        zip.write_all(text.as_bytes())?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+/// The parts every document of a run shares, compressed once: those that go before a
+/// document's own parts (the content types and package relationships, which tools that
+/// sniff a file's type expect first) and those after.
 #[derive(Debug, Clone)]
 pub(super) struct Shared {
-    styles: String,
-    settings: String,
-    fonts: String,
-    footer: String,
+    head: Vec<u8>,
+    tail: Vec<u8>,
 }
 
 impl Shared {
     /// `styles` is the rendered styles template.
-    pub(super) fn new(styles: String) -> Shared {
-        Shared {
-            styles,
-            settings: settings(),
-            fonts: font_table(),
-            footer: footer(),
-        }
+    pub(super) fn new(styles: &str) -> zip::result::ZipResult<Shared> {
+        let head = zipped(&[
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", ROOT_RELS),
+            ("docProps/app.xml", APP),
+        ])?;
+        let tail = zipped(&[
+            ("word/_rels/document.xml.rels", DOCUMENT_RELS),
+            ("word/styles.xml", styles),
+            ("word/settings.xml", &settings()),
+            ("word/fontTable.xml", &font_table()),
+            ("word/footer1.xml", &footer()),
+        ])?;
+        Ok(Shared { head, tail })
     }
 
     /// A whole `.docx`: the shared parts, `document` (the rendered `document.xml`) and
@@ -120,30 +148,14 @@ impl Shared {
         title: &str,
         creator: &str,
     ) -> zip::result::ZipResult<Vec<u8>> {
-        let core = core(title, creator);
-        let parts: [(&str, &str); 10] = [
-            ("[Content_Types].xml", CONTENT_TYPES),
-            ("_rels/.rels", ROOT_RELS),
-            ("docProps/app.xml", APP),
-            ("docProps/core.xml", &core),
-            ("word/_rels/document.xml.rels", DOCUMENT_RELS),
-            ("word/document.xml", document),
-            ("word/styles.xml", &self.styles),
-            ("word/settings.xml", &self.settings),
-            ("word/fontTable.xml", &self.fonts),
-            ("word/footer1.xml", &self.footer),
-        ];
-        let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(6))
-            .last_modified_time(DateTime::DEFAULT)
-            .unix_permissions(0o644);
-        let size: usize = parts.iter().map(|(_, p)| p.len()).sum();
-        let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(size / 3)));
-        for (name, text) in parts {
-            zip.start_file(name, options)?;
-            zip.write_all(text.as_bytes())?;
-        }
+        let capacity = self.head.len() + self.tail.len() + document.len() / 6;
+        let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+        zip.merge_archive(ZipArchive::new(Cursor::new(&self.head[..]))?)?;
+        zip.start_file("docProps/core.xml", options())?;
+        zip.write_all(core(title, creator).as_bytes())?;
+        zip.start_file("word/document.xml", options())?;
+        zip.write_all(document.as_bytes())?;
+        zip.merge_archive(ZipArchive::new(Cursor::new(&self.tail[..]))?)?;
         Ok(zip.finish()?.into_inner())
     }
 }
