@@ -21,6 +21,12 @@
 //! Pure: no clock, no I/O except what [`Templates`] read, the same input gives the same
 //! bytes.
 //!
+//! Written with the `zip` crate the reader already uses rather than `docx-rs` (0.4.17 on
+//! docs.rs): that builds documents in code only, so `--report-templates` could not
+//! restyle them; it brings `image`, `xml-rs` and a second, older `zip` (0.6) into the
+//! build; and the parts it writes (core properties, order, timestamps) are not ours to
+//! fix for byte-identical output. The parts here are a dozen short, fixed strings.
+//!
 //! The page is A4 portrait with the margins of official documents (GB/T 9704: 37, 35, 28
 //! and 26 mm), body text 仿宋 16 pt, headings 黑体, the title 方正小标宋简体 (宋体 where it
 //! is not installed), tables 宋体 9 pt. Every table, 表三 included, stays on the portrait

@@ -148,7 +148,10 @@ pub(super) fn word_tables(
 impl WordTable {
     /// The table as a `w:tbl` element: fixed layout on its grid, every row kept from
     /// splitting across pages, header rows repeated, merged cells as `gridSpan` and
-    /// `vMerge`, vertical labels as `textDirection tbRl` (characters upright).
+    /// `vMerge`, vertical labels as `textDirection tbRlV`: top to bottom with Chinese
+    /// characters upright, as Word writes its own vertical cells in Chinese and Japanese
+    /// forms (the standard's `rlV`); plain `tbRl` is a rotation, which Word applies to
+    /// Chinese characters too. LibreOffice draws both upright.
     fn xml(&self) -> String {
         let mut out = String::with_capacity(self.rows.len() * 1200);
         // Writing to a String cannot fail.
@@ -231,7 +234,7 @@ impl WordCell {
             )?;
         }
         if self.vertical {
-            out.push_str(r#"<w:textDirection w:val="tbRl"/>"#);
+            out.push_str(r#"<w:textDirection w:val="tbRlV"/>"#);
         }
         write!(
             out,

@@ -259,7 +259,7 @@ fn merged_cells_follow_the_grid() {
     let docx = unit_docx(&f, "山市镇人民政府", &BTreeMap::new(), &BTreeMap::new());
     let doc = part(&docx, "word/document.xml");
     // Table 三's vertical group labels, and its corner merged three rows down.
-    let upright = r#"<w:vMerge w:val="restart"/><w:textDirection w:val="tbRl"/>"#;
+    let upright = r#"<w:vMerge w:val="restart"/><w:textDirection w:val="tbRlV"/>"#;
     assert_eq!(doc.matches(upright).count(), 4);
     assert!(doc.contains(r#"<w:gridSpan w:val="3"/><w:vMerge w:val="restart"/>"#));
     // Three tables; table 四's header: 行政诉讼 over ten columns.
