@@ -68,6 +68,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "rollup.docx.xml.j2",
         include_str!("../../templates/report/rollup.docx.xml.j2"),
     ),
+    (
+        "units.docx.xml.j2",
+        include_str!("../../templates/report/units.docx.xml.j2"),
+    ),
 ];
 
 /// A Word document could not be made.
@@ -251,10 +255,10 @@ impl Word {
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, signature.cloned());
         let title = view.title.clone();
-        let document = self
-            .templates
-            .render("unit.docx.xml.j2", view.into_context(ctx))?;
-        Ok(self.shared.package(&document, &title, d.name)?)
+        let ctx = view.into_context(ctx);
+        self.shared.package(&title, d.name, |out| {
+            Ok::<_, WordError>(self.templates.render_to("unit.docx.xml.j2", ctx, out)?)
+        })
     }
 
     /// A parent's roll-up as a `.docx`: the summed tables and who is counted.
@@ -266,28 +270,52 @@ impl Word {
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, None);
         let title = view.title.clone();
-        let document = self
-            .templates
-            .render("rollup.docx.xml.j2", view.into_context(ctx))?;
-        Ok(self.shared.package(&document, &title, d.name)?)
+        let ctx = view.into_context(ctx);
+        self.shared.package(&title, d.name, |out| {
+            Ok::<_, WordError>(self.templates.render_to("rollup.docx.xml.j2", ctx, out)?)
+        })
     }
 }
 
 impl Compiled {
+    /// `name` rendered whole (the styles, once a run).
     fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
-        let origin = |n: &str| {
-            self.origins
-                .get(n)
+        let template = self.template(name)?;
+        template.render(ctx).map_err(|e| self.error(name, &e))
+    }
+
+    /// `name` rendered into `out` as it goes.
+    fn render_to(
+        &self,
+        name: &str,
+        ctx: Value,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
+        let template = self.template(name)?;
+        template
+            .render_captured_to(ctx, out)
+            .map(|_| ())
+            .map_err(|e| self.error(name, &e))
+    }
+
+    fn template(&self, name: &str) -> Result<minijinja::Template<'_, '_>, RenderError> {
+        self.env
+            .get_template(name)
+            .map_err(|e| self.error(name, &e))
+    }
+
+    /// A template error, naming the file (the user's path or the built-in name) and line.
+    fn error(&self, name: &str, e: &minijinja::Error) -> RenderError {
+        let file = e.name().unwrap_or(name);
+        RenderError::Render {
+            file: self
+                .origins
+                .get(file)
                 .cloned()
-                .unwrap_or_else(|| n.to_string())
-        };
-        let error = |e: &minijinja::Error| RenderError::Render {
-            file: origin(e.name().unwrap_or(name)),
+                .unwrap_or_else(|| file.to_string()),
             line: LineNo(e.line()),
             message: render::describe(e),
-        };
-        let template = self.env.get_template(name).map_err(|e| error(&e))?;
-        template.render(ctx).map_err(|e| error(&e))
+        }
     }
 }
 

@@ -8,8 +8,9 @@
 //! clock, so the same document gives the same bytes on any machine and thread count.
 //! The part list is the minimum Word, WPS and LibreOffice open without offering repair.
 
-use std::io::{Cursor, Write};
+use std::io::{BufWriter, Cursor, Write};
 
+use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
@@ -140,21 +141,29 @@ impl Shared {
         Ok(Shared { head, tail })
     }
 
-    /// A whole `.docx`: the shared parts, `document` (the rendered `document.xml`) and
-    /// the properties naming `title` and `creator`.
-    pub(super) fn package(
+    /// A whole `.docx`: the shared parts, the properties naming `title` and `creator`,
+    /// and `word/document.xml` as `document` writes it — straight into the compressor, so
+    /// that a large document (the whole roster's roll-up lists every unit) is never held
+    /// whole in memory.
+    pub(super) fn package<E: From<ZipError>>(
         &self,
-        document: &str,
         title: &str,
         creator: &str,
-    ) -> zip::result::ZipResult<Vec<u8>> {
-        let capacity = self.head.len() + self.tail.len() + document.len() / 6;
+        document: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<Vec<u8>, E> {
+        let capacity = self.head.len() + self.tail.len() + 16 * 1024;
         let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
         zip.merge_archive(ZipArchive::new(Cursor::new(&self.head[..]))?)?;
         zip.start_file("docProps/core.xml", options())?;
-        zip.write_all(core(title, creator).as_bytes())?;
+        zip.write_all(core(title, creator).as_bytes())
+            .map_err(ZipError::from)?;
         zip.start_file("word/document.xml", options())?;
-        zip.write_all(document.as_bytes())?;
+        {
+            // The template writes in many small pieces; the compressor likes fewer.
+            let mut buffered = BufWriter::with_capacity(16 * 1024, &mut zip);
+            document(&mut buffered)?;
+            buffered.flush().map_err(ZipError::from)?;
+        }
         zip.merge_archive(ZipArchive::new(Cursor::new(&self.tail[..]))?)?;
         Ok(zip.finish()?.into_inner())
     }
