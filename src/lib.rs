@@ -36,9 +36,10 @@
 //!     files to units ([`batch::Attribution`]), the on-disk store, the summary.
 //! 15. [`consolidate`] — the CSV outputs and roll-ups, and reading them back.
 //! 16. [`render`] — reports, roll-up reports and the overview as text (pure).
-//! 17. [`publish`] — writes what `render` and `template` make into the output directory,
-//!     and re-renders an earlier run from its CSVs.
-//! 18. [`fill`] — filled workbooks from a table of values (samples, other systems).
+//! 17. [`word`] — the same reports and roll-ups as Word documents (`.docx`, pure).
+//! 18. [`publish`] — writes what `render`, `word` and `template` make into the output
+//!     directory, and re-renders an earlier run from its CSVs.
+//! 19. [`fill`] — filled workbooks from a table of values (samples, other systems).
 
 // Stages return values and findings; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -76,6 +77,8 @@ pub mod batch;
 pub mod consolidate;
 
 pub mod render;
+
+pub mod word;
 
 pub mod publish;
 

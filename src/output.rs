@@ -56,12 +56,9 @@ pub const OUTPUT_FILES: &[&str] = &[
     LOCK_FILE,
 ];
 
-/// The subdirectories of the output directory whose `.html`, `.md` and `.xlsx` files a
-/// run writes, and removes when stale (see `publish`).
-pub const OUTPUT_DIRS: &[&str] = &["reports", "rollups", "corrections"];
-
-/// The extensions of the files a run owns in [`OUTPUT_DIRS`].
-pub const OUTPUT_DIR_EXTENSIONS: &[&str] = &["html", "md", "xlsx"];
+/// The subdirectories of the output directory whose published files
+/// ([`PUBLISHED_EXTENSIONS`]) a run writes, and removes when stale (see `publish`).
+pub const OUTPUT_DIRS: &[&str] = &OWNED_DIRS;
 
 /// Marks a workbook nianbao made that is not a return (the roll-up `汇总表.xlsx`), so
 /// that it is recognised by its content wherever it is moved: the custom document
@@ -209,10 +206,10 @@ pub const RUN_RECORD: &str = "运行记录.json";
 /// another process waits on it would let two runs in at once).
 pub const LOCK_FILE: &str = "nianbao.lock";
 
-/// The directories of `OUT` whose published files (`.html`, `.md`, `.xlsx`) a run owns.
+/// The directories of `OUT` whose published files ([`PUBLISHED_EXTENSIONS`]) a run owns.
 pub const OWNED_DIRS: [&str; 3] = ["reports", "rollups", "corrections"];
-/// What a run publishes in [`OWNED_DIRS`].
-pub const PUBLISHED_EXTENSIONS: [&str; 3] = ["html", "md", "xlsx"];
+/// What a run publishes in [`OWNED_DIRS`]; only such files are ever removed there.
+pub const PUBLISHED_EXTENSIONS: [&str; 4] = ["html", "md", "docx", "xlsx"];
 
 /// Whether the run record says the run finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

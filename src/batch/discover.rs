@@ -14,7 +14,7 @@ use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
 use super::Status;
-use crate::output::{OUTPUT_DIRS, OUTPUT_DIR_EXTENSIONS, OUTPUT_FILES, TEMP_PREFIX};
+use crate::output::{OUTPUT_DIRS, OUTPUT_FILES, PUBLISHED_EXTENSIONS, TEMP_PREFIX};
 use crate::read::SPREADSHEET_EXTENSIONS;
 
 /// A file found under the inputs.
@@ -353,7 +353,7 @@ pub fn refuse_overwriting(out: &Path, inputs: &[(&Path, &str)]) -> Result<(), st
                     && (temp(name)
                         || Path::new(name)
                             .extension()
-                            .is_some_and(|e| is(e, OUTPUT_DIR_EXTENSIONS)))
+                            .is_some_and(|e| is(e, &PUBLISHED_EXTENSIONS)))
             }
             _ => false,
         };

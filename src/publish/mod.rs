@@ -1,8 +1,8 @@
 //! What a coordinator publishes and sends back after an ingest run, all under `OUT`:
 //!
-//! - `reports/<code>_<name>.html` / `.md`: each accepted unit's annual report;
-//! - `rollups/<code>_<name>.html` / `.md`: the roll-up report of each parent and of the
-//!   whole roster, and `rollups/汇总表.xlsx`, the roll-ups in the official layout;
+//! - `reports/<code>_<name>.html` / `.md` / `.docx`: each accepted unit's annual report;
+//! - `rollups/<code>_<name>.html` / `.md` / `.docx`: the roll-up report of each parent and
+//!   of the whole roster, and `rollups/汇总表.xlsx`, the roll-ups in the official layout;
 //! - `corrections/<code>_<name>.xlsx`: for each rejected unit, its workbook with its
 //!   values, the problem cells marked and a list of what to fix;
 //! - `index.html`: the overview of every unit, completeness per parent, charts.
@@ -31,6 +31,7 @@ use crate::render::{
 use crate::roster::Roster;
 use crate::template::{self, RollupSheet, UnitInfo};
 use crate::validate::Submission;
+use crate::word::{self, Signature, Word};
 
 /// A failure to write a published file; names it.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,8 @@ pub enum PublishError {
     Render(#[from] render::RenderError),
     #[error(transparent)]
     Template(#[from] template::TemplateError),
+    #[error(transparent)]
+    Word(#[from] word::WordError),
     #[error("无法创建目录 {path}：{source}")]
     Dir {
         path: String,
@@ -70,6 +73,8 @@ pub struct Publisher<'a> {
     year: i32,
     roster: Option<&'a Roster>,
     templates: &'a Templates,
+    /// The Word templates and the parts every `.docx` shares, made once for the run.
+    word: Word,
     /// Unit code → 新收申请 (the `new_requests` key figure), for the overview chart.
     new_requests: BTreeMap<String, f64>,
 }
@@ -113,6 +118,7 @@ impl<'a> Publisher<'a> {
             year,
             roster,
             templates,
+            word: Word::new(templates)?,
             new_requests: BTreeMap::new(),
         })
     }
@@ -216,6 +222,10 @@ impl<'a> Publisher<'a> {
             let link = report_link(unit.code, unit.name);
             self.write(&link, rendered.html.as_bytes())?;
             self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            let signature =
+                Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
+            let docx = self.word.unit_report(&data, signature.as_ref())?;
+            self.write(&link.replace(".html", ".docx"), &docx)?;
             // Only accepted figures are charted: a rejected file's are not yet right.
             let new_requests = self.format.key_figure("new_requests");
             return Ok(new_requests.and_then(|k| k.of(&sub.values)));
@@ -299,6 +309,8 @@ impl<'a> Publisher<'a> {
             let link = rollup_link(&r.code, &r.name);
             self.write(&link, rendered.html.as_bytes())?;
             self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            let docx = self.word.rollup_report(&data)?;
+            self.write(&link.replace(".html", ".docx"), &docx)?;
         }
         let summaries: Vec<String> = rollups.iter().map(|r| r.tally.sentence()).collect();
         let sheets: Vec<RollupSheet> = rollups

@@ -208,6 +208,21 @@ impl Templates {
         Ok(Templates { env, origins })
     }
 
+    /// Every template of the set whose name contains `part` (`.docx`), with its source and
+    /// where it came from, in name order: for a later module that renders them in an
+    /// environment of its own (Word output escapes for XML), so that a user's directory
+    /// overrides those as it overrides the HTML ones.
+    pub(crate) fn sources_named(&self, part: &str) -> Vec<(&str, String, &str)> {
+        self.origins
+            .iter()
+            .filter(|(name, _)| name.contains(part))
+            .filter_map(|(name, origin)| {
+                let source = self.env.get_template(name).ok()?.source().to_string();
+                Some((name.as_str(), source, origin.as_str()))
+            })
+            .collect()
+    }
+
     /// Renders `<base>.html.j2` and `<base>.md.j2` from one context, converted to
     /// template values once (the conversion is a good part of a report's cost).
     fn render_pair<S: Serialize>(&self, base: &str, ctx: &S) -> Result<Rendered, RenderError> {
@@ -266,7 +281,7 @@ impl Templates {
 }
 
 /// The message of a template error, without the location (given separately).
-fn describe(e: &minijinja::Error) -> String {
+pub(crate) fn describe(e: &minijinja::Error) -> String {
     match e.detail() {
         Some(d) => format!("{}: {d}", e.kind()),
         None => e.kind().to_string(),
@@ -365,6 +380,31 @@ pub struct OverviewData<'a> {
 
 /// A unit's annual report in the official structure.
 pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError> {
+    t.render_pair("unit", &unit_view(d))
+}
+
+/// What the unit templates see, as a template value: for a report drawn by a later
+/// module from the same view (the Word document), so that both show the same parts in
+/// the same order with the same words.
+pub(crate) fn unit_context(d: &UnitData) -> Value {
+    Value::from(Serde(&unit_view(d)))
+}
+
+/// What the roll-up templates see, as a template value (see [`unit_context`]).
+pub(crate) fn rollup_context(d: &RollupData) -> Value {
+    Value::from(Serde(&rollup_view(d)))
+}
+
+/// The values with every missing total computed from its parts, as the report's tables
+/// show them.
+pub(crate) fn values_with_totals<'a>(
+    format: &Format,
+    values: &'a BTreeMap<Key, f64>,
+) -> Cow<'a, BTreeMap<Key, f64>> {
+    with_totals(format, values)
+}
+
+fn unit_view(d: &UnitData) -> UnitView {
     let values = with_totals(d.format, d.values);
     let mut parts = Vec::new();
     let mut opening = Vec::new();
@@ -377,7 +417,8 @@ pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError>
             continue;
         };
         let own = paragraphs.len();
-        paragraphs.extend(field_sentences(d.format, section, &values));
+        let said = field_sentences(d.format, section, &values, &paragraphs);
+        paragraphs.extend(said);
         parts.push((
             numeral(number),
             PartView {
@@ -393,7 +434,7 @@ pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError>
     }
     // Stable: a section and a table with the same number keep definition order.
     parts.sort_by_key(|(n, _)| *n);
-    let view = UnitView {
+    UnitView {
         title: format!("{}{}年政府信息公开工作年度报告", d.name, d.year),
         code: d.code.to_string(),
         name: d.name.to_string(),
@@ -401,12 +442,15 @@ pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError>
         format: FormatView::of(d.format),
         opening,
         parts: parts.into_iter().map(|(_, p)| p).collect(),
-    };
-    t.render_pair("unit", &view)
+    }
 }
 
 /// A parent's roll-up: the tables summed over the accepted units, and who is counted.
 pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderError> {
+    t.render_pair("rollup", &rollup_view(d))
+}
+
+fn rollup_view(d: &RollupData) -> RollupView {
     let values = with_totals(d.format, d.values);
     let mut tables: Vec<(usize, PartView)> = d
         .format
@@ -437,7 +481,7 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
                 .collect(),
         ))
     };
-    let view = RollupView {
+    RollupView {
         title: format!("{}{}年政府信息公开工作年度报告汇总表", d.name, d.year),
         code: d.code.to_string(),
         name: d.name.to_string(),
@@ -451,8 +495,7 @@ pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderEr
         missing: units(d.missing),
         rejected: units(d.rejected),
         other: units(d.other),
-    };
-    t.render_pair("rollup", &view)
+    }
 }
 
 /// The overview page of a batch (`index.html`), written to `out` as it renders. The unit

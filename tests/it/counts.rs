@@ -1,5 +1,5 @@
 //! One truth: the terminal summary, units.csv, rollup.csv, index.html, the roll-up reports
-//! and 汇总表.xlsx give the same counts for every parent of the samples' roster.
+//! (HTML and Word) and 汇总表.xlsx give the same counts for every parent of the samples' roster.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -166,6 +166,11 @@ fn every_output_gives_the_same_counts_for_every_parent() {
         let report =
             std::fs::read_to_string(out.join(format!("rollups/{code}_{name}.html"))).unwrap();
         assert!(report.contains(&t.sentence()), "roll-up report of {code}");
+        let docx = out.join(format!("rollups/{code}_{name}.docx"));
+        assert!(
+            xlsx_part(&docx, "word/document.xml").contains(&t.sentence()),
+            "roll-up .docx of {code}"
+        );
         let list_len = |heading: &str| {
             let at = report.find(heading).unwrap_or_else(|| panic!("{heading}"));
             report[at + heading.len()..]

@@ -15,3 +15,4 @@ mod interop;
 mod outputs;
 mod report;
 mod template;
+mod word;
