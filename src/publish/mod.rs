@@ -84,8 +84,13 @@ pub fn report_link(code: &str, name: &str) -> String {
     format!("reports/{}.html", render::file_stem(code, name))
 }
 
-pub fn correction_link(code: &str, name: &str) -> String {
-    format!("corrections/{}.xlsx", render::file_stem(code, name))
+/// `corrections/<code>_<name>_<year>_修改意见.xlsx`: the name says what it is when it
+/// travels alone by e-mail or chat.
+pub fn correction_link(code: &str, name: &str, year: i32) -> String {
+    format!(
+        "corrections/{}_{year}_修改意见.xlsx",
+        render::file_stem(code, name)
+    )
 }
 
 pub fn rollup_link(code: &str, name: &str) -> String {
@@ -245,7 +250,7 @@ impl<'a> Publisher<'a> {
                 &sub.returned(),
                 file,
             )?;
-            self.write(&correction_link(unit.code, unit.name), &bytes)?;
+            self.write(&correction_link(unit.code, unit.name, self.year), &bytes)?;
         }
         Ok(None)
     }
@@ -383,7 +388,7 @@ impl<'a> Publisher<'a> {
                     .map(|_| report_link(code, name)),
                 correction: o
                     .filter(|o| o.status == Status::Rejected)
-                    .map(|_| correction_link(code, name)),
+                    .map(|_| correction_link(code, name, self.year)),
             }
         };
         let mut units = Vec::new();

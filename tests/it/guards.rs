@@ -525,7 +525,7 @@ fn a_huge_text_in_a_rejected_workbook_does_not_stop_the_batch() {
     assert!(out.join("rollups/汇总表.xlsx").is_file());
     let units = read_csv(&out.join("units.csv"));
     assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
-    let correction = out.join("corrections/111_山市村村民委员会.xlsx");
+    let correction = out.join("corrections/111_山市村村民委员会_2020_修改意见.xlsx");
     let text = cell_text(&correction, "文字部分", &a1(2020, "section:overview"));
     let chars = text.chars().count();
     assert!(chars <= 32_767 && chars > 30_000, "{chars}");

@@ -305,7 +305,7 @@ fn a_rerun_replaces_what_the_last_run_published() {
         "a rejected unit keeps no report from last time"
     );
     assert!(!out.join("reports/111_山市村村民委员会.md").exists());
-    assert!(out.join("corrections/111_山市村村民委员会.xlsx").is_file());
+    assert!(out.join("corrections/111_山市村村民委员会_2020_修改意见.xlsx").is_file());
     assert!(out.join("reports/120_示例县教育局.html").is_file());
     for f in &left {
         assert!(!f.exists(), "{} left behind", f.display());
@@ -359,7 +359,7 @@ fn reports_corrections_and_the_overview_are_published() {
         !out.join("reports/112_东兴村村民委员会.html").exists(),
         "rejected: no report"
     );
-    let correction = out.join("corrections/112_东兴村村民委员会.xlsx");
+    let correction = out.join("corrections/112_东兴村村民委员会_2020_修改意见.xlsx");
     let wb = calamine::open_workbook_auto(&correction).unwrap();
     assert_eq!(calamine::Reader::sheet_names(&wb)[0], "问题清单");
     // Roll-ups: the whole roster, the county and the township, plus the workbook.
@@ -377,7 +377,7 @@ fn reports_corrections_and_the_overview_are_published() {
         "links to reports"
     );
     assert!(
-        index.contains("corrections/112_东兴村村民委员会.xlsx"),
+        index.contains("corrections/112_东兴村村民委员会_2020_修改意见.xlsx"),
         "links to corrections"
     );
     assert!(index.contains("<svg"), "charts");
