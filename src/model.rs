@@ -32,6 +32,10 @@ pub enum CodeProblem {
     Empty,
     /// Characters outside the definition, or too long.
     Malformed,
+    /// A number in scientific notation (`2.31083E+11`): what Excel shows, and saves to
+    /// CSV, for a long numeric code in a cell formatted as a number. The real code is
+    /// lost; no valid code looks like this.
+    Scientific,
 }
 
 impl UnitCode {
@@ -47,6 +51,9 @@ impl UnitCode {
         let code = code.trim();
         if code.is_empty() {
             return Err(CodeProblem::Empty);
+        }
+        if is_scientific(code) {
+            return Err(CodeProblem::Scientific);
         }
         let valid =
             code.chars().count() <= UnitCode::MAX_LEN && code.chars().all(|c| c.is_ascii_graphic());
@@ -64,6 +71,16 @@ impl UnitCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `2.31083E+11`, `1E+15`: digits, an optional fraction, `E+` and an exponent.
+fn is_scientific(code: &str) -> bool {
+    let Some((mantissa, exponent)) = code.split_once(['E', 'e']) else {
+        return false;
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && digits(frac) && exponent.strip_prefix('+').is_some_and(|e| digits(e))
 }
 
 impl fmt::Display for UnitCode {

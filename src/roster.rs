@@ -129,6 +129,19 @@ pub enum RosterError {
     EmptyCode { origin: String, line: u64 },
 
     #[error(
+        "名册文件 {origin} 第 {line} 行：{column}“{code}”是科学记数法：Excel 把长数字代码当成了数字，\
+         原来的代码已经丢失。请在 Excel 中把代码列设为“文本”格式后重新输入代码（或在代码前加英文单引号 '），\
+         再另存为 CSV；也可以直接使用 .xlsx 名册。"
+    )]
+    ScientificCode {
+        origin: String,
+        line: u64,
+        /// Which column: 单位代码 or 上级代码.
+        column: &'static str,
+        code: String,
+    },
+
+    #[error(
         "名册文件 {origin} 第 {line} 行：{column}“{code}”格式不对：单位代码应{}。",
         UnitCode::RULE
     )]
@@ -207,6 +220,7 @@ impl RosterError {
             | RosterError::RaggedRow { line, .. }
             | RosterError::EmptyCode { line, .. }
             | RosterError::BadCode { line, .. }
+            | RosterError::ScientificCode { line, .. }
             | RosterError::ControlChars { line, .. }
             | RosterError::EmptyName { line, .. }
             | RosterError::DuplicateCode { line, .. }
@@ -699,6 +713,12 @@ fn unit_from_record(
         column,
         code: terminal_text(code).into_owned(),
     };
+    let scientific = |column: &'static str, code: &str| RosterError::ScientificCode {
+        origin: origin.to_string(),
+        line,
+        column,
+        code: terminal_text(code).into_owned(),
+    };
     let code = match UnitCode::parse(field(code_pos)) {
         Ok(code) => code,
         Err(CodeProblem::Empty) => {
@@ -708,11 +728,13 @@ fn unit_from_record(
             })
         }
         Err(CodeProblem::Malformed) => return Err(bad_code("单位代码", field(code_pos))),
+        Err(CodeProblem::Scientific) => return Err(scientific("单位代码", field(code_pos))),
     };
     let parent = match UnitCode::parse(field(parent_pos)) {
         Ok(parent) => Some(parent),
         Err(CodeProblem::Empty) => None,
         Err(CodeProblem::Malformed) => return Err(bad_code("上级代码", field(parent_pos))),
+        Err(CodeProblem::Scientific) => return Err(scientific("上级代码", field(parent_pos))),
     };
     let name = field(name_pos);
     if name.is_empty() {

@@ -3,14 +3,13 @@
 
 use anyhow::Result;
 use nianbao::format::Formats;
-use nianbao::roster::Roster;
 
 use super::{format_for, status, Outcome};
 use crate::cli::FillArgs;
 
 pub fn run(formats: &Formats, args: &FillArgs) -> Result<Outcome> {
     let format = format_for(formats, args.format.as_deref(), args.year)?;
-    let roster = Roster::load(&args.units)?;
+    let roster = super::load_roster(&args.units)?;
     let written = nianbao::fill::run(format, args.year, &roster, &args.values, &args.out)?;
     status(format_args!(
         "已生成 {} 个已填写的工作簿：{}",

@@ -11,7 +11,6 @@ use nianbao::consolidate::{self, CsvOptions};
 use nianbao::format::Formats;
 use nianbao::output::Run;
 use nianbao::publish::Publisher;
-use nianbao::roster::Roster;
 
 use super::{report_templates, set_jobs, status, Outcome};
 use crate::cli::IngestArgs;
@@ -19,7 +18,7 @@ use crate::cli::IngestArgs;
 /// Problems when a unit of the roster did not report or was sent back.
 pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     set_jobs(args.jobs)?;
-    let roster = args.units.as_deref().map(Roster::load).transpose()?;
+    let roster = args.units.as_deref().map(super::load_roster).transpose()?;
     let previous = args
         .previous
         .as_deref()
@@ -95,8 +94,7 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     out.start(year, command(args))?;
     if let Some(roster) = &args.units {
         // A copy of the roster as used, so `nianbao report` can redo the roll-ups.
-        let bytes =
-            std::fs::read(roster).with_context(|| format!("无法读取 {}", roster.display()))?;
+        let bytes = super::roster_bytes(roster)?;
         out.write("roster.csv", &bytes)
             .with_context(|| format!("无法写入 {}", args.out.join("roster.csv").display()))?;
     }

@@ -24,6 +24,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use nianbao::format::{Format, Formats};
 use nianbao::render::Templates;
+use nianbao::roster::Roster;
 
 /// How a command that ran to the end found the data; `main` turns it into the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,29 @@ pub enum Outcome {
     /// The command ran, but the data has problems: a workbook with errors, a unit that
     /// did not report or was sent back.
     Problems,
+}
+
+/// A roster's bytes as CSV: a `.csv` as it is, a workbook (`.xlsx`, `.xlsm`, `.xls`,
+/// `.ods` — what Excel users keep their roster in) as the CSV of its first sheet, so that
+/// long numeric codes keep every digit and line numbers in messages are its row numbers.
+pub fn roster_bytes(path: &Path) -> Result<Vec<u8>> {
+    let workbook = path.extension().is_some_and(|e| {
+        let e = e.to_string_lossy().to_lowercase();
+        ["xlsx", "xlsm", "xls", "ods"].contains(&e.as_str())
+    });
+    if workbook {
+        let wb = nianbao::read::read(path)
+            .with_context(|| format!("无法读取名册 {}", path.display()))?;
+        Ok(wb.first_sheet_csv())
+    } else {
+        std::fs::read(path).with_context(|| format!("无法读取名册 {}", path.display()))
+    }
+}
+
+/// The roster at `path` ([`roster_bytes`]), checked.
+pub fn load_roster(path: &Path) -> Result<Roster> {
+    let bytes = roster_bytes(path)?;
+    Ok(Roster::parse(&bytes, &path.display().to_string())?)
 }
 
 /// The built-in formats, with the user's `--format-file` replacing or adding one.

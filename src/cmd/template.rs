@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use nianbao::format::Formats;
-use nianbao::roster::Roster;
 use nianbao::template;
 
 use super::{format_for, set_jobs, status, Outcome};
@@ -21,7 +20,7 @@ pub fn run(formats: &Formats, args: &TemplateArgs) -> Result<Outcome> {
             args.year
         ));
     }
-    let roster = Roster::load(&args.units)?;
+    let roster = super::load_roster(&args.units)?;
     let emitted = template::emit(format, args.year, &roster, &args.out)?;
     status(format_args!(
         "已为 {} 个单位生成 {} 年度填报模板（{}），另有空白模板 {}。",

@@ -88,6 +88,39 @@ impl RawValue {
     }
 }
 
+impl RawWorkbook {
+    /// The first sheet as CSV text (UTF-8, one record per row from the first to the
+    /// last used row, empty rows kept so that line numbers are the sheet's row numbers):
+    /// how a roster kept in Excel is read. Numbers are written as a person reads them
+    /// (`231083102000`, not `2.31083E+11`), text as it is.
+    pub fn first_sheet_csv(&self) -> Vec<u8> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .flexible(true)
+            .from_writer(Vec::new());
+        if let Some(sheet) = self.sheets.first() {
+            let last_row = sheet.cells.keys().map(|at| at.row).max();
+            let last_col = sheet.cells.keys().map(|at| at.col).max().unwrap_or(0);
+            for row in 0..=last_row.unwrap_or(0) {
+                if last_row.is_none() {
+                    break;
+                }
+                let record: Vec<String> = (0..=last_col)
+                    .map(|col| {
+                        sheet
+                            .get(crate::cell::CellRef::new(row, col))
+                            .map(RawValue::display)
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                // Writing to a Vec cannot fail.
+                let _ = out.write_record(&record);
+            }
+        }
+        out.into_inner().unwrap_or_default()
+    }
+}
+
 /// One worksheet: its name and its non-empty cells by absolute position.
 #[derive(Debug, Clone, Default)]
 pub struct RawSheet {

@@ -799,7 +799,10 @@ fn a_published_report_carries_its_provenance_in_metadata_not_in_the_body() {
     let r = unit(&f, 2024, "山市镇", &values(&[]), &sample_texts());
     let body = &r.html[r.html.find("<body>").unwrap()..];
     assert!(!body.contains("生成"), "no generator line in the body");
-    assert!(!body.contains(&f.document), "no format citation in the body");
+    assert!(
+        !body.contains(&f.document),
+        "no format citation in the body"
+    );
     let head = &r.html[..r.html.find("<body>").unwrap()];
     assert!(head.contains("<meta name=\"nianbao-format\""), "{head}");
     assert!(head.contains(&f.document));

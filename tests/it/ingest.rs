@@ -305,7 +305,9 @@ fn a_rerun_replaces_what_the_last_run_published() {
         "a rejected unit keeps no report from last time"
     );
     assert!(!out.join("reports/111_山市村村民委员会.md").exists());
-    assert!(out.join("corrections/111_山市村村民委员会_2020_修改意见.xlsx").is_file());
+    assert!(out
+        .join("corrections/111_山市村村民委员会_2020_修改意见.xlsx")
+        .is_file());
     assert!(out.join("reports/120_示例县教育局.html").is_file());
     for f in &left {
         assert!(!f.exists(), "{} left behind", f.display());
