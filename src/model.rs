@@ -80,7 +80,7 @@ fn is_scientific(code: &str) -> bool {
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && digits(frac) && exponent.strip_prefix('+').is_some_and(|e| digits(e))
+    digits(int) && digits(frac) && exponent.strip_prefix('+').is_some_and(digits)
 }
 
 impl fmt::Display for UnitCode {
