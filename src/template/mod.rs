@@ -11,8 +11,10 @@
 //! report with its problems marked and listed, read back like any template) and the
 //! roll-up in the official layout ([`rollup_workbook`]).
 
+mod chase;
 mod corrections;
 mod cover_sheet;
+mod details;
 mod findings_sheet;
 
 mod rollup;
@@ -20,7 +22,11 @@ mod sheets;
 mod table_sheet;
 mod text_sheet;
 
+pub use chase::{chase_workbook, ChaseGroup, ChaseList, ChaseUnit};
 pub use corrections::{correction_workbook, Returned};
+pub use details::{
+    DetailRow, DetailsWorkbook, DETAILS_FIXED, DETAILS_HEADER_ROWS, DETAILS_NAME, DETAILS_SHEET,
+};
 pub use findings_sheet::FINDINGS_SHEET;
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
 

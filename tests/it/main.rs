@@ -11,6 +11,7 @@ mod hostile;
 mod ingest;
 mod inputs;
 mod interop;
+mod lists;
 mod outputs;
 mod report;
 mod template;
