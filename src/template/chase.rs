@@ -66,8 +66,9 @@ pub struct ChaseList {
 
 /// The columns of the CSV before the unit's own (the workbook has group rows instead).
 const CSV_PARENT: [&str; 2] = ["上级单位代码", "上级单位"];
-/// The unit's columns before the roster's contact columns.
-const UNIT: [&str; 4] = ["单位代码", "单位名称", "层级", "状态"];
+/// The unit's columns before the roster's contact columns (单位 is the name: not
+/// 单位名称, the label a return's cover is read by — see `details.rs`).
+const UNIT: [&str; 4] = ["单位代码", "单位", "层级", "状态"];
 /// The columns after them.
 const TAIL: [&str; 2] = ["问题", "修改意见工作簿"];
 
@@ -416,7 +417,7 @@ mod tests {
                 "上级单位代码",
                 "上级单位",
                 "单位代码",
-                "单位名称",
+                "单位",
                 "层级",
                 "状态",
                 "联系人",

@@ -3,7 +3,7 @@
 //! turn into numbers in Excel.
 //!
 //! The first columns say who the unit is and how it stands (单位代码 as text, so Excel
-//! keeps every digit; 上级单位 and 层级 as people say them; 状态 as the run's label;
+//! keeps every digit; 单位, its name; 上级单位 and 层级 as people say them; 状态 as the run's label;
 //! 错误/警告 counts); then every key of the format, tables in order, row by row, column by
 //! column, then the numeric fields. Above them three header rows carry the official
 //! labels: the table, the row (with the group it is under), the column; a label over
@@ -34,10 +34,12 @@ pub const DETAILS_SHEET: &str = "汇总明细";
 /// The defined name over the last header row and the data, for a pivot table's source.
 pub const DETAILS_NAME: &str = "明细数据";
 
-/// The columns before the values, as the last header row names them.
+/// The columns before the values, as the last header row names them. The name's
+/// column is 单位, not 单位名称: a cell 单位名称 is what a return's cover is read by,
+/// and this workbook, moved among the returns, must not be taken for one.
 pub const DETAILS_FIXED: [&str; 7] = [
     "单位代码",
-    "单位名称",
+    "单位",
     "上级单位",
     "层级",
     "状态",

@@ -240,7 +240,7 @@ fn the_chase_list_names_every_unit_missing_or_rejected_with_its_contacts() {
             "上级单位代码",
             "上级单位",
             "单位代码",
-            "单位名称",
+            "单位",
             "层级",
             "状态",
             "contact",
@@ -487,6 +487,31 @@ fn the_chase_list_groups_by_parent_guards_formulas_and_ends_empty() {
         .cells()
         .any(|(_, _, d)| matches!(d, Data::String(s) if s == "名册中的 5 个单位都已报送并受理，无需催报。")));
     details_agree(&out.join(DETAILS), &out);
+}
+
+#[test]
+fn the_lists_moved_among_the_returns_are_not_taken_for_returns() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER_WITH_PHONES);
+    scratch.write("回收/镇.xlsx", return_of("110", OK));
+    ingest_own(&scratch, &[]);
+    for f in [DETAILS, CHASE] {
+        std::fs::copy(
+            scratch.path(&format!("out/{f}")),
+            scratch.path(&format!("回收/{f}")),
+        )
+        .unwrap();
+    }
+    std::fs::remove_dir_all(scratch.path("out")).unwrap();
+    ingest_own(&scratch, &[]);
+    let files = records(&scratch.path("out/files.csv"));
+    for f in [DETAILS, CHASE] {
+        let row = files
+            .iter()
+            .find(|r| r["file"] == format!("回收/{f}"))
+            .unwrap();
+        assert_eq!(row["status"], "skipped", "{row:?}");
+    }
 }
 
 // ── LibreOffice ───────────────────────────────────────────────────────────────────────
