@@ -197,7 +197,7 @@ impl Publisher<'_> {
                     parent_name: match (parent, self.roster) {
                         (Some(p), _) => p.name.clone(),
                         (None, Some(_)) => "无上级单位".to_string(),
-                        (None, None) => "未使用名册：按文件中的单位".to_string(),
+                        (None, None) => "未使用名册".to_string(),
                     },
                     units: Vec::new(),
                 });

@@ -8,8 +8,10 @@
 //! read back with certainty even after rows are inserted or sheets reordered.
 //!
 //! The same writer makes correction workbooks ([`correction_workbook`]: a rejected unit's
-//! report with its problems marked and listed, read back like any template) and the
-//! roll-up in the official layout ([`rollup_workbook`]).
+//! report with its problems marked and listed, read back like any template), the
+//! roll-up in the official layout ([`rollup_workbook`]), and the coordinator's two lists:
+//! every unit as one row with its values ([`DetailsWorkbook`]) and who is still to be
+//! chased ([`chase_workbook`]).
 
 mod chase;
 mod corrections;
