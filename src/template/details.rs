@@ -133,6 +133,9 @@ fn value_columns(format: &Format) -> Vec<ValueColumn> {
 
 struct DetailStyles {
     header: Style,
+    /// A table's title over its columns: at its left, where the table starts (centred,
+    /// 表三's title would be 90 columns to the right of its first).
+    table: Style,
     code: Style,
     text: Style,
     count: Style,
@@ -153,14 +156,16 @@ impl DetailStyles {
         let grey = |s: &Style| s.clone().set_font_color(Color::RGB(GREY_TEXT));
         let code = base.clone().set_num_format("@");
         let count = base.clone().set_num_format("0");
+        let header = base
+            .clone()
+            .set_bold()
+            .set_text_wrap()
+            .set_align(FormatAlign::Center)
+            .set_border_color(Color::RGB(0x808080))
+            .set_background_color(Color::RGB(HEADER_FILL));
         DetailStyles {
-            header: base
-                .clone()
-                .set_bold()
-                .set_text_wrap()
-                .set_align(FormatAlign::Center)
-                .set_border_color(Color::RGB(0x808080))
-                .set_background_color(Color::RGB(HEADER_FILL)),
+            table: header.clone().set_align(FormatAlign::Left).set_indent(1),
+            header,
             grey_code: grey(&code),
             grey_text: grey(&base),
             grey_count: grey(&count),
@@ -344,11 +349,16 @@ fn header(ws: &mut Worksheet, columns: &[ValueColumn], s: &DetailStyles) -> Resu
     };
     let put = |ws: &mut Worksheet, rows: (u32, u32), cols: (u16, u16), text: &str| {
         let (c0, c1) = (fixed + cols.0, fixed + cols.1);
+        let style = if rows.0 == 0 && c1 > c0 + 2 {
+            &s.table
+        } else {
+            &s.header
+        };
         if rows.0 == rows.1 && c0 == c1 {
-            ws.write_string_with_format(rows.0, c0, text, &s.header)
+            ws.write_string_with_format(rows.0, c0, text, style)
                 .map(|_| ())
         } else {
-            ws.merge_range(rows.0, c0, rows.1, c1, text, &s.header)
+            ws.merge_range(rows.0, c0, rows.1, c1, text, style)
                 .map(|_| ())
         }
     };
