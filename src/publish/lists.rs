@@ -202,10 +202,10 @@ impl Publisher<'_> {
                     units: Vec::new(),
                 });
             let status = file.map_or(Status::Missing, |o| o.status);
-            let contacts = contact_columns
-                .iter()
-                .map(|column| {
-                    unit.and_then(|u| u.extra.iter().find(|(h, _)| h == column))
+            // Every unit has every extra column of the roster, in its order.
+            let contacts = (0..contact_columns.len())
+                .map(|i| {
+                    unit.and_then(|u| u.extra.get(i))
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default()
                 })

@@ -373,6 +373,10 @@ const UNITS: [(&str, &str); 5] = [
 /// A filled workbook of a unit of the roster; `values` satisfy every rule unless they
 /// are meant not to.
 fn return_of(code: &str, values: &[(&str, f64)]) -> Vec<u8> {
+    return_for(code, YEAR, values)
+}
+
+fn return_for(code: &str, year: i32, values: &[(&str, f64)]) -> Vec<u8> {
     use nianbao::format::{Formats, Key};
     use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
     let name = UNITS.iter().find(|(c, _)| *c == code).unwrap().1;
@@ -389,7 +393,7 @@ fn return_of(code: &str, values: &[(&str, f64)]) -> Vec<u8> {
         prefill.texts.insert(k.to_string(), v.to_string());
     }
     let formats = Formats::builtin();
-    workbook_bytes(formats.for_year(YEAR).unwrap(), YEAR, &info, &prefill).unwrap()
+    workbook_bytes(formats.for_year(year).unwrap(), year, &info, &prefill).unwrap()
 }
 
 const OK: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
@@ -415,9 +419,11 @@ fn ingest_own(scratch: &Scratch, extra: &[&str]) -> std::process::Output {
 fn the_chase_list_groups_by_parent_guards_formulas_and_ends_empty() {
     let scratch = Scratch::new();
     scratch.write("units.csv", ROSTER_WITH_PHONES);
-    // The county and a village have not reported; the bureau sent a broken table 三.
+    // The county has not reported, a village sent last year's report, the bureau a
+    // broken table 三.
     scratch.write("回收/镇.xlsx", return_of("110", OK));
     scratch.write("回收/东兴村.xlsx", return_of("112", OK));
+    scratch.write("回收/山市村.xlsx", return_for("111", YEAR - 1, OK));
     scratch.write(
         "回收/教育局.xlsx",
         return_of("120", &[("t3.new.natural", 3.0)]),
@@ -443,9 +449,14 @@ fn the_chase_list_groups_by_parent_guards_formulas_and_ends_empty() {
         [
             ("无上级单位", "100", "未报送"),
             ("示例县人民政府", "120", "退回"),
-            ("山市镇人民政府", "111", "未报送"),
+            ("山市镇人民政府", "111", "年度不符"),
         ]
     );
+    assert_eq!(
+        rows[2]["问题"],
+        "这是 2023 年度的报告，本次汇总的是 2024 年度"
+    );
+    assert_eq!(rows[2]["修改意见工作簿"], "");
     assert_eq!(rows[0]["电话"], "0453-7222000");
     assert_eq!(rows[0]["层级"], "县级");
     // A roster cell that reads as a formula is written so that it stays text.
@@ -460,7 +471,7 @@ fn the_chase_list_groups_by_parent_guards_formulas_and_ends_empty() {
         .any(|t| t.starts_with("示例县人民政府（100）：退回 1 个")));
     assert!(texts
         .iter()
-        .any(|t| t.starts_with("山市镇人民政府（110）：未报送 1 个")));
+        .any(|t| t == "山市镇人民政府（110）：年度不符 1 个"));
 
     // Everyone reports: the list is still there, saying so (no old list survives), and
     // without a BOM when the run writes none.
