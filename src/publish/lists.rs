@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
 use super::{correction_link, PublishError, Publisher};
 use crate::batch::{Attribution, FileOutcome, Status};
@@ -297,13 +297,8 @@ fn first_errors(
         return Ok(found);
     }
     let mut csv = Csv::open(out, "diagnostics.csv")?;
-    let cols = ["unit_code", "file", "level", "sheet", "cell", "message"]
-        .map(|c| csv.col(c))
-        .into_iter()
-        .collect::<Result<Vec<usize>>>()?;
-    let [code, file, level, sheet, cell, message] = cols[..] else {
-        return Err(anyhow!("diagnostics.csv"));
-    };
+    let (code, file, level) = (csv.col("unit_code")?, csv.col("file")?, csv.col("level")?);
+    let (sheet, cell, message) = (csv.col("sheet")?, csv.col("cell")?, csv.col("message")?);
     while csv.read_next()? {
         if csv.raw(level) != "error" {
             continue;
@@ -365,4 +360,16 @@ fn chase_csv(list: &ChaseList, bom: bool) -> Result<Vec<u8>, PublishError> {
         path: CHASE_CSV.to_string(),
         source: e.into_error(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overwrite_guard_knows_the_lists() {
+        for name in [DETAILS_FILE, CHASE_FILE, CHASE_CSV] {
+            assert!(crate::output::OUTPUT_FILES.contains(&name), "{name}");
+        }
+    }
 }

@@ -3,8 +3,8 @@
 //! templates.
 //!
 //! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv`, `diagnostics.csv`
-//! and, when the run used one, the roster copy `roster.csv`, and only from a directory that holds one
-//! complete run: its run record ([`crate::output::RUN_RECORD`]) says the run finished,
+//! and, when the run used one, the roster copy `roster.csv`, and only from a directory
+//! that holds one complete run: its run record ([`crate::output::RUN_RECORD`]) says the run finished,
 //! and lists each of these files with the size and SHA-256 it still has. values.csv
 //! (by far the largest) is streamed, one unit at a time, each unit's report rendered as
 //! its rows end. Correction workbooks need the findings' cells, which only `ingest`
