@@ -52,6 +52,9 @@ pub const OUTPUT_FILES: &[&str] = &[
     "files.csv",
     "roster.csv",
     "index.html",
+    "汇总明细.xlsx",
+    "催报名单.xlsx",
+    "催报名单.csv",
     RUN_RECORD,
     LOCK_FILE,
 ];

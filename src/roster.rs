@@ -326,6 +326,25 @@ pub fn normalize_name(name: &str) -> String {
         .collect()
 }
 
+/// How a roster level reads in outputs people read (reports, the overview, the
+/// workbooks for the coordinator): the English codes rosters often use (`township`) in
+/// Chinese, anything else as written (`镇`, `县直部门`).
+pub fn level_label(level: &str) -> String {
+    let chinese = match level.trim().to_ascii_lowercase().as_str() {
+        "province" => "省级",
+        "city" | "prefecture" => "市级",
+        "county" => "县级",
+        "district" => "区级",
+        "township" | "town" => "乡镇",
+        "subdistrict" | "street" => "街道",
+        "village" => "行政村",
+        "community" => "社区",
+        "department" | "dept" => "部门",
+        _ => return level.to_string(),
+    };
+    chinese.to_string()
+}
+
 /// Strips a UTF-8 BOM; decodes as UTF-8, or failing that as GBK.
 fn decode<'a>(bytes: &'a [u8], origin: &str) -> Result<Cow<'a, str>, RosterError> {
     decode_csv_text(bytes).ok_or_else(|| RosterError::Encoding {
@@ -840,6 +859,16 @@ mod tests {
 
     fn codes(units: &[&Unit]) -> Vec<String> {
         units.iter().map(|u| u.code.to_string()).collect()
+    }
+
+    #[test]
+    fn levels_read_in_chinese() {
+        assert_eq!(level_label("township"), "乡镇");
+        assert_eq!(level_label(" County "), "县级");
+        assert_eq!(level_label("village"), "行政村");
+        assert_eq!(level_label("department"), "部门");
+        assert_eq!(level_label("县直部门"), "县直部门", "Chinese as written");
+        assert_eq!(level_label("hamlet"), "hamlet", "unknown codes as written");
     }
 
     const TREE: &str = "\

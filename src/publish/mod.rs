@@ -5,7 +5,9 @@
 //!   of the whole roster, and `rollups/汇总表.xlsx`, the roll-ups in the official layout;
 //! - `corrections/<code>_<name>.xlsx`: for each rejected unit, its workbook with its
 //!   values, the problem cells marked and a list of what to fix;
-//! - `index.html`: the overview of every unit, completeness per parent, charts.
+//! - `index.html`: the overview of every unit, completeness per parent, charts;
+//! - `汇总明细.xlsx`, `催报名单.xlsx` and `.csv`: every unit as one row with its values,
+//!   and who is still to be chased (see `lists.rs`).
 //!
 //! [`Publisher::units`] renders every unit's files in parallel, reading each submission
 //! back from the run's store (one per thread in memory at a time); [`Publisher::finish`]
@@ -18,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+mod lists;
 mod rerender;
+pub use lists::{CHASE_CSV, CHASE_FILE, DETAILS_FILE};
 pub use rerender::rerender;
 
 use crate::batch::{Attribution, FileOutcome, Status, Store, StoreError};
@@ -54,6 +58,9 @@ pub enum PublishError {
         path: String,
         source: std::io::Error,
     },
+    /// A CSV of the run read back (the lists are made from them).
+    #[error(transparent)]
+    Read(#[from] anyhow::Error),
 }
 
 /// One unit's file and what was read from it, as published.
@@ -330,6 +337,7 @@ impl<'a> Publisher<'a> {
             .collect();
         let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
         self.write("rollups/汇总表.xlsx", &workbook)?;
+        self.lists(rollups, outcomes)?;
         let empty = BTreeMap::new();
         let totals = rollups
             .iter()

@@ -2,9 +2,9 @@
 //! without reading the workbooks again — for instance with a province's own report
 //! templates.
 //!
-//! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv` and, when the run
-//! used one, the roster copy `roster.csv`, and only from a directory that holds one
-//! complete run: its run record ([`crate::output::RUN_RECORD`]) says the run finished,
+//! It reads `values.csv`, `sections.csv`, `units.csv`, `rollup.csv`, `diagnostics.csv`
+//! and, when the run used one, the roster copy `roster.csv`, and only from a directory
+//! that holds one complete run: its run record ([`crate::output::RUN_RECORD`]) says the run finished,
 //! and lists each of these files with the size and SHA-256 it still has. values.csv
 //! (by far the largest) is streamed, one unit at a time, each unit's report rendered as
 //! its rows end. Correction workbooks need the findings' cells, which only `ingest`
@@ -27,7 +27,10 @@ use crate::validate::Submission;
 
 /// What `report` renders again; everything else of the run is kept as it is.
 fn rendered_again(path: &str) -> bool {
-    path == "index.html" || path.starts_with("reports/") || path.starts_with("rollups/")
+    path == "index.html"
+        || [super::DETAILS_FILE, super::CHASE_FILE, super::CHASE_CSV].contains(&path)
+        || path.starts_with("reports/")
+        || path.starts_with("rollups/")
 }
 
 /// Renders everything again into `out` from the CSVs there, as `command` (for the run
@@ -55,7 +58,15 @@ pub fn rerender(
             "{shown} 中没有运行记录 {RUN_RECORD}：它不是 nianbao ingest 的输出目录，或由旧版本的 nianbao 生成；{again}"
         )
     })?;
-    for name in ["values.csv", "units.csv", "sections.csv", "rollup.csv"] {
+    // diagnostics.csv gives the chase list the rejected units' first errors.
+    let read = [
+        "values.csv",
+        "units.csv",
+        "sections.csv",
+        "rollup.csv",
+        "diagnostics.csv",
+    ];
+    for name in read {
         let file = record
             .file(name)
             .ok_or_else(|| anyhow!("{shown} 的运行记录 {RUN_RECORD} 中没有 {name}；{again}"))?;

@@ -28,6 +28,8 @@ use minijinja::value::{Serde, Value};
 use minijinja::Environment;
 use serde::Serialize;
 
+use crate::roster::level_label;
+
 use crate::format::{Format, Key};
 use crate::model::number_text;
 
@@ -573,24 +575,6 @@ impl<T: RowView> minijinja::value::Object for Rows<T> {
     fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
         minijinja::value::Enumerator::Seq(self.0.len())
     }
-}
-
-/// How a roster level reads in a report: the English codes rosters often use
-/// (`township`) in Chinese, anything else as written (`镇`, `县直部门`).
-fn level_label(level: &str) -> String {
-    let chinese = match level.trim().to_ascii_lowercase().as_str() {
-        "province" => "省级",
-        "city" | "prefecture" => "市级",
-        "county" => "县级",
-        "district" => "区级",
-        "township" | "town" => "乡镇",
-        "subdistrict" | "street" => "街道",
-        "village" => "行政村",
-        "community" => "社区",
-        "department" | "dept" => "部门",
-        _ => return level.to_string(),
-    };
-    chinese.to_string()
 }
 
 /// Markdown ends with exactly one line break, however the template ends.

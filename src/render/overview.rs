@@ -7,8 +7,9 @@
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::{level_label, OverviewUnit, RowView};
+use super::{OverviewUnit, RowView};
 use crate::model::number_text;
+use crate::roster::level_label;
 
 /// The overview's unit table: the display fields are worked out per row, on demand.
 impl RowView for OverviewUnit {

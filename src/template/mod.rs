@@ -8,11 +8,15 @@
 //! read back with certainty even after rows are inserted or sheets reordered.
 //!
 //! The same writer makes correction workbooks ([`correction_workbook`]: a rejected unit's
-//! report with its problems marked and listed, read back like any template) and the
-//! roll-up in the official layout ([`rollup_workbook`]).
+//! report with its problems marked and listed, read back like any template), the
+//! roll-up in the official layout ([`rollup_workbook`]), and the coordinator's two lists:
+//! every unit as one row with its values ([`DetailsWorkbook`]) and who is still to be
+//! chased ([`chase_workbook`]).
 
+mod chase;
 mod corrections;
 mod cover_sheet;
+mod details;
 mod findings_sheet;
 
 mod rollup;
@@ -20,7 +24,11 @@ mod sheets;
 mod table_sheet;
 mod text_sheet;
 
+pub use chase::{chase_workbook, ChaseGroup, ChaseList, ChaseUnit};
 pub use corrections::{correction_workbook, Returned};
+pub use details::{
+    DetailRow, DetailsWorkbook, DETAILS_FIXED, DETAILS_HEADER_ROWS, DETAILS_NAME, DETAILS_SHEET,
+};
 pub use findings_sheet::FINDINGS_SHEET;
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
 

@@ -12,6 +12,7 @@ mod hostile;
 mod ingest;
 mod inputs;
 mod interop;
+mod lists;
 mod outputs;
 mod report;
 mod rosters;
