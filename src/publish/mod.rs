@@ -416,7 +416,8 @@ impl<'a> Publisher<'a> {
             Ok(render::overview(self.templates, data, out)?)
         })?;
         if let Some(soffice) = &self.extras.pdf {
-            let mut docx = std::mem::take(&mut *self.docx.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut docx =
+                std::mem::take(&mut *self.docx.lock().unwrap_or_else(|e| e.into_inner()));
             docx.sort();
             soffice.convert(self.out, self.run, &docx)?;
         }

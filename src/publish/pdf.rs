@@ -72,7 +72,10 @@ impl Soffice {
                 })?;
             }
         }
-        let profile = format!("-env:UserInstallation=file://{}", work.join("profile").display());
+        let profile = format!(
+            "-env:UserInstallation=file://{}",
+            work.join("profile").display()
+        );
         let names: Vec<String> = (0..docx.len()).map(|n| format!("in/{n}.docx")).collect();
         let mut chunks: Vec<&[String]> = Vec::new();
         let (mut start, mut bytes) = (0, 0);
@@ -88,10 +91,19 @@ impl Soffice {
             let output = Command::new(&self.0)
                 .current_dir(&work)
                 .arg(&profile)
-                .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir", "pdf"])
+                .args([
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    "pdf",
+                ])
                 .args(chunk)
                 .output()
-                .map_err(|source| PublishError::Pdf(format!("无法运行 {}：{source}", self.0.display())))?;
+                .map_err(|source| {
+                    PublishError::Pdf(format!("无法运行 {}：{source}", self.0.display()))
+                })?;
             if !output.status.success() {
                 return Err(PublishError::Pdf(format!(
                     "LibreOffice 转换 PDF 失败（{}）：{}",
@@ -107,12 +119,17 @@ impl Soffice {
                 PublishError::Pdf(format!("LibreOffice 没有把 {relative} 转换为 PDF"))
             })?;
             let path = out.join(&pdf_relative);
-            run.intend(&pdf_relative).map_err(|source| PublishError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            run.intend(&pdf_relative)
+                .map_err(|source| PublishError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
             crate::template::write_atomic(&path, &bytes)?;
-            run.wrote(&pdf_relative, bytes.len() as u64, crate::output::sha256_hex(&bytes));
+            run.wrote(
+                &pdf_relative,
+                bytes.len() as u64,
+                crate::output::sha256_hex(&bytes),
+            );
         }
         std::fs::remove_dir_all(&work).map_err(dir_error)?;
         Ok(())

@@ -87,6 +87,27 @@ fn paragraph(style: &str, text: &str) -> String {
     )
 }
 
+/// The cover title: the parent's name on a line of its own, as the reports set theirs.
+fn title(text: &str, name: &str) -> String {
+    let lines: Vec<&str> = match text.strip_prefix(name) {
+        Some(rest) if !name.is_empty() && !rest.is_empty() => vec![name, rest],
+        _ => vec![text],
+    };
+    let runs: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                r#"<w:r><w:t xml:space="preserve">{}</w:t></w:r>"#,
+                escape(l)
+            )
+        })
+        .collect();
+    format!(
+        r#"<w:p><w:pPr><w:pStyle w:val="BinderTitle"/></w:pPr>{}</w:p>"#,
+        runs.join("<w:r><w:br/></w:r>")
+    )
+}
+
 /// `body` (a report's body, its title first) starting on a new page, its first paragraph
 /// bookmarked as entry `n` of the contents. The page break is a property of the title
 /// paragraph (`pageBreakBefore`), so that no empty line opens the page; a body that does
@@ -194,7 +215,7 @@ impl Word {
             .package_to(out, volume.title, volume.creator, |w| {
                 let mut put = |text: &str| w.write_all(text.as_bytes()).map_err(ZipError::Io);
                 put(DOCUMENT_START)?;
-                put(&paragraph("BinderTitle", volume.title))?;
+                put(&title(volume.title, volume.creator))?;
                 put(&paragraph("Meta", volume.note))?;
                 if !volume.contents.is_empty() {
                     put(&contents(volume.contents))?;
@@ -216,7 +237,7 @@ impl Word {
     /// the texts of [`NARRATIVE_SECTIONS`] as the format names them, paragraph by
     /// paragraph (“（未填写）” for an empty one).
     pub fn narrative(format: &Format, name: &str, texts: &UnitTexts) -> String {
-        let mut out = paragraph("Heading1", name);
+        let mut out = paragraph("BinderUnit", name);
         for section in format
             .sections
             .iter()
@@ -243,21 +264,22 @@ impl Word {
 /// A unit's text of a section, by the section's code.
 pub type UnitTexts<'a> = dyn Fn(&str) -> String + 'a;
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_title_paragraph_starts_the_page_and_carries_the_bookmark() {
-        let body = r#"<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>标题</w:t></w:r></w:p>"#;
+        let body =
+            r#"<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>标题</w:t></w:r></w:p>"#;
         let paged = on_new_page(body, 0);
         assert_eq!(
             paged,
             r#"<w:p><w:pPr><w:pStyle w:val="Title"/><w:pageBreakBefore/></w:pPr><w:bookmarkStart w:id="1" w:name="_Toc1"/><w:bookmarkEnd w:id="1"/><w:r><w:t>标题</w:t></w:r></w:p>"#
         );
         let other = on_new_page("<w:tbl/>", 2);
-        assert!(other.starts_with("<w:p><w:pPr><w:pageBreakBefore/></w:pPr><w:bookmarkStart w:id=\"3\""));
+        assert!(other
+            .starts_with("<w:p><w:pPr><w:pageBreakBefore/></w:pPr><w:bookmarkStart w:id=\"3\""));
     }
 
     #[test]

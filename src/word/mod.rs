@@ -274,7 +274,10 @@ impl Word {
                 out,
                 keep: &mut keep,
             };
-            Ok::<_, WordError>(self.templates.render_to("unit.docx.xml.j2", ctx, &mut tee)?)
+            Ok::<_, WordError>(
+                self.templates
+                    .render_to("unit.docx.xml.j2", ctx, &mut tee)?,
+            )
         })
     }
 

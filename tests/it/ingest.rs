@@ -342,7 +342,7 @@ fn reports_corrections_and_the_overview_are_published() {
     let b = batch();
     ingest(&b, "out", &[]);
     let out = b.scratch.path("out");
-    // Accepted units get a report in both forms; the rejected one a correction workbook.
+    // Accepted units get a report as HTML and Word; the rejected one a correction workbook.
     for stem in [
         "110_山市镇人民政府",
         "111_山市村村民委员会",
@@ -353,7 +353,9 @@ fn reports_corrections_and_the_overview_are_published() {
             html.contains("三、收到和处理政府信息公开申请情况"),
             "{stem}"
         );
-        assert!(out.join(format!("reports/{stem}.md")).is_file());
+        assert!(out.join(format!("reports/{stem}.docx")).is_file());
+        // Markdown only with --markdown.
+        assert!(!out.join(format!("reports/{stem}.md")).exists());
     }
     assert!(
         !out.join("reports/112_东兴村村民委员会.html").exists(),
@@ -510,7 +512,7 @@ fn the_seed_unit_is_reported_from_its_sample_workbook() {
         .arg(root.join("samples/units.csv"))
         .arg("--out")
         .arg(&out)
-        .arg("--quiet")
+        .args(["--quiet", "--markdown"])
         .assert()
         .code(1); // one village has not reported
     let seed = std::fs::read_to_string(out.join("reports/231083102000_山市镇人民政府.md")).unwrap();
