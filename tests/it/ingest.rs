@@ -474,7 +474,7 @@ fn previous_year_carry_over_is_checked() {
 #[test]
 fn report_renders_the_same_pages_again_from_the_outputs() {
     let b = batch();
-    ingest(&b, "out", &[]);
+    ingest(&b, "out", &["--markdown"]);
     let out = b.scratch.path("out");
     let pages = |out: &Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
         walk(out)
@@ -491,7 +491,12 @@ fn report_renders_the_same_pages_again_from_the_outputs() {
     std::fs::remove_dir_all(out.join("reports")).unwrap();
     std::fs::remove_dir_all(out.join("rollups")).unwrap();
     std::fs::remove_file(out.join("index.html")).unwrap();
-    nianbao().arg("report").arg(&out).assert().success();
+    nianbao()
+        .arg("report")
+        .arg(&out)
+        .arg("--markdown")
+        .assert()
+        .success();
     let after = pages(&out);
     assert_eq!(before.len(), after.len());
     for ((p, a), (_, b)) in before.iter().zip(&after) {
