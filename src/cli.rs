@@ -22,8 +22,10 @@ const INGEST_AFTER: &str =
   files.csv         每个输入文件的状态和原因
   roster.csv        本次使用的名册副本
   index.html        概览：各单位状态、各上级单位完成情况、图表
-  reports/          每个受理单位的年度报告
-  rollups/          每个上级单位的汇总报告和 汇总表.xlsx
+  reports/          每个受理单位的年度报告（.html、.docx；--markdown 另写 .md，--pdf 另写 .pdf）
+  rollups/          每个上级单位的汇总报告（同上）和 汇总表.xlsx；
+                    每个有下级的单位的 <代码>_<名称>_年报汇编.docx/.html（汇总表和本单位及下级
+                    各单位的报告，带目录）和 _文字汇编.docx（各单位的总体情况、存在的主要问题）
   corrections/      每个退回单位的修改意见工作簿
 
 退出码：0 名册单位全部受理；1 有单位未报送或被退回；2 工具无法运行。";
@@ -129,6 +131,13 @@ pub struct ReportArgs {
     /// 使用自己的报告模板目录（与内置 templates/report/ 同名的文件替换内置模板）。
     #[arg(long, value_name = "DIR")]
     pub report_templates: Option<PathBuf>,
+    /// 另写出 Markdown 格式的报告（.md，默认只写 HTML 和 Word）。
+    #[arg(long)]
+    pub markdown: bool,
+
+    /// 用 LibreOffice 把 Word 文档转换为 PDF（放在 .docx 旁边）；没有安装 LibreOffice 时不运行。
+    #[arg(long)]
+    pub pdf: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -191,6 +200,13 @@ pub struct IngestArgs {
     /// 使用自己的报告模板目录（与内置 templates/report/ 同名的文件替换内置模板）。
     #[arg(long, value_name = "DIR")]
     pub report_templates: Option<PathBuf>,
+    /// 另写出 Markdown 格式的报告（.md，默认只写 HTML 和 Word）。
+    #[arg(long)]
+    pub markdown: bool,
+
+    /// 用 LibreOffice 把 Word 文档转换为 PDF（放在 .docx 旁边）；没有安装 LibreOffice 时不运行。
+    #[arg(long)]
+    pub pdf: bool,
 }
 
 #[derive(Debug, clap::Args)]

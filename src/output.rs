@@ -212,7 +212,7 @@ pub const LOCK_FILE: &str = "nianbao.lock";
 /// The directories of `OUT` whose published files ([`PUBLISHED_EXTENSIONS`]) a run owns.
 pub const OWNED_DIRS: [&str; 3] = ["reports", "rollups", "corrections"];
 /// What a run publishes in [`OWNED_DIRS`]; only such files are ever removed there.
-pub const PUBLISHED_EXTENSIONS: [&str; 4] = ["html", "md", "docx", "xlsx"];
+pub const PUBLISHED_EXTENSIONS: [&str; 5] = ["html", "md", "docx", "xlsx", "pdf"];
 
 /// Whether the run record says the run finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

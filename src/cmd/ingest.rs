@@ -10,13 +10,14 @@ use nianbao::batch::{self, Settings};
 use nianbao::consolidate::{self, CsvOptions};
 use nianbao::format::Formats;
 use nianbao::output::Run;
-use nianbao::publish::Publisher;
+use nianbao::publish::{Extras, Publisher, Soffice};
 
 use super::{report_templates, set_jobs, status, Outcome};
 use crate::cli::IngestArgs;
 
 /// Problems when a unit of the roster did not report or was sent back.
 pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
+    let extras = extras(args.markdown, args.pdf)?;
     set_jobs(args.jobs)?;
     let roster = args.units.as_deref().map(super::load_roster).transpose()?;
     let previous = args
@@ -98,7 +99,8 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         out.write("roster.csv", &bytes)
             .with_context(|| format!("无法写入 {}", args.out.join("roster.csv").display()))?;
     }
-    let mut publisher = Publisher::new(&args.out, &out, format, year, roster.as_ref(), &templates)?;
+    let mut publisher = Publisher::new(&args.out, &out, format, year, roster.as_ref(), &templates)?
+        .with_extras(extras);
     let csv_files = consolidate::read::CSV_FILES;
     csv_files.iter().try_for_each(|f| out.intend(f))?;
     let rollups = consolidate::write(
@@ -164,5 +166,30 @@ fn command(args: &IngestArgs) -> Vec<String> {
     if args.no_bom {
         command.push("--no-bom".into());
     }
+    command.extend(extra_flags(args.markdown, args.pdf));
     command
+}
+
+/// The outputs asked for besides HTML and Word; `--pdf` without LibreOffice is refused
+/// before any work is done.
+pub fn extras(markdown: bool, pdf: bool) -> Result<Extras> {
+    let pdf = if pdf {
+        Some(Soffice::find().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--pdf 需要 LibreOffice：没有找到 soffice 或 libreoffice 命令。请安装 LibreOffice（并确保 soffice 在 PATH 中），或去掉 --pdf"
+            )
+        })?)
+    } else {
+        None
+    };
+    Ok(Extras { markdown, pdf })
+}
+
+/// `--markdown` and `--pdf` as the run record keeps them (they decide the outputs).
+pub fn extra_flags(markdown: bool, pdf: bool) -> Vec<String> {
+    [("--markdown", markdown), ("--pdf", pdf)]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(flag, _)| flag.to_string())
+        .collect()
 }

@@ -8,12 +8,14 @@ use super::{report_templates, status, Outcome};
 use crate::cli::ReportArgs;
 
 pub fn run(formats: &Formats, args: &ReportArgs) -> Result<Outcome> {
+    let extras = super::ingest::extras(args.markdown, args.pdf)?;
     let templates = report_templates(args.report_templates.as_deref())?;
     let mut command = vec!["report".to_string()];
     if let Some(dir) = &args.report_templates {
         command.extend(["--report-templates".into(), dir.display().to_string()]);
     }
-    let finished = nianbao::publish::rerender(&args.out, formats, &templates, command)?;
+    command.extend(super::ingest::extra_flags(args.markdown, args.pdf));
+    let finished = nianbao::publish::rerender(&args.out, formats, &templates, extras, command)?;
     if let Some(note) = finished.note() {
         status(format_args!("{note}"));
     }

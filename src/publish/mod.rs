@@ -1,8 +1,12 @@
 //! What a coordinator publishes and sends back after an ingest run, all under `OUT`:
 //!
-//! - `reports/<code>_<name>.html` / `.md` / `.docx`: each accepted unit's annual report;
-//! - `rollups/<code>_<name>.html` / `.md` / `.docx`: the roll-up report of each parent and
-//!   of the whole roster, and `rollups/汇总表.xlsx`, the roll-ups in the official layout;
+//! - `reports/<code>_<name>.html` / `.docx` (and `.md` with `--markdown`, `.pdf` with
+//!   `--pdf`): each accepted unit's annual report;
+//! - `rollups/<code>_<name>.html` / `.docx` (`.md`, `.pdf` likewise): the roll-up report
+//!   of each parent and of the whole roster, and `rollups/汇总表.xlsx`, the roll-ups in
+//!   the official layout;
+//! - `rollups/<code>_<name>_年报汇编.docx` / `.html` and `_文字汇编.docx`: each parent's
+//!   bound volumes (see `binder.rs`);
 //! - `corrections/<code>_<name>.xlsx`: for each rejected unit, its workbook with its
 //!   values, the problem cells marked and a list of what to fix;
 //! - `index.html`: the overview of every unit, completeness per parent, charts;
@@ -20,9 +24,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+mod binder;
 mod lists;
+mod pdf;
 mod rerender;
 pub use lists::{CHASE_CSV, CHASE_FILE, DETAILS_FILE};
+pub use pdf::Soffice;
 pub use rerender::rerender;
 
 use crate::batch::{Attribution, FileOutcome, Status, Store, StoreError};
@@ -61,6 +68,23 @@ pub enum PublishError {
     /// A CSV of the run read back (the lists are made from them).
     #[error(transparent)]
     Read(#[from] anyhow::Error),
+    #[error("{0}")]
+    Pdf(String),
+}
+
+impl From<zip::result::ZipError> for PublishError {
+    fn from(e: zip::result::ZipError) -> Self {
+        PublishError::Word(word::WordError::Package(e))
+    }
+}
+
+/// The outputs besides the HTML and Word ones that a run may be asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Markdown copies of the reports (`--markdown`).
+    pub markdown: bool,
+    /// PDF copies of the Word documents, made by this LibreOffice (`--pdf`).
+    pub pdf: Option<Soffice>,
 }
 
 /// One unit's file and what was read from it, as published.
@@ -84,6 +108,12 @@ pub struct Publisher<'a> {
     word: Word,
     /// Unit code → 新收申请 (the `new_requests` key figure), for the overview chart.
     new_requests: BTreeMap<String, f64>,
+    extras: Extras,
+    /// Each accepted unit's pieces for the volumes (with a roster: only then are there
+    /// parents).
+    pieces: Option<binder::Pieces>,
+    /// The `.docx` files written, for `--pdf`.
+    docx: std::sync::Mutex<Vec<String>>,
 }
 
 /// Where a unit's report and correction workbook go, relative to `OUT`.
@@ -123,6 +153,9 @@ impl<'a> Publisher<'a> {
                     source,
                 })?;
         }
+        binder::remove_stale(out)?;
+        pdf::remove_stale(out)?;
+        let pieces = roster.map(|_| binder::Pieces::new(out)).transpose()?;
         Ok(Publisher {
             out,
             run,
@@ -132,7 +165,26 @@ impl<'a> Publisher<'a> {
             templates,
             word: Word::new(templates)?,
             new_requests: BTreeMap::new(),
+            extras: Extras::default(),
+            pieces,
+            docx: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Asks for the outputs of `extras` too.
+    pub fn with_extras(mut self, extras: Extras) -> Self {
+        self.extras = extras;
+        self
+    }
+
+    /// Notes a `.docx` written, for the PDF copies.
+    fn note_docx(&self, relative: &str) {
+        if self.extras.pdf.is_some() && relative.ends_with(".docx") {
+            self.docx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(relative.to_string());
+        }
     }
 
     /// Writes `relative` atomically and records it in the run.
@@ -142,6 +194,7 @@ impl<'a> Publisher<'a> {
         template::write_atomic(&path, bytes)?;
         let sha256 = crate::output::sha256_hex(bytes);
         self.run.wrote(relative, bytes.len() as u64, sha256);
+        self.note_docx(relative);
         Ok(())
     }
 
@@ -233,11 +286,27 @@ impl<'a> Publisher<'a> {
             let rendered = render::unit_report(self.templates, &data)?;
             let link = report_link(unit.code, unit.name);
             self.write(&link, rendered.html.as_bytes())?;
-            self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            if self.extras.markdown {
+                self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            }
             let signature =
                 Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
-            let docx = self.word.unit_report(&data, signature.as_ref())?;
-            self.write(&link.replace(".html", ".docx"), &docx)?;
+            let document = self.word.unit_document(&data, signature.as_ref())?;
+            self.write(&link.replace(".html", ".docx"), &document.docx)?;
+            if let Some(pieces) = &self.pieces {
+                let texts = |code: &str| sub.texts.get(code).cloned().unwrap_or_default();
+                let text = Word::narrative(self.format, unit.name, &texts);
+                let title = format!("{}{}年政府信息公开工作年度报告", unit.name, self.year);
+                pieces.save(
+                    unit.code,
+                    &binder::UnitPieces {
+                        title: &title,
+                        docx: &document.body,
+                        html: binder::html_body(&rendered.html),
+                        text: &text,
+                    },
+                )?;
+            }
             // Only accepted figures are charted: a rejected file's are not yet right.
             let new_requests = self.format.key_figure("new_requests");
             return Ok(new_requests.and_then(|k| k.of(&sub.values)));
@@ -320,9 +389,15 @@ impl<'a> Publisher<'a> {
             let rendered = render::rollup_report(self.templates, &data)?;
             let link = rollup_link(&r.code, &r.name);
             self.write(&link, rendered.html.as_bytes())?;
-            self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            if self.extras.markdown {
+                self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            }
             let docx = self.word.rollup_report(&data)?;
             self.write(&link.replace(".html", ".docx"), &docx)?;
+            self.volumes(r, &data, &rendered.html)?;
+        }
+        if let Some(pieces) = &self.pieces {
+            pieces.remove()?;
         }
         let summaries: Vec<String> = rollups.iter().map(|r| r.tally.sentence()).collect();
         let sheets: Vec<RollupSheet> = rollups
@@ -352,7 +427,14 @@ impl<'a> Publisher<'a> {
         };
         self.write_with("index.html", |out| {
             Ok(render::overview(self.templates, data, out)?)
-        })
+        })?;
+        if let Some(soffice) = &self.extras.pdf {
+            let mut docx =
+                std::mem::take(&mut *self.docx.lock().unwrap_or_else(|e| e.into_inner()));
+            docx.sort();
+            soffice.convert(self.out, self.run, &docx)?;
+        }
+        Ok(())
     }
 
     /// Code → name, from the roster and then from the workbooks.

@@ -39,6 +39,7 @@ pub fn rerender(
     out: &Path,
     formats: &Formats,
     templates: &Templates,
+    extras: super::Extras,
     command: Vec<String>,
 ) -> Result<Finished> {
     let shown = out.display();
@@ -88,7 +89,8 @@ pub fn rerender(
 
     run.carry(|path| !rendered_again(path));
     run.start(year, ingest)?;
-    let mut publisher = Publisher::new(out, &run, format, year, roster.as_ref(), templates)?;
+    let mut publisher =
+        Publisher::new(out, &run, format, year, roster.as_ref(), templates)?.with_extras(extras);
     let accepted: BTreeMap<&str, &FileOutcome> = outcomes
         .iter()
         .filter(|o| o.status.is_accepted())

@@ -34,9 +34,12 @@
 //! with its longest row labels on two lines and the group labels upright, so a landscape
 //! section (which makes a printed report awkward to read and to bind) is not needed.
 
+mod binder;
 mod package;
 mod table;
 mod xml;
+
+pub use binder::{UnitDocument, UnitTexts, Volume, NARRATIVE_SECTIONS};
 
 use std::collections::BTreeMap;
 
@@ -251,14 +254,44 @@ impl Word {
         d: &UnitData,
         signature: Option<&Signature>,
     ) -> Result<Vec<u8>, WordError> {
+        self.unit_report_with(d, signature, |_| {})
+    }
+
+    /// [`Word::unit_report`], handing `keep` the `document.xml` as it is written.
+    fn unit_report_with(
+        &self,
+        d: &UnitData,
+        signature: Option<&Signature>,
+        mut keep: impl FnMut(&[u8]),
+    ) -> Result<Vec<u8>, WordError> {
         let ctx = render::unit_context(d);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, signature.cloned());
         let title = view.title.clone();
         let ctx = view.into_context(ctx);
         self.shared.package(&title, d.name, |out| {
-            Ok::<_, WordError>(self.templates.render_to("unit.docx.xml.j2", ctx, out)?)
+            let mut tee = Tee {
+                out,
+                keep: &mut keep,
+            };
+            Ok::<_, WordError>(
+                self.templates
+                    .render_to("unit.docx.xml.j2", ctx, &mut tee)?,
+            )
         })
+    }
+
+    /// The roll-up's `document.xml` into `out`.
+    fn rollup_document_to(
+        &self,
+        d: &RollupData,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), WordError> {
+        let ctx = render::rollup_context(d);
+        let values = render::values_with_totals(d.format, d.values);
+        let view = DocxView::new(&ctx, d.name, d.format, &values, None);
+        let ctx = view.into_context(ctx);
+        Ok(self.templates.render_to("rollup.docx.xml.j2", ctx, out)?)
     }
 
     /// A parent's roll-up as a `.docx`: the summed tables and who is counted.
@@ -379,6 +412,24 @@ impl DocxView {
             page => Value::from(Serde(&self.page)),
         };
         minijinja::context! { docx => docx, ..ctx }
+    }
+}
+
+/// A writer that also hands what it writes to `keep`.
+struct Tee<'a, 'k> {
+    out: &'a mut dyn std::io::Write,
+    keep: &'k mut dyn FnMut(&[u8]),
+}
+
+impl std::io::Write for Tee<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        (self.keep)(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 

@@ -8,7 +8,7 @@
 //! clock, so the same document gives the same bytes on any machine and thread count.
 //! The part list is the minimum Word, WPS and LibreOffice open without offering repair.
 
-use std::io::{BufWriter, Cursor, Write};
+use std::io::{BufWriter, Cursor, Seek, Write};
 
 use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
@@ -152,7 +152,20 @@ impl Shared {
         document: impl FnOnce(&mut dyn Write) -> Result<(), E>,
     ) -> Result<Vec<u8>, E> {
         let capacity = self.head.len() + self.tail.len() + 16 * 1024;
-        let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+        let out = Cursor::new(Vec::with_capacity(capacity));
+        Ok(self.package_to(out, title, creator, document)?.into_inner())
+    }
+
+    /// [`Shared::package`] into `out` (a file, for a document too large to hold: a
+    /// 汇编 of every unit of a county).
+    pub(super) fn package_to<W: Write + Seek, E: From<ZipError>>(
+        &self,
+        out: W,
+        title: &str,
+        creator: &str,
+        document: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<W, E> {
+        let mut zip = ZipWriter::new(out);
         zip.merge_archive(ZipArchive::new(Cursor::new(&self.head[..]))?)?;
         zip.start_file("docProps/core.xml", options())?;
         zip.write_all(core(title, creator).as_bytes())
@@ -165,6 +178,6 @@ impl Shared {
             buffered.flush().map_err(ZipError::from)?;
         }
         zip.merge_archive(ZipArchive::new(Cursor::new(&self.tail[..]))?)?;
-        Ok(zip.finish()?.into_inner())
+        Ok(zip.finish()?)
     }
 }

@@ -344,7 +344,7 @@ fn reports_corrections_and_the_overview_are_published() {
     let b = batch();
     ingest(&b, "out", &[]);
     let out = b.scratch.path("out");
-    // Accepted units get a report in both forms; the rejected one a correction workbook.
+    // Accepted units get a report as HTML and Word; the rejected one a correction workbook.
     for stem in [
         "110_山市镇人民政府",
         "111_山市村村民委员会",
@@ -355,7 +355,9 @@ fn reports_corrections_and_the_overview_are_published() {
             html.contains("三、收到和处理政府信息公开申请情况"),
             "{stem}"
         );
-        assert!(out.join(format!("reports/{stem}.md")).is_file());
+        assert!(out.join(format!("reports/{stem}.docx")).is_file());
+        // Markdown only with --markdown.
+        assert!(!out.join(format!("reports/{stem}.md")).exists());
     }
     assert!(
         !out.join("reports/112_东兴村村民委员会.html").exists(),
@@ -474,7 +476,7 @@ fn previous_year_carry_over_is_checked() {
 #[test]
 fn report_renders_the_same_pages_again_from_the_outputs() {
     let b = batch();
-    ingest(&b, "out", &[]);
+    ingest(&b, "out", &["--markdown"]);
     let out = b.scratch.path("out");
     let pages = |out: &Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
         walk(out)
@@ -491,7 +493,12 @@ fn report_renders_the_same_pages_again_from_the_outputs() {
     std::fs::remove_dir_all(out.join("reports")).unwrap();
     std::fs::remove_dir_all(out.join("rollups")).unwrap();
     std::fs::remove_file(out.join("index.html")).unwrap();
-    nianbao().arg("report").arg(&out).assert().success();
+    nianbao()
+        .arg("report")
+        .arg(&out)
+        .arg("--markdown")
+        .assert()
+        .success();
     let after = pages(&out);
     assert_eq!(before.len(), after.len());
     for ((p, a), (_, b)) in before.iter().zip(&after) {
@@ -512,7 +519,7 @@ fn the_seed_unit_is_reported_from_its_sample_workbook() {
         .arg(root.join("samples/units.csv"))
         .arg("--out")
         .arg(&out)
-        .arg("--quiet")
+        .args(["--quiet", "--markdown"])
         .assert()
         .code(1); // one village has not reported
     let seed = std::fs::read_to_string(out.join("reports/231083102000_山市镇人民政府.md")).unwrap();

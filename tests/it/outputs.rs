@@ -198,7 +198,7 @@ fn a_run_removes_only_what_an_earlier_run_published() {
         "roster.csv",
         "index.html",
         "reports/111_山市村村民委员会.html",
-        "reports/111_山市村村民委员会.md",
+        "reports/111_山市村村民委员会.docx",
         "rollups/汇总表.xlsx",
     ] {
         assert!(listed.contains(&name), "{name} not listed: {listed:?}");
@@ -216,15 +216,15 @@ fn a_run_removes_only_what_an_earlier_run_published() {
     // bureau's report, edited by hand since, is kept (and said so) when it goes stale.
     unit_file(&scratch, "回收/山市村.xlsx", VILLAGE, 2020, UNBALANCED);
     std::fs::remove_file(scratch.path("回收/教育局.xlsx")).unwrap();
-    let edited = out.join("reports/120_示例县教育局.md");
+    let edited = out.join("reports/120_示例县教育局.docx");
     std::fs::write(&edited, "# 已人工修改").unwrap();
     let second = ingest(&scratch, "out");
     assert!(!out.join("reports/111_山市村村民委员会.html").exists());
-    assert!(!out.join("reports/111_山市村村民委员会.md").exists());
+    assert!(!out.join("reports/111_山市村村民委员会.docx").exists());
     assert!(!out.join("reports/120_示例县教育局.html").exists());
     assert_eq!(std::fs::read_to_string(&edited).unwrap(), "# 已人工修改");
     assert!(
-        stderr(&second).contains("reports/120_示例县教育局.md"),
+        stderr(&second).contains("reports/120_示例县教育局.docx"),
         "the kept file is named: {}",
         stderr(&second)
     );

@@ -1,0 +1,311 @@
+//! The volumes of each parent with units under it, in `rollups/`:
+//!
+//! - `<code>_<name>_年报汇编.docx` and `.html`: the roll-up tables, then the report of the
+//!   parent and of every accepted unit under it in roster order, each on a new page, with
+//!   a table of contents (anchors in HTML);
+//! - `<code>_<name>_文字汇编.docx`: the 一 and 五 texts of the same units, under each
+//!   unit's name.
+//!
+//! Memory stays bounded by keeping, during the per-unit pass, each accepted unit's pieces
+//! (its title, its Word body, its HTML body, its 文字汇编 part) in files of a directory
+//! in `OUT` ([`Pieces`]); a volume reads them back one unit at a time and writes straight
+//! into its file. Kept rather than rendered again in `finish`: `nianbao report` reads the
+//! units from values.csv in one streamed pass and has no way back to one unit, and a unit
+//! is bound into the volume of each of its parents, so it would be rendered once per
+//! level. The directory is removed when the volumes are written (and, left by a killed
+//! run, when the next one starts). The whole roster (`ALL`) gets no volume: it would be
+//! every report of the batch in one file.
+
+use std::io::{BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use super::{PublishError, Publisher};
+use crate::consolidate::{Rollup, ALL_CODE};
+use crate::render::{self, RollupData};
+use crate::word::{Volume, Word};
+
+/// The directory in `OUT` where the pieces wait (hidden; not a published directory).
+const PIECES_DIR: &str = ".nianbao-pieces";
+
+/// What is kept of each accepted unit for the volumes, a file per unit and kind.
+pub(super) struct Pieces {
+    dir: PathBuf,
+}
+
+/// The kinds of piece.
+const TITLE: &str = "title";
+const DOCX: &str = "docx.xml";
+const HTML: &str = "html";
+const TEXT: &str = "text.xml";
+
+/// One unit's pieces, as made by the per-unit pass.
+pub(super) struct UnitPieces<'a> {
+    pub title: &'a str,
+    pub docx: &'a str,
+    pub html: &'a str,
+    pub text: &'a str,
+}
+
+impl Pieces {
+    /// An empty directory for the pieces in `out` (what a killed run left is removed).
+    pub(super) fn new(out: &Path) -> Result<Pieces, PublishError> {
+        let dir = out.join(PIECES_DIR);
+        let io = |source| PublishError::Dir {
+            path: dir.display().to_string(),
+            source,
+        };
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io)?;
+        }
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        Ok(Pieces { dir })
+    }
+
+    /// A piece's file: the unit code in hex (any code is a safe file name).
+    fn path(&self, code: &str, kind: &str) -> PathBuf {
+        let hex: String = code.bytes().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("u{hex}.{kind}"))
+    }
+
+    pub(super) fn save(&self, code: &str, p: &UnitPieces) -> Result<(), PublishError> {
+        for (kind, text) in [
+            (TITLE, p.title),
+            (DOCX, p.docx),
+            (HTML, p.html),
+            (TEXT, p.text),
+        ] {
+            let path = self.path(code, kind);
+            std::fs::write(&path, text).map_err(|source| PublishError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A unit's piece, if it has one.
+    fn read(&self, code: &str, kind: &str) -> Result<Option<String>, PublishError> {
+        let path = self.path(code, kind);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(PublishError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Removes the directory and every piece in it.
+    pub(super) fn remove(&self) -> Result<(), PublishError> {
+        std::fs::remove_dir_all(&self.dir).map_err(|source| PublishError::Dir {
+            path: self.dir.display().to_string(),
+            source,
+        })
+    }
+}
+
+/// Removes the pieces a killed run left in `out`.
+pub(super) fn remove_stale(out: &Path) -> Result<(), PublishError> {
+    let dir = out.join(PIECES_DIR);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|source| PublishError::Dir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// What is between `<body…>` and `</body>` of an HTML page.
+pub(super) fn html_body(page: &str) -> &str {
+    let start = page
+        .find("<body")
+        .and_then(|i| page[i..].find('>').map(|j| i + j + 1))
+        .unwrap_or(0);
+    let end = page.rfind("</body>").unwrap_or(page.len());
+    page[start..end.max(start)].trim()
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page break before each part of a printed HTML volume and the contents' look.
+const VOLUME_CSS: &str = "<style>\n.binder-part { break-before: page; page-break-before: always; }\n.binder-toc ol { line-height: 1.8; }\n.binder-title { text-align: center; margin-top: 3em; }\n</style>\n";
+
+impl Publisher<'_> {
+    /// The volumes of the parent `r` (none for the whole roster), `data` and `html` being
+    /// its roll-up as the roll-up report has it.
+    pub(super) fn volumes(
+        &self,
+        r: &Rollup,
+        data: &RollupData,
+        html: &str,
+    ) -> Result<(), PublishError> {
+        let Some(pieces) = &self.pieces else {
+            return Ok(());
+        };
+        if r.code == ALL_CODE {
+            return Ok(());
+        }
+        // The units bound: those of the roll-up with their pieces (every accepted one).
+        let mut units: Vec<(&str, &str, String)> = Vec::new();
+        for (code, name) in data.included {
+            if let Some(title) = pieces.read(code, TITLE)? {
+                units.push((code, name, title));
+            }
+        }
+        let stem = render::file_stem(&r.code, &r.name);
+        let rollup_title = format!("{}{}年政府信息公开工作年度报告汇总表", r.name, self.year);
+        let mut contents = vec![rollup_title];
+        contents.extend(units.iter().map(|(_, _, t)| t.clone()));
+
+        // 年报汇编 (.docx)
+        let title = format!("{}{}年政府信息公开工作年度报告汇编", r.name, self.year);
+        let note = format!("收入汇总表和 {} 个单位的年度报告", units.len());
+        let volume = Volume {
+            title: &title,
+            creator: &r.name,
+            note: &note,
+            contents: &contents,
+        };
+        let rollup_body = self.word.rollup_body(data)?;
+        let relative = format!("rollups/{stem}_年报汇编.docx");
+        self.write_file(&relative, |file| {
+            let mut next = 0;
+            self.word.volume::<_, PublishError>(file, &volume, |w| {
+                let body = match next {
+                    0 => Some(rollup_body.clone()),
+                    n if n <= units.len() => pieces.read(units[n - 1].0, DOCX)?,
+                    _ => return Ok(false),
+                };
+                if let Some(body) = body {
+                    w.write_all(Word::new_page(&body, next).as_bytes())
+                        .map_err(zip::result::ZipError::Io)?;
+                }
+                next += 1;
+                Ok(true)
+            })?;
+            Ok(())
+        })?;
+
+        // 年报汇编 (.html)
+        let relative_html = format!("rollups/{stem}_年报汇编.html");
+        self.write_with(&relative_html, |out| {
+            let io = |source| PublishError::Io {
+                path: relative_html.clone(),
+                source,
+            };
+            let head_end = html
+                .find("<body")
+                .and_then(|i| html[i..].find('>').map(|j| i + j + 1))
+                .unwrap_or(0);
+            let head = &html[..head_end];
+            let head = match (head.find("<title>"), head.find("</title>")) {
+                (Some(a), Some(b)) if a < b => format!(
+                    "{}<title>{}</title>{}",
+                    &head[..a],
+                    html_escape(&title),
+                    &head[b + "</title>".len()..]
+                ),
+                _ => head.to_string(),
+            };
+            let head = head.replacen("</head>", &format!("{VOLUME_CSS}</head>"), 1);
+            let mut text = format!(
+                "{head}\n<h1 class=\"binder-title\">{}</h1>\n<p class=\"meta\">{}</p>\n<nav class=\"binder-toc\">\n<h2>目录</h2>\n<ol>\n",
+                html_escape(&title),
+                html_escape(&note)
+            );
+            for (n, entry) in contents.iter().enumerate() {
+                text.push_str(&format!(
+                    "<li><a href=\"#part-{}\">{}</a></li>\n",
+                    n + 1,
+                    html_escape(entry)
+                ));
+            }
+            text.push_str("</ol>\n</nav>\n");
+            text.push_str(&format!(
+                "<section class=\"binder-part\" id=\"part-1\">\n{}\n</section>\n",
+                html_body(html)
+            ));
+            out.write_all(text.as_bytes()).map_err(io)?;
+            for (n, (code, _, _)) in units.iter().enumerate() {
+                let body = pieces.read(code, HTML)?.unwrap_or_default();
+                let part = format!(
+                    "<section class=\"binder-part\" id=\"part-{}\">\n{body}\n</section>\n",
+                    n + 2
+                );
+                out.write_all(part.as_bytes()).map_err(io)?;
+            }
+            out.write_all(b"</body>\n</html>\n").map_err(io)?;
+            Ok(())
+        })?;
+
+        // 文字汇编 (.docx)
+        let headings: Vec<String> = self
+            .format
+            .sections
+            .iter()
+            .filter(|s| crate::word::NARRATIVE_SECTIONS.contains(&s.code.as_str()))
+            .map(|s| s.title.clone())
+            .collect();
+        let title = format!("{}{}年政府信息公开工作年度报告文字汇编", r.name, self.year);
+        let note = format!("{} 个单位的{}", units.len(), headings.join("和"));
+        let volume = Volume {
+            title: &title,
+            creator: &r.name,
+            note: &note,
+            contents: &[],
+        };
+        let relative = format!("rollups/{stem}_文字汇编.docx");
+        self.write_file(&relative, |file| {
+            let mut next = 0;
+            self.word.volume::<_, PublishError>(file, &volume, |w| {
+                let Some((code, _, _)) = units.get(next) else {
+                    return Ok(false);
+                };
+                next += 1;
+                if let Some(text) = pieces.read(code, TEXT)? {
+                    w.write_all(text.as_bytes())
+                        .map_err(zip::result::ZipError::Io)?;
+                }
+                Ok(true)
+            })?;
+            Ok(())
+        })
+    }
+
+    /// Writes `relative` through a file `write` fills (for a zip, which seeks), then
+    /// records it with the size and SHA-256 read back from the file.
+    fn write_file(
+        &self,
+        relative: &str,
+        write: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> Result<(), PublishError>,
+    ) -> Result<(), PublishError> {
+        let path = self.out.join(relative);
+        let io = |source| PublishError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        self.intend(relative, &path)?;
+        let mut tmp = crate::output::temp_beside(&path).map_err(io)?;
+        {
+            let mut buffered = BufWriter::new(tmp.as_file_mut());
+            write(&mut buffered)?;
+            buffered.flush().map_err(io)?;
+        }
+        let file = tmp.as_file_mut();
+        file.rewind().map_err(io)?;
+        let mut hashing = crate::output::Hashing::new(std::io::sink());
+        std::io::copy(&mut Read::by_ref(file), &mut hashing).map_err(io)?;
+        let (_, size, sha256) = hashing.finish();
+        crate::output::persist(tmp, &path).map_err(io)?;
+        self.run.wrote(relative, size, sha256);
+        self.note_docx(relative);
+        Ok(())
+    }
+}
