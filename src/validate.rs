@@ -492,6 +492,15 @@ fn run_rules(
                 }
             }
             RuleKind::TextRequired { section } => {
+                // A section without a heading (the opening paragraph) is found only by the
+                // template's keys: when they are lost, it is not known to be empty.
+                let headed = format
+                    .sections
+                    .iter()
+                    .any(|x| &x.code == section && x.number.is_some());
+                if !headed && !found.texts.contains_key(section) {
+                    continue;
+                }
                 if sub.texts.get(section).is_none_or(|t| t.trim().is_empty()) {
                     let place = found.texts.get(section).map(|l| l.place.clone());
                     push(
@@ -500,6 +509,32 @@ fn run_rules(
                         placed(place.as_ref(), None),
                         None,
                         rule.message.clone(),
+                        "空白".into(),
+                        "填写内容".into(),
+                    );
+                }
+            }
+            RuleKind::CoverRequired { fields } => {
+                for code in fields {
+                    if sub.cover.get(code).is_some_and(|v| !v.trim().is_empty()) {
+                        continue;
+                    }
+                    // The cover's fields are the template's; a definition naming another
+                    // is shown by its code.
+                    let label = crate::identity::COVER_FIELDS
+                        .iter()
+                        .find(|f| f.code == code.as_str())
+                        .map_or(code.as_str(), |f| f.label);
+                    let place = found.cover_places.get(code);
+                    push(
+                        sub,
+                        Vec::new(),
+                        placed(place, None),
+                        Some(LabelPath {
+                            row: label.to_string(),
+                            ..LabelPath::default()
+                        }),
+                        format!("封面「{label}」{}", rule.message),
                         "空白".into(),
                         "填写内容".into(),
                     );

@@ -14,5 +14,6 @@ mod inputs;
 mod interop;
 mod outputs;
 mod report;
+mod rules;
 mod template;
 mod word;
