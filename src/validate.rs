@@ -195,6 +195,14 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             continue;
         };
         sub.places.insert(key.clone(), located.place.clone());
+        // A total showing a formula error (`#REF!`) over a part that is not on the sheet
+        // any more: the row's deletion is reported once, where it is (L-1).
+        let broken = matches!(located.raw, Some(RawValue::Error(_)))
+            && located.formula.is_none()
+            && lost_part(format, found, key);
+        if broken {
+            continue;
+        }
         if (located.raw.is_none() || located.formula.is_some()) && totals.contains_key(key) {
             // A formula saved without its result (empty, or its text): computed below from
             // its parts, not the clerk's doing.
@@ -339,6 +347,26 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             sub.values.remove(&k);
         }
     }
+}
+
+/// Whether a total depends, directly or through other totals, on a cell that could not
+/// be located.
+fn lost_part(format: &Format, found: &Found, key: &Key) -> bool {
+    let totals = format.totals();
+    let mut todo = vec![key];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(k) = todo.pop() {
+        if !seen.insert(k) {
+            continue;
+        }
+        for part in totals.get(k).into_iter().flatten() {
+            if !found.cells.contains_key(part) {
+                return true;
+            }
+            todo.push(part);
+        }
+    }
+    false
 }
 
 /// A cell's value as a spreadsheet's SUM sees it: numbers (and formulas, computed)

@@ -100,3 +100,105 @@ fn the_required_sections_and_cover_fields_are_rules_of_the_definitions() {
     let err = nianbao::format::Format::from_toml(&bad, "bad.toml").unwrap_err();
     assert!(err.to_string().contains("CV-1 缺少 fields"), "{err}");
 }
+
+/// Rewrites a workbook as plain cells with `edit` applied, writing every `#REF!` given as
+/// a formula error (what a spreadsheet shows in a total whose listed part was deleted).
+fn rewrite(path: &std::path::Path, out: &std::path::Path, edit: impl Fn(&mut Vec<PlainSheet>)) {
+    let mut sheets = plain_sheets(path);
+    edit(&mut sheets);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for sheet in &sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        for ((r, c), v) in &sheet.cells {
+            match v {
+                calamine::Data::Float(x) => ws.write_number(*r, *c, *x).map(|_| ()),
+                calamine::Data::String(s) => ws.write_string(*r, *c, s).map(|_| ()),
+                calamine::Data::Error(_) => ws
+                    .write_formula(
+                        *r,
+                        *c,
+                        rust_xlsxwriter::Formula::new("=SUM(#REF!)").set_result("#REF!"),
+                    )
+                    .map(|_| ()),
+                other => ws.write_string(*r, *c, other.to_string()).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(out).unwrap();
+}
+
+#[test]
+fn a_deleted_row_is_one_finding_naming_it() {
+    let scratch = Scratch::new();
+    let mut filled = Filled::new(2020);
+    filled.values = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
+    let path = filled.write(&scratch, "in.xlsx");
+    let out = scratch.path("deleted.xlsx");
+    rewrite(&path, &out, |sheets| {
+        let t3 = sheets
+            .iter_mut()
+            .find(|s| s.name == "表三 依申请公开")
+            .unwrap();
+        let (gone, _) = pos(2020, "t3.partial.natural");
+        let (total_row, first_col) = pos(2020, "t3.total.natural");
+        // The row deleted, the rows below moving up; the （七）总计 row shows #REF! as
+        // a total listing its parts one by one does.
+        t3.cells = std::mem::take(&mut t3.cells)
+            .into_iter()
+            .filter(|((r, _), _)| *r != gone)
+            .map(|((r, c), v)| {
+                let r = if r > gone { r - 1 } else { r };
+                if r == total_row - 1 && c >= first_col {
+                    ((r, c), calamine::Data::Error(calamine::CellErrorType::Ref))
+                } else {
+                    ((r, c), v)
+                }
+            })
+            .collect();
+    });
+    let all = findings(&out);
+    let got: Vec<(String, String, String)> = summary(&all)
+        .into_iter()
+        .filter(|f| f.0 != "fixed")
+        .collect();
+    assert_eq!(got.len(), 1, "{all:#?}");
+    assert_eq!(got[0].1, "L-1");
+    assert!(
+        all.iter().any(
+            |f| f["rule"] == "L-1" && f["message"].as_str().unwrap().contains("（二）部分公开")
+        ),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn totals_are_written_as_ranges_where_their_parts_are_contiguous() {
+    let scratch = Scratch::new();
+    let path = Filled::new(2024).write(&scratch, "t.xlsx");
+    let cells = dump_sheet(&path, "表三 依申请公开");
+    let formula = |key: &str| {
+        let at = a1(2024, key);
+        cells.iter().find(|(a, _)| *a == at).unwrap().1.clone()
+    };
+    // The （七）总计 of a column: one range from （一） to （六）3.
+    let column = formula("t3.total.natural");
+    assert_eq!(
+        column,
+        format!(
+            "=SUM({}:{})",
+            a1(2024, "t3.open.natural"),
+            a1(2024, "t3.other_other.natural")
+        )
+    );
+    // A row's 总计: from 自然人 to 其他.
+    assert_eq!(
+        formula("t3.new.total"),
+        format!(
+            "=SUM({}:{})",
+            a1(2024, "t3.new.natural"),
+            a1(2024, "t3.new.other")
+        )
+    );
+}
