@@ -558,7 +558,11 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         table_sheets: BTreeMap::new(),
         findings: Vec::new(),
     };
-    let year = found.identity.year.or(fallback_year);
+    // A workbook that states no year is taken for the year the user gave (`--year`).
+    if found.identity.year.is_none() {
+        found.identity.year = fallback_year;
+    }
+    let year = found.identity.year;
     // The layout to read is the workbook's own format when it says, else the year's.
     let format = match (&found.identity.format_id, year) {
         (Some(id), _) if formats.by_id(id).is_ok() => formats.by_id(id).ok(),

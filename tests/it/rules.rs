@@ -202,3 +202,25 @@ fn totals_are_written_as_ranges_where_their_parts_are_contiguous() {
         )
     );
 }
+
+#[test]
+fn check_year_is_taken_when_the_workbook_states_none() {
+    let scratch = Scratch::new();
+    let path = Filled::new(2020).write(&scratch, "in.xlsx");
+    // No hidden identity, no key column, and the cover's 报告年度 left blank.
+    let mut sheets = plain_sheets(&path);
+    sheets.retain(|s| s.name != "_nianbao");
+    let year_at = pos(2020, "cover:year");
+    for s in &mut sheets {
+        s.cells.remove(&year_at);
+        delete_column(s, 0);
+    }
+    let out = scratch.path("no_year.xlsx");
+    write_plain(&sheets, &out);
+    let (_, without) = check(&[&out], &["--json"]);
+    assert!(without.contains("\"ID-2\""), "{without}");
+    let (_, with) = check(&[&out], &["--json", "--year", "2020"]);
+    assert!(!with.contains("\"ID-2\""), "{with}");
+    let (_, text) = check(&[&out], &["--year", "2020"]);
+    assert!(text.contains("2020 年度"), "{text}");
+}
