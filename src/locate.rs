@@ -139,6 +139,8 @@ pub struct Found {
     pub cells: BTreeMap<Key, Located>,
     pub texts: BTreeMap<String, Located>,
     pub cover: BTreeMap<String, String>,
+    /// Where each field of that cover is to be filled in (its value's cell).
+    pub cover_places: BTreeMap<String, Place>,
     /// The sheet each table was found on.
     pub table_sheets: BTreeMap<String, String>,
     pub findings: Vec<Finding>,
@@ -176,7 +178,7 @@ fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, Marker>)> {
 /// places disagree, the unit most of them name is taken (the cover's on a tie), and
 /// `validate` reports the disagreement (ID-3): a file is never silently taken for one
 /// unit when it also says it is another's.
-fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, String>) {
+fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, Cover) {
     let mut id = Identity {
         unit_code: String::new(),
         unit_name: String::new(),
@@ -208,12 +210,18 @@ fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, 
         }
     }
     let covers = read_covers(wb);
-    let cover = covers
+    let the_cover = covers
         .iter()
         .find(|c| c.keyed)
         .or_else(|| covers.iter().find(|c| c.fields.contains_key("unit_name")))
-        .map(|c| c.fields.clone())
+        .map(|c| Cover {
+            sheet: c.sheet.clone(),
+            fields: c.fields.clone(),
+            places: c.places.clone(),
+            keyed: c.keyed,
+        })
         .unwrap_or_default();
+    let cover = &the_cover.fields;
     if id.by == IdentifiedBy::Nothing || fields.get(IdField::UnitCode).is_none() {
         // A blank template filled in by hand, or a copy that lost its hidden sheet.
         let from_cover = |k: &str| cover.get(k).cloned().unwrap_or_default();
@@ -276,7 +284,7 @@ fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, BTreeMap<String, 
     id.year = get(IdField::Year).and_then(|y| parse_year(&y));
     id.format_id = get(IdField::FormatId);
     id.template_version = get(IdField::TemplateVersion).and_then(|v| v.parse().ok());
-    (id, cover)
+    (id, the_cover)
 }
 
 /// Whether a sheet is an identity sheet: ours by name, or a copy by its first cell.
@@ -435,9 +443,12 @@ fn parse_year(s: &str) -> Option<i32> {
 
 /// One cover of a workbook: its sheet, its fields by code, and whether it was found by
 /// our hidden keys (else by its labels).
+#[derive(Default)]
 struct Cover {
     sheet: String,
     fields: BTreeMap<String, String>,
+    /// Where each field's value is (or is to be typed).
+    places: BTreeMap<String, Place>,
     keyed: bool,
 }
 
@@ -451,16 +462,23 @@ fn read_covers(wb: &RawWorkbook) -> Vec<Cover> {
         if let Some((col, keys)) = key_column(sheet) {
             if keys.values().any(|k| *k == Marker::Cover) {
                 let mut fields = BTreeMap::new();
+                let mut places = BTreeMap::new();
                 for (row, key) in &keys {
                     if let Marker::Field(code) = key {
                         let at = CellRef::new(*row, col + (COVER_VALUE_COL - KEY_COL));
                         fields.insert(code.to_string(), text_of(sheet.get(at)));
+                        let place = Place {
+                            sheet: sheet.name.clone(),
+                            at,
+                        };
+                        places.insert(code.to_string(), place);
                     }
                 }
                 keyed_sheets.push(sheet.name.as_str());
                 out.push(Cover {
                     sheet: sheet.name.clone(),
                     fields,
+                    places,
                     keyed: true,
                 });
             }
@@ -481,6 +499,7 @@ fn read_covers(wb: &RawWorkbook) -> Vec<Cover> {
             continue;
         }
         let mut found = BTreeMap::new();
+        let mut places = BTreeMap::new();
         for (at, v) in &sheet.cells {
             let RawValue::Text(t) = v else {
                 continue;
@@ -495,10 +514,21 @@ fn read_covers(wb: &RawWorkbook) -> Vec<Cover> {
             let value = sheet
                 .cells
                 .range(CellRef::new(at.row, at.col + 1)..CellRef::new(at.row, at.col + 6))
-                .map(|(_, v)| text_of(Some(v)))
-                .find(|t| !t.is_empty())
-                .unwrap_or_default();
-            found.entry(code.to_string()).or_insert(value);
+                .map(|(c, v)| (*c, text_of(Some(v))))
+                .find(|(_, t)| !t.is_empty());
+            let value_at = value
+                .as_ref()
+                .map_or(CellRef::new(at.row, at.col + 1), |v| v.0);
+            if !found.contains_key(*code) {
+                let place = Place {
+                    sheet: sheet.name.clone(),
+                    at: value_at,
+                };
+                places.insert(code.to_string(), place);
+            }
+            found
+                .entry(code.to_string())
+                .or_insert(value.map(|v| v.1).unwrap_or_default());
         }
         let names_a_unit = ["unit_name", "unit_code"]
             .iter()
@@ -507,6 +537,7 @@ fn read_covers(wb: &RawWorkbook) -> Vec<Cover> {
             out.push(Cover {
                 sheet: sheet.name.clone(),
                 fields: found,
+                places,
                 keyed: false,
             });
         }
@@ -522,11 +553,16 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         format_id: None,
         cells: BTreeMap::new(),
         texts: BTreeMap::new(),
-        cover,
+        cover: cover.fields,
+        cover_places: cover.places,
         table_sheets: BTreeMap::new(),
         findings: Vec::new(),
     };
-    let year = found.identity.year.or(fallback_year);
+    // A workbook that states no year is taken for the year the user gave (`--year`).
+    if found.identity.year.is_none() {
+        found.identity.year = fallback_year;
+    }
+    let year = found.identity.year;
     // The layout to read is the workbook's own format when it says, else the year's.
     let format = match (&found.identity.format_id, year) {
         (Some(id), _) if formats.by_id(id).is_ok() => formats.by_id(id).ok(),

@@ -195,6 +195,14 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             continue;
         };
         sub.places.insert(key.clone(), located.place.clone());
+        // A total showing a formula error (`#REF!`) over a part that is not on the sheet
+        // any more: the row's deletion is reported once, where it is (L-1).
+        let broken = matches!(located.raw, Some(RawValue::Error(_)))
+            && located.formula.is_none()
+            && lost_part(format, found, key);
+        if broken {
+            continue;
+        }
         if (located.raw.is_none() || located.formula.is_some()) && totals.contains_key(key) {
             // A formula saved without its result (empty, or its text): computed below from
             // its parts, not the clerk's doing.
@@ -339,6 +347,26 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             sub.values.remove(&k);
         }
     }
+}
+
+/// Whether a total depends, directly or through other totals, on a cell that could not
+/// be located.
+fn lost_part(format: &Format, found: &Found, key: &Key) -> bool {
+    let totals = format.totals();
+    let mut todo = vec![key];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(k) = todo.pop() {
+        if !seen.insert(k) {
+            continue;
+        }
+        for part in totals.get(k).into_iter().flatten() {
+            if !found.cells.contains_key(part) {
+                return true;
+            }
+            todo.push(part);
+        }
+    }
+    false
 }
 
 /// A cell's value as a spreadsheet's SUM sees it: numbers (and formulas, computed)
@@ -492,6 +520,15 @@ fn run_rules(
                 }
             }
             RuleKind::TextRequired { section } => {
+                // A section without a heading (the opening paragraph) is found only by the
+                // template's keys: when they are lost, it is not known to be empty.
+                let headed = format
+                    .sections
+                    .iter()
+                    .any(|x| &x.code == section && x.number.is_some());
+                if !headed && !found.texts.contains_key(section) {
+                    continue;
+                }
                 if sub.texts.get(section).is_none_or(|t| t.trim().is_empty()) {
                     let place = found.texts.get(section).map(|l| l.place.clone());
                     push(
@@ -500,6 +537,32 @@ fn run_rules(
                         placed(place.as_ref(), None),
                         None,
                         rule.message.clone(),
+                        "空白".into(),
+                        "填写内容".into(),
+                    );
+                }
+            }
+            RuleKind::CoverRequired { fields } => {
+                for code in fields {
+                    if sub.cover.get(code).is_some_and(|v| !v.trim().is_empty()) {
+                        continue;
+                    }
+                    // The cover's fields are the template's; a definition naming another
+                    // is shown by its code.
+                    let label = crate::identity::COVER_FIELDS
+                        .iter()
+                        .find(|f| f.code == code.as_str())
+                        .map_or(code.as_str(), |f| f.label);
+                    let place = found.cover_places.get(code);
+                    push(
+                        sub,
+                        Vec::new(),
+                        placed(place, None),
+                        Some(LabelPath {
+                            row: label.to_string(),
+                            ..LabelPath::default()
+                        }),
+                        format!("封面「{label}」{}", rule.message),
                         "空白".into(),
                         "填写内容".into(),
                     );

@@ -253,8 +253,12 @@ pub enum RuleKind {
     Magnitude { max: f64 },
     /// Y-1: the format must be the one in force for the report year.
     FormatYear,
-    /// A text section that must not be empty.
+    /// A text section that must not be empty (its level is the rule's: a section can be
+    /// required as an error or only recommended as a warning).
     TextRequired { section: String },
+    /// Fields of the cover that must be filled in, by their codes (`filler`, `phone`:
+    /// the cover's fields are the template's, `identity::COVER_FIELDS`).
+    CoverRequired { fields: Vec<String> },
     /// If any of `when_nonzero` is non-zero, one of `require_any` must be too.
     RequiresAny {
         when_nonzero: Vec<Key>,

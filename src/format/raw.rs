@@ -118,6 +118,7 @@ struct RawRule {
     op: Option<String>,
     rhs: Option<Vec<String>>,
     section: Option<String>,
+    fields: Option<Vec<String>>,
     when_nonzero: Option<Vec<String>>,
     require_any: Option<Vec<String>>,
     max: Option<f64>,
@@ -432,6 +433,26 @@ impl RawRule {
                     return None;
                 }
             },
+            "cover_required" => {
+                let fields = self.fields.clone().unwrap_or_default();
+                if fields.is_empty() {
+                    p.push(format!(
+                        "{what} 缺少 fields（封面栏目代码，如 filler、phone）"
+                    ));
+                    return None;
+                }
+                let mut seen = BTreeSet::new();
+                for f in &fields {
+                    let plain =
+                        !f.is_empty() && f.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                    if !plain {
+                        p.push(format!("{what} 的 fields 中 “{f}” 不是封面栏目代码"));
+                    } else if !seen.insert(f.as_str()) {
+                        p.push(format!("{what} 的 fields 中 “{f}” 重复"));
+                    }
+                }
+                RuleKind::CoverRequired { fields }
+            }
             "requires_any" => RuleKind::RequiresAny {
                 when_nonzero: full_keys(&self.when_nonzero, "when_nonzero", p),
                 require_any: full_keys(&self.require_any, "require_any", p),

@@ -397,3 +397,21 @@ fn a_fields_sentence_may_only_name_its_sections_fields() {
         "{e}"
     );
 }
+
+#[test]
+fn cover_required_rules_name_fields_of_the_template_cover() {
+    for format in Format::builtin() {
+        for rule in &format.rules {
+            if let RuleKind::CoverRequired { fields } = &rule.kind {
+                for f in fields {
+                    assert!(
+                        crate::identity::COVER_FIELDS.iter().any(|c| c.code == f),
+                        "{} {}: {f}",
+                        format.id,
+                        rule.id
+                    );
+                }
+            }
+        }
+    }
+}

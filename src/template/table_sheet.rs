@@ -622,12 +622,34 @@ pub(super) fn validation(kind: Kind, unit: Option<&str>) -> Result<DataValidatio
     dv.set_input_title("填写说明")?.set_error_title("输入有误")
 }
 
+/// `SUM(E10:E15)`: parts in consecutive cells of one column (or one row) are written as
+/// a range, so that a row deleted from it shrinks the range instead of turning the total
+/// into `#REF!`; other parts are listed one by one.
 fn sum_formula(parts: &[Key], cells: &BTreeMap<Key, CellRef>) -> Option<String> {
-    let refs: Option<Vec<String>> = parts
+    let at: Option<Vec<CellRef>> = parts.iter().map(|k| cells.get(k).copied()).collect();
+    let mut runs: Vec<(CellRef, CellRef)> = Vec::new();
+    for c in at? {
+        match runs.last_mut() {
+            Some((first, last))
+                if (last.col == c.col && first.col == c.col && last.row + 1 == c.row)
+                    || (last.row == c.row && first.row == c.row && last.col + 1 == c.col) =>
+            {
+                *last = c;
+            }
+            _ => runs.push((c, c)),
+        }
+    }
+    let refs: Vec<String> = runs
         .iter()
-        .map(|k| cells.get(k).map(|c| c.to_string()))
+        .map(|(first, last)| {
+            if first == last {
+                first.to_string()
+            } else {
+                format!("{first}:{last}")
+            }
+        })
         .collect();
-    Some(format!("SUM({})", refs?.join(",")))
+    Some(format!("SUM({})", refs.join(",")))
 }
 
 fn sum_of(parts: &[Key], values: &BTreeMap<Key, f64>) -> f64 {

@@ -247,7 +247,6 @@ fn table_two_and_text_rules_warn() {
     let scratch = Scratch::new();
     let mut filled = Filled::new(2020);
     filled.values = &[("t2.rules.published", 5.0), ("t2.rules.total_public", 3.0)];
-    filled.texts = &[("overview", "总体情况。")];
     let path = filled.write(&scratch, "warn.xlsx");
     let got = problems(&path);
     let t2_2 = format!(
@@ -255,14 +254,25 @@ fn table_two_and_text_rules_warn() {
         a1(2020, "t2.rules.published"),
         a1(2020, "t2.rules.total_public")
     );
-    assert!(got.contains(&s("warning", "T2-2", &t2_2)), "{got:?}");
-    assert!(
-        got.iter().any(|f| f.1 == "TX-5" && f.0 == "warning"),
-        "{got:?}"
-    );
+    assert_eq!(got, [s("warning", "T2-2", &t2_2)]);
     let (code, out) = check(&[&path], &[]);
     assert_eq!(code, 0, "warnings alone do not reject: {out}");
     assert!(out.contains("通过（有警告）"), "{out}");
+    // Without 五 and the opening paragraph: 五 is required (the template says “不能为空”),
+    // the opening only recommended.
+    filled.texts = &[("overview", "总体情况。")];
+    let path = filled.write(&scratch, "no_problems.xlsx");
+    let got = problems(&path);
+    assert!(
+        got.contains(&s("error", "TX-5", &a1(2020, "section:problems"))),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&s("warning", "TX-0", &a1(2020, "section:opening"))),
+        "{got:?}"
+    );
+    let (code, out) = check(&[&path], &[]);
+    assert_eq!(code, 1, "{out}");
 }
 
 #[test]

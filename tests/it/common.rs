@@ -125,6 +125,9 @@ pub const TEXTS: &[(&str, &str)] = &[
     ("other", "无。"),
 ];
 
+/// The cover's contact fields every [`Filled`] workbook carries.
+pub const CONTACT: &[(&str, &str)] = &[("filler", "李明"), ("phone", "0453-7221234")];
+
 impl Filled<'_> {
     pub fn new(year: i32) -> Filled<'static> {
         Filled {
@@ -153,6 +156,10 @@ impl Filled<'_> {
         }
         for (k, v) in self.texts {
             prefill.texts.insert(k.to_string(), v.to_string());
+        }
+        // A filled report names who filled it in (rule CV-1).
+        for (k, v) in CONTACT {
+            prefill.cover.insert(k.to_string(), v.to_string());
         }
         let bytes = workbook_bytes(format, self.year, &unit, &prefill).unwrap();
         scratch.write(name, bytes)

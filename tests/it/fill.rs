@@ -99,11 +99,15 @@ fn filled_workbooks_check_to_exactly_the_values_given() {
     csv.push_str(
         "110,section:problems,\"公开资料建档工作还不够细致，\"\"一村一档\"\"尚未落实。\"\n",
     );
+    csv.push_str("110,section:opening,现将有关情况总结如下：\n");
     csv.push_str("110,section:other,无。\n110,cover:filler,王丽\n110,cover:phone,0453-7350001\n");
     for (k, v) in department {
         csv.push_str(&format!("120,{k},{v}\n"));
     }
     csv.push_str("120,section:problems,政策解读不够。\n");
+    // A report's required sections and contact (TX-0, TX-1, CV-1).
+    csv.push_str("120,section:opening,现将有关情况总结如下：\n120,section:overview,概述。\n");
+    csv.push_str("120,cover:filler,赵强\n120,cover:phone,0453-7350002\n");
 
     let (code, out, err) = fill(&scratch, 2024, &csv);
     assert_eq!(code, 0, "{out}{err}");
@@ -157,7 +161,11 @@ fn raw_text_is_written_as_typed_and_normalised_on_check() {
                110,raw:t3.new.natural,１２\n\
                110,t3.open.natural,12\n\
                110,raw:t4.all.review_upheld,\n\
-               110,section:problems,有。\n";
+               110,section:problems,有。\n\
+               110,section:opening,现将有关情况总结如下：\n\
+               110,section:overview,概述。\n\
+               110,cover:filler,王丽\n\
+               110,cover:phone,0453-7350001\n";
     let (code, out, err) = fill(&scratch, 2020, csv);
     assert_eq!(code, 0, "{out}{err}");
     let path = scratch

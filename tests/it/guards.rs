@@ -50,6 +50,9 @@ fn unit_workbook_with(
     for (k, v) in texts {
         prefill.texts.insert(k.to_string(), v.to_string());
     }
+    for (k, v) in CONTACT {
+        prefill.cover.insert(k.to_string(), v.to_string());
+    }
     workbook_bytes(format, 2020, &unit, &prefill).unwrap()
 }
 

@@ -84,6 +84,9 @@ fn workbook(
     for (k, v) in TEXTS.iter().chain(texts) {
         prefill.texts.insert(k.to_string(), v.to_string());
     }
+    for (k, v) in CONTACT {
+        prefill.cover.insert(k.to_string(), v.to_string());
+    }
     workbook_bytes(format, YEAR, &unit, &prefill).unwrap()
 }
 

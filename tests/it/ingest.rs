@@ -52,6 +52,9 @@ fn unit_file(
     for (k, v) in TEXTS {
         prefill.texts.insert(k.to_string(), v.to_string());
     }
+    for (k, v) in CONTACT {
+        prefill.cover.insert(k.to_string(), v.to_string());
+    }
     scratch.write(name, workbook_bytes(format, year, &info, &prefill).unwrap())
 }
 

@@ -32,6 +32,9 @@ fn return_of(code: &str, name: &str, year: i32, values: &[(&str, f64)]) -> Vec<u
     for (k, v) in TEXTS {
         prefill.texts.insert(k.to_string(), v.to_string());
     }
+    for (k, v) in CONTACT {
+        prefill.cover.insert(k.to_string(), v.to_string());
+    }
     workbook_bytes(formats.for_year(year).unwrap(), year, &info, &prefill).unwrap()
 }
 

@@ -17,5 +17,6 @@ mod lists;
 mod outputs;
 mod report;
 mod rosters;
+mod rules;
 mod template;
 mod word;

@@ -107,9 +107,8 @@ fn assert_tables_match_definition(path: &Path, format: &Format) {
                     let found = at(cell.row, cell.col);
                     match totals.get(&key) {
                         Some(parts) => {
-                            let refs: Vec<String> =
-                                parts.iter().map(|p| plan.cells[p].to_string()).collect();
-                            assert_eq!(found, format!("=SUM({})", refs.join(",")), "total {key}");
+                            let cells: Vec<_> = parts.iter().map(|p| plan.cells[p]).collect();
+                            assert_eq!(found, format!("={}", sum_of(&cells)), "total {key}");
                         }
                         None => assert_eq!(found, "0", "input {key} starts at 0"),
                     }
@@ -338,8 +337,10 @@ fn table_three_checks_itself_live() {
             .map(|r| plan.cells[&Key::cell("t3", r, "natural")].row + 1)
             .into();
         let c = nianbao::cell::CellRef::col_name(*col);
+        // Rows next to each other: ranges.
+        assert_eq!((carried, next), (new + 1, total + 1));
         let expected = format!(
-            "=IF(SUM({c}{new},{c}{carried})=SUM({c}{total},{c}{next}),\"通过\",\"不通过\")"
+            "=IF(SUM({c}{new}:{c}{carried})=SUM({c}{total}:{c}{next}),\"通过\",\"不通过\")"
         );
         assert_eq!(cells[&a1_at(live.row, *col)], expected);
         // The cached result a non-recalculating reader sees.
@@ -521,4 +522,32 @@ fn a_killed_runs_temporary_files_are_cleared() {
     emit(&scratch, 2024);
     assert!(!left.exists(), "temporary file of a killed run left behind");
     assert!(note.is_file(), "other files are left alone");
+}
+
+/// `SUM(E10:E15,E17)`: the formula a template writes over cells, runs of consecutive
+/// cells in one column or row as ranges (a deleted row shrinks a range, never `#REF!`).
+pub fn sum_of(cells: &[nianbao::cell::CellRef]) -> String {
+    let mut runs: Vec<(nianbao::cell::CellRef, nianbao::cell::CellRef)> = Vec::new();
+    for &c in cells {
+        match runs.last_mut() {
+            Some((first, last))
+                if (first.col == c.col && last.col == c.col && last.row + 1 == c.row)
+                    || (first.row == c.row && last.row == c.row && last.col + 1 == c.col) =>
+            {
+                *last = c
+            }
+            _ => runs.push((c, c)),
+        }
+    }
+    let refs: Vec<String> = runs
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}:{b}")
+            }
+        })
+        .collect();
+    format!("SUM({})", refs.join(","))
 }
