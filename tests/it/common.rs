@@ -350,3 +350,22 @@ pub fn a1_sum_moved(year: i32, keys: &[impl AsRef<str>], by: (i32, i32)) -> Stri
         .collect();
     cells.join("+")
 }
+
+/// The rows of a CSV output (BOM or not) as maps from header to value: how every test
+/// reads units.csv, files.csv, diagnostics.csv and the others.
+pub fn records(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            headers
+                .iter()
+                .map(str::to_string)
+                .zip(r.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}

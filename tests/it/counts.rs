@@ -11,23 +11,6 @@ use nianbao::roster::Roster;
 
 use crate::common::*;
 
-fn records(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let bytes = std::fs::read(path).unwrap();
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut r = csv::Reader::from_reader(bytes);
-    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
 /// What rollup.csv says of each parent (its first row; every row repeats the counts).
 fn rollup_csv(out: &Path) -> BTreeMap<String, Tally> {
     let mut by_parent = BTreeMap::new();

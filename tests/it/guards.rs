@@ -151,22 +151,6 @@ fn hidden_a1(field: nianbao::identity::IdField) -> String {
     format!("B{}", i + 2)
 }
 
-fn read_csv(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let bytes = std::fs::read(path).unwrap();
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut r = csv::ReaderBuilder::new().from_reader(bytes);
-    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            header
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
 fn row<'a>(
     rows: &'a [std::collections::BTreeMap<String, String>],
     col: &str,
@@ -256,16 +240,16 @@ fn a_hidden_identity_that_disagrees_is_an_error_and_displaces_no_one() {
 
     let (code, out) = ingest(&scratch);
     assert_eq!(code, 1);
-    let files = read_csv(&out.join("files.csv"));
+    let files = records(&out.join("files.csv"));
     let real_row = row(&files, "file", "111_山市村村民委员会_2020.xlsx");
     assert_eq!(real_row["status"], "accepted", "{files:?}");
     let odd_row = row(&files, "file", "112_东兴村村民委员会_2020.xlsx");
     assert_eq!(odd_row["status"], "rejected", "{files:?}");
     assert_eq!(odd_row["unit_code"], "112", "{files:?}");
-    let units = read_csv(&out.join("units.csv"));
+    let units = records(&out.join("units.csv"));
     assert_eq!(row(&units, "unit_code", "111")["status"], "accepted");
     assert_eq!(row(&units, "unit_code", "112")["status"], "rejected");
-    let diagnostics = read_csv(&out.join("diagnostics.csv"));
+    let diagnostics = records(&out.join("diagnostics.csv"));
     assert!(diagnostics
         .iter()
         .any(|d| d["rule"] == "ID-3" && d["file"].ends_with("/112_东兴村村民委员会_2020.xlsx")));
@@ -298,15 +282,15 @@ fn a_file_whose_identities_disagree_never_wins_over_the_units_own_file() {
     set_mtime(&real, 3600);
     set_mtime(&odd, 60);
     let (_, out) = ingest(&scratch);
-    let files = read_csv(&out.join("files.csv"));
+    let files = records(&out.join("files.csv"));
     let real_row = row(&files, "file", "111_山市村村民委员会_2020.xlsx");
     assert_eq!(real_row["status"], "accepted", "{files:?}");
     let odd_row = row(&files, "file", "新的一份.xlsx");
     assert_eq!(odd_row["status"], "duplicate", "{files:?}");
     assert!(odd_row["chosen"].ends_with("/111_山市村村民委员会_2020.xlsx"));
-    let units = read_csv(&out.join("units.csv"));
+    let units = records(&out.join("units.csv"));
     assert!(row(&units, "unit_code", "111")["file"].ends_with("/111_山市村村民委员会_2020.xlsx"));
-    let diagnostics = read_csv(&out.join("diagnostics.csv"));
+    let diagnostics = records(&out.join("diagnostics.csv"));
     assert!(diagnostics
         .iter()
         .any(|d| d["rule"] == "ID-3" && d["file"].ends_with("/新的一份.xlsx")));
@@ -362,12 +346,12 @@ fn a_file_named_for_another_roster_unit_is_not_silently_attributed() {
         unit_workbook("112", "东兴村村民委员会", OK),
     );
     let (_, out) = ingest(&scratch);
-    let files = read_csv(&out.join("files.csv"));
+    let files = records(&out.join("files.csv"));
     let named = row(&files, "file", "112_东兴村村民委员会_2020.xlsx");
     assert_eq!(named["status"], "rejected", "{files:?}");
     assert_eq!(named["unit_code"], "111", "{files:?}");
     assert!(named["reason"].contains("东兴村村民委员会"), "{files:?}");
-    let diagnostics = read_csv(&out.join("diagnostics.csv"));
+    let diagnostics = records(&out.join("diagnostics.csv"));
     let id3 = diagnostics
         .iter()
         .find(|d| d["rule"] == "ID-3")
@@ -526,7 +510,7 @@ fn a_huge_text_in_a_rejected_workbook_does_not_stop_the_batch() {
     assert_eq!(code, 1);
     assert!(out.join("index.html").is_file());
     assert!(out.join("rollups/汇总表.xlsx").is_file());
-    let units = read_csv(&out.join("units.csv"));
+    let units = records(&out.join("units.csv"));
     assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
     let correction = out.join("corrections/111_山市村村民委员会_2020_修改意见.xlsx");
     let text = cell_text(&correction, "文字部分", &a1(2020, "section:overview"));
@@ -656,7 +640,7 @@ fn numbers_beyond_the_bound_are_errors_at_their_cell() {
     let (_, out) = ingest(&scratch);
     let rollup = std::fs::read_to_string(out.join("rollup.csv")).unwrap();
     assert!(!rollup.to_lowercase().contains("inf"), "{rollup}");
-    let units = read_csv(&out.join("units.csv"));
+    let units = records(&out.join("units.csv"));
     assert_eq!(row(&units, "unit_code", "111")["status"], "rejected");
 
     // `fill` holds to the same bound, naming the line.
@@ -738,7 +722,7 @@ fn the_distribution_list_is_guarded_like_every_csv() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let list = read_csv(&scratch.path("tpl/分发清单.csv"));
+    let list = records(&scratch.path("tpl/分发清单.csv"));
     let first = row(&list, "unit_code", "100");
     assert_eq!(first["unit_name"], "'=HYPERLINK(\"http://x\",\"y\")");
     let second = row(&list, "unit_code", "'+cmd");

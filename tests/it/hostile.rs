@@ -931,15 +931,6 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The rows of a CSV as maps from header to value.
-fn records(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let rows = read_csv(path);
-    rows[1..]
-        .iter()
-        .map(|r| rows[0].iter().cloned().zip(r.iter().cloned()).collect())
-        .collect()
-}
-
 fn tree(root: &Path) -> BTreeSet<PathBuf> {
     walkdir::WalkDir::new(root)
         .into_iter()

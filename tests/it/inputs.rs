@@ -67,24 +67,6 @@ fn ingest(scratch: &Scratch, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// The rows of a CSV output as maps from header to value.
-fn records(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            headers
-                .iter()
-                .map(str::to_string)
-                .zip(r.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
 /// files.csv by file: (status, reason).
 fn files_csv(out: &Path) -> BTreeMap<String, (String, String)> {
     let rows = records(&out.join("files.csv"));
