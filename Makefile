@@ -26,8 +26,8 @@ demo: build
 	@echo
 	@echo "看这里 / Look here:"
 	@echo "  $(OUT)/2024/index.html           概览：各单位状态、完成情况、图表"
-	@echo "  $(OUT)/2024/reports/             各单位年度报告（.html 可打印，.md）"
-	@echo "  $(OUT)/2024/rollups/             各上级单位汇总报告与 汇总表.xlsx"
+	@echo "  $(OUT)/2024/reports/             各单位年度报告（.docx 可发布，.html 可打印）"
+	@echo "  $(OUT)/2024/rollups/             各上级单位汇总报告、年报汇编、文字汇编与 汇总表.xlsx"
 	@echo "  $(OUT)/2024/corrections/         退回单位的修改意见工作簿"
 	@echo "  $(OUT)/2024/*.csv                values、units、rollup、sections、diagnostics、files"
 	@echo "  $(OUT)/templates/2024/           下发给各单位的模板与分发清单"
