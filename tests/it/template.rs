@@ -193,6 +193,8 @@ fn cover_is_prefilled_and_locked_contact_fields_are_open() {
         "示例县人民政府（100）"
     );
     assert_eq!(cell_text(&path, "封面", &cover("year")), "2020");
+    // The level in Chinese, not the roster's code.
+    assert_eq!(cell_text(&path, "封面", &cover("level")), "乡镇");
     // Each field's label is in the first column of its row.
     let (filler_row, _) = pos(2020, "cover:filler");
     assert_eq!(
