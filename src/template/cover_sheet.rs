@@ -77,7 +77,8 @@ pub(super) fn cover(
     }
     // A correction workbook opens on its list of findings instead.
     ws.set_active(prefill.findings.is_empty());
-    finish(ws, last)
+    let last_row = first + prepared.instructions.len() as u32;
+    finish(ws, last_row, last)
 }
 
 /// The filling instructions on the cover, derived from the format so they never disagree

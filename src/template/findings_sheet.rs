@@ -126,6 +126,8 @@ pub(super) fn findings_sheet(
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
     ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+    let last_row = header_row + shown.len().max(1) as u32;
+    ws.set_print_area(0, 0, last_row, last)?;
     Ok(())
 }
 

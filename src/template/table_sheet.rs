@@ -51,7 +51,7 @@ pub(super) fn table_sheet(
     if table.blocks.len() == 1 {
         ws.set_freeze_panes(plan.blocks[0].first_data_row, FIRST_COL + label_width)?;
     }
-    finish(ws, last_col)?;
+    finish(ws, plan.last_row, last_col)?;
     // A table prints on one page, as the official table does.
     ws.set_print_fit_to_pages(1, 1);
     Ok(())

@@ -158,6 +158,14 @@ fn fill(
 }
 
 #[test]
+fn a_correction_workbook_prints_like_a_template() {
+    let scratch = Scratch::new();
+    let (_, path) = corrected(&scratch);
+    // 问题清单, 封面, 表二–表四, 文字部分: each ends at its content, A4, one page wide.
+    assert_eq!(crate::template::assert_pages_end_at_the_content(&path), 6);
+}
+
+#[test]
 fn the_rejected_unit_as_checked() {
     // The fixture's own addresses: 表三 is two rows lower than in the template.
     let scratch = Scratch::new();
