@@ -17,7 +17,8 @@ use crate::layout::{self, *};
 
 use super::cover_sheet::{self, id_fields, identity_sheet, instructions};
 pub(super) use super::table_sheet::{
-    data_width, draw_table, set_column_widths, unit_note, Cells, TableDraw,
+    columns_width, data_width, draw_table, set_column_widths, text_height, unit_note,
+    wrapped_lines, Cells, TableDraw,
 };
 use super::table_sheet::{table_sheet, validation};
 use super::text_sheet::text_sheet;
