@@ -399,16 +399,48 @@ impl<'a> Publisher<'a> {
         if let Some(pieces) = &self.pieces {
             pieces.remove()?;
         }
-        let summaries: Vec<String> = rollups.iter().map(|r| r.tally.sentence()).collect();
-        let sheets: Vec<RollupSheet> = rollups
+        // With one top unit, the whole roster's roll-up is that unit's: one sheet, not
+        // two identical ones.
+        let roots: Vec<&Rollup> = rollups.iter().filter(|r| r.depth == 1).collect();
+        let same_as_root = |all: &Rollup| match roots.as_slice() {
+            [root] => {
+                all.values == root.values
+                    && (&all.included, &all.missing, &all.rejected)
+                        == (&root.included, &root.missing, &root.rejected)
+            }
+            _ => false,
+        };
+        let on_sheets: Vec<&Rollup> = rollups
             .iter()
-            .zip(&summaries)
-            .map(|(r, summary)| RollupSheet {
-                code: &r.code,
-                name: &r.name,
-                values: &r.values,
-                summary,
+            .filter(|r| !(r.code == ALL_CODE && same_as_root(r)))
+            .collect();
+        let names_of = |codes: &[String]| -> Vec<String> {
+            named(codes)
+                .into_iter()
+                .map(|(code, name)| if name.is_empty() { code } else { name })
+                .collect()
+        };
+        let listed: Vec<(String, [Vec<String>; 3])> = on_sheets
+            .iter()
+            .map(|r| {
+                let lists = [&r.included, &r.missing, &r.rejected].map(|c| names_of(c));
+                (r.tally.sentence(), lists)
             })
+            .collect();
+        let sheets: Vec<RollupSheet> = on_sheets
+            .iter()
+            .zip(&listed)
+            .map(
+                |(r, (summary, [included, missing, rejected]))| RollupSheet {
+                    code: &r.code,
+                    name: &r.name,
+                    values: &r.values,
+                    summary,
+                    included,
+                    missing,
+                    rejected,
+                },
+            )
             .collect();
         let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
         self.write("rollups/汇总表.xlsx", &workbook)?;

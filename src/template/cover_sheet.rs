@@ -46,7 +46,8 @@ pub(super) fn cover(
             "unit_name" => unit.name.clone(),
             "unit_code" => unit.code.clone(),
             "parent" => parent.clone(),
-            "level" => unit.level.clone(),
+            // What a clerk reads: 乡镇, 行政村, not the roster's code.
+            "level" => crate::roster::level_label(&unit.level),
             "year" => year.to_string(),
             "format" => prepared.format_label.clone(),
             other => prefill.cover.get(other).cloned().unwrap_or_default(),
@@ -76,7 +77,8 @@ pub(super) fn cover(
     }
     // A correction workbook opens on its list of findings instead.
     ws.set_active(prefill.findings.is_empty());
-    finish(ws, last)
+    let last_row = first + prepared.instructions.len() as u32;
+    finish(ws, last_row, last)
 }
 
 /// The filling instructions on the cover, derived from the format so they never disagree

@@ -3,7 +3,7 @@
 
 use rust_xlsxwriter::{Color, Format as Style, FormatAlign, FormatBorder, Worksheet, XlsxError};
 
-use super::sheets::{Styles, FONT};
+use super::sheets::{wrapped_lines, Styles, FONT};
 use super::{Prefill, UnitInfo, ERROR_FILL, WARNING_FILL};
 use crate::model::{Finding, Level};
 
@@ -126,22 +126,9 @@ pub(super) fn findings_sheet(
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
     ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+    let last_row = header_row + shown.len().max(1) as u32;
+    ws.set_print_area(0, 0, last_row, last)?;
     Ok(())
-}
-
-/// About how many lines `text` wraps to in a column `width` characters wide (a Chinese
-/// character is two wide).
-fn wrapped_lines(text: &str, width: f64) -> usize {
-    let per_line = (width - 1.0).max(1.0);
-    text.split('\n')
-        .map(|line| {
-            let w: f64 = line
-                .chars()
-                .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
-                .sum();
-            ((w / per_line).ceil() as usize).max(1)
-        })
-        .sum()
 }
 
 /// Text shown on the list sheet never reads as one of our hidden keys, and fits a cell.

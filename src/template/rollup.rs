@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 
 use super::sheets::{self, Cells, Styles};
 use super::TemplateError;
@@ -24,6 +24,11 @@ pub struct RollupSheet<'a> {
     /// How the units stand, in the one sentence every output uses (only accepted
     /// reports are in the totals).
     pub summary: &'a str,
+    /// The names of the units in the totals, of those that sent nothing and of those
+    /// sent back, in roster order: listed under the tables.
+    pub included: &'a [String],
+    pub missing: &'a [String],
+    pub rejected: &'a [String],
 }
 
 /// The workbook: one sheet per entry of `sheets`, in order, named by
@@ -167,13 +172,17 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
                 breaks.push(plan.title_row);
             }
         }
+        let tables_end = plans.last().map_or(2, |p| p.last_row);
+        // The printed width in characters: label columns, then data columns.
+        let width = sheets::columns_width(label_width, last_col, data_width);
+        let last_row = appendix(ws, format, sheet, tables_end + 2, last_col, width, &styles)?;
+        breaks.push(tables_end + 2);
         ws.set_page_breaks(&breaks)?;
         ws.set_paper_size(9);
         ws.set_landscape();
         ws.set_print_fit_to_pages(1, 0);
         ws.set_print_center_horizontally(true);
         ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
-        let last_row = plans.last().map_or(2, |p| p.last_row);
         ws.set_print_area(0, FIRST_COL, last_row, last_col)?;
     }
     if sheets.is_empty() {
@@ -184,6 +193,71 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
         ws.set_column_hidden(KEY_COL)?;
     }
     wb.save_to_buffer()
+}
+
+/// What goes under the tables, from `first_row` on a page of its own: the format's
+/// numeric fields (2021: 信息处理费) with their totals, then the units included, missing
+/// and rejected by name, each list in one cell `width` characters wide. Returns the last
+/// row written.
+fn appendix(
+    ws: &mut Worksheet,
+    format: &Format,
+    sheet: &RollupSheet<'_>,
+    first_row: u32,
+    last_col: u16,
+    width: f64,
+    styles: &Styles,
+) -> Result<u32, XlsxError> {
+    let mut row = first_row;
+    let value_col = last_col.saturating_sub(1).max(FIRST_COL + 1);
+    if !format.fields.is_empty() {
+        ws.merge_range(row, FIRST_COL, row, last_col, "其他事项", &styles.title)?;
+        ws.set_row_height(row, 28)?;
+        row += 1;
+        for field in &format.fields {
+            let label = match &field.unit {
+                Some(unit) if !field.label.contains(unit.as_str()) => {
+                    format!("{}（{unit}）", field.label)
+                }
+                _ => field.label.clone(),
+            };
+            ws.merge_range(row, FIRST_COL, row, value_col - 1, &label, &styles.label)?;
+            let style = match field.kind {
+                crate::format::Kind::Amount => &styles.amount_value,
+                _ => &styles.count_value,
+            };
+            ws.merge_range(row, value_col, row, last_col, "", style)?;
+            if let Some(v) = sheet.values.get(&Key::field(&field.code)) {
+                ws.write_number_with_format(row, value_col, *v, style)?;
+            }
+            ws.set_row_height(row, 20)?;
+            row += 1;
+        }
+        row += 1;
+    }
+    ws.merge_range(row, FIRST_COL, row, last_col, "单位名单", &styles.title)?;
+    ws.set_row_height(row, 28)?;
+    row += 1;
+    let lists = [
+        ("已计入汇总的单位", sheet.included),
+        ("未报送的单位", sheet.missing),
+        ("被退回的单位（未计入）", sheet.rejected),
+    ];
+    for (heading, names) in lists {
+        let heading = format!("{heading}（{} 个）", names.len());
+        ws.merge_range(row, FIRST_COL, row, last_col, &heading, &styles.header)?;
+        ws.set_row_height(row, 20)?;
+        row += 1;
+        let text = if names.is_empty() {
+            "无".to_string()
+        } else {
+            names.join("、")
+        };
+        ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
+        ws.set_row_height(row, sheets::text_height(&text, width))?;
+        row += 1;
+    }
+    Ok(row - 1)
 }
 
 #[cfg(test)]
@@ -198,6 +272,9 @@ mod tests {
             name,
             values: &values,
             summary: "",
+            included: &[],
+            missing: &[],
+            rejected: &[],
         };
         let long = "很长很长的单位名称".repeat(5);
         let sheets = [

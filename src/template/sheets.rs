@@ -17,7 +17,8 @@ use crate::layout::{self, *};
 
 use super::cover_sheet::{self, id_fields, identity_sheet, instructions};
 pub(super) use super::table_sheet::{
-    data_width, draw_table, set_column_widths, unit_note, Cells, TableDraw,
+    columns_width, data_width, draw_table, set_column_widths, text_height, unit_note,
+    wrapped_lines, Cells, TableDraw,
 };
 use super::table_sheet::{table_sheet, validation};
 use super::text_sheet::text_sheet;
@@ -219,8 +220,9 @@ pub(super) fn build(
 }
 
 /// Page setup and protection shared by every visible sheet of a template: A4 landscape,
-/// one page wide, layout protected without a password (the instructions say so).
-pub(super) fn finish(ws: &mut Worksheet, last_col: u16) -> Result<(), XlsxError> {
+/// one page wide, printed down to `last_row` (not a thousand rows of empty pages), layout
+/// protected without a password (the instructions say so).
+pub(super) fn finish(ws: &mut Worksheet, last_row: u32, last_col: u16) -> Result<(), XlsxError> {
     ws.set_paper_size(9);
     ws.set_landscape();
     ws.set_print_fit_to_pages(1, 0);
@@ -228,7 +230,7 @@ pub(super) fn finish(ws: &mut Worksheet, last_col: u16) -> Result<(), XlsxError>
     ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
     ws.set_column_width(KEY_COL, 2)?;
     ws.set_column_hidden(KEY_COL)?;
-    ws.set_print_area(0, FIRST_COL, 1_000, last_col)?;
+    ws.set_print_area(0, FIRST_COL, last_row, last_col)?;
     let options = ProtectionOptions {
         format_columns: true,
         format_rows: true,

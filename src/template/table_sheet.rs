@@ -51,7 +51,7 @@ pub(super) fn table_sheet(
     if table.blocks.len() == 1 {
         ws.set_freeze_panes(plan.blocks[0].first_data_row, FIRST_COL + label_width)?;
     }
-    finish(ws, last_col)?;
+    finish(ws, plan.last_row, last_col)?;
     // A table prints on one page, as the official table does.
     ws.set_print_fit_to_pages(1, 1);
     Ok(())
@@ -92,6 +92,36 @@ pub(super) fn set_column_widths(
     let first_data_col = FIRST_COL + label_width;
     ws.set_column_range_width(first_data_col, last_col.max(first_data_col), data_width)?;
     Ok(())
+}
+
+/// The width of label and data columns as [`set_column_widths`] sets them, in characters.
+pub(super) fn columns_width(label_width: u16, last_col: u16, data_width: f64) -> f64 {
+    let labels: f64 = (0..label_width)
+        .map(|i| label_col_width(i, label_width))
+        .sum();
+    let data_cols = (last_col + 1).saturating_sub(FIRST_COL + label_width);
+    labels + f64::from(data_cols) * data_width
+}
+
+/// About how many lines `text` wraps to in a column `width` characters wide (a Chinese
+/// character is two wide).
+pub(super) fn wrapped_lines(text: &str, width: f64) -> usize {
+    let per_line = (width - 1.0).max(1.0);
+    text.split('\n')
+        .map(|line| {
+            let w: f64 = line
+                .chars()
+                .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
+                .sum();
+            ((w / per_line).ceil() as usize).max(1)
+        })
+        .sum()
+}
+
+/// The height in points of a row whose 11-point text wraps in a cell `width` characters
+/// wide: not every program grows a row to its wrapped text (LibreOffice does not).
+pub(super) fn text_height(text: &str, width: f64) -> f64 {
+    wrapped_lines(text, width) as f64 * 14.5 + 6.0
 }
 
 /// What goes into a table's data cells.
@@ -446,10 +476,18 @@ fn set_label_widths(ws: &mut Worksheet, label_width: u16) -> Result<(), XlsxErro
     // Outer label columns hold vertical group labels: narrow, so the text wraps one
     // character per line as in the official table. The innermost one holds row labels.
     for i in 0..label_width {
-        let width = if i + 1 == label_width { 44 } else { 4 };
-        ws.set_column_width(FIRST_COL + i, width)?;
+        ws.set_column_width(FIRST_COL + i, label_col_width(i, label_width))?;
     }
     Ok(())
+}
+
+/// The width of the `i`th of `label_width` label columns.
+fn label_col_width(i: u16, label_width: u16) -> f64 {
+    if i + 1 == label_width {
+        44.0
+    } else {
+        4.0
+    }
 }
 
 /// The block's header and row labels as its grid has them ([`crate::grid`]), placed at

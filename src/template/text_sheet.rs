@@ -81,5 +81,12 @@ pub(super) fn text_sheet(
         ws.add_data_validation(at.row, at.col, at.row, at.col, dv)?;
         ws.set_row_height(*row, 22)?;
     }
-    finish(ws, TEXT_LAST_COL)
+    let last_row = plan
+        .sections
+        .iter()
+        .map(|(_, _, input)| *input)
+        .chain(plan.fields.iter().map(|(_, row)| *row))
+        .max()
+        .unwrap_or(1);
+    finish(ws, last_row, TEXT_LAST_COL)
 }

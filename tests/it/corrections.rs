@@ -158,6 +158,14 @@ fn fill(
 }
 
 #[test]
+fn a_correction_workbook_prints_like_a_template() {
+    let scratch = Scratch::new();
+    let (_, path) = corrected(&scratch);
+    // 问题清单, 封面, 表二–表四, 文字部分: each ends at its content, A4, one page wide.
+    assert_eq!(crate::template::assert_pages_end_at_the_content(&path), 6);
+}
+
+#[test]
 fn the_rejected_unit_as_checked() {
     // The fixture's own addresses: 表三 is two rows lower than in the template.
     let scratch = Scratch::new();
@@ -378,20 +386,34 @@ fn distinct_values(format: &Format) -> BTreeMap<Key, f64> {
 fn rollup_has_a_sheet_per_parent_in_the_official_layout() {
     for year in [2020, 2024] {
         let format = Formats::builtin().for_year(year).unwrap().clone();
-        let county = distinct_values(&format);
+        let mut county = distinct_values(&format);
+        for (i, field) in format.fields.iter().enumerate() {
+            county.insert(Key::field(&field.code), 1000.5 + i as f64);
+        }
         let town: BTreeMap<Key, f64> = county.iter().map(|(k, v)| (k.clone(), v * 2.0)).collect();
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let county_in = names(&["示例县人民政府", "山市镇人民政府", "示例县教育局"]);
+        let county_missing = names(&["东兴村村民委员会"]);
+        let town_in = names(&["山市镇人民政府", "山市村村民委员会"]);
+        let town_rejected = names(&["东兴村村民委员会"]);
         let sheets = [
             RollupSheet {
                 code: "100",
                 name: "示例县人民政府",
                 values: &county,
                 summary: "应报 6 个，已报 5 个：受理 5 个；未报送 1 个。",
+                included: &county_in,
+                missing: &county_missing,
+                rejected: &[],
             },
             RollupSheet {
                 code: "110",
                 name: "山市镇人民政府",
                 values: &town,
                 summary: "应报 3 个，已报 3 个：受理 3 个；未报送 0 个。",
+                included: &town_in,
+                missing: &[],
+                rejected: &town_rejected,
             },
         ];
         let scratch = Scratch::new();
@@ -449,6 +471,41 @@ fn rollup_has_a_sheet_per_parent_in_the_official_layout() {
                     }
                 }
             }
+            // Under the tables: the format's numeric fields, then who is in the totals,
+            // who sent nothing and who was sent back, by name.
+            let rows: Vec<String> = (0..range.height() as u32)
+                .map(|r| (0..range.width() as u16).map(|c| text(r, c)).collect())
+                .collect();
+            let after_tables = last_title as usize;
+            for field in &format.fields {
+                let value = sheet.values[&Key::field(&field.code)];
+                assert!(
+                    rows[after_tables..]
+                        .iter()
+                        .any(|r| r.starts_with(&field.label) && r.contains(&value.to_string())),
+                    "{} on {name} (year {year}): {rows:?}",
+                    field.label
+                );
+            }
+            let lists = [
+                ("已计入汇总的单位", sheet.included),
+                ("未报送的单位", sheet.missing),
+                ("被退回的单位", sheet.rejected),
+            ];
+            for (heading, names) in lists {
+                let at = rows
+                    .iter()
+                    .position(|r| r.starts_with(heading))
+                    .unwrap_or_else(|| panic!("{heading} on {name}"));
+                assert!(at > after_tables);
+                assert!(rows[at].contains(&format!("（{} 个）", names.len())));
+                let want = if names.is_empty() {
+                    "无".to_string()
+                } else {
+                    names.join("、")
+                };
+                assert_eq!(rows[at + 1], want, "{heading} on {name}");
+            }
             // No hidden keys: this is a report, not a form to read back.
             assert!(range
                 .used_cells()
@@ -463,6 +520,7 @@ fn rollup_has_a_sheet_per_parent_in_the_official_layout() {
                 "{xml}"
             );
         }
+        assert_eq!(crate::template::assert_pages_end_at_the_content(&path), 2);
     }
 }
 
@@ -486,6 +544,9 @@ fn rollup_sheet_names_are_safe_and_unique() {
             name,
             values: &values,
             summary: "",
+            included: &[],
+            missing: &[],
+            rejected: &[],
         })
         .collect();
     let scratch = Scratch::new();

@@ -131,6 +131,19 @@ fn every_output_gives_the_same_counts_for_every_parent() {
                 .unwrap_or_default()
         })
         .collect();
+    let roots: Vec<&str> = roster
+        .units()
+        .iter()
+        .filter(|u| u.parent.is_none())
+        .map(|u| u.code.as_str())
+        .collect();
+    assert_eq!(roots.len(), 1, "the samples have one top unit");
+    assert!(
+        !xlsx.sheet_names().iter().any(|n| n == "全部单位合计"),
+        "no copy of the top unit's sheet: {:?}",
+        xlsx.sheet_names()
+    );
+    assert_eq!(lines.len(), from_rollup.len() - 1, "one sheet per parent");
     for (code, t) in &from_rollup {
         assert_eq!(
             overview_row(&index, code),
@@ -166,10 +179,17 @@ fn every_output_gives_the_same_counts_for_every_parent() {
         assert_eq!(list_len("已计入的单位（"), t.accepted, "{code}");
         assert_eq!(list_len("未报送的单位（"), t.missing, "{code}");
         assert_eq!(list_len("被退回的单位（"), t.rejected, "{code}");
+        // The roster has one top unit: the whole roster's sheet would be the same as its
+        // sheet, so 汇总表.xlsx has only the latter.
+        let shown = if code == "ALL" {
+            roots[0]
+        } else {
+            code.as_str()
+        };
         assert!(
-            lines
-                .iter()
-                .any(|l| l.starts_with(&t.sentence()) && l.contains(&format!("单位代码：{code}；"))),
+            lines.iter().any(
+                |l| l.starts_with(&t.sentence()) && l.contains(&format!("单位代码：{shown}；"))
+            ),
             "汇总表.xlsx, {code}: {lines:?}"
         );
     }

@@ -193,6 +193,8 @@ fn cover_is_prefilled_and_locked_contact_fields_are_open() {
         "示例县人民政府（100）"
     );
     assert_eq!(cell_text(&path, "封面", &cover("year")), "2020");
+    // The level in Chinese, not the roster's code.
+    assert_eq!(cell_text(&path, "封面", &cover("level")), "乡镇");
     // Each field's label is in the first column of its row.
     let (filler_row, _) = pos(2020, "cover:filler");
     assert_eq!(
@@ -550,4 +552,60 @@ pub fn sum_of(cells: &[nianbao::cell::CellRef]) -> String {
         })
         .collect();
     format!("SUM({})", refs.join(","))
+}
+
+/// Every sheet with a print area (every visible sheet of ours) prints on A4, one page
+/// wide, and its print area ends at its last row with text — or the row after it — not
+/// a thousand rows further down. Returns how many print areas there are.
+pub fn assert_pages_end_at_the_content(path: &Path) -> usize {
+    let workbook = xlsx_part(path, "xl/workbook.xml");
+    let mut areas = 0;
+    for piece in workbook.split("<definedName ").skip(1) {
+        let (attrs, rest) = piece.split_once('>').unwrap();
+        if !attrs.contains("_xlnm.Print_Area") {
+            continue;
+        }
+        let text = rest.split('<').next().unwrap();
+        let (sheet, range) = text.rsplit_once('!').unwrap();
+        let sheet = sheet.trim_matches('\'').replace("''", "'");
+        let end = range.rsplit(':').next().unwrap().replace('$', "");
+        let end = CellRef::parse(&end).unwrap().row;
+        let last_text = dump_sheet(path, &sheet)
+            .iter()
+            .map(|(a1, _)| CellRef::parse(a1).unwrap().row)
+            .max()
+            .unwrap();
+        assert!(
+            last_text <= end && end <= last_text + 1,
+            "{sheet}: print area ends at row {} but the text at row {}",
+            end + 1,
+            last_text + 1
+        );
+        areas += 1;
+    }
+    assert!(areas > 0, "no print areas in {}", path.display());
+    let file = std::fs::File::open(path).unwrap();
+    let zip = zip::ZipArchive::new(file).unwrap();
+    let set_up = (1..)
+        .map(|n| format!("xl/worksheets/sheet{n}.xml"))
+        .take_while(|n| zip.index_for_name(n).is_some())
+        .map(|n| xlsx_part(path, &n))
+        .filter(|xml| {
+            xml.contains(r#"paperSize="9""#)
+                && xml.contains(r#"<pageSetUpPr fitToPage="1"/>"#)
+                && !xml.contains("fitToWidth")
+        })
+        .count();
+    assert_eq!(set_up, areas, "every printed sheet A4, one page wide");
+    areas
+}
+
+#[test]
+fn printed_pages_end_at_the_tables() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2021);
+    // 封面, 表二–表四, 文字部分.
+    assert_eq!(assert_pages_end_at_the_content(&path), 5);
+    let blank = scratch.path("out").join("空白模板_2021.xlsx");
+    assert_eq!(assert_pages_end_at_the_content(&blank), 5);
 }
