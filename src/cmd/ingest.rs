@@ -10,7 +10,7 @@ use nianbao::batch::{self, Settings};
 use nianbao::consolidate::{self, CsvOptions};
 use nianbao::format::Formats;
 use nianbao::output::Run;
-use nianbao::publish::{Extras, Publisher, Soffice};
+use nianbao::publish::{Extras, LastYear, Publisher, Soffice};
 
 use super::{report_templates, set_jobs, status, Outcome};
 use crate::cli::IngestArgs;
@@ -100,7 +100,11 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
             .with_context(|| format!("无法写入 {}", args.out.join("roster.csv").display()))?;
     }
     let mut publisher = Publisher::new(&args.out, &out, format, year, roster.as_ref(), &templates)?
-        .with_extras(extras);
+        .with_extras(extras)
+        .with_last_year(previous.as_ref().map(|p| LastYear {
+            year: p.year,
+            values: &p.values,
+        }));
     let csv_files = consolidate::read::CSV_FILES;
     csv_files.iter().try_for_each(|f| out.intend(f))?;
     let rollups = consolidate::write(

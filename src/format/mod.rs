@@ -308,6 +308,9 @@ impl Check {
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyFigure {
     pub column: String,
+    /// How reports name the figure (`新收申请`); the column code when the definition
+    /// gives none.
+    pub label: String,
     pub keys: Vec<Key>,
 }
 

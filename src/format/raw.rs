@@ -36,6 +36,8 @@ pub(super) struct RawFormat {
 #[serde(deny_unknown_fields)]
 struct RawKeyFigure {
     column: String,
+    #[serde(default)]
+    label: Option<String>,
     keys: Vec<String>,
 }
 
@@ -371,6 +373,7 @@ fn build_key_figures(raw: &[RawKeyFigure], format: &Format, p: &mut Problems) ->
         }
         out.push(KeyFigure {
             column: k.column.clone(),
+            label: k.label.clone().unwrap_or_else(|| k.column.clone()),
             keys,
         });
     }

@@ -415,3 +415,20 @@ fn cover_required_rules_name_fields_of_the_template_cover() {
         }
     }
 }
+
+#[test]
+fn key_figures_have_labels_and_fall_back_to_the_column() {
+    for f in formats().all() {
+        let labels: Vec<&str> = f.key_figures.iter().map(|k| k.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["新收申请", "办结申请", "结转下年度", "行政复议", "行政诉讼"],
+            "{}",
+            f.id
+        );
+    }
+    let (name, text) = BUILTIN[1];
+    let text = text.replacen("label = \"新收申请\"\n", "", 1);
+    let f = Format::from_toml(&text, name).unwrap();
+    assert_eq!(f.key_figure("new_requests").unwrap().label, "new_requests");
+}

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::{PublishError, Publisher};
 use crate::consolidate::{Rollup, ALL_CODE};
-use crate::render::{self, RollupData};
+use crate::render::{self, Comparison, RollupData};
 use crate::word::{Volume, Word};
 
 /// The directory in `OUT` where the pieces wait (hidden; not a published directory).
@@ -144,6 +144,7 @@ impl Publisher<'_> {
         &self,
         r: &Rollup,
         data: &RollupData,
+        comparison: Option<&Comparison>,
         html: &str,
     ) -> Result<(), PublishError> {
         let Some(pieces) = &self.pieces else {
@@ -173,7 +174,7 @@ impl Publisher<'_> {
             note: &note,
             contents: &contents,
         };
-        let rollup_body = self.word.rollup_body(data)?;
+        let rollup_body = self.word.rollup_body(data, comparison)?;
         let relative = format!("rollups/{stem}_年报汇编.docx");
         self.write_file(&relative, |file| {
             let mut next = 0;

@@ -25,9 +25,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 mod binder;
+mod compare;
 mod lists;
 mod pdf;
 mod rerender;
+pub use compare::LastYear;
 pub use lists::{CHASE_CSV, CHASE_FILE, DETAILS_FILE};
 pub use pdf::Soffice;
 pub use rerender::rerender;
@@ -114,6 +116,8 @@ pub struct Publisher<'a> {
     pieces: Option<binder::Pieces>,
     /// The `.docx` files written, for `--pdf`.
     docx: std::sync::Mutex<Vec<String>>,
+    /// Last year's values (`ingest --previous`): the reports compare their key figures.
+    last_year: Option<LastYear<'a>>,
 }
 
 /// Where a unit's report and correction workbook go, relative to `OUT`.
@@ -168,7 +172,14 @@ impl<'a> Publisher<'a> {
             extras: Extras::default(),
             pieces,
             docx: std::sync::Mutex::new(Vec::new()),
+            last_year: None,
         })
+    }
+
+    /// Compares every report's key figures with `last_year`'s (`ingest --previous`).
+    pub fn with_last_year(mut self, last_year: Option<LastYear<'a>>) -> Self {
+        self.last_year = last_year;
+        self
     }
 
     /// Asks for the outputs of `extras` too.
@@ -283,7 +294,11 @@ impl<'a> Publisher<'a> {
                 values: &sub.values,
                 texts: &sub.texts,
             };
-            let rendered = render::unit_report(self.templates, &data)?;
+            let comparison = self
+                .last_year
+                .map(|l| l.unit(self.format, unit.code, &sub.values));
+            let rendered =
+                render::unit_report_compared(self.templates, &data, comparison.as_ref())?;
             let link = report_link(unit.code, unit.name);
             self.write(&link, rendered.html.as_bytes())?;
             if self.extras.markdown {
@@ -291,7 +306,9 @@ impl<'a> Publisher<'a> {
             }
             let signature =
                 Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
-            let document = self.word.unit_document(&data, signature.as_ref())?;
+            let document =
+                self.word
+                    .unit_document(&data, signature.as_ref(), comparison.as_ref())?;
             self.write(&link.replace(".html", ".docx"), &document.docx)?;
             if let Some(pieces) = &self.pieces {
                 let texts = |code: &str| sub.texts.get(code).cloned().unwrap_or_default();
@@ -386,15 +403,21 @@ impl<'a> Publisher<'a> {
                 rejected: &rejected,
                 other: &other,
             };
-            let rendered = render::rollup_report(self.templates, &data)?;
+            let comparison = self
+                .last_year
+                .map(|l| l.rollup(self.format, &r.values, &included));
+            let rendered =
+                render::rollup_report_compared(self.templates, &data, comparison.as_ref())?;
             let link = rollup_link(&r.code, &r.name);
             self.write(&link, rendered.html.as_bytes())?;
             if self.extras.markdown {
                 self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
             }
-            let docx = self.word.rollup_report(&data)?;
+            let docx = self
+                .word
+                .rollup_report_compared(&data, comparison.as_ref())?;
             self.write(&link.replace(".html", ".docx"), &docx)?;
-            self.volumes(r, &data, &rendered.html)?;
+            self.volumes(r, &data, comparison.as_ref(), &rendered.html)?;
         }
         if let Some(pieces) = &self.pieces {
             pieces.remove()?;
@@ -457,8 +480,14 @@ impl<'a> Publisher<'a> {
             parents: self.overview_parents(rollups),
             totals,
         };
+        let last_year = self.last_year.map(|l| l.overview(self.format));
         self.write_with("index.html", |out| {
-            Ok(render::overview(self.templates, data, out)?)
+            Ok(render::overview_compared(
+                self.templates,
+                data,
+                last_year.as_ref(),
+                out,
+            )?)
         })?;
         if let Some(soffice) = &self.extras.pdf {
             let mut docx =

@@ -12,12 +12,14 @@
 //! auto-escape, Markdown templates (`*.md.j2`) escape everything that would make markup.
 
 mod charts;
+mod compare;
 mod escape;
 mod overview;
 mod sections;
 mod status;
 mod table;
 
+pub use compare::{change_text, ComparedFigure, Comparison};
 pub use escape::md_escape;
 
 use std::borrow::Cow;
@@ -34,6 +36,7 @@ use crate::format::{Format, Key};
 use crate::model::number_text;
 
 use charts::{outcome_chart, requests_chart, status_chart, BarChart, StackChart};
+use compare::ComparisonView;
 use escape::{auto_escape, formatter};
 use overview::{href, percent};
 use sections::{field_sentences, numeral, paragraphs};
@@ -70,6 +73,14 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "rollup.md.j2",
         include_str!("../../templates/report/rollup.md.j2"),
+    ),
+    (
+        "compare.html.j2",
+        include_str!("../../templates/report/compare.html.j2"),
+    ),
+    (
+        "compare.md.j2",
+        include_str!("../../templates/report/compare.md.j2"),
     ),
     (
         "overview.html.j2",
@@ -382,19 +393,29 @@ pub struct OverviewData<'a> {
 
 /// A unit's annual report in the official structure.
 pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError> {
-    t.render_pair("unit", &unit_view(d))
+    unit_report_compared(t, d, None)
+}
+
+/// [`unit_report`] with last year's key figures after the tables (`ingest --previous`);
+/// with `None`, the same bytes as [`unit_report`].
+pub fn unit_report_compared(
+    t: &Templates,
+    d: &UnitData,
+    comparison: Option<&Comparison>,
+) -> Result<Rendered, RenderError> {
+    t.render_pair("unit", &unit_view(d, comparison))
 }
 
 /// What the unit templates see, as a template value: for a report drawn by a later
 /// module from the same view (the Word document), so that both show the same parts in
 /// the same order with the same words.
-pub(crate) fn unit_context(d: &UnitData) -> Value {
-    Value::from(Serde(&unit_view(d)))
+pub(crate) fn unit_context(d: &UnitData, comparison: Option<&Comparison>) -> Value {
+    Value::from(Serde(&unit_view(d, comparison)))
 }
 
 /// What the roll-up templates see, as a template value (see [`unit_context`]).
-pub(crate) fn rollup_context(d: &RollupData) -> Value {
-    Value::from(Serde(&rollup_view(d)))
+pub(crate) fn rollup_context(d: &RollupData, comparison: Option<&Comparison>) -> Value {
+    Value::from(Serde(&rollup_view(d, comparison)))
 }
 
 /// The values with every missing total computed from its parts, as the report's tables
@@ -406,7 +427,7 @@ pub(crate) fn values_with_totals<'a>(
     with_totals(format, values)
 }
 
-fn unit_view(d: &UnitData) -> UnitView {
+fn unit_view(d: &UnitData, comparison: Option<&Comparison>) -> UnitView {
     let values = with_totals(d.format, d.values);
     let mut parts = Vec::new();
     let mut opening = Vec::new();
@@ -444,15 +465,26 @@ fn unit_view(d: &UnitData) -> UnitView {
         format: FormatView::of(d.format),
         opening,
         parts: parts.into_iter().map(|(_, p)| p).collect(),
+        comparison: comparison.map(|c| ComparisonView::of(c, d.year)),
     }
 }
 
 /// A parent's roll-up: the tables summed over the accepted units, and who is counted.
 pub fn rollup_report(t: &Templates, d: &RollupData) -> Result<Rendered, RenderError> {
-    t.render_pair("rollup", &rollup_view(d))
+    rollup_report_compared(t, d, None)
 }
 
-fn rollup_view(d: &RollupData) -> RollupView {
+/// [`rollup_report`] with last year's key figures after the tables (`ingest --previous`);
+/// with `None`, the same bytes as [`rollup_report`].
+pub fn rollup_report_compared(
+    t: &Templates,
+    d: &RollupData,
+    comparison: Option<&Comparison>,
+) -> Result<Rendered, RenderError> {
+    t.render_pair("rollup", &rollup_view(d, comparison))
+}
+
+fn rollup_view(d: &RollupData, comparison: Option<&Comparison>) -> RollupView {
     let values = with_totals(d.format, d.values);
     let mut tables: Vec<(usize, PartView)> = d
         .format
@@ -492,6 +524,7 @@ fn rollup_view(d: &RollupData) -> RollupView {
         format: FormatView::of(d.format),
         parts: tables.into_iter().map(|(_, p)| p).collect(),
         fields,
+        comparison: comparison.map(|c| ComparisonView::of(c, d.year)),
         summary: d.tally.sentence(),
         included: units(d.included),
         missing: units(d.missing),
@@ -506,6 +539,25 @@ fn rollup_view(d: &RollupData) -> RollupView {
 pub fn overview(
     t: &Templates,
     d: OverviewData,
+    out: &mut dyn std::io::Write,
+) -> Result<(), RenderError> {
+    overview_compared(t, d, None, out)
+}
+
+/// Last year's 新收申请 by unit code, for the overview's 上年新收 column
+/// (`ingest --previous`).
+#[derive(Debug, Clone, Default)]
+pub struct OverviewPrevious {
+    pub year: i32,
+    pub new_requests: BTreeMap<String, f64>,
+}
+
+/// [`overview`] with a 上年新收 column beside 新收申请 (`ingest --previous`); with `None`,
+/// the same bytes as [`overview`].
+pub fn overview_compared(
+    t: &Templates,
+    d: OverviewData,
+    previous: Option<&OverviewPrevious>,
     out: &mut dyn std::io::Write,
 ) -> Result<(), RenderError> {
     let parents = d
@@ -538,7 +590,16 @@ pub fn overview(
             .filter(|u| u.status == crate::batch::Status::Rejected)
             .map(overview::unit_row)
             .collect(),
-        units: Value::from_object(Rows(d.units)),
+        units: Value::from_object(Rows(
+            d.units
+                .into_iter()
+                .map(|unit| {
+                    let last_year = previous.and_then(|p| p.new_requests.get(&unit.code).copied());
+                    overview::Compared { unit, last_year }
+                })
+                .collect(),
+        )),
+        previous_year: previous.map(|p| p.year),
         parents,
         status_chart: status_chart(&statuses),
         outcome_chart: outcome_chart(d.format, &with_totals(d.format, d.totals)),
@@ -615,6 +676,8 @@ struct UnitView {
     format: FormatView,
     opening: Vec<String>,
     parts: Vec<PartView>,
+    /// Last year's key figures (`ingest --previous`), shown after the tables.
+    comparison: Option<ComparisonView>,
 }
 
 /// A numbered part of the report: a text section (paragraphs) or a table.
@@ -637,6 +700,8 @@ struct RollupView {
     format: FormatView,
     parts: Vec<PartView>,
     fields: Vec<FieldView>,
+    /// Last year's key figures (`ingest --previous`), shown after the tables.
+    comparison: Option<ComparisonView>,
     /// [`Rows`] of [`UnitRef`]: the whole roster's list may have 10,000 units.
     included: Value,
     missing: Value,
@@ -667,8 +732,10 @@ struct OverviewView {
     summary: Vec<StatusCount>,
     /// The rejected units, listed first with their first error.
     attention: Vec<overview::UnitRow>,
-    /// [`Rows`] of [`OverviewUnit`].
+    /// [`Rows`] of [`OverviewUnit`] (with last year's 新收申请).
     units: Value,
+    /// The year of the 上年新收 column (`ingest --previous`); none: no such column.
+    previous_year: Option<i32>,
     parents: Vec<ParentRow>,
     requests_chart: BarChart,
     status_chart: BarChart,

@@ -11,10 +11,19 @@ use super::{OverviewUnit, RowView};
 use crate::model::number_text;
 use crate::roster::level_label;
 
+/// A row of the overview's unit table with last year's 新收申请 (`ingest --previous`).
+#[derive(Debug)]
+pub(super) struct Compared {
+    pub(super) unit: OverviewUnit,
+    pub(super) last_year: Option<f64>,
+}
+
 /// The overview's unit table: the display fields are worked out per row, on demand.
-impl RowView for OverviewUnit {
+impl RowView for Compared {
     fn view(&self) -> Value {
-        Value::from(Serde(unit_row(self)))
+        let mut row = unit_row(&self.unit);
+        row.last_year_new_requests = self.last_year.map(number_text);
+        Value::from(Serde(row))
     }
 }
 
@@ -36,6 +45,8 @@ pub(super) struct UnitRow {
     file_name: String,
     reason: String,
     new_requests: Option<String>,
+    /// Last year's 新收申请 (`ingest --previous`).
+    last_year_new_requests: Option<String>,
     report: Option<String>,
     correction: Option<String>,
 }
@@ -58,6 +69,7 @@ pub(super) fn unit_row(u: &OverviewUnit) -> UnitRow {
         file_name: u.file.rsplit('/').next().unwrap_or(&u.file).to_string(),
         reason: u.reason.clone(),
         new_requests: u.new_requests.map(number_text),
+        last_year_new_requests: None,
         report: u.report.as_deref().map(href),
         correction: u.correction.as_deref().map(href),
     }

@@ -797,3 +797,53 @@ fn a_published_report_carries_its_provenance_in_metadata_not_in_the_body() {
     assert!(head.contains("<meta name=\"nianbao-format\""), "{head}");
     assert!(head.contains(&f.document));
 }
+
+#[test]
+fn comparison_words_the_change_and_none_is_unchanged() {
+    assert_eq!(change_text(3.0), "+3");
+    assert_eq!(change_text(-2.0), "-2");
+    assert_eq!(change_text(0.0), "0");
+    assert_eq!(change_text(0.5), "+0.5");
+    let f = format("2021");
+    let (v, t) = (values(&[("t3.new.natural", 4.0)]), texts(&[]));
+    let d = UnitData {
+        format: &f,
+        year: 2021,
+        code: "110",
+        name: "山市镇人民政府",
+        values: &v,
+        texts: &t,
+    };
+    let templates = Templates::builtin();
+    let plain = unit_report(&templates, &d).unwrap();
+    assert_eq!(unit_report_compared(&templates, &d, None).unwrap(), plain);
+    let c = Comparison {
+        previous_year: 2020,
+        figures: vec![
+            ComparedFigure {
+                label: "新收申请".into(),
+                current: 4.0,
+                previous: Some(1.0),
+            },
+            ComparedFigure {
+                label: "行政复议".into(),
+                current: 0.0,
+                previous: None,
+            },
+        ],
+        note: Some("说明<b>".into()),
+    };
+    let r = unit_report_compared(&templates, &d, Some(&c)).unwrap();
+    assert!(r.html.contains("<tr><th>新收申请</th><td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">+3</td></tr>"), "{}", r.html);
+    assert!(r.html.contains("<tr><th>行政复议</th><td class=\"n\">0</td><td class=\"n\">—</td><td class=\"n\">—</td></tr>"), "{}", r.html);
+    assert!(r.html.contains("说明&lt;b&gt;"), "{}", r.html);
+    assert!(
+        r.markdown.contains("| 新收申请 | 4 | 1 | +3 |"),
+        "{}",
+        r.markdown
+    );
+    // After the tables.
+    assert!(
+        r.html.find("与2020年度比较").unwrap() > r.html.rfind("<table class=\"report").unwrap()
+    );
+}

@@ -21,7 +21,7 @@ use zip::result::ZipError;
 use super::xml::escape;
 use super::{Word, WordError, PAGE};
 use crate::format::Format;
-use crate::render::{RollupData, UnitData};
+use crate::render::{Comparison, RollupData, UnitData};
 
 /// The section codes whose texts the 文字汇编 gathers: 一、总体情况 and 五、存在的主要问题及
 /// 改进情况 in the format definitions (their headings are taken from the format).
@@ -165,7 +165,8 @@ fn contents(entries: &[String]) -> String {
 
 impl Word {
     /// A unit's annual report as a `.docx` ([`Word::unit_report`]) and its body, rendered
-    /// once for both.
+    /// once for both; with last year's key figures after the tables when `comparison` is
+    /// given (`ingest --previous`).
     ///
     /// # Errors
     /// A template that does not render (named with its line).
@@ -173,9 +174,10 @@ impl Word {
         &self,
         d: &UnitData,
         signature: Option<&super::Signature>,
+        comparison: Option<&Comparison>,
     ) -> Result<UnitDocument, WordError> {
         let mut document = Vec::new();
-        let docx = self.unit_report_with(d, signature, |xml| {
+        let docx = self.unit_report_with(d, signature, comparison, |xml| {
             document.extend_from_slice(xml);
         })?;
         let document = String::from_utf8_lossy(&document);
@@ -191,9 +193,13 @@ impl Word {
     ///
     /// # Errors
     /// A template that does not render (named with its line).
-    pub fn rollup_body(&self, d: &RollupData) -> Result<String, WordError> {
+    pub fn rollup_body(
+        &self,
+        d: &RollupData,
+        comparison: Option<&Comparison>,
+    ) -> Result<String, WordError> {
         let mut document = Vec::new();
-        self.rollup_document_to(d, &mut document)?;
+        self.rollup_document_to(d, comparison, &mut document)?;
         let document = String::from_utf8_lossy(&document);
         Ok(split_body(&document).0.to_string())
     }

@@ -47,7 +47,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::render::{self, LineNo, RenderError, RollupData, Templates, UnitData};
+use crate::render::{self, Comparison, LineNo, RenderError, RollupData, Templates, UnitData};
 
 use package::Shared;
 use table::{word_tables, CELL_MARGIN, TABLE_FONT_HALF_POINTS};
@@ -70,6 +70,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "rollup.docx.xml.j2",
         include_str!("../../templates/report/rollup.docx.xml.j2"),
+    ),
+    (
+        "compare.docx.xml.j2",
+        include_str!("../../templates/report/compare.docx.xml.j2"),
     ),
     (
         "units.docx.xml.j2",
@@ -254,17 +258,19 @@ impl Word {
         d: &UnitData,
         signature: Option<&Signature>,
     ) -> Result<Vec<u8>, WordError> {
-        self.unit_report_with(d, signature, |_| {})
+        self.unit_report_with(d, signature, None, |_| {})
     }
 
-    /// [`Word::unit_report`], handing `keep` the `document.xml` as it is written.
+    /// [`Word::unit_report`], with last year's key figures when `comparison` is given,
+    /// handing `keep` the `document.xml` as it is written.
     fn unit_report_with(
         &self,
         d: &UnitData,
         signature: Option<&Signature>,
+        comparison: Option<&Comparison>,
         mut keep: impl FnMut(&[u8]),
     ) -> Result<Vec<u8>, WordError> {
-        let ctx = render::unit_context(d);
+        let ctx = render::unit_context(d, comparison);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, signature.cloned());
         let title = view.title.clone();
@@ -285,9 +291,10 @@ impl Word {
     fn rollup_document_to(
         &self,
         d: &RollupData,
+        comparison: Option<&Comparison>,
         out: &mut dyn std::io::Write,
     ) -> Result<(), WordError> {
-        let ctx = render::rollup_context(d);
+        let ctx = render::rollup_context(d, comparison);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, None);
         let ctx = view.into_context(ctx);
@@ -299,7 +306,20 @@ impl Word {
     /// # Errors
     /// A template that does not render (named with its line).
     pub fn rollup_report(&self, d: &RollupData) -> Result<Vec<u8>, WordError> {
-        let ctx = render::rollup_context(d);
+        self.rollup_report_compared(d, None)
+    }
+
+    /// [`Word::rollup_report`] with last year's key figures after the tables
+    /// (`ingest --previous`); with `None`, the same document.
+    ///
+    /// # Errors
+    /// A template that does not render (named with its line).
+    pub fn rollup_report_compared(
+        &self,
+        d: &RollupData,
+        comparison: Option<&Comparison>,
+    ) -> Result<Vec<u8>, WordError> {
+        let ctx = render::rollup_context(d, comparison);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, None);
         let title = view.title.clone();

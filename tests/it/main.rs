@@ -20,3 +20,4 @@ mod rosters;
 mod rules;
 mod template;
 mod word;
+mod yoy;
