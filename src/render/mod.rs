@@ -197,27 +197,7 @@ impl Templates {
     fn build(
         sources: BTreeMap<String, (Cow<'static, str>, String)>,
     ) -> Result<Templates, RenderError> {
-        let mut env = Environment::new();
-        env.set_auto_escape_callback(auto_escape);
-        env.set_formatter(formatter);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-        let syntax = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-            .expect("default delimiters");
-        env.set_syntax(syntax);
-        let mut origins = BTreeMap::new();
-        for (name, (text, origin)) in sources {
-            if let Err(e) = env.add_template_owned(name.clone(), text) {
-                return Err(RenderError::Syntax {
-                    file: origin,
-                    line: LineNo(e.line()),
-                    message: describe(&e),
-                });
-            }
-            origins.insert(name, origin);
-        }
+        let (env, origins) = compile(sources, auto_escape, formatter)?;
         Ok(Templates { env, origins })
     }
 
@@ -764,6 +744,50 @@ struct StatusCount {
     color: String,
     fg: String,
     count: usize,
+}
+
+/// One set of templates compiled the way every output uses them: block tags trimmed,
+/// an undefined variable an error where it matters, each template's syntax error named
+/// with the file (`origin`) and line. The escaping is the caller's: HTML and Markdown
+/// here, XML for the Word documents.
+///
+/// # Errors
+/// The first template with a syntax error.
+pub(crate) fn compile<S, A, F>(
+    sources: BTreeMap<String, (S, String)>,
+    auto_escape: A,
+    formatter: F,
+) -> Result<(Environment<'static>, BTreeMap<String, String>), RenderError>
+where
+    S: Into<Cow<'static, str>>,
+    A: Fn(&str) -> minijinja::AutoEscape + Send + Sync + 'static,
+    F: Fn(&mut minijinja::Output, &mut minijinja::State, &Value) -> Result<(), minijinja::Error>
+        + Send
+        + Sync
+        + 'static,
+{
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(auto_escape);
+    env.set_formatter(formatter);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .build()
+        .expect("default delimiters");
+    env.set_syntax(syntax);
+    let mut origins = BTreeMap::new();
+    for (name, (text, origin)) in sources {
+        if let Err(e) = env.add_template_owned(name.clone(), text.into()) {
+            return Err(RenderError::Syntax {
+                file: origin,
+                line: LineNo(e.line()),
+                message: describe(&e),
+            });
+        }
+        origins.insert(name, origin);
+    }
+    Ok((env, origins))
 }
 
 #[cfg(test)]

@@ -221,27 +221,8 @@ impl Word {
         for (name, source, origin) in templates.sources_named(".docx") {
             sources.insert(name.to_string(), (source, origin.to_string()));
         }
-        let mut env = Environment::new();
-        env.set_auto_escape_callback(|_| xml::XML);
-        env.set_formatter(xml::formatter);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-        let syntax = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .build()
-            .expect("default delimiters");
-        env.set_syntax(syntax);
-        let mut origins = BTreeMap::new();
-        for (name, (text, origin)) in sources {
-            if let Err(e) = env.add_template_owned(name.clone(), text) {
-                return Err(WordError::Template(RenderError::Syntax {
-                    file: origin,
-                    line: LineNo(e.line()),
-                    message: render::describe(&e),
-                }));
-            }
-            origins.insert(name, origin);
-        }
+        let (env, origins) =
+            render::compile(sources, |_| xml::XML, xml::formatter).map_err(WordError::Template)?;
         let templates = Compiled { env, origins };
         let ctx = minijinja::context! { sizes => Value::from(Serde(&SIZES)) };
         let styles = templates.render("styles.docx.xml.j2", ctx)?;
