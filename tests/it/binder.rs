@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{nianbao, Scratch};
+use crate::common::{ingest_samples, nianbao, Scratch};
 
 const TOWNSHIP: &str = "231083102000_山市镇人民政府";
 
@@ -27,14 +27,7 @@ fn soffice() -> bool {
 }
 
 fn ingest(out: &Path, extra: &[&str]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    nianbao()
-        .arg("ingest")
-        .arg(root.join("samples/returns/2024"))
-        .arg("--units")
-        .arg(root.join("samples/units.csv"))
-        .arg("--out")
-        .arg(out)
+    ingest_samples(2024, out)
         .arg("--quiet")
         .args(extra)
         .assert()

@@ -369,3 +369,70 @@ pub fn records(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
         })
         .collect()
 }
+
+/// A filled workbook of any unit `code`/`name` for `year` (the fixtures of [`Filled`] are
+/// all the township): the given values, every section of [`TEXTS`] and the cover's
+/// [`CONTACT`] filled in, as a clerk returns it.
+pub fn unit_return(code: &str, name: &str, year: i32, values: &[(&str, f64)]) -> Vec<u8> {
+    use nianbao::format::Key;
+    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
+    let info = UnitInfo {
+        code: code.into(),
+        name: name.into(),
+        ..Default::default()
+    };
+    let mut prefill = Prefill::default();
+    for (k, v) in values {
+        prefill.values.insert(Key::from_string(k), *v);
+    }
+    for (k, v) in TEXTS {
+        prefill.texts.insert(k.to_string(), v.to_string());
+    }
+    for (k, v) in CONTACT {
+        prefill.cover.insert(k.to_string(), v.to_string());
+    }
+    workbook_bytes(format_of(year), year, &info, &prefill).unwrap()
+}
+
+/// Every part of a zip package (xlsx, docx), inflated, in order.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).unwrap();
+            let name = entry.name().unwrap().to_string();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            (name, data)
+        })
+        .collect()
+}
+
+/// Writes parts again with the zip crate (deflated), as a clerk's program would.
+pub fn rezip(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in parts {
+        zip.start_file(name.as_str(), options).unwrap();
+        zip.write_all(data).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// `nianbao ingest` of the bundled samples' returns of `year` with their roster into
+/// `out`; the caller adds options and says what it expects.
+pub fn ingest_samples(year: i32, out: &Path) -> Command {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = nianbao();
+    command
+        .arg("ingest")
+        .arg(root.join(format!("samples/returns/{year}")))
+        .arg("--units")
+        .arg(root.join("samples/units.csv"))
+        .arg("--out")
+        .arg(out);
+    command
+}

@@ -85,15 +85,7 @@ fn every_output_gives_the_same_counts_for_every_parent() {
     let scratch = Scratch::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = scratch.path("out");
-    let output = nianbao()
-        .arg("ingest")
-        .arg(root.join("samples/returns/2024"))
-        .arg("--units")
-        .arg(root.join("samples/units.csv"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = ingest_samples(2024, &out).output().unwrap();
     assert_eq!(output.status.code(), Some(1), "units missing or rejected");
     let terminal = String::from_utf8(output.stderr).unwrap();
     let roster = Roster::load(&root.join("samples/units.csv")).unwrap();
@@ -198,18 +190,8 @@ fn every_output_gives_the_same_counts_for_every_parent() {
 #[test]
 fn every_diagnostics_row_says_the_status_of_its_file() {
     let scratch = Scratch::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = scratch.path("out");
-    nianbao()
-        .arg("ingest")
-        .arg(root.join("samples/returns/2024"))
-        .arg("--units")
-        .arg(root.join("samples/units.csv"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(1);
+    ingest_samples(2024, &out).arg("--quiet").assert().code(1);
     let files: BTreeMap<String, String> = records(&out.join("files.csv"))
         .into_iter()
         .map(|r| (r["file"].clone(), r["status"].clone()))

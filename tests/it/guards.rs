@@ -4,7 +4,6 @@
 //! terminal or a spreadsheet, and the small ones (the year range, CRLF line numbers,
 //! long quoted values).
 
-use std::io::{Cursor, Read as _, Write as _};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -57,31 +56,6 @@ fn unit_workbook_with(
 }
 
 const OK: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
-
-/// Every part of a zip package, inflated, in order.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    (0..zip.len())
-        .map(|i| {
-            let mut entry = zip.by_index(i).unwrap();
-            let name = entry.name().unwrap().to_string();
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data).unwrap();
-            (name, data)
-        })
-        .collect()
-}
-
-fn rezip(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in parts {
-        zip.start_file(name.as_str(), options).unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
-}
 
 /// Rewrites the parts of an xlsx whose name `edit` is given, as text.
 fn patch_xlsx(bytes: &[u8], mut edit: impl FnMut(&str, String) -> String) -> Vec<u8> {

@@ -7,7 +7,7 @@
 //! live in `fuzz/`): `NIANBAO_FUZZ_CASES=20000 cargo test --release --test it hostile`.
 
 use std::collections::BTreeSet;
-use std::io::{Cursor, Read as _, Write as _};
+use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
@@ -326,32 +326,6 @@ fn zip_file(parts: &[Part]) -> Vec<u8> {
     le32(&mut out, cd_offset);
     le16(&mut out, 0);
     out
-}
-
-/// Every part of a zip file, inflated.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-    (0..zip.len())
-        .map(|i| {
-            let mut entry = zip.by_index(i).unwrap();
-            let name = entry.name().unwrap().to_string();
-            let mut data = Vec::new();
-            entry.read_to_end(&mut data).unwrap();
-            (name, data)
-        })
-        .collect()
-}
-
-/// Writes parts again with the zip crate (deflated), as a clerk's program would.
-fn rezip(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in parts {
-        zip.start_file(name.as_str(), options).unwrap();
-        zip.write_all(data).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
 }
 
 /// How the sheet of [`periodic_xlsx`] declares its size.

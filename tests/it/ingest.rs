@@ -36,26 +36,7 @@ fn unit_file(
     year: i32,
     values: &[(&str, f64)],
 ) -> std::path::PathBuf {
-    use nianbao::format::{Formats, Key};
-    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
-    let formats = Formats::builtin();
-    let format = formats.for_year(year).unwrap();
-    let info = UnitInfo {
-        code: code.into(),
-        name: unit.into(),
-        ..Default::default()
-    };
-    let mut prefill = Prefill::default();
-    for (k, v) in values {
-        prefill.values.insert(Key::from_string(k), *v);
-    }
-    for (k, v) in TEXTS {
-        prefill.texts.insert(k.to_string(), v.to_string());
-    }
-    for (k, v) in CONTACT {
-        prefill.cover.insert(k.to_string(), v.to_string());
-    }
-    scratch.write(name, workbook_bytes(format, year, &info, &prefill).unwrap())
+    scratch.write(name, unit_return(code, unit, year, values))
 }
 
 struct Batch {
@@ -513,15 +494,8 @@ fn report_renders_the_same_pages_again_from_the_outputs() {
 fn the_seed_unit_is_reported_from_its_sample_workbook() {
     // samples/returns/2020 holds 山市镇人民政府's 2020 report as the seed document has it.
     let scratch = Scratch::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = scratch.path("out");
-    nianbao()
-        .arg("ingest")
-        .arg(root.join("samples/returns/2020"))
-        .arg("--units")
-        .arg(root.join("samples/units.csv"))
-        .arg("--out")
-        .arg(&out)
+    ingest_samples(2020, &out)
         .args(["--quiet", "--markdown"])
         .assert()
         .code(1); // one village has not reported

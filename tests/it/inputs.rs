@@ -17,25 +17,7 @@ const OK: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
 
 /// A filled workbook of a unit of [`ROSTER`] for `year`.
 fn return_of(code: &str, name: &str, year: i32, values: &[(&str, f64)]) -> Vec<u8> {
-    use nianbao::format::{Formats, Key};
-    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
-    let formats = Formats::builtin();
-    let info = UnitInfo {
-        code: code.into(),
-        name: name.into(),
-        ..Default::default()
-    };
-    let mut prefill = Prefill::default();
-    for (k, v) in values {
-        prefill.values.insert(Key::from_string(k), *v);
-    }
-    for (k, v) in TEXTS {
-        prefill.texts.insert(k.to_string(), v.to_string());
-    }
-    for (k, v) in CONTACT {
-        prefill.cover.insert(k.to_string(), v.to_string());
-    }
-    workbook_bytes(formats.for_year(year).unwrap(), year, &info, &prefill).unwrap()
+    unit_return(code, name, year, values)
 }
 
 /// Every unit of [`ROSTER`]: (code, name).

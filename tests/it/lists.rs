@@ -44,18 +44,8 @@ fn records(path: &Path) -> Vec<BTreeMap<String, String>> {
 }
 
 /// `ingest` of the samples' 2024 returns with their roster into `out`.
-fn ingest_samples(out: &Path) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    nianbao()
-        .arg("ingest")
-        .arg(root.join("samples/returns/2024"))
-        .arg("--units")
-        .arg(root.join("samples/units.csv"))
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .assert()
-        .code(1); // one unit missing, one rejected
+fn ingest_2024(out: &Path) {
+    ingest_samples(2024, out).arg("--quiet").assert().code(1); // one unit missing, one rejected
 }
 
 fn sheet(path: &Path, name: &str) -> Range<Data> {
@@ -163,7 +153,7 @@ fn details_agree(details: &Path, out: &Path) {
 fn the_details_workbook_is_units_csv_with_the_values_as_columns() {
     let scratch = Scratch::new();
     let out = scratch.path("out");
-    ingest_samples(&out);
+    ingest_2024(&out);
     details_agree(&out.join(DETAILS), &out);
     // The roster's levels as people say them, the parent by name.
     let range = sheet(&out.join(DETAILS), DETAILS_SHEET);
@@ -222,7 +212,7 @@ fn to_chase(out: &Path) -> Vec<(String, String)> {
 fn the_chase_list_names_every_unit_missing_or_rejected_with_its_contacts() {
     let scratch = Scratch::new();
     let out = scratch.path("out");
-    ingest_samples(&out);
+    ingest_2024(&out);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let roster = Roster::load(&root.join("samples/units.csv")).unwrap();
     let expected = to_chase(&out);
@@ -325,17 +315,17 @@ fn the_chase_list_names_every_unit_missing_or_rejected_with_its_contacts() {
 fn the_lists_are_the_same_bytes_on_a_rerun_and_from_report() {
     let scratch = Scratch::new();
     let out = scratch.path("out");
-    ingest_samples(&out);
+    ingest_2024(&out);
     let read = |out: &Path| -> Vec<Vec<u8>> {
         [DETAILS, CHASE, CHASE_CSV]
             .map(|f| std::fs::read(out.join(f)).unwrap())
             .to_vec()
     };
     let first = read(&out);
-    ingest_samples(&out);
+    ingest_2024(&out);
     assert!(first == read(&out), "ingest again");
     let elsewhere = scratch.path("elsewhere");
-    ingest_samples(&elsewhere);
+    ingest_2024(&elsewhere);
     assert!(first == read(&elsewhere), "ingest into another folder");
     // `report` makes them again from the CSVs, the same.
     for f in [DETAILS, CHASE, CHASE_CSV] {
@@ -577,7 +567,7 @@ fn both_workbooks_open_in_libreoffice_codes_as_text_numbers_as_numbers() {
     };
     let scratch = Scratch::new();
     let out = scratch.path("out");
-    ingest_samples(&out);
+    ingest_2024(&out);
     // Re-saved by LibreOffice, read back: the same rows, codes and values.
     let resaved = convert(bin, &out.join(DETAILS), "xlsx", &scratch.path("resaved"));
     details_agree(&resaved, &out);

@@ -20,26 +20,7 @@ fn unit_file(
     year: i32,
     values: &[(&str, f64)],
 ) -> PathBuf {
-    use nianbao::format::{Formats, Key};
-    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
-    let formats = Formats::builtin();
-    let format = formats.for_year(year).unwrap();
-    let info = UnitInfo {
-        code: code.into(),
-        name: unit.into(),
-        ..Default::default()
-    };
-    let mut prefill = Prefill::default();
-    for (k, v) in values {
-        prefill.values.insert(Key::from_string(k), *v);
-    }
-    for (k, v) in TEXTS {
-        prefill.texts.insert(k.to_string(), v.to_string());
-    }
-    for (k, v) in CONTACT {
-        prefill.cover.insert(k.to_string(), v.to_string());
-    }
-    scratch.write(name, workbook_bytes(format, year, &info, &prefill).unwrap())
+    scratch.write(name, unit_return(code, unit, year, values))
 }
 
 const BALANCED: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];

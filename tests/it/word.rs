@@ -25,7 +25,7 @@ use nianbao::model::number_text;
 use nianbao::render::{RollupData, Templates, UnitData};
 use nianbao::word::{Signature, Word};
 
-use crate::common::{nianbao, Scratch};
+use crate::common::{ingest_samples, nianbao, Scratch};
 
 /// LibreOffice, when it can open Word documents: `soffice` runs, and the Writer
 /// component is installed beside it (the Calc-only packages leave it out, and then
@@ -561,18 +561,8 @@ fn markup_and_control_characters_stay_text() {
 
 /// The seed unit as `ingest` publishes it: 山市镇人民政府's 2020 report, every number 0.
 fn seed_docx(scratch: &Scratch) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = scratch.path("seed");
-    nianbao()
-        .arg("ingest")
-        .arg(root.join("samples/returns/2020"))
-        .arg("--units")
-        .arg(root.join("samples/units.csv"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .assert()
-        .code(1); // one village has not reported
+    ingest_samples(2020, &out).arg("--quiet").assert().code(1); // one village has not reported
     out.join("reports/231083102000_山市镇人民政府.docx")
 }
 

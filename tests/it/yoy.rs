@@ -15,26 +15,7 @@ fn unit_file(
     year: i32,
     values: &[(&str, f64)],
 ) {
-    use nianbao::format::{Formats, Key};
-    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
-    let formats = Formats::builtin();
-    let format = formats.for_year(year).unwrap();
-    let info = UnitInfo {
-        code: code.into(),
-        name: unit.into(),
-        ..Default::default()
-    };
-    let mut prefill = Prefill::default();
-    for (k, v) in values {
-        prefill.values.insert(Key::from_string(k), *v);
-    }
-    for (k, v) in TEXTS {
-        prefill.texts.insert(k.to_string(), v.to_string());
-    }
-    for (k, v) in CONTACT {
-        prefill.cover.insert(k.to_string(), v.to_string());
-    }
-    scratch.write(name, workbook_bytes(format, year, &info, &prefill).unwrap());
+    scratch.write(name, unit_return(code, unit, year, values));
 }
 
 /// 2020: the township and one village; 2021: the township and the other village.
