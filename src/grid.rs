@@ -32,6 +32,20 @@ pub enum Role {
     RowLabel,
 }
 
+impl Role {
+    /// The class a drawing of the cell gives it (HTML's `class`, Word's paragraph style
+    /// choice): the same word for the same role in every output.
+    pub fn class(self) -> &'static str {
+        match self {
+            Role::Corner => "corner",
+            Role::ColumnGroup => "group",
+            Role::Column => "col",
+            Role::RowGroup => "vgroup",
+            Role::RowLabel => "label",
+        }
+    }
+}
+
 /// One merged (or single) cell of the grid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GridCell {

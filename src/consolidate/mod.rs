@@ -137,18 +137,16 @@ pub const ROLLUP_HEADER: &[&str] = &[
     "col_label",
     "value",
 ];
-const ROLLUP_NUMERIC: &[&str] = &[
-    "year",
-    "depth",
-    "units_expected",
-    "units_received",
-    "units_included",
-    "units_with_warnings",
-    "units_rejected",
-    "units_wrong_year",
-    "units_missing",
-    "value",
-];
+/// The numeric columns of `rollup.csv` (written as they are, not guarded): the year,
+/// the depth, every unit count and the value — read off the header, so that a count
+/// added there is numeric without a second list.
+fn rollup_numeric() -> Vec<&'static str> {
+    ROLLUP_HEADER
+        .iter()
+        .copied()
+        .filter(|h| matches!(*h, "year" | "depth" | "value") || h.starts_with("units_"))
+        .collect()
+}
 
 /// `diagnostics.csv` header.
 pub const DIAGNOSTICS_HEADER: &[&str] = &[
@@ -281,7 +279,7 @@ pub fn write(
         out_dir,
         "rollup.csv",
         ROLLUP_HEADER,
-        ROLLUP_NUMERIC,
+        &rollup_numeric(),
         options,
     )?;
     for r in &rollups {

@@ -18,18 +18,7 @@ pub(super) struct Sums {
 
 impl Sums {
     pub(super) fn new(who: &Attribution) -> Sums {
-        let mut rollups = vec![Rollup {
-            code: ALL_CODE.into(),
-            name: ALL_NAME.into(),
-            level: ALL_LEVEL.into(),
-            depth: 0,
-            tally: Tally::default(),
-            included: Vec::new(),
-            missing: Vec::new(),
-            rejected: Vec::new(),
-            other: Vec::new(),
-            values: BTreeMap::new(),
-        }];
+        let mut rollups = vec![Rollup::empty(ALL_CODE, ALL_NAME, ALL_LEVEL, 0)];
         let mut member_of: HashMap<String, Vec<usize>> = HashMap::new();
         if let Some(roster) = who.roster() {
             for (unit, depth) in who.walk() {
@@ -37,18 +26,12 @@ impl Sums {
                     continue;
                 }
                 let index = rollups.len();
-                rollups.push(Rollup {
-                    code: unit.code.to_string(),
-                    name: unit.name.clone(),
-                    level: unit.level.clone(),
-                    depth: depth + 1,
-                    tally: Tally::default(),
-                    included: Vec::new(),
-                    missing: Vec::new(),
-                    rejected: Vec::new(),
-                    other: Vec::new(),
-                    values: BTreeMap::new(),
-                });
+                rollups.push(Rollup::empty(
+                    unit.code.as_str(),
+                    &unit.name,
+                    &unit.level,
+                    depth + 1,
+                ));
                 for member in std::iter::once(*unit).chain(roster.descendants(&unit.code)) {
                     member_of
                         .entry(member.code.to_string())
@@ -111,6 +94,22 @@ impl Sums {
 }
 
 impl Rollup {
+    /// A roll-up with nothing counted yet.
+    fn empty(code: &str, name: &str, level: &str, depth: usize) -> Rollup {
+        Rollup {
+            code: code.to_string(),
+            name: name.to_string(),
+            level: level.to_string(),
+            depth,
+            tally: Tally::default(),
+            included: Vec::new(),
+            missing: Vec::new(),
+            rejected: Vec::new(),
+            other: Vec::new(),
+            values: BTreeMap::new(),
+        }
+    }
+
     /// Counts one unit of the subtree and lists it by its status.
     fn count(&mut self, code: &str, status: Status) {
         self.tally.add(status);

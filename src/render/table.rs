@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::PartView;
 use crate::format::{Block, Format, Key, Kind, Table};
-use crate::grid::{BlockGrid, GridCell, Role, TableGrid};
+use crate::grid::{BlockGrid, GridCell, TableGrid};
 use crate::model::number_text;
 
 /// A table as the official layout draws it. All blocks share one grid `width` columns
@@ -146,13 +146,7 @@ fn table_view(format: &Format, table: &Table, values: &BTreeMap<Key, f64>) -> Ta
 
 /// A grid cell as HTML draws it.
 fn cell_view(cell: GridCell) -> CellView {
-    let class = match cell.role {
-        Role::Corner => "corner",
-        Role::ColumnGroup => "group",
-        Role::Column => "col",
-        Role::RowGroup => "vgroup",
-        Role::RowLabel => "label",
-    };
+    let class = cell.role.class();
     CellView {
         text: cell.text,
         colspan: cell.cols,

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use super::xml::escape_into;
 
 use crate::format::{Block, Format, Key, Table};
-use crate::grid::{BlockGrid, GridCell, Role, TableGrid};
+use crate::grid::{BlockGrid, GridCell, TableGrid};
 use crate::model::number_text;
 
 /// Twips (1/20 point) in a millimetre, rounded down where widths are summed.
@@ -112,13 +112,7 @@ struct Placed {
 
 impl Placed {
     fn of(cell: GridCell) -> Placed {
-        let class = match cell.role {
-            Role::Corner => "corner",
-            Role::ColumnGroup => "group",
-            Role::Column => "col",
-            Role::RowGroup => "vgroup",
-            Role::RowLabel => "label",
-        };
+        let class = cell.role.class();
         Placed {
             row: cell.row,
             col: cell.col,
