@@ -23,20 +23,24 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
     let n = |s: Status| counts.get(&s).copied().unwrap_or(0);
     let mut t = String::new();
     let year = run.year.map(|y| format!("{y} 年度")).unwrap_or_default();
+    // Accepted files first (with those with warnings among them), then every other
+    // status a file has, in `Status::ALL`'s order and by its own label.
+    let mut parts = vec![format!(
+        "受理 {}（其中有警告 {}）",
+        n(Status::Accepted) + n(Status::AcceptedWithWarnings),
+        n(Status::AcceptedWithWarnings)
+    )];
+    parts.extend(
+        Status::ALL
+            .into_iter()
+            .filter(|s| !s.is_accepted() && *s != Status::Missing)
+            .map(|s| format!("{} {}", s.label(), n(s))),
+    );
     let _ = writeln!(
         t,
-        "{year}共找到 {} 个文件：受理 {}（其中有警告 {}），退回 {}，重复 {}，无法识别单位 {}，名册外单位 {}，年度不符 {}，无法读取 {}，不支持 {}，跳过 {}。",
+        "{year}共找到 {} 个文件：{}。",
         run.outcomes.len(),
-        n(Status::Accepted) + n(Status::AcceptedWithWarnings),
-        n(Status::AcceptedWithWarnings),
-        n(Status::Rejected),
-        n(Status::Duplicate),
-        n(Status::Unidentified),
-        n(Status::UnknownUnit),
-        n(Status::WrongYear),
-        n(Status::Unreadable),
-        n(Status::Unsupported),
-        n(Status::Skipped),
+        parts.join("，")
     );
     let who = Attribution::new(roster, &run.outcomes);
     // Without a roster, a run that accepted nothing is not complete either (every file

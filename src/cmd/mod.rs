@@ -42,7 +42,7 @@ pub enum Outcome {
 pub fn roster_bytes(path: &Path) -> Result<Vec<u8>> {
     let workbook = path.extension().is_some_and(|e| {
         let e = e.to_string_lossy().to_lowercase();
-        ["xlsx", "xlsm", "xls", "ods"].contains(&e.as_str())
+        nianbao::read::SPREADSHEET_EXTENSIONS.contains(&e.as_str())
     });
     if workbook {
         let wb = nianbao::read::read(path)
