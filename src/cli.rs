@@ -22,6 +22,11 @@ const INGEST_AFTER: &str =
   files.csv         每个输入文件的状态和原因
   roster.csv        本次使用的名册副本
   index.html        概览：各单位状态、各上级单位完成情况、图表
+  汇总明细.xlsx     每个单位一行、每个单元格一列，供筛选和数据透视
+  催报名单.xlsx     未报送、退回、年度不符的单位，按上级单位分组，附联系人和首要错误
+  催报名单.csv      同上（CSV）
+  运行记录.json     本次运行写出的每个文件及其 SHA-256（再次运行时只删除其中列出的文件）
+  nianbao.lock      运行锁（运行中锁定输出目录）
   reports/          每个受理单位的年度报告（.html、.docx；--markdown 另写 .md，--pdf 另写 .pdf）
   rollups/          每个上级单位的汇总报告（同上）和 汇总表.xlsx；
                     每个有下级的单位的 <代码>_<名称>_年报汇编.docx/.html（汇总表和本单位及下级

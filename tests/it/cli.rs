@@ -340,21 +340,11 @@ fn every_help_screen_is_in_chinese_with_an_example_and_the_exit_codes() {
             assert!(help.contains(chinese), "{args:?}: no {chinese} in\n{help}");
         }
     }
-    // ingest --help lists every output it writes.
+    // ingest --help lists every output it writes at the top of OUT and every folder.
     let ingest = text(&run(&scratch, &["ingest", "--help"]).stdout);
-    for output in [
-        "values.csv",
-        "units.csv",
-        "rollup.csv",
-        "diagnostics.csv",
-        "sections.csv",
-        "files.csv",
-        "roster.csv",
-        "index.html",
-        "reports/",
-        "rollups/",
-        "corrections/",
-    ] {
-        assert!(ingest.contains(output), "{output} in\n{ingest}");
+    let outputs = nianbao::output::OUTPUT_FILES.iter().map(|f| f.to_string());
+    let folders = nianbao::output::OUTPUT_DIRS.iter().map(|d| format!("{d}/"));
+    for output in outputs.chain(folders) {
+        assert!(ingest.contains(&output), "{output} in\n{ingest}");
     }
 }
