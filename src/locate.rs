@@ -25,7 +25,7 @@ use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
 
 /// How the workbook's unit, year and format were established.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IdentifiedBy {
     /// The hidden identity sheet of our template.
     HiddenSheet,
@@ -34,6 +34,7 @@ pub enum IdentifiedBy {
     /// The visible cover sheet.
     Cover,
     /// Nothing identifies it.
+    #[default]
     Nothing,
 }
 
@@ -49,7 +50,7 @@ impl IdentifiedBy {
 }
 
 /// Whose report a workbook is, as far as the workbook says.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Identity {
     pub unit_code: String,
     pub unit_name: String,
@@ -179,16 +180,7 @@ fn key_column(sheet: &RawSheet) -> Option<(u16, BTreeMap<u32, Marker>)> {
 /// `validate` reports the disagreement (ID-3): a file is never silently taken for one
 /// unit when it also says it is another's.
 fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, Cover) {
-    let mut id = Identity {
-        unit_code: String::new(),
-        unit_name: String::new(),
-        year: None,
-        format_id: None,
-        template_version: None,
-        by: IdentifiedBy::Nothing,
-        by_labels: false,
-        claims: Vec::new(),
-    };
+    let mut id = Identity::default();
     // Every identity sheet: ours is very hidden, but a copy may have been made visible,
     // renamed, or brought in from another unit's workbook.
     let id_sheets: Vec<(&RawSheet, IdFields)> = wb
@@ -1065,14 +1057,8 @@ mod tests {
 
     fn identity(claims: Vec<Claim>) -> Identity {
         Identity {
-            unit_code: String::new(),
-            unit_name: String::new(),
-            year: None,
-            format_id: None,
-            template_version: None,
-            by: IdentifiedBy::Nothing,
-            by_labels: false,
             claims,
+            ..Identity::default()
         }
     }
 
