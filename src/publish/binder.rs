@@ -16,7 +16,7 @@
 //! run, when the next one starts). The whole roster (`ALL`) gets no volume: it would be
 //! every report of the batch in one file.
 
-use std::io::{BufWriter, Read, Seek, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::{PublishError, Publisher};
@@ -280,32 +280,14 @@ impl Publisher<'_> {
         })
     }
 
-    /// Writes `relative` through a file `write` fills (for a zip, which seeks), then
-    /// records it with the size and SHA-256 read back from the file.
+    /// Writes `relative` through a file `write` fills (for a zip, which seeks) and notes
+    /// it when it is a Word document.
     fn write_file(
         &self,
         relative: &str,
         write: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> Result<(), PublishError>,
     ) -> Result<(), PublishError> {
-        let path = self.out.join(relative);
-        let io = |source| PublishError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        self.intend(relative, &path)?;
-        let mut tmp = crate::output::temp_beside(&path).map_err(io)?;
-        {
-            let mut buffered = BufWriter::new(tmp.as_file_mut());
-            write(&mut buffered)?;
-            buffered.flush().map_err(io)?;
-        }
-        let file = tmp.as_file_mut();
-        file.rewind().map_err(io)?;
-        let mut hashing = crate::output::Hashing::new(std::io::sink());
-        std::io::copy(&mut Read::by_ref(file), &mut hashing).map_err(io)?;
-        let (_, size, sha256) = hashing.finish();
-        crate::output::persist(tmp, &path).map_err(io)?;
-        self.run.wrote(relative, size, sha256);
+        self.write_through(relative, write)?;
         self.note_docx(relative);
         Ok(())
     }

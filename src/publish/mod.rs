@@ -225,7 +225,18 @@ impl<'a> Publisher<'a> {
         relative: &str,
         write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), PublishError>,
     ) -> Result<(), PublishError> {
-        use std::io::Write as _;
+        self.write_through(relative, |file| write(file))
+    }
+
+    /// The one way a published file is written piece by piece: to a temporary file
+    /// beside it through a buffer `write` fills (a seekable one, for a zip), hashed by
+    /// reading it back, renamed into place and recorded in the run record.
+    fn write_through(
+        &self,
+        relative: &str,
+        write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<(), PublishError>,
+    ) -> Result<(), PublishError> {
+        use std::io::{Read, Seek, Write as _};
         let path = self.out.join(relative);
         let io = |source| PublishError::Io {
             path: path.display().to_string(),
@@ -233,11 +244,16 @@ impl<'a> Publisher<'a> {
         };
         self.intend(relative, &path)?;
         let mut tmp = crate::output::temp_beside(&path).map_err(io)?;
-        let mut buffered = Hashing::new(std::io::BufWriter::new(tmp.as_file_mut()));
-        write(&mut buffered)?;
-        buffered.flush().map_err(io)?;
-        let (buffered, size, sha256) = buffered.finish();
-        drop(buffered);
+        {
+            let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+            write(&mut buffered)?;
+            buffered.flush().map_err(io)?;
+        }
+        let file = tmp.as_file_mut();
+        file.rewind().map_err(io)?;
+        let mut hashing = Hashing::new(std::io::sink());
+        std::io::copy(&mut Read::by_ref(file), &mut hashing).map_err(io)?;
+        let (_, size, sha256) = hashing.finish();
         crate::output::persist(tmp, &path).map_err(io)?;
         self.run.wrote(relative, size, sha256);
         Ok(())
