@@ -30,13 +30,8 @@ pub(super) fn formatter(
     state: &mut State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
-    if value.is_undefined() || value.is_none() {
+    let Some(text) = printed(value) else {
         return Ok(());
-    }
-    // Most values are strings already: no copy for those.
-    let text = match value.as_str() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(value.to_string()),
     };
     if value.is_safe() {
         out.write_str(&text)?;
@@ -48,6 +43,19 @@ pub(super) fn formatter(
         out.write_str(&text)?;
     }
     Ok(())
+}
+
+/// What a template prints for a value before escaping: nothing for none or undefined,
+/// else its text (most values are strings already: no copy for those). Shared by every
+/// formatter, HTML, Markdown and Word's XML.
+pub(crate) fn printed(value: &Value) -> Option<Cow<'_, str>> {
+    if value.is_undefined() || value.is_none() {
+        return None;
+    }
+    Some(match value.as_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(value.to_string()),
+    })
 }
 
 /// Writes `text` HTML-escaped, in runs between the characters that need escaping.

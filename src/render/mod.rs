@@ -21,6 +21,7 @@ mod table;
 
 pub use compare::{change_text, ComparedFigure, Comparison};
 pub use escape::md_escape;
+pub(crate) use escape::printed;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

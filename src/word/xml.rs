@@ -20,12 +20,8 @@ pub(super) fn formatter(
     state: &mut State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
-    if value.is_undefined() || value.is_none() {
+    let Some(text) = crate::render::printed(value) else {
         return Ok(());
-    }
-    let text = match value.as_str() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(value.to_string()),
     };
     if value.is_safe() || state.auto_escape() != &XML {
         out.write_str(&text)?;
