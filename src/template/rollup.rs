@@ -248,60 +248,21 @@ fn appendix(
         ws.merge_range(row, FIRST_COL, row, last_col, &heading, &styles.header)?;
         ws.set_row_height(row, 20)?;
         row += 1;
-        for text in name_lines(names, width) {
-            ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
-            ws.set_row_height(row, sheets::text_height(&text, width))?;
-            row += 1;
-        }
+        let text = if names.is_empty() {
+            "无".to_string()
+        } else {
+            names.join("、")
+        };
+        ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
+        ws.set_row_height(row, sheets::text_height(&text, width))?;
+        row += 1;
     }
     Ok(row - 1)
-}
-
-/// The most wrapped lines one row of a unit list holds: a county's 10,000 names in one
-/// cell would pass Excel's 32,767 characters a cell and 409 points a row.
-const LIST_LINES: usize = 4;
-
-/// A list of names as the rows that show it, `、`-separated, each row at most
-/// [`LIST_LINES`] lines at `width`; `无` for none.
-fn name_lines(names: &[String], width: f64) -> Vec<String> {
-    if names.is_empty() {
-        return vec!["无".to_string()];
-    }
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for name in names {
-        if line.is_empty() {
-            line.push_str(name);
-            continue;
-        }
-        let longer = format!("{line}、{name}");
-        if sheets::wrapped_lines(&longer, width) > LIST_LINES {
-            out.push(std::mem::replace(&mut line, name.clone()));
-        } else {
-            line = longer;
-        }
-    }
-    out.push(line);
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn long_unit_lists_take_several_rows_none_too_long_for_a_cell() {
-        let names: Vec<String> = (0..10_000)
-            .map(|i| format!("第{:02}镇第{i:04}村村民委员会", i % 10))
-            .collect();
-        let lines = name_lines(&names, 80.0);
-        assert!(lines.len() > 100, "{}", lines.len());
-        assert!(lines
-            .iter()
-            .all(|l| sheets::wrapped_lines(l, 80.0) <= LIST_LINES || !l.contains('、')));
-        assert_eq!(lines.join("、"), names.join("、"));
-        assert_eq!(name_lines(&[], 80.0), ["无"]);
-    }
 
     #[test]
     fn sheet_names_are_safe_and_unique() {
