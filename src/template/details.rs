@@ -333,6 +333,9 @@ fn error(year: i32, source: XlsxError) -> TemplateError {
     }
 }
 
+/// A header label: its rows (first, last), its value columns (first, last) and its text.
+type HeaderCell<'a> = ((u32, u32), (u16, u16), &'a str);
+
 /// The three header rows: over the fixed columns one block, their names in the last
 /// row; over the values the table, the row, the column, merged where they repeat.
 fn header(ws: &mut Worksheet, columns: &[ValueColumn], s: &DetailStyles) -> Result<(), XlsxError> {
@@ -375,7 +378,7 @@ fn header(ws: &mut Worksheet, columns: &[ValueColumn], s: &DetailStyles) -> Resu
     };
     // Constant-memory mode writes rows in order: gather the cells, then write row by row.
     // Row 1: the table; down over row 2 too where the columns have no middle label.
-    let mut cells: Vec<((u32, u32), (u16, u16), &str)> = Vec::new();
+    let mut cells: Vec<HeaderCell> = Vec::new();
     for (a, b) in runs(0) {
         let head = &columns[a as usize];
         if columns[a as usize..=b as usize]
