@@ -11,6 +11,8 @@
 //! 2. [`cell`] — A1 addresses (the only place that knows A1 notation).
 //! 3. [`model`] — the small shared types: unit codes, value keys, places, findings,
 //!    number → text.
+//!    - [`quotes`] — numbers quoted in prose: Chinese numerals and the phrasing patterns
+//!      the text ↔ table rule reads (pure).
 //!
 //! What a report is:
 //! 4. [`format`](mod@format) — the official formats as data (tables, rows, columns, value kinds,
@@ -49,6 +51,8 @@ pub mod output;
 pub mod cell;
 
 pub mod model;
+
+pub mod quotes;
 
 pub mod format;
 

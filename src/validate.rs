@@ -568,6 +568,38 @@ fn run_rules(
                     );
                 }
             }
+            RuleKind::TextQuotes { figures, guards } => {
+                for q in misquoted(format, figures, guards, sub) {
+                    let figure = &figures[q.quoted.figure];
+                    let place = found.texts.get(&q.section.code).map(|l| l.place.clone());
+                    let cells = figure
+                        .keys
+                        .iter()
+                        .map(|k| label_path(format, k).map_or_else(|| k.to_string(), |p| p.text()))
+                        .collect::<Vec<_>>()
+                        .join("加");
+                    let heading = q.section.heading();
+                    push(
+                        sub,
+                        figure.keys.clone(),
+                        placed(place.as_ref(), None),
+                        Some(LabelPath {
+                            table: heading.clone(),
+                            ..LabelPath::default()
+                        }),
+                        format!(
+                            "{}：{heading}「{}」写{} {}，而{cells}为 {}",
+                            rule.message,
+                            clip(&q.quoted.sentence),
+                            figure.label,
+                            q.quoted.number_text,
+                            number_text(q.table)
+                        ),
+                        q.quoted.number_text.clone(),
+                        format!("等于表格中的 {}", number_text(q.table)),
+                    );
+                }
+            }
             RuleKind::RequiresAny {
                 when_nonzero,
                 require_any,
@@ -603,6 +635,47 @@ fn run_rules(
             evaluate(format, check, ctx, sub);
         }
     }
+}
+
+/// A number the text quotes that differs from the tables' figure it names.
+struct Misquote<'f> {
+    section: &'f crate::format::Section,
+    quoted: crate::quotes::Quoted,
+    /// The figure as the tables give it.
+    table: f64,
+}
+
+/// TX-2 over every text section, in the format's order. A figure one of whose values is
+/// missing is not compared (its loss is reported where it happened).
+fn misquoted<'f>(
+    format: &'f Format,
+    figures: &[crate::format::QuotedFigure],
+    guards: &[String],
+    sub: &Submission,
+) -> Vec<Misquote<'f>> {
+    let patterns: Vec<&[crate::quotes::Pattern]> =
+        figures.iter().map(|f| f.patterns.as_slice()).collect();
+    let mut out = Vec::new();
+    for section in &format.sections {
+        let Some(text) = sub.texts.get(&section.code) else {
+            continue;
+        };
+        for quoted in crate::quotes::find(text, &patterns, guards, sub.year) {
+            let table: Option<f64> = figures[quoted.figure]
+                .keys
+                .iter()
+                .map(|k| sub.values.get(k).copied())
+                .sum();
+            if let Some(table) = table.filter(|t| (t - quoted.number).abs() > 0.005) {
+                out.push(Misquote {
+                    section,
+                    quoted,
+                    table,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// One equation or inequality. Skipped when a value it needs is missing (already

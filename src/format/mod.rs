@@ -19,6 +19,7 @@ use serde::Serialize;
 
 pub use crate::model::Key;
 use crate::model::Level;
+use crate::quotes::Pattern;
 
 /// What a numeric cell may hold (rule V-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -259,6 +260,12 @@ pub enum RuleKind {
     /// Fields of the cover that must be filled in, by their codes (`filler`, `phone`:
     /// the cover's fields are the template's, `identity::COVER_FIELDS`).
     CoverRequired { fields: Vec<String> },
+    /// TX-2: numbers the text quotes for figures the tables hold must equal them
+    /// (the phrasings and the words that make a clause about something else are data).
+    TextQuotes {
+        figures: Vec<QuotedFigure>,
+        guards: Vec<String>,
+    },
     /// If any of `when_nonzero` is non-zero, one of `require_any` must be too.
     RequiresAny {
         when_nonzero: Vec<Key>,
@@ -279,6 +286,20 @@ pub struct Rule {
     pub hint: Option<String>,
     /// For a comparison the template checks live: the caption of its 通过/不通过 row.
     pub live_check: Option<String>,
+}
+
+/// A figure the text may quote: its name, the values it sums and how prose states it
+/// (`收到…申请…{n}件`, see [`crate::quotes::Pattern`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct QuotedFigure {
+    pub label: String,
+    pub keys: Vec<Key>,
+    #[serde(serialize_with = "pattern_sources")]
+    pub patterns: Vec<Pattern>,
+}
+
+fn pattern_sources<S: serde::Serializer>(p: &[Pattern], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(p.iter().map(Pattern::source))
 }
 
 /// One concrete equation or inequality, expanded from a `total` or `compare` rule for one

@@ -8,10 +8,11 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Deserialize;
 
 use super::{
-    Block, Check, Column, Field, Format, Key, KeyFigure, Kind, Op, Row, Rule, RuleKind, Section,
-    Table, Term,
+    Block, Check, Column, Field, Format, Key, KeyFigure, Kind, Op, QuotedFigure, Row, Rule,
+    RuleKind, Section, Table, Term,
 };
 use crate::model::Level;
+use crate::quotes::Pattern;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +126,17 @@ struct RawRule {
     require_any: Option<Vec<String>>,
     max: Option<f64>,
     live_check: Option<String>,
+    guards: Option<Vec<String>>,
+    quotes: Option<Vec<RawQuote>>,
+}
+
+/// A figure the text may quote (rule kind `text_quotes`): see [`crate::quotes`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuote {
+    label: String,
+    keys: Vec<String>,
+    patterns: Vec<String>,
 }
 
 /// Collects every problem instead of stopping at the first, so a province editing a
@@ -455,6 +467,33 @@ impl RawRule {
                     }
                 }
                 RuleKind::CoverRequired { fields }
+            }
+            "text_quotes" => {
+                let figures = self
+                    .quotes
+                    .iter()
+                    .flatten()
+                    .map(|q| QuotedFigure {
+                        label: q.label.clone(),
+                        keys: full_keys(&Some(q.keys.clone()), "quotes.keys", p),
+                        patterns: q
+                            .patterns
+                            .iter()
+                            .filter_map(|t| {
+                                Pattern::parse(t)
+                                    .map_err(|e| p.push(format!("{what} 的 patterns 中 {e}")))
+                                    .ok()
+                            })
+                            .collect(),
+                    })
+                    .collect::<Vec<_>>();
+                if figures.is_empty() {
+                    p.push(format!("{what} 缺少 quotes"));
+                }
+                RuleKind::TextQuotes {
+                    figures,
+                    guards: self.guards.clone().unwrap_or_default(),
+                }
             }
             "requires_any" => RuleKind::RequiresAny {
                 when_nonzero: full_keys(&self.when_nonzero, "when_nonzero", p),

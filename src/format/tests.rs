@@ -342,11 +342,16 @@ fn inconsistent_definitions_are_refused_with_a_clear_message() {
     assert!(e.contains("TOML"), "{e}");
     let e = broken(r#"unit = "元""#, r#"unit = "美元""#);
     assert!(e.contains("美元"), "{e}");
-    let e = broken(r#"keys = ["t3.new.total"]"#, r#"keys = ["t3.new.totl"]"#);
+    let e = broken(
+        "label = \"新收申请\"\nkeys = [\"t3.new.total\"]",
+        "label = \"新收申请\"\nkeys = [\"t3.new.totl\"]",
+    );
     assert!(
         e.contains("new_requests") && e.contains("t3.new.totl"),
         "{e}"
     );
+    let e = broken("\"新收…申请…{n}件\"", "\"新收…申请件\"");
+    assert!(e.contains("TX-2") && e.contains("{n}"), "{e}");
 }
 
 #[test]

@@ -80,7 +80,7 @@ impl Publisher<'_> {
                 .to_string(),
             "同样的数据每个单元格一行（含单元格代码，便于程序处理）见 values.csv。".to_string(),
         ];
-        let mut book = DetailsWorkbook::new(self.format, self.year, notes)?;
+        let mut book = DetailsWorkbook::new(self.format, self.year, notes, self.out)?;
         let mut values = InOrder::open(self.out, self.year)?;
         let none = BTreeMap::new();
         for (unit, _) in who.walk() {

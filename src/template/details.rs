@@ -178,30 +178,43 @@ impl DetailStyles {
 }
 
 /// `汇总明细.xlsx`, written a row at a time ([`DetailsWorkbook::row`]) in the order the
-/// rows are given.
+/// rows are given. The sheet is in rust_xlsxwriter's constant-memory mode: each row goes
+/// to a temporary file as soon as the next begins, so a province's 100,000 rows of ~170
+/// values cost no more memory than one (held whole, a row cost ~31 KB).
 pub struct DetailsWorkbook {
     year: i32,
     notes: Vec<String>,
     columns: Vec<ValueColumn>,
     styles: DetailStyles,
-    sheet: Worksheet,
+    workbook: Workbook,
     next_row: u32,
 }
 
 impl DetailsWorkbook {
     /// The sheet with its header; `notes` are the lines of the second sheet, 说明 (how
-    /// the units stand, what the values are).
-    pub fn new(format: &Format, year: i32, notes: Vec<String>) -> Result<Self, TemplateError> {
+    /// the units stand, what the values are). The rows wait in an unnamed temporary
+    /// file in `scratch` (the output directory: nothing is written outside it), which
+    /// the system removes when it is closed, even if the run is killed.
+    pub fn new(
+        format: &Format,
+        year: i32,
+        notes: Vec<String>,
+        scratch: &std::path::Path,
+    ) -> Result<Self, TemplateError> {
         let columns = value_columns(format);
         let styles = DetailStyles::new();
-        let mut sheet = Worksheet::new();
-        header(&mut sheet, &columns, &styles).map_err(|e| error(year, e))?;
+        let mut workbook = Workbook::new();
+        workbook.set_tempdir(scratch).map_err(|e| error(year, e))?;
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(|e| error(year, e))?;
+        header(sheet, &columns, &styles).map_err(|e| error(year, e))?;
         Ok(DetailsWorkbook {
             year,
             notes,
             columns,
             styles,
-            sheet,
+            workbook,
             next_row: DETAILS_HEADER_ROWS,
         })
     }
@@ -216,7 +229,7 @@ impl DetailsWorkbook {
 
     fn write_row(&mut self, at: u32, unit: &DetailRow<'_>) -> Result<(), XlsxError> {
         let s = &self.styles;
-        let ws = &mut self.sheet;
+        let ws = self.workbook.worksheet_from_index(0)?;
         let (code, text, count) = if unit.counted {
             (&s.code, &s.text, &s.count)
         } else {
@@ -261,10 +274,11 @@ impl DetailsWorkbook {
         self.build().map_err(|e| error(year, e))
     }
 
-    fn build(mut self) -> Result<Vec<u8>, XlsxError> {
+    fn build(self) -> Result<Vec<u8>, XlsxError> {
         let last_col = (DETAILS_FIXED.len() + self.columns.len()) as u16 - 1;
         let last_row = self.next_row.max(DETAILS_HEADER_ROWS + 1) - 1;
-        let ws = &mut self.sheet;
+        let mut wb = self.workbook;
+        let ws = wb.worksheet_from_index(0)?;
         ws.set_name(DETAILS_SHEET)?;
         ws.autofilter(DETAILS_HEADER_ROWS - 1, 0, last_row, last_col)?;
         ws.set_freeze_panes(DETAILS_HEADER_ROWS, 2)?;
@@ -281,7 +295,6 @@ impl DetailsWorkbook {
             self.year
         ));
         ws.set_footer("&C第 &P 页，共 &N 页");
-        let mut wb = Workbook::new();
         let props = DocProperties::new()
             .set_creation_datetime(&super::sheets::creation_stamp(self.year))
             .set_title(format!("{}年度政府信息公开工作年度报告汇总明细", self.year))
@@ -296,7 +309,6 @@ impl DetailsWorkbook {
             last_row + 1
         );
         wb.define_name(DETAILS_NAME, &range)?;
-        wb.push_worksheet(self.sheet);
         let notes = wb.add_worksheet();
         notes.set_name("说明")?;
         notes.set_column_width(0, 90)?;
@@ -321,14 +333,16 @@ fn error(year: i32, source: XlsxError) -> TemplateError {
     }
 }
 
+/// A header label: its rows (first, last), its value columns (first, last) and its text.
+type HeaderCell<'a> = ((u32, u32), (u16, u16), &'a str);
+
 /// The three header rows: over the fixed columns one block, their names in the last
 /// row; over the values the table, the row, the column, merged where they repeat.
 fn header(ws: &mut Worksheet, columns: &[ValueColumn], s: &DetailStyles) -> Result<(), XlsxError> {
     let last = DETAILS_HEADER_ROWS - 1;
     let fixed = DETAILS_FIXED.len() as u16;
     ws.merge_range(0, 0, last - 1, fixed - 1, "单位及报送情况", &s.header)?;
-    for (col, (name, width)) in DETAILS_FIXED.iter().zip(FIXED_WIDTHS).enumerate() {
-        ws.write_string_with_format(last, col as u16, *name, &s.header)?;
+    for (col, width) in FIXED_WIDTHS.into_iter().enumerate() {
         ws.set_column_width(col as u16, width)?;
     }
     ws.set_column_range_width(fixed, fixed + columns.len() as u16, VALUE_WIDTH)?;
@@ -362,23 +376,34 @@ fn header(ws: &mut Worksheet, columns: &[ValueColumn], s: &DetailStyles) -> Resu
                 .map(|_| ())
         }
     };
+    // Constant-memory mode writes rows in order: gather the cells, then write row by row.
     // Row 1: the table; down over row 2 too where the columns have no middle label.
+    let mut cells: Vec<HeaderCell> = Vec::new();
     for (a, b) in runs(0) {
         let head = &columns[a as usize];
         if columns[a as usize..=b as usize]
             .iter()
             .all(|c| c.labels[1].is_empty())
         {
-            put(ws, (0, 1), (a, b), &head.labels[0])?;
+            cells.push(((0, 1), (a, b), &head.labels[0]));
         } else {
-            put(ws, (0, 0), (a, b), &head.labels[0])?;
+            cells.push(((0, 0), (a, b), &head.labels[0]));
             for (c, d) in runs(1).into_iter().filter(|(c, _)| (a..=b).contains(c)) {
-                put(ws, (1, 1), (c, d), &columns[c as usize].labels[1])?;
+                cells.push(((1, 1), (c, d), &columns[c as usize].labels[1]));
             }
         }
     }
     for (i, column) in columns.iter().enumerate() {
-        put(ws, (last, last), (i as u16, i as u16), &column.labels[2])?;
+        cells.push(((last, last), (i as u16, i as u16), &column.labels[2]));
+    }
+    cells.sort_by_key(|(rows, cols, _)| (rows.0, cols.0));
+    for (rows, cols, text) in cells {
+        if rows.0 == last && cols.0 == 0 {
+            for (col, name) in DETAILS_FIXED.iter().enumerate() {
+                ws.write_string_with_format(last, col as u16, *name, &s.header)?;
+            }
+        }
+        put(ws, rows, cols, text)?;
     }
     Ok(())
 }
@@ -406,7 +431,8 @@ mod tests {
         let format = &Format::builtin()[1];
         let values: BTreeMap<Key, f64> = [(Key::cell("t3", "new", "natural"), 3.0)].into();
         let make = || {
-            let mut wb = DetailsWorkbook::new(format, 2024, vec!["说明".into()]).unwrap();
+            let scratch = std::env::temp_dir();
+            let mut wb = DetailsWorkbook::new(format, 2024, vec!["说明".into()], &scratch).unwrap();
             for (code, counted) in [("001", true), ("002", false)] {
                 wb.row(&DetailRow {
                     code,
