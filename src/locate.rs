@@ -144,7 +144,21 @@ pub struct Found {
     pub cover_places: BTreeMap<String, Place>,
     /// The sheet each table was found on.
     pub table_sheets: BTreeMap<String, String>,
+    /// Numbers typed inside a table's rows but in no cell of the report (a row inserted
+    /// as 其中：当场答复): they count nowhere, so `validate` warns where they are.
+    pub strays: Vec<Stray>,
     pub findings: Vec<Finding>,
+}
+
+/// Numbers typed in one row of a table sheet outside every cell of the report.
+#[derive(Debug, Clone)]
+pub struct Stray {
+    pub sheet: String,
+    /// Each number's cell and what was typed there, as the clerk sees it.
+    pub cells: Vec<(CellRef, String)>,
+    /// The table, the row label beside the numbers and (for one number) the column it
+    /// is under, in words.
+    pub about: LabelPath,
 }
 
 fn text_of(v: Option<&RawValue>) -> String {
@@ -548,6 +562,7 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         cover: cover.fields,
         cover_places: cover.places,
         table_sheets: BTreeMap::new(),
+        strays: Vec::new(),
         findings: Vec::new(),
     };
     // A workbook that states no year is taken for the year the user gave (`--year`).
@@ -575,7 +590,123 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         locate_table(wb, table, &mut found);
     }
     locate_text(wb, format, &mut found);
+    found.strays = strays(wb, format, &found);
     found
+}
+
+/// The numbers typed in a table's rows (from its first located row to its last, rows
+/// inserted between them included; right of its labels) that are in no cell of the
+/// report, one [`Stray`] per row: an inserted row is one mistake. Above the table is
+/// its title and header, below it the clerk's own notes, and the hidden key column
+/// holds only markers: none of these is looked at.
+fn strays(wb: &RawWorkbook, format: &Format, found: &Found) -> Vec<Stray> {
+    let mut out = Vec::new();
+    for sheet in &wb.sheets {
+        let located: BTreeMap<CellRef, &Key> = found
+            .cells
+            .iter()
+            .filter(|(_, l)| l.place.sheet == sheet.name)
+            .map(|(k, l)| (l.place.at, k))
+            .collect();
+        let key_col = key_column(sheet).map(|(col, _)| col);
+        let mut rows: BTreeMap<u32, (&Table, Vec<(CellRef, String)>)> = BTreeMap::new();
+        for table in &format.tables {
+            if found.table_sheets.get(&table.code) != Some(&sheet.name) {
+                continue;
+            }
+            let prefix = format!("{}.", table.code);
+            let mine = located
+                .iter()
+                .filter(|(_, k)| k.as_str().starts_with(&prefix))
+                .map(|(at, _)| *at);
+            let Some((top, bottom, left)) = mine.fold(None, |acc: Option<(u32, u32, u16)>, at| {
+                Some(acc.map_or((at.row, at.row, at.col), |(t, b, l)| {
+                    (t.min(at.row), b.max(at.row), l.min(at.col))
+                }))
+            }) else {
+                continue;
+            };
+            let area = CellRef::new(top, 0)..=CellRef::new(bottom, u16::MAX);
+            for (at, v) in sheet.cells.range(area) {
+                if at.col >= left
+                    && Some(at.col) != key_col
+                    && !located.contains_key(at)
+                    && typed_number(v)
+                {
+                    let (_, cells) = rows.entry(at.row).or_insert((table, Vec::new()));
+                    if !cells.iter().any(|(c, _)| c == at) {
+                        cells.push((*at, clip(&v.display()).into_owned()));
+                    }
+                }
+            }
+        }
+        for (_, (table, cells)) in rows {
+            let about = stray_path(format, table, sheet, &cells, key_col, &located);
+            out.push(Stray {
+                sheet: sheet.name.clone(),
+                cells,
+                about,
+            });
+        }
+    }
+    out
+}
+
+/// A cell holding a number as typed: a number, or text of digits only (a cell
+/// formatted as text). `—`, `无` and other words are not numbers a clerk meant to count.
+fn typed_number(v: &RawValue) -> bool {
+    match v {
+        RawValue::Number(_) => true,
+        RawValue::Text(s) => {
+            let s = s.trim();
+            !s.is_empty()
+                && s.chars()
+                    .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+                && s.chars()
+                    .all(|c| c.is_ascii_digit() || ('０'..='９').contains(&c) || c == '.')
+        }
+        _ => false,
+    }
+}
+
+/// Stray numbers of one row in words: their table, the nearest label left of the first
+/// in its row and, for a single number, the column of the report cell nearest above or
+/// below it (表二's blocks differ).
+fn stray_path(
+    format: &Format,
+    table: &Table,
+    sheet: &RawSheet,
+    cells: &[(CellRef, String)],
+    key_col: Option<u16>,
+    located: &BTreeMap<CellRef, &Key>,
+) -> LabelPath {
+    let Some(&(at, _)) = cells.first() else {
+        return table_path(table);
+    };
+    let row = sheet
+        .cells
+        .range(CellRef::new(at.row, 0)..at)
+        .rev()
+        .filter(|(c, _)| Some(c.col) != key_col)
+        .find_map(|(_, v)| match v {
+            RawValue::Text(s) if !s.trim().is_empty() && !typed_number(v) => {
+                Some(clip(s.trim()).into_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let column = located
+        .iter()
+        .filter(|(c, _)| cells.len() == 1 && c.col == at.col)
+        .min_by_key(|(c, _)| c.row.abs_diff(at.row))
+        .and_then(|(_, k)| format.cell(k))
+        .map(|c| column_label(c.col))
+        .unwrap_or_default();
+    LabelPath {
+        row,
+        column,
+        ..table_path(table)
+    }
 }
 
 /// Without identity or year: the format whose table labels the workbook matches best.

@@ -542,6 +542,29 @@ fn run_rules(
                     );
                 }
             }
+            RuleKind::StrayNumber => {
+                for stray in &found.strays {
+                    let cells = stray
+                        .cells
+                        .iter()
+                        .map(|(at, _)| crate::model::SpotCell {
+                            key: None,
+                            sheet: None,
+                            at: *at,
+                        })
+                        .collect();
+                    let typed: Vec<&str> = stray.cells.iter().map(|(_, v)| v.as_str()).collect();
+                    push(
+                        sub,
+                        Vec::new(),
+                        (stray.sheet.clone(), Spot::Cells { cells }),
+                        Some(stray.about.clone()),
+                        format!("{}：{}", stray.about.text(), rule.message),
+                        typed.join("、"),
+                        "不填数字".into(),
+                    );
+                }
+            }
             RuleKind::CoverRequired { fields } => {
                 for code in fields {
                     if sub.cover.get(code).is_some_and(|v| !v.trim().is_empty()) {

@@ -363,7 +363,11 @@ fn inserted_rows_shift_nothing_into_the_wrong_cell() {
     );
     let out = scratch.path("inserted.xlsx");
     write_plain(&sheets, &out);
-    let got = problems(&out);
+    let all = findings(&out);
+    let got: Vec<_> = summary(&all)
+        .into_iter()
+        .filter(|f| f.0 != "fixed")
+        .collect();
     // The 法律服务机构 column's 办理结果: every row from （一） to （六）.
     let results: Vec<String> = format_of(2020).table("t3").unwrap().blocks[0]
         .rows
@@ -396,9 +400,20 @@ fn inserted_rows_shift_nothing_into_the_wrong_cell() {
                     a1_sum_moved(2020, &open_parts, moved)
                 )
             ),
+            // The 99 typed in the inserted row counts nowhere: a warning where it is.
+            s("warning", "V-4", &a1_at(open_row, natural_col)),
         ],
         "the 99 typed in the inserted row counts nowhere"
     );
+    // Named in words too: the table, the label typed beside it and the column.
+    let stray = all.iter().find(|f| f["rule"] == "V-4").unwrap();
+    let message = stray["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("表三「备注：本行为手工插入」行「申请人情况/自然人」列：")
+            && message.contains("不计入统计"),
+        "{message}"
+    );
+    assert_eq!(stray["found"], "99");
 }
 
 #[test]
