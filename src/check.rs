@@ -120,6 +120,15 @@ pub fn render_text(file: &str, sub: &Submission) -> String {
         };
         let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), t(&f.rule));
         let _ = writeln!(out, "      {}", t(&f.message));
+        // The place in words, unless the message already begins with them.
+        let said = f
+            .about
+            .as_ref()
+            .is_some_and(|a| f.message.starts_with(&a.text()));
+        let about = f.about_text();
+        if !about.is_empty() && !said {
+            let _ = writeln!(out, "      位置：{}", t(&about));
+        }
         match (t(&f.found_text()).as_str(), t(&f.expected_text()).as_str()) {
             ("", "") => {}
             (found, "") => {
@@ -159,6 +168,8 @@ struct FindingLine<'a> {
     file: &'a str,
     sheet: &'a str,
     cell: String,
+    /// The place in words (`表三 第 8 行「…」「自然人」列`), as in diagnostics.csv.
+    about: String,
     message: &'a str,
     found: String,
     expected: String,
@@ -177,6 +188,7 @@ impl<'a> FindingLine<'a> {
             file: &f.file,
             sheet: &f.sheet,
             cell: f.cell_text(),
+            about: f.about_text(),
             message: &f.message,
             found: f.found_text(),
             expected: f.expected_text(),

@@ -218,7 +218,12 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
     let t31 = &rows[0];
     assert_eq!(
         t31[..3],
-        ["错误", "T3-1", &format!("表三 依申请公开!{lhs} ≠ {rhs}")]
+        [
+            "错误",
+            "T3-1",
+            // The cells of this workbook, then the same place in words.
+            &format!("表三 依申请公开!{lhs} ≠ {rhs}\n表三「申请人情况/自然人」列")
+        ]
     );
     assert!(t31[3].starts_with("「自然人」列："), "{t31:?}");
     assert_eq!(
@@ -227,7 +232,15 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
     );
     assert!(t31[6].contains("结转下年度继续办理"), "{t31:?}");
     let v1 = &rows[1];
-    assert_eq!(v1[..3], ["错误", "V-1", &format!("表二 主动公开!{made}")]);
+    let (made_row, _) = pos(2020, "t2.rules.made");
+    assert_eq!(v1[..2], ["错误", "V-1"]);
+    assert!(
+        v1[2].starts_with(&format!(
+            "表二 主动公开!{made}\n表二第二十条第（一）项 第 {} 行「规章」",
+            made_row + 1
+        )),
+        "{v1:?}"
+    );
     assert_eq!(v1[4], "十二");
     let intro = cell_text(&path, FINDINGS_SHEET, "A2");
     assert!(
@@ -322,7 +335,9 @@ fn correction_workbook_checks_like_a_returned_template() {
     let listed: Vec<(String, String)> = listed(&path)
         .into_iter()
         .map(|row| {
-            let cell = row[2].split_once('!').unwrap().1.to_string();
+            // The cells (the first line; the second says the place in words).
+            let cells = row[2].lines().next().unwrap();
+            let cell = cells.split_once('!').unwrap().1.to_string();
             (row[1].clone(), cell)
         })
         .collect();
@@ -607,7 +622,7 @@ fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
     let rows = listed(&out);
     let rules: Vec<(&str, &str, &str)> = rows
         .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].lines().next().unwrap()))
         .collect();
     assert_eq!(
         rules,
