@@ -54,8 +54,13 @@ pub fn check_file(
     sub
 }
 
-/// The submission of a file that is not a readable workbook.
+/// The submission of a file that is not a readable workbook: one sentence, the read
+/// error's own, which says what happened and what to do (a hint would only repeat it).
 pub fn unreadable(err: &ReadError) -> Submission {
+    let hint = match err {
+        ReadError::Io(_) => "请确认文件还在、可以打开，再检查一次",
+        _ => "",
+    };
     Submission {
         unit_code: String::new(),
         unit_name: String::new(),
@@ -70,8 +75,8 @@ pub fn unreadable(err: &ReadError) -> Submission {
         findings: vec![Finding::file_level(
             Level::Error,
             rule_ids::UNREADABLE,
-            format!("无法读取：{err}"),
-            "请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新发送",
+            err.to_string(),
+            hint,
         )],
     }
 }

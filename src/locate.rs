@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::cell::CellRef;
 use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
-use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
+use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL, TEXT_SHEET};
 use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
@@ -147,6 +147,9 @@ pub struct Found {
     /// Numbers typed inside a table's rows but in no cell of the report (a row inserted
     /// as 其中：当场答复): they count nowhere, so `validate` warns where they are.
     pub strays: Vec<Stray>,
+    /// The text sheet is gone (no keyed text sheet, no heading of a section, no field):
+    /// reported once as a missing sheet, and its sections are not reported empty.
+    pub missing_text_sheet: bool,
     pub findings: Vec<Finding>,
 }
 
@@ -563,6 +566,7 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         cover_places: cover.places,
         table_sheets: BTreeMap::new(),
         strays: Vec::new(),
+        missing_text_sheet: false,
         findings: Vec::new(),
     };
     // A workbook that states no year is taken for the year the user gave (`--year`).
@@ -941,9 +945,17 @@ fn sheet_by_labels<'w>(wb: &'w RawWorkbook, table: &Table) -> Option<(&'w RawShe
         .iter()
         .flat_map(|b| b.columns.iter().map(|c| normalise::label(&c.label)))
         .collect();
+    // A sheet our template keyed as another table is that table's, whatever labels
+    // the two share (表四's 总计 and 其他 are not 表三's).
+    let others = |s: &RawSheet| {
+        key_column(s).is_some_and(|(_, keys)| {
+            keys.values()
+                .any(|k| matches!(k, Marker::Table(code) if *code != table.code))
+        })
+    };
     wb.sheets
         .iter()
-        .filter(|s| s.name != identity::SHEET)
+        .filter(|s| s.name != identity::SHEET && !others(s))
         .map(|s| {
             let labels: std::collections::HashSet<String> = s
                 .cells
@@ -966,7 +978,10 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
             "",
             Spot::None,
             table_path(table),
-            format!("找不到表{}“{}”", table.number, table.title),
+            format!(
+                "缺少工作表「{}」：找不到表{}“{}”",
+                table.sheet, table.number, table.title
+            ),
             "请使用下发的模板填写，不要删除或改动工作表",
         );
         return;
@@ -1124,6 +1139,25 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
     } else {
         texts_by_headings(wb, format, found);
     }
+    let any_field = format
+        .fields
+        .iter()
+        .any(|f| found.cells.contains_key(&Key::field(&f.code)));
+    if found.texts.is_empty() && !any_field {
+        found.missing_text_sheet = true;
+        locate_error(
+            found,
+            "",
+            Spot::None,
+            LabelPath::default(),
+            format!(
+                "缺少工作表「{TEXT_SHEET}」：报告的文字（{}）和表格以外的数字都在这张表上",
+                section_range(format)
+            ),
+            "请从下发的模板中把这张工作表复制回来填写，或用下发的模板重新填写",
+        );
+        return;
+    }
     for f in &format.fields {
         if !found.cells.contains_key(&Key::field(&f.code)) {
             locate_error(
@@ -1138,6 +1172,20 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                 "请使用下发的模板填写",
             );
         }
+    }
+}
+
+/// The numbered sections a text sheet holds, as a clerk reads them: `一至六部分`.
+fn section_range(format: &Format) -> String {
+    let numbers: Vec<&str> = format
+        .sections
+        .iter()
+        .filter_map(|s| s.number.as_deref())
+        .collect();
+    match (numbers.first(), numbers.last()) {
+        (Some(first), Some(last)) if first != last => format!("{first}至{last}部分"),
+        (Some(one), _) => format!("第{one}部分"),
+        _ => "各部分".to_string(),
     }
 }
 

@@ -561,7 +561,7 @@ fn run_rules(
                     .sections
                     .iter()
                     .any(|x| &x.code == section && x.number.is_some());
-                if !headed && !found.texts.contains_key(section) {
+                if (!headed && !found.texts.contains_key(section)) || found.missing_text_sheet {
                     continue;
                 }
                 if sub.texts.get(section).is_none_or(|t| t.trim().is_empty()) {

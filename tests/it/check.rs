@@ -592,3 +592,46 @@ fn a_grand_total_over_recomputed_totals_is_recomputed_too() {
         );
     }
 }
+
+#[test]
+fn a_deleted_sheet_is_one_finding_naming_it() {
+    let scratch = Scratch::new();
+    let path = Filled::new(2020).write(&scratch, "in.xlsx");
+    for gone in ["文字部分", "表三 依申请公开"] {
+        let mut sheets = plain_sheets(&path);
+        sheets.retain(|s| s.name != gone);
+        let out = scratch.path("deleted.xlsx");
+        write_plain(&sheets, &out);
+        let all = findings(&out);
+        let got: Vec<_> = summary(&all)
+            .into_iter()
+            .filter(|f| f.0 != "fixed")
+            .collect();
+        // Not its sections reported empty, nor each of its fields or cells missing.
+        assert_eq!(got, [s("error", "L-1", "")], "{gone}: {all:#?}");
+        let message = all[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("缺少工作表「{gone}」")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_csv_named_xlsx_is_told_once() {
+    let scratch = Scratch::new();
+    let path = scratch.path("山市镇.xlsx");
+    std::fs::write(&path, "单位,新收\n山市镇,5\n").unwrap();
+    let all = findings(&path);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let f = &all[0];
+    assert_eq!(f["rule"], "F-1");
+    let message = f["message"].as_str().unwrap();
+    // One sentence: what the file is and what to do, said once.
+    assert!(
+        message.contains("CSV") && message.contains("另存为 .xlsx"),
+        "{message}"
+    );
+    assert_eq!(message.matches("另存为").count(), 1, "{message}");
+    assert_eq!(f["hint"], "", "the message says what to do: {f}");
+}
