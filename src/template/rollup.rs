@@ -166,6 +166,7 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
                 &draw,
                 &note,
                 Cells::Plain(sheet.values),
+                data_width,
                 &styles,
             )?;
             if plan.title_row > 3 {
