@@ -266,7 +266,7 @@ impl TableDraw {
                         });
                         CellDraw {
                             key,
-                            at: CellRef::new(at, bp.first_data_col + c as u16),
+                            at: CellRef::new(at, bp.first_data_col + c as u16 * bp.stretch),
                             kind: col.kind,
                             input,
                             total,
@@ -412,13 +412,15 @@ pub(super) fn draw_table(
         let block = &table.blocks[bp.index];
         if let (Some(row), Some(title)) = (bp.title_row, &block.title) {
             // As wide as the block under it (表二's 第二十条 bands), not the sheet.
-            let block_last = bp.first_data_col + (block.columns.len() as u16).max(1) - 1;
+            let block_last =
+                bp.first_data_col + (block.columns.len() as u16).max(1) * bp.stretch - 1;
             merge(ws, row, FIRST_COL, row, block_last, title, &s.header)?;
         }
         if keys {
             ws.write_string(bp.key_row, KEY_COL, Marker::Cols.text())?;
             for (c, col) in block.columns.iter().enumerate() {
-                ws.write_string(bp.key_row, bp.first_data_col + c as u16, &col.code)?;
+                let at = bp.first_data_col + c as u16 * bp.stretch;
+                ws.write_string(bp.key_row, at, &col.code)?;
             }
         }
         ws.set_row_hidden(bp.key_row)?;
@@ -426,7 +428,7 @@ pub(super) fn draw_table(
         let label_cols = grid.label_cols as u16;
         let width = |c: usize| match u16::try_from(c) {
             Ok(c) if c < label_cols => label_col_width(c, label_cols),
-            _ => data_width,
+            _ => data_width * f64::from(bp.stretch),
         };
         for (r, height) in grid_row_heights(grid, width).into_iter().enumerate() {
             ws.set_row_height(bp.header_row + r as u32, height)?;
@@ -470,15 +472,16 @@ pub(super) fn draw_table(
                         };
                     }
                     (Cells::Plain(_), _) => {
-                        plain_cell(ws, cell.at, &cell.key, cell.kind, &values, s)?
+                        plain_cell(ws, cell.at, bp.stretch, &cell.key, cell.kind, &values, s)?
                     }
                 }
             }
             validate_run(ws, at, run, draw)?;
         }
     }
+    let stretch = plan.blocks.first().map_or(1, |b| b.stretch);
     for live in &draw.live_checks {
-        live_check(ws, live, label_width, &values, s)?;
+        live_check(ws, live, label_width, stretch, &values, s)?;
     }
     Ok(())
 }
@@ -518,8 +521,20 @@ fn grid_cells(
             Role::RowLabel => &s.label,
             Role::Corner | Role::ColumnGroup | Role::Column => &s.header,
         };
-        let (r1, c1) = (bp.header_row + cell.row as u32, FIRST_COL + cell.col as u16);
-        let (r2, c2) = (r1 + cell.rows as u32 - 1, c1 + cell.cols as u16 - 1);
+        // Grid columns right of the labels are data columns, each `stretch` wide.
+        let labels = grid.label_cols as u16;
+        let sheet_col = |c: usize| {
+            let c = c as u16;
+            match c.checked_sub(labels) {
+                Some(data) => FIRST_COL + labels + data * bp.stretch,
+                None => FIRST_COL + c,
+            }
+        };
+        let (r1, c1) = (bp.header_row + cell.row as u32, sheet_col(cell.col));
+        let (r2, c2) = (
+            r1 + cell.rows as u32 - 1,
+            sheet_col(cell.col + cell.cols) - 1,
+        );
         merge(ws, r1, c1, r2, c2, &cell.text, style)?;
     }
     Ok(())
@@ -669,6 +684,7 @@ pub(super) fn note(mark: &CellNote) -> Note {
 pub(super) fn plain_cell(
     ws: &mut Worksheet,
     at: CellRef,
+    span: u16,
     key: &Key,
     kind: Kind,
     values: &BTreeMap<Key, f64>,
@@ -679,10 +695,19 @@ pub(super) fn plain_cell(
     } else {
         &s.count_value
     };
+    // A stretched column: merged first, the number then written over its first cell.
+    if span > 1 {
+        ws.merge_range(at.row, at.col, at.row, at.col + span - 1, "", style)?;
+    }
     match values.get(key) {
-        Some(v) => ws.write_number_with_format(at.row, at.col, *v, style)?,
-        None => ws.write_blank(at.row, at.col, style)?,
-    };
+        Some(v) => {
+            ws.write_number_with_format(at.row, at.col, *v, style)?;
+        }
+        None if span > 1 => {}
+        None => {
+            ws.write_blank(at.row, at.col, style)?;
+        }
+    }
     Ok(())
 }
 
@@ -770,6 +795,7 @@ fn live_check(
     ws: &mut Worksheet,
     live: &LiveDraw,
     label_width: u16,
+    stretch: u16,
     values: &BTreeMap<Key, f64>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
@@ -789,11 +815,16 @@ fn live_check(
             .op
             .holds(sum_of(&check.lhs, values), sum_of(&check.rhs, values));
         let formula = if passes { &check.pass } else { &check.fail };
+        if stretch > 1 {
+            let last = check.col + stretch - 1;
+            ws.merge_range(live.row, check.col, live.row, last, "", &s.check)?;
+        }
         ws.write_formula_with_format(live.row, check.col, formula, &s.check)?;
     }
     if let Some((first, last, bad, good)) = &live.highlight {
-        ws.add_conditional_format(live.row, *first, live.row, *last, bad)?;
-        ws.add_conditional_format(live.row, *first, live.row, *last, good)?;
+        let last = *last + stretch - 1;
+        ws.add_conditional_format(live.row, *first, live.row, last, bad)?;
+        ws.add_conditional_format(live.row, *first, live.row, last, good)?;
     }
     ws.set_row_height(live.row, 24)?;
     Ok(())

@@ -611,7 +611,7 @@ fn printed_pages_end_at_the_tables() {
 }
 
 /// The attribute `name` of an XML start tag's text (`r="8" ht="20"` → `20`).
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+pub fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let key = format!("{name}=\"");
     let start = tag
         .match_indices(&key)
@@ -622,7 +622,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The start tags `<name …>` of an XML text.
-fn tags<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+pub fn tags<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
     xml.split(&format!("<{name} "))
         .skip(1)
         .filter_map(|t| t.split('>').next())
