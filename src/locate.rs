@@ -153,12 +153,15 @@ pub struct Found {
     pub findings: Vec<Finding>,
 }
 
+/// The cells of stray numbers and what was typed in each.
+type StrayCells = Vec<(CellRef, String)>;
+
 /// Numbers typed in one row of a table sheet outside every cell of the report.
 #[derive(Debug, Clone)]
 pub struct Stray {
     pub sheet: String,
     /// Each number's cell and what was typed there, as the clerk sees it.
-    pub cells: Vec<(CellRef, String)>,
+    pub cells: StrayCells,
     /// The table, the row label beside the numbers and (for one number) the column it
     /// is under, in words.
     pub about: LabelPath,
@@ -613,7 +616,7 @@ fn strays(wb: &RawWorkbook, format: &Format, found: &Found) -> Vec<Stray> {
             .map(|(k, l)| (l.place.at, k))
             .collect();
         let key_col = key_column(sheet).map(|(col, _)| col);
-        let mut rows: BTreeMap<u32, (&Table, Vec<(CellRef, String)>)> = BTreeMap::new();
+        let mut rows: BTreeMap<u32, (&Table, StrayCells)> = BTreeMap::new();
         for table in &format.tables {
             if found.table_sheets.get(&table.code) != Some(&sheet.name) {
                 continue;
