@@ -153,6 +153,9 @@ pub struct Found {
     pub findings: Vec<Finding>,
 }
 
+/// How many stray rows a workbook lists, and how many numbers of one row.
+pub const STRAYS_LISTED: usize = 10;
+
 /// The cells of stray numbers and what was typed in each.
 type StrayCells = Vec<(CellRef, String)>;
 
@@ -160,8 +163,14 @@ type StrayCells = Vec<(CellRef, String)>;
 #[derive(Debug, Clone)]
 pub struct Stray {
     pub sheet: String,
-    /// Each number's cell and what was typed there, as the clerk sees it.
+    /// Each number's cell and what was typed there, as the clerk sees it (at most
+    /// [`STRAYS_LISTED`] of them).
     pub cells: StrayCells,
+    /// How many more numbers the row holds than are listed.
+    pub more_cells: usize,
+    /// On the last stray of a workbook listed: how many more rows hold numbers (at most
+    /// [`STRAYS_LISTED`] rows are listed, so the findings stay few whatever the input).
+    pub more_rows: usize,
     /// The table, the row label beside the numbers and (for one number) the column it
     /// is under, in words.
     pub about: LabelPath,
@@ -616,7 +625,7 @@ fn strays(wb: &RawWorkbook, format: &Format, found: &Found) -> Vec<Stray> {
             .map(|(k, l)| (l.place.at, k))
             .collect();
         let key_col = key_column(sheet).map(|(col, _)| col);
-        let mut rows: BTreeMap<u32, (&Table, StrayCells)> = BTreeMap::new();
+        let mut rows: BTreeMap<u32, (&Table, StrayCells, usize)> = BTreeMap::new();
         for table in &format.tables {
             if found.table_sheets.get(&table.code) != Some(&sheet.name) {
                 continue;
@@ -640,20 +649,34 @@ fn strays(wb: &RawWorkbook, format: &Format, found: &Found) -> Vec<Stray> {
                     && !located.contains_key(at)
                     && typed_number(v)
                 {
-                    let (_, cells) = rows.entry(at.row).or_insert((table, Vec::new()));
-                    if !cells.iter().any(|(c, _)| c == at) {
+                    let (_, cells, more) = rows.entry(at.row).or_insert((table, Vec::new(), 0));
+                    if cells.iter().any(|(c, _)| c == at) {
+                        continue;
+                    }
+                    if cells.len() < STRAYS_LISTED {
                         cells.push((*at, clip(&v.display()).into_owned()));
+                    } else {
+                        *more += 1;
                     }
                 }
             }
         }
-        for (_, (table, cells)) in rows {
+        for (_, (table, cells, more_cells)) in rows {
             let about = stray_path(format, table, sheet, &cells, key_col, &located);
             out.push(Stray {
                 sheet: sheet.name.clone(),
                 cells,
+                more_cells,
+                more_rows: 0,
                 about,
             });
+        }
+    }
+    if out.len() > STRAYS_LISTED {
+        let more_rows = out.len() - STRAYS_LISTED;
+        out.truncate(STRAYS_LISTED);
+        if let Some(last) = out.last_mut() {
+            last.more_rows = more_rows;
         }
     }
     out

@@ -589,12 +589,22 @@ fn run_rules(
                         })
                         .collect();
                     let typed: Vec<&str> = stray.cells.iter().map(|(_, v)| v.as_str()).collect();
+                    let mut message = format!("{}：{}", stray.about.text(), rule.message);
+                    if stray.more_cells > 0 {
+                        message.push_str(&format!("（这一行另有 {} 个数字）", stray.more_cells));
+                    }
+                    if stray.more_rows > 0 {
+                        message.push_str(&format!(
+                            "（另有 {} 行也有这样的数字，未逐一列出）",
+                            stray.more_rows
+                        ));
+                    }
                     push(
                         sub,
                         Vec::new(),
                         (stray.sheet.clone(), Spot::Cells { cells }),
                         Some(stray.about.clone()),
-                        format!("{}：{}", stray.about.text(), rule.message),
+                        message,
                         typed.join("、"),
                         "不填数字".into(),
                     );

@@ -371,7 +371,7 @@ pub struct OverviewData<'a> {
 }
 
 /// The 落款 under a unit's report: its name and the date, right-aligned. One definition
-/// for the HTML and Markdown reports here and the Word report ([`crate::word`]).
+/// for the HTML and Markdown reports here and the Word report, which re-exports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signature {
     pub unit: String,

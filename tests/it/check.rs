@@ -635,3 +635,38 @@ fn a_csv_named_xlsx_is_told_once() {
     assert_eq!(message.matches("另存为").count(), 1, "{message}");
     assert_eq!(f["hint"], "", "the message says what to do: {f}");
 }
+
+#[test]
+fn numbers_typed_outside_the_report_cells_are_listed_a_few_at_a_time() {
+    let scratch = Scratch::new();
+    let path = balanced().write(&scratch, "in.xlsx");
+    let mut sheets = plain_sheets(&path);
+    let t3 = sheets
+        .iter_mut()
+        .find(|s| s.name == "表三 依申请公开")
+        .unwrap();
+    // Thirty rows inserted above （一）予以公开, each with twelve numbers, some right of
+    // the table.
+    let (open_row, first_col) = pos(2020, "t3.open.natural");
+    insert_rows(t3, open_row, 30);
+    for r in open_row..open_row + 30 {
+        t3.cells
+            .insert((r, layout::FIRST_COL), calamine::Data::String("其中：当场答复".into()));
+        for c in 0..12 {
+            t3.cells
+                .insert((r, first_col + c), calamine::Data::Float(1.0));
+        }
+    }
+    let out = scratch.path("many.xlsx");
+    write_plain(&sheets, &out);
+    let all = findings(&out);
+    let strays: Vec<&serde_json::Value> = all.iter().filter(|f| f["rule"] == "V-4").collect();
+    // Ten rows listed, ten numbers each; the rest counted, not listed.
+    assert_eq!(strays.len(), 10, "{strays:#?}");
+    for f in &strays {
+        assert_eq!(f["cell"].as_str().unwrap().split('、').count(), 10, "{f}");
+        assert!(f["message"].as_str().unwrap().contains("（这一行另有 2 个数字）"), "{f}");
+    }
+    let last = strays.last().unwrap()["message"].as_str().unwrap();
+    assert!(last.contains("（另有 20 行也有这样的数字，未逐一列出）"), "{last}");
+}
