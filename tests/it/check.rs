@@ -650,8 +650,10 @@ fn numbers_typed_outside_the_report_cells_are_listed_a_few_at_a_time() {
     let (open_row, first_col) = pos(2020, "t3.open.natural");
     insert_rows(t3, open_row, 30);
     for r in open_row..open_row + 30 {
-        t3.cells
-            .insert((r, layout::FIRST_COL), calamine::Data::String("其中：当场答复".into()));
+        t3.cells.insert(
+            (r, layout::FIRST_COL),
+            calamine::Data::String("其中：当场答复".into()),
+        );
         for c in 0..12 {
             t3.cells
                 .insert((r, first_col + c), calamine::Data::Float(1.0));
@@ -665,8 +667,17 @@ fn numbers_typed_outside_the_report_cells_are_listed_a_few_at_a_time() {
     assert_eq!(strays.len(), 10, "{strays:#?}");
     for f in &strays {
         assert_eq!(f["cell"].as_str().unwrap().split('、').count(), 10, "{f}");
-        assert!(f["message"].as_str().unwrap().contains("（这一行另有 2 个数字）"), "{f}");
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("（这一行另有 2 个数字）"),
+            "{f}"
+        );
     }
     let last = strays.last().unwrap()["message"].as_str().unwrap();
-    assert!(last.contains("（另有 20 行也有这样的数字，未逐一列出）"), "{last}");
+    assert!(
+        last.contains("（另有 20 行也有这样的数字，未逐一列出）"),
+        "{last}"
+    );
 }
