@@ -681,3 +681,34 @@ fn numbers_typed_outside_the_report_cells_are_listed_a_few_at_a_time() {
         "{last}"
     );
 }
+
+#[test]
+fn untouched_templates_and_the_samples_have_no_stray_numbers() {
+    let scratch = Scratch::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = ["2020", "2024"]
+        .iter()
+        .flat_map(|y| std::fs::read_dir(root.join("samples/returns").join(y)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // A template nobody has filled in (its zeros, totals, live checks and hidden keys).
+    files.push(Filled::new(2024).write(&scratch, "filled.xlsx"));
+    let roster = scratch.write("units.csv", ROSTER);
+    nianbao()
+        .args(["template", "--year", "2024", "--units"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(scratch.path("t"))
+        .assert()
+        .success();
+    files.push(scratch.path("t").join("110_山市镇人民政府_2024.xlsx"));
+    assert!(files.len() > 30, "{files:?}");
+    for file in &files {
+        let strays: Vec<_> = findings(file)
+            .into_iter()
+            .filter(|f| f["rule"] == "V-4")
+            .collect();
+        assert!(strays.is_empty(), "{}: {strays:#?}", file.display());
+    }
+}
