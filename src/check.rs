@@ -54,8 +54,13 @@ pub fn check_file(
     sub
 }
 
-/// The submission of a file that is not a readable workbook.
+/// The submission of a file that is not a readable workbook: one sentence, the read
+/// error's own, which says what happened and what to do (a hint would only repeat it).
 pub fn unreadable(err: &ReadError) -> Submission {
+    let hint = match err {
+        ReadError::Io(_) => "请确认文件还在、可以打开，再检查一次",
+        _ => "",
+    };
     Submission {
         unit_code: String::new(),
         unit_name: String::new(),
@@ -70,8 +75,8 @@ pub fn unreadable(err: &ReadError) -> Submission {
         findings: vec![Finding::file_level(
             Level::Error,
             rule_ids::UNREADABLE,
-            format!("无法读取：{err}"),
-            "请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新发送",
+            err.to_string(),
+            hint,
         )],
     }
 }
@@ -120,6 +125,15 @@ pub fn render_text(file: &str, sub: &Submission) -> String {
         };
         let _ = writeln!(out, "  {} {}{place}", f.level.chinese(), t(&f.rule));
         let _ = writeln!(out, "      {}", t(&f.message));
+        // The place in words, unless the message already begins with them.
+        let said = f
+            .about
+            .as_ref()
+            .is_some_and(|a| f.message.starts_with(&a.text()));
+        let about = f.about_text();
+        if !about.is_empty() && !said {
+            let _ = writeln!(out, "      位置：{}", t(&about));
+        }
         match (t(&f.found_text()).as_str(), t(&f.expected_text()).as_str()) {
             ("", "") => {}
             (found, "") => {
@@ -159,6 +173,8 @@ struct FindingLine<'a> {
     file: &'a str,
     sheet: &'a str,
     cell: String,
+    /// The place in words (`表三 第 8 行「…」「自然人」列`), as in diagnostics.csv.
+    about: String,
     message: &'a str,
     found: String,
     expected: String,
@@ -177,6 +193,7 @@ impl<'a> FindingLine<'a> {
             file: &f.file,
             sheet: &f.sheet,
             cell: f.cell_text(),
+            about: f.about_text(),
             message: &f.message,
             found: f.found_text(),
             expected: f.expected_text(),

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand};
 
 /// Every help screen in Chinese: clap's own headings ("Usage", "Options", "Commands",
 /// "Arguments") are replaced here and by the `help_heading`s below, and `-h`/`-V` are
@@ -250,4 +250,123 @@ pub struct TemplateArgs {
     /// 并行线程数，默认使用全部 CPU 核心。
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+/// Parses the command line; a mistake in it is explained in Chinese ([`explain`]), as
+/// clap has no translations of its own messages. Help and version are clap's (their
+/// words are ours, above), printed where clap prints them.
+///
+/// # Errors
+/// The exit code to end with: 0 after help or version, 2 after a mistake.
+pub fn parse() -> Result<Cli, std::process::ExitCode> {
+    use clap::error::ErrorKind;
+    let err = match Cli::try_parse() {
+        Ok(cli) => return Ok(cli),
+        Err(err) => err,
+    };
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+        }
+        _ => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            eprint!("{}", explain(&err, &args));
+        }
+    }
+    Err(std::process::ExitCode::from(
+        u8::try_from(err.exit_code()).unwrap_or(2),
+    ))
+}
+
+/// A command-line mistake as a Chinese sentence, then the usage and where to read
+/// more: clap's `error: unexpected argument`, `Usage:` and `For more information,
+/// try '--help'` in words a coordinator reads. `args` are the arguments given (after
+/// the program's name), to name the command whose help to read.
+pub fn explain(err: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join("、"),
+        Some(ContextValue::StyledStr(s)) => s.to_string(),
+        Some(ContextValue::StyledStrs(v)) => v
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("、"),
+        Some(ContextValue::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let arg = text(ContextKind::InvalidArg);
+    let value = text(ContextKind::InvalidValue);
+    let mut out = match err.kind() {
+        ErrorKind::UnknownArgument => format!("错误：没有参数“{arg}”。"),
+        ErrorKind::InvalidSubcommand => {
+            format!("错误：没有命令“{}”。", text(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::InvalidValue => {
+            let valid = text(ContextKind::ValidValue);
+            let mut s = if value.is_empty() {
+                format!("错误：参数 {arg} 需要一个值。")
+            } else {
+                format!("错误：参数 {arg} 的值“{value}”无效。")
+            };
+            if !valid.is_empty() {
+                s.push_str(&format!("可以是：{valid}。"));
+            }
+            s
+        }
+        ErrorKind::ValueValidation => {
+            // The parser's reason (`invalid digit found in string`) is clap's English
+            // too: what a number argument wants is said instead.
+            format!("错误：参数 {arg} 的值“{value}”无效，应为整数。")
+        }
+        ErrorKind::MissingRequiredArgument => {
+            format!("错误：缺少必须给出的参数：{arg}。")
+        }
+        ErrorKind::MissingSubcommand => "错误：没有给出命令。".to_string(),
+        ErrorKind::ArgumentConflict => format!(
+            "错误：参数 {arg} 不能与 {} 同时使用。",
+            text(ContextKind::PriorArg)
+        ),
+        ErrorKind::NoEquals => format!("错误：参数 {arg} 的值要用等号给出（{arg}=值）。"),
+        ErrorKind::TooManyValues => format!("错误：参数 {arg} 的值“{value}”多余。"),
+        ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("错误：参数 {arg} 的值的个数不对。")
+        }
+        ErrorKind::InvalidUtf8 => "错误：参数中有不是 UTF-8 编码的文字。".to_string(),
+        _ => "错误：命令行参数有误。".to_string(),
+    };
+    out.push('\n');
+    let suggested = [
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .map(text)
+    .find(|s| !s.is_empty());
+    if let Some(suggested) = suggested {
+        out.push_str(&format!("  是不是要用：{suggested}\n"));
+    } else if err.kind() == ErrorKind::UnknownArgument && arg.starts_with('-') {
+        out.push_str(&format!(
+            "  “{arg}”若是文件名而不是参数，请写在 -- 之后：-- {arg}\n"
+        ));
+    }
+    // clap's usage line, without its English heading.
+    let usage = text(ContextKind::Usage);
+    let usage = usage.trim().trim_start_matches("Usage:").trim();
+    if !usage.is_empty() {
+        out.push_str(&format!("\n用法：{usage}\n"));
+    }
+    let command = args
+        .iter()
+        .find(|a| Cli::command().find_subcommand(a.as_str()).is_some());
+    let help = match command {
+        Some(c) => format!("nianbao {c} --help"),
+        None => "nianbao --help".to_string(),
+    };
+    out.push_str(&format!("\n详细说明请运行：{help}\n"));
+    out
 }

@@ -27,6 +27,8 @@ pub struct BlockPlan {
     pub first_data_row: u32,
     /// The first data column; label columns come before it.
     pub first_data_col: u16,
+    /// How many sheet columns each data column spans (see [`Placement::stretch`]).
+    pub stretch: u16,
 }
 
 /// A comparison the template checks live, on its own row under the table.
@@ -63,6 +65,34 @@ pub struct Placement {
     pub first_row: u32,
     /// At least this many label columns (more if the table needs them).
     pub label_width: u16,
+    /// How many sheet columns each data column spans (0 or 1: one). A sheet holding
+    /// several tables stretches the narrow ones ([`stretch_to`]) so that every table
+    /// is about as wide as the widest and fills its printed page.
+    pub stretch: u16,
+}
+
+/// How many sheet columns each data column of `table` spans for it to be as wide as
+/// `data_cols` data columns, or a little less: at least one.
+pub fn stretch_to(table: &Table, data_cols: u16) -> u16 {
+    let own = table
+        .blocks
+        .iter()
+        .map(|b| b.columns.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as u16;
+    (data_cols / own).max(1)
+}
+
+/// The most data columns of any table of a format.
+pub fn max_data_cols(format: &Format) -> u16 {
+    format
+        .tables
+        .iter()
+        .flat_map(|t| &t.blocks)
+        .map(|b| b.columns.len())
+        .max()
+        .unwrap_or(0) as u16
 }
 
 /// How many label columns a table needs (the widest of its blocks).
@@ -85,6 +115,7 @@ pub fn plan_table(format: &Format, table: &Table) -> TablePlan {
 /// the label columns widened to `at.label_width`.
 pub fn plan_table_at(format: &Format, table: &Table, at: Placement) -> TablePlan {
     let label_width = label_width(table).max(at.label_width);
+    let stretch = at.stretch.max(1);
     let max_cols = table
         .blocks
         .iter()
@@ -105,7 +136,8 @@ pub fn plan_table_at(format: &Format, table: &Table, at: Placement) -> TablePlan
         let first_data_col = FIRST_COL + label_width;
         for (r, brow) in block.rows.iter().enumerate() {
             for (c, col) in block.columns.iter().enumerate() {
-                let at = CellRef::new(first_data_row + r as u32, first_data_col + c as u16);
+                let sheet_col = first_data_col + c as u16 * stretch;
+                let at = CellRef::new(first_data_row + r as u32, sheet_col);
                 cells.insert(Key::cell(&table.code, &brow.code, &col.code), at);
             }
         }
@@ -117,6 +149,7 @@ pub fn plan_table_at(format: &Format, table: &Table, at: Placement) -> TablePlan
             header_row,
             first_data_row,
             first_data_col,
+            stretch,
         });
     }
     let mut live_checks = Vec::new();
@@ -152,7 +185,7 @@ pub fn plan_table_at(format: &Format, table: &Table, at: Placement) -> TablePlan
         note_row: at.first_row + 1,
         blocks,
         live_checks,
-        width: FIRST_COL + label_width + max_cols,
+        width: FIRST_COL + label_width + max_cols * stretch,
         last_row: row.saturating_sub(1),
         cells,
     }

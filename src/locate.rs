@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::cell::CellRef;
 use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
-use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
+use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL, TEXT_SHEET};
 use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook};
@@ -144,7 +144,36 @@ pub struct Found {
     pub cover_places: BTreeMap<String, Place>,
     /// The sheet each table was found on.
     pub table_sheets: BTreeMap<String, String>,
+    /// Numbers typed inside a table's rows but in no cell of the report (a row inserted
+    /// as 其中：当场答复): they count nowhere, so `validate` warns where they are.
+    pub strays: Vec<Stray>,
+    /// The text sheet is gone (no keyed text sheet, no heading of a section, no field):
+    /// reported once as a missing sheet, and its sections are not reported empty.
+    pub missing_text_sheet: bool,
     pub findings: Vec<Finding>,
+}
+
+/// How many stray rows a workbook lists, and how many numbers of one row.
+pub const STRAYS_LISTED: usize = 10;
+
+/// The cells of stray numbers and what was typed in each.
+type StrayCells = Vec<(CellRef, String)>;
+
+/// Numbers typed in one row of a table sheet outside every cell of the report.
+#[derive(Debug, Clone)]
+pub struct Stray {
+    pub sheet: String,
+    /// Each number's cell and what was typed there, as the clerk sees it (at most
+    /// [`STRAYS_LISTED`] of them).
+    pub cells: StrayCells,
+    /// How many more numbers the row holds than are listed.
+    pub more_cells: usize,
+    /// On the last stray of a workbook listed: how many more rows hold numbers (at most
+    /// [`STRAYS_LISTED`] rows are listed, so the findings stay few whatever the input).
+    pub more_rows: usize,
+    /// The table, the row label beside the numbers and (for one number) the column it
+    /// is under, in words.
+    pub about: LabelPath,
 }
 
 fn text_of(v: Option<&RawValue>) -> String {
@@ -548,6 +577,8 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         cover: cover.fields,
         cover_places: cover.places,
         table_sheets: BTreeMap::new(),
+        strays: Vec::new(),
+        missing_text_sheet: false,
         findings: Vec::new(),
     };
     // A workbook that states no year is taken for the year the user gave (`--year`).
@@ -575,7 +606,137 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         locate_table(wb, table, &mut found);
     }
     locate_text(wb, format, &mut found);
+    found.strays = strays(wb, format, &found);
     found
+}
+
+/// The numbers typed in a table's rows (from its first located row to its last, rows
+/// inserted between them included; right of its labels) that are in no cell of the
+/// report, one [`Stray`] per row: an inserted row is one mistake. Above the table is
+/// its title and header, below it the clerk's own notes, and the hidden key column
+/// holds only markers: none of these is looked at.
+fn strays(wb: &RawWorkbook, format: &Format, found: &Found) -> Vec<Stray> {
+    let mut out = Vec::new();
+    for sheet in &wb.sheets {
+        let located: BTreeMap<CellRef, &Key> = found
+            .cells
+            .iter()
+            .filter(|(_, l)| l.place.sheet == sheet.name)
+            .map(|(k, l)| (l.place.at, k))
+            .collect();
+        let key_col = key_column(sheet).map(|(col, _)| col);
+        let mut rows: BTreeMap<u32, (&Table, StrayCells, usize)> = BTreeMap::new();
+        for table in &format.tables {
+            if found.table_sheets.get(&table.code) != Some(&sheet.name) {
+                continue;
+            }
+            let prefix = format!("{}.", table.code);
+            let mine = located
+                .iter()
+                .filter(|(_, k)| k.as_str().starts_with(&prefix))
+                .map(|(at, _)| *at);
+            let Some((top, bottom, left)) = mine.fold(None, |acc: Option<(u32, u32, u16)>, at| {
+                Some(acc.map_or((at.row, at.row, at.col), |(t, b, l)| {
+                    (t.min(at.row), b.max(at.row), l.min(at.col))
+                }))
+            }) else {
+                continue;
+            };
+            let area = CellRef::new(top, 0)..=CellRef::new(bottom, u16::MAX);
+            for (at, v) in sheet.cells.range(area) {
+                if at.col >= left
+                    && Some(at.col) != key_col
+                    && !located.contains_key(at)
+                    && typed_number(v)
+                {
+                    let (_, cells, more) = rows.entry(at.row).or_insert((table, Vec::new(), 0));
+                    if cells.iter().any(|(c, _)| c == at) {
+                        continue;
+                    }
+                    if cells.len() < STRAYS_LISTED {
+                        cells.push((*at, clip(&v.display()).into_owned()));
+                    } else {
+                        *more += 1;
+                    }
+                }
+            }
+        }
+        for (_, (table, cells, more_cells)) in rows {
+            let about = stray_path(format, table, sheet, &cells, key_col, &located);
+            out.push(Stray {
+                sheet: sheet.name.clone(),
+                cells,
+                more_cells,
+                more_rows: 0,
+                about,
+            });
+        }
+    }
+    if out.len() > STRAYS_LISTED {
+        let more_rows = out.len() - STRAYS_LISTED;
+        out.truncate(STRAYS_LISTED);
+        if let Some(last) = out.last_mut() {
+            last.more_rows = more_rows;
+        }
+    }
+    out
+}
+
+/// A cell holding a number as typed: a number, or text of digits only (a cell
+/// formatted as text). `—`, `无` and other words are not numbers a clerk meant to count.
+fn typed_number(v: &RawValue) -> bool {
+    match v {
+        RawValue::Number(_) => true,
+        RawValue::Text(s) => {
+            let s = s.trim();
+            !s.is_empty()
+                && s.chars()
+                    .any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c))
+                && s.chars()
+                    .all(|c| c.is_ascii_digit() || ('０'..='９').contains(&c) || c == '.')
+        }
+        _ => false,
+    }
+}
+
+/// Stray numbers of one row in words: their table, the nearest label left of the first
+/// in its row and, for a single number, the column of the report cell nearest above or
+/// below it (表二's blocks differ).
+fn stray_path(
+    format: &Format,
+    table: &Table,
+    sheet: &RawSheet,
+    cells: &[(CellRef, String)],
+    key_col: Option<u16>,
+    located: &BTreeMap<CellRef, &Key>,
+) -> LabelPath {
+    let Some(&(at, _)) = cells.first() else {
+        return table_path(table);
+    };
+    let row = sheet
+        .cells
+        .range(CellRef::new(at.row, 0)..at)
+        .rev()
+        .filter(|(c, _)| Some(c.col) != key_col)
+        .find_map(|(_, v)| match v {
+            RawValue::Text(s) if !s.trim().is_empty() && !typed_number(v) => {
+                Some(clip(s.trim()).into_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    let column = located
+        .iter()
+        .filter(|(c, _)| cells.len() == 1 && c.col == at.col)
+        .min_by_key(|(c, _)| c.row.abs_diff(at.row))
+        .and_then(|(_, k)| format.cell(k))
+        .map(|c| column_label(c.col))
+        .unwrap_or_default();
+    LabelPath {
+        row,
+        column,
+        ..table_path(table)
+    }
 }
 
 /// Without identity or year: the format whose table labels the workbook matches best.
@@ -810,9 +971,17 @@ fn sheet_by_labels<'w>(wb: &'w RawWorkbook, table: &Table) -> Option<(&'w RawShe
         .iter()
         .flat_map(|b| b.columns.iter().map(|c| normalise::label(&c.label)))
         .collect();
+    // A sheet our template keyed as another table is that table's, whatever labels
+    // the two share (表四's 总计 and 其他 are not 表三's).
+    let others = |s: &RawSheet| {
+        key_column(s).is_some_and(|(_, keys)| {
+            keys.values()
+                .any(|k| matches!(k, Marker::Table(code) if *code != table.code))
+        })
+    };
     wb.sheets
         .iter()
-        .filter(|s| s.name != identity::SHEET)
+        .filter(|s| s.name != identity::SHEET && !others(s))
         .map(|s| {
             let labels: std::collections::HashSet<String> = s
                 .cells
@@ -835,7 +1004,10 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
             "",
             Spot::None,
             table_path(table),
-            format!("找不到表{}“{}”", table.number, table.title),
+            format!(
+                "缺少工作表「{}」：找不到表{}“{}”",
+                table.sheet, table.number, table.title
+            ),
             "请使用下发的模板填写，不要删除或改动工作表",
         );
         return;
@@ -993,6 +1165,25 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
     } else {
         texts_by_headings(wb, format, found);
     }
+    let any_field = format
+        .fields
+        .iter()
+        .any(|f| found.cells.contains_key(&Key::field(&f.code)));
+    if found.texts.is_empty() && !any_field {
+        found.missing_text_sheet = true;
+        locate_error(
+            found,
+            "",
+            Spot::None,
+            LabelPath::default(),
+            format!(
+                "缺少工作表「{TEXT_SHEET}」：报告的文字（{}）和表格以外的数字都在这张表上",
+                section_range(format)
+            ),
+            "请从下发的模板中把这张工作表复制回来填写，或用下发的模板重新填写",
+        );
+        return;
+    }
     for f in &format.fields {
         if !found.cells.contains_key(&Key::field(&f.code)) {
             locate_error(
@@ -1007,6 +1198,20 @@ fn locate_text(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                 "请使用下发的模板填写",
             );
         }
+    }
+}
+
+/// The numbered sections a text sheet holds, as a clerk reads them: `一至六部分`.
+fn section_range(format: &Format) -> String {
+    let numbers: Vec<&str> = format
+        .sections
+        .iter()
+        .filter_map(|s| s.number.as_deref())
+        .collect();
+    match (numbers.first(), numbers.last()) {
+        (Some(first), Some(last)) if first != last => format!("{first}至{last}部分"),
+        (Some(one), _) => format!("第{one}部分"),
+        _ => "各部分".to_string(),
     }
 }
 

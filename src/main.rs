@@ -17,13 +17,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use cli::{Cli, Command};
+use cli::Command;
 use cmd::Outcome;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let ran =
         cmd::load_formats(cli.format_file.as_deref()).and_then(|formats| match &cli.command {
             Command::Template(args) => cmd::template::run(&formats, args),

@@ -276,6 +276,29 @@ impl Finding {
         }
     }
 
+    /// Where it is in words, with the row number of the clerk's workbook where the
+    /// finding is on one row: `表三 第 8 行「一、本年新收政府信息…」「自然人」列`;
+    /// `表三「自然人」列` for a column; empty when the format's words are not known.
+    /// Shown beside the A1 address wherever people read findings.
+    pub fn about_text(&self) -> String {
+        let Some(about) = &self.about else {
+            return String::new();
+        };
+        let row = self.spot.single_row();
+        if about.table.is_empty() || row.is_none() || about.row.is_empty() {
+            return about.text();
+        }
+        let mut s = about.table.clone();
+        if let Some(row) = row {
+            s.push_str(&format!(" 第 {} 行", u64::from(row) + 1));
+        }
+        s.push_str(&format!("「{}」", short_label(&about.row)));
+        if !about.column.is_empty() {
+            s.push_str(&format!("「{}」列", about.column));
+        }
+        s
+    }
+
     /// The order findings are listed in: most serious first, then by place.
     pub fn sort_key(&self) -> (Level, &str, String, &str, &str) {
         (
@@ -325,6 +348,32 @@ impl Spot {
                 at,
             }],
         }
+    }
+
+    /// The one row of the sheet the spot is on, if it is on one (a cell, cells of one
+    /// row, a comparison within one row).
+    pub fn single_row(&self) -> Option<u32> {
+        let rows: Vec<u32> = match self {
+            Spot::None => return None,
+            Spot::Row { row } => return Some(*row),
+            Spot::Cells { cells } => cells
+                .iter()
+                .filter(|c| c.sheet.is_none())
+                .map(|c| c.at.row)
+                .collect(),
+            Spot::Compare { lhs, rhs, .. } => lhs
+                .iter()
+                .chain(rhs)
+                .map(|o| match o {
+                    Operand::Cell {
+                        sheet: None, at, ..
+                    } => Some(at.row),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u32>>>()?,
+        };
+        let first = *rows.first()?;
+        rows.iter().all(|r| *r == first).then_some(first)
     }
 
     /// The spot as a clerk reads it: `C12`, `C12、C13`, `E8+E9 ≠ E29+E30`, `第 12 行`.
@@ -409,6 +458,18 @@ impl Operand {
         }
     }
 }
+
+/// A row label as a place names it: the row number says which row, so a long label is
+/// cut after [`SHORT_LABEL`] characters (`一、本年新收政府信息…`).
+fn short_label(label: &str) -> String {
+    match label.char_indices().nth(SHORT_LABEL) {
+        Some((cut, _)) => format!("{}…", &label[..cut]),
+        None => label.to_string(),
+    }
+}
+
+/// How many characters of a row label [`Finding::about_text`] quotes.
+const SHORT_LABEL: usize = 12;
 
 /// A side of a comparison: `E8+E9`.
 fn operands_text(terms: &[Operand]) -> String {
@@ -618,6 +679,49 @@ mod tests {
         assert_eq!(f.found_text(), "5（E8+E9）");
         assert_eq!(f.expected_text(), "等于 3（E29+E30）");
         assert_eq!(f.place_text(), "表三 依申请公开!E8+E9 ≠ E29+E30");
+    }
+
+    #[test]
+    fn the_place_in_words_has_the_row_number_where_the_finding_is_on_one_row() {
+        let about = |row: &str, column: &str| LabelPath {
+            table: "表三".into(),
+            row: row.into(),
+            column: column.into(),
+        };
+        // One cell: its row number, its row label (cut), its column.
+        let one = Finding {
+            spot: Spot::cell(None, CellRef::parse("E8").unwrap()),
+            about: Some(about("一、本年新收政府信息公开申请数量", "自然人")),
+            ..Finding::file_level(Level::Error, "V-1", "", "")
+        };
+        assert_eq!(
+            one.about_text(),
+            "表三 第 8 行「一、本年新收政府信息公开…」「自然人」列"
+        );
+        // A comparison down a column: the column only, as the labels say.
+        let column = Finding {
+            about: Some(about("", "自然人")),
+            ..compare(
+                vec![cell("t3.new.natural", "E8")],
+                "≠",
+                vec![cell("t3.total.natural", "E29")],
+                false,
+            )
+        };
+        assert_eq!(column.about_text(), "表三「自然人」列");
+        // A comparison along one row names the row.
+        let row = Finding {
+            about: Some(about("（一）予以公开", "")),
+            ..compare(
+                vec![cell("t3.open.total", "K10")],
+                "≠",
+                vec![cell("t3.open.natural", "E10")],
+                true,
+            )
+        };
+        assert_eq!(row.about_text(), "表三 第 10 行「（一）予以公开」");
+        // Nothing known in words: nothing said.
+        assert_eq!(compare(vec![], "≠", vec![], false).about_text(), "");
     }
 
     #[test]

@@ -190,6 +190,9 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     let empty_rule = rule_of(format, |k| matches!(k, RuleKind::EmptyTable));
     let totals = format.totals();
     let mut blank_totals = Vec::new();
+    // Totals that cannot be read, held back until it is known whether a part of theirs
+    // could not be read either (then the part's finding is the one to act on).
+    let mut unread_totals: Vec<(Key, Finding)> = Vec::new();
     for (key, located) in &found.cells {
         let Some((kind, unit)) = format.kind_of(key) else {
             continue;
@@ -272,8 +275,19 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
                         format!("{}：{}", what(), problem.message()),
                     )
                 };
-                sub.findings.push(f);
+                if totals.contains_key(key) {
+                    unread_totals.push((key.clone(), f));
+                } else {
+                    sub.findings.push(f);
+                }
             }
+        }
+    }
+    // A locked total showing an error (`#VALUE!`, `#DIV/0!`) because a part of it does:
+    // one mistake, reported once, at the part the clerk typed.
+    for (key, f) in unread_totals {
+        if parts_read(format, sub, &key) {
+            sub.findings.push(f);
         }
     }
     // Formulas saved without their results: computed from their parts.
@@ -367,6 +381,27 @@ fn lost_part(format: &Format, found: &Found, key: &Key) -> bool {
         }
     }
     false
+}
+
+/// Whether every part a total adds up (through the totals among them) was read as a
+/// number: if not, the total cannot be right either, and is not reported again.
+fn parts_read(format: &Format, sub: &Submission, key: &Key) -> bool {
+    let totals = format.totals();
+    let mut todo = vec![key];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(k) = todo.pop() {
+        if !seen.insert(k) {
+            continue;
+        }
+        for part in totals.get(k).into_iter().flatten() {
+            if totals.contains_key(part) {
+                todo.push(part);
+            } else if !sub.values.contains_key(part) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// A cell's value as a spreadsheet's SUM sees it: numbers (and formulas, computed)
@@ -526,7 +561,7 @@ fn run_rules(
                     .sections
                     .iter()
                     .any(|x| &x.code == section && x.number.is_some());
-                if !headed && !found.texts.contains_key(section) {
+                if (!headed && !found.texts.contains_key(section)) || found.missing_text_sheet {
                     continue;
                 }
                 if sub.texts.get(section).is_none_or(|t| t.trim().is_empty()) {
@@ -539,6 +574,39 @@ fn run_rules(
                         rule.message.clone(),
                         "空白".into(),
                         "填写内容".into(),
+                    );
+                }
+            }
+            RuleKind::StrayNumber => {
+                for stray in &found.strays {
+                    let cells = stray
+                        .cells
+                        .iter()
+                        .map(|(at, _)| crate::model::SpotCell {
+                            key: None,
+                            sheet: None,
+                            at: *at,
+                        })
+                        .collect();
+                    let typed: Vec<&str> = stray.cells.iter().map(|(_, v)| v.as_str()).collect();
+                    let mut message = format!("{}：{}", stray.about.text(), rule.message);
+                    if stray.more_cells > 0 {
+                        message.push_str(&format!("（这一行另有 {} 个数字）", stray.more_cells));
+                    }
+                    if stray.more_rows > 0 {
+                        message.push_str(&format!(
+                            "（另有 {} 行也有这样的数字，未逐一列出）",
+                            stray.more_rows
+                        ));
+                    }
+                    push(
+                        sub,
+                        Vec::new(),
+                        (stray.sheet.clone(), Spot::Cells { cells }),
+                        Some(stray.about.clone()),
+                        message,
+                        typed.join("、"),
+                        "不填数字".into(),
                     );
                 }
             }

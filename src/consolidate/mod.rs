@@ -156,6 +156,7 @@ pub const DIAGNOSTICS_HEADER: &[&str] = &[
     "file_status",
     "sheet",
     "cell",
+    "about",
     "level",
     "rule",
     "message",
@@ -400,16 +401,24 @@ fn diagnostics_csv(
             None => outcome.unit_name.as_str(),
         };
         // Each finding with its place and values rendered once, as the columns read.
-        let mut findings: Vec<(&Finding, [String; 3])> = sub
+        let mut findings: Vec<(&Finding, [String; 4])> = sub
             .findings
             .iter()
-            .map(|f| (f, [f.cell_text(), f.found_text(), f.expected_text()]))
+            .map(|f| {
+                let texts = [
+                    f.cell_text(),
+                    f.about_text(),
+                    f.found_text(),
+                    f.expected_text(),
+                ];
+                (f, texts)
+            })
             .collect();
         // Stable: findings equal on every sort column keep the order they were given in.
         findings.sort_by(|(a, at), (b, bt)| {
             diagnostic_order(a, &at[0]).cmp(&diagnostic_order(b, &bt[0]))
         });
-        for (f, [cell, found, expected]) in &findings {
+        for (f, [cell, about, found, expected]) in &findings {
             sheet.row(&[
                 code,
                 name,
@@ -417,6 +426,7 @@ fn diagnostics_csv(
                 outcome.status.code(),
                 &f.sheet,
                 cell,
+                about,
                 f.level.code(),
                 &f.rule,
                 &f.message,

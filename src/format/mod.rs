@@ -257,6 +257,9 @@ pub enum RuleKind {
     /// A text section that must not be empty (its level is the rule's: a section can be
     /// required as an error or only recommended as a warning).
     TextRequired { section: String },
+    /// Numbers typed on a table sheet outside every cell of the report (a row inserted
+    /// as 其中：当场答复): they count nowhere, so the clerk is told where they are.
+    StrayNumber,
     /// Fields of the cover that must be filled in, by their codes (`filler`, `phone`:
     /// the cover's fields are the template's, `identity::COVER_FIELDS`).
     CoverRequired { fields: Vec<String> },

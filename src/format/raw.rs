@@ -432,6 +432,7 @@ impl RawRule {
             "value_kind" => RuleKind::ValueKind,
             "empty_table" => RuleKind::EmptyTable,
             "format_year" => RuleKind::FormatYear,
+            "stray_number" => RuleKind::StrayNumber,
             "magnitude" => match self.max {
                 Some(max) if max > 0.0 => RuleKind::Magnitude { max },
                 _ => {

@@ -313,15 +313,19 @@ impl<'a> Publisher<'a> {
             let comparison = self
                 .last_year
                 .map(|l| l.unit(self.format, unit.code, &sub.values));
-            let rendered =
-                render::unit_report_compared(self.templates, &data, comparison.as_ref())?;
+            let signature =
+                Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
+            let rendered = render::unit_report_compared(
+                self.templates,
+                &data,
+                comparison.as_ref(),
+                signature.as_ref(),
+            )?;
             let link = report_link(unit.code, unit.name);
             self.write(&link, rendered.html.as_bytes())?;
             if self.extras.markdown {
                 self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
             }
-            let signature =
-                Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
             let document =
                 self.word
                     .unit_document(&data, signature.as_ref(), comparison.as_ref())?;

@@ -370,21 +370,74 @@ pub struct OverviewData<'a> {
     pub totals: &'a BTreeMap<Key, f64>,
 }
 
+/// The 落款 under a unit's report: its name and the date, right-aligned. One definition
+/// for the HTML and Markdown reports here and the Word report, which re-exports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    pub unit: String,
+    /// As the report prints it: `2021年1月12日`.
+    pub date: String,
+}
+
+impl Signature {
+    /// The 落款 of `unit`, when `date` (the cover's 填报日期) reads as a date:
+    /// `2021-01-12`, `2021/1/12`, `2021.1.12`, `2021年1月12日`, or the first two with a
+    /// time after them (a date cell read from Excel). Anything else gives none: a report
+    /// without a date line is better than one with a wrong one.
+    ///
+    /// `nianbao report` re-renders from the CSVs, which do not carry the cover, so its
+    /// documents have no 落款; `ingest`'s do when the cover has a date.
+    pub fn from_cover(unit: &str, date: Option<&str>) -> Option<Signature> {
+        let (y, m, d) = parse_date(date?.trim())?;
+        Some(Signature {
+            unit: unit.to_string(),
+            date: format!("{y}年{m}月{d}日"),
+        })
+    }
+}
+
+/// Year, month and day of a date as clerks type it (see [`Signature::from_cover`]).
+fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
+    let mut numbers = Vec::new();
+    let mut rest = text;
+    for sep in [['-', '/', '.', '年'], ['-', '/', '.', '月']] {
+        let end = rest.find(|c: char| !c.is_ascii_digit())?;
+        numbers.push(rest[..end].parse::<u32>().ok()?);
+        let sep_char = rest[end..].chars().next()?;
+        if !sep.contains(&sep_char) {
+            return None;
+        }
+        rest = &rest[end + sep_char.len_utf8()..];
+    }
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    numbers.push(rest[..end].parse::<u32>().ok()?);
+    let tail = &rest[end..];
+    let tail_ok = tail.is_empty() || tail == "日" || tail.starts_with(['T', ' ']);
+    let (y, m, d) = (numbers[0], numbers[1], numbers[2]);
+    let valid = (1990..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
+    (tail_ok && valid).then_some((y, m, d))
+}
+
 // ── Entry points ────────────────────────────────────────────────────────────────────
 
 /// A unit's annual report in the official structure.
 pub fn unit_report(t: &Templates, d: &UnitData) -> Result<Rendered, RenderError> {
-    unit_report_compared(t, d, None)
+    unit_report_compared(t, d, None, None)
 }
 
-/// [`unit_report`] with last year's key figures after the tables (`ingest --previous`);
-/// with `None`, the same bytes as [`unit_report`].
+/// [`unit_report`] with last year's key figures after the tables (`ingest --previous`)
+/// and the 落款 at the end; with `None` for both, the same bytes as [`unit_report`].
 pub fn unit_report_compared(
     t: &Templates,
     d: &UnitData,
     comparison: Option<&Comparison>,
+    signature: Option<&Signature>,
 ) -> Result<Rendered, RenderError> {
-    t.render_pair("unit", &unit_view(d, comparison))
+    let mut view = unit_view(d, comparison);
+    view.signature = signature.cloned();
+    t.render_pair("unit", &view)
 }
 
 /// What the unit templates see, as a template value: for a report drawn by a later
@@ -447,6 +500,7 @@ fn unit_view(d: &UnitData, comparison: Option<&Comparison>) -> UnitView {
         opening,
         parts: parts.into_iter().map(|(_, p)| p).collect(),
         comparison: comparison.map(|c| ComparisonView::of(c, d.year)),
+        signature: None,
     }
 }
 
@@ -659,6 +713,9 @@ struct UnitView {
     parts: Vec<PartView>,
     /// Last year's key figures (`ingest --previous`), shown after the tables.
     comparison: Option<ComparisonView>,
+    /// The 落款 (unit and date from the cover), at the end; the Word document gets the
+    /// same [`Signature`] as its own `docx.signature`.
+    signature: Option<Signature>,
 }
 
 /// A numbered part of the report: a text section (paragraphs) or a table.

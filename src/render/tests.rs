@@ -816,7 +816,10 @@ fn comparison_words_the_change_and_none_is_unchanged() {
     };
     let templates = Templates::builtin();
     let plain = unit_report(&templates, &d).unwrap();
-    assert_eq!(unit_report_compared(&templates, &d, None).unwrap(), plain);
+    assert_eq!(
+        unit_report_compared(&templates, &d, None, None).unwrap(),
+        plain
+    );
     let c = Comparison {
         previous_year: 2020,
         figures: vec![
@@ -833,7 +836,7 @@ fn comparison_words_the_change_and_none_is_unchanged() {
         ],
         note: Some("说明<b>".into()),
     };
-    let r = unit_report_compared(&templates, &d, Some(&c)).unwrap();
+    let r = unit_report_compared(&templates, &d, Some(&c), None).unwrap();
     assert!(r.html.contains("<tr><th>新收申请</th><td class=\"n\">4</td><td class=\"n\">1</td><td class=\"n\">+3</td></tr>"), "{}", r.html);
     assert!(r.html.contains("<tr><th>行政复议</th><td class=\"n\">0</td><td class=\"n\">—</td><td class=\"n\">—</td></tr>"), "{}", r.html);
     assert!(r.html.contains("说明&lt;b&gt;"), "{}", r.html);
@@ -846,4 +849,43 @@ fn comparison_words_the_change_and_none_is_unchanged() {
     assert!(
         r.html.find("与2020年度比较").unwrap() > r.html.rfind("<table class=\"report").unwrap()
     );
+}
+
+#[test]
+fn the_html_and_markdown_reports_end_with_the_same_signature_as_word() {
+    let f = format("2021");
+    let (v, t) = (values(&[("t3.new.natural", 4.0)]), texts(&[]));
+    let d = UnitData {
+        format: &f,
+        year: 2021,
+        code: "110",
+        name: "山市镇人民政府",
+        values: &v,
+        texts: &t,
+    };
+    let templates = Templates::builtin();
+    // The one definition of what the 落款 says (the Word report uses it too).
+    let signature = Signature::from_cover("山市镇人民政府", Some("2022/1/12")).unwrap();
+    let signed = unit_report_compared(&templates, &d, None, Some(&signature)).unwrap();
+    let html = signed.html.replace('\n', "");
+    assert!(
+        html.ends_with("<p class=\"signature\">山市镇人民政府<br>2022年1月12日</p></body></html>"),
+        "{}",
+        &signed.html[signed.html.len().saturating_sub(300)..]
+    );
+    assert!(
+        signed
+            .markdown
+            .trim_end()
+            .ends_with("山市镇人民政府  \n2022年1月12日"),
+        "{}",
+        signed.markdown
+    );
+    // A cover without a date: no 落款, and the report as before.
+    let plain = unit_report(&templates, &d).unwrap();
+    assert_eq!(
+        unit_report_compared(&templates, &d, None, None).unwrap(),
+        plain
+    );
+    assert!(!plain.html.contains("class=\"signature\""));
 }

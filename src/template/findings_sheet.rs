@@ -23,7 +23,7 @@ pub(super) fn findings_sheet(
         ("序号", 5.0),
         ("级别", 6.0),
         ("规则", 7.0),
-        ("位置", 24.0),
+        ("位置", 30.0),
         ("问题", 40.0),
         ("实际", 18.0),
         ("应为", 20.0),
@@ -95,7 +95,13 @@ pub(super) fn findings_sheet(
     };
     for (i, f) in shown.iter().enumerate() {
         let row = header_row + 1 + i as u32;
-        let (place, found, expected) = (f.place_text(), f.found_text(), f.expected_text());
+        // The cell of this workbook, then the same place in words.
+        let place = match (f.place_text(), f.about_text()) {
+            (cell, about) if about.is_empty() => cell,
+            (cell, about) if cell.is_empty() => about,
+            (cell, about) => format!("{cell}\n{about}"),
+        };
+        let (found, expected) = (f.found_text(), f.expected_text());
         ws.write_number_with_format(row, 0, (i + 1) as f64, &cell)?;
         ws.write_string_with_format(row, 1, f.level.chinese(), &level_style(f.level))?;
         let texts = [&f.rule, &place, &f.message, &found, &expected, &f.hint];

@@ -118,6 +118,7 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
         .map(layout::label_width)
         .max()
         .unwrap_or(0);
+    let data_cols = layout::max_data_cols(format);
     let names = rollup_sheet_names(sheets);
     for (sheet, name) in sheets.iter().zip(&names) {
         let ws = wb.add_worksheet();
@@ -128,9 +129,12 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
                 .tables
                 .iter()
                 .map(|table| {
+                    // Every table about as wide as the widest (表四), so that each
+                    // fills its printed page at the sheet's one scale.
                     let at = Placement {
                         first_row,
                         label_width,
+                        stretch: layout::stretch_to(table, data_cols),
                     };
                     let plan = layout::plan_table_at(format, table, at);
                     first_row = plan.last_row + 2;
@@ -166,6 +170,7 @@ fn build(format: &Format, year: i32, sheets: &[RollupSheet<'_>]) -> Result<Vec<u
                 &draw,
                 &note,
                 Cells::Plain(sheet.values),
+                data_width,
                 &styles,
             )?;
             if plan.title_row > 3 {

@@ -35,6 +35,9 @@ pub(super) struct Styles {
     pub(super) header: Style,
     pub(super) label: Style,
     pub(super) group: Style,
+    /// A group label written vertically, one character under the other (the official
+    /// table's row groups), not wrapped into a narrow column.
+    pub(super) vertical: Style,
     pub(super) count_input: Style,
     pub(super) amount_input: Style,
     pub(super) total: Style,
@@ -75,6 +78,10 @@ impl Styles {
                 .set_background_color(Color::RGB(HEADER_FILL)),
             label: boxed.clone().set_text_wrap(),
             group: boxed.clone().set_text_wrap().set_align(FormatAlign::Center),
+            vertical: boxed
+                .clone()
+                .set_rotation(270)
+                .set_align(FormatAlign::Center),
             count_input: input.clone().set_num_format("0"),
             amount_input: input.clone().set_num_format("0.00"),
             total: boxed

@@ -46,6 +46,7 @@ pub(super) fn table_sheet(
         &prepared.draw,
         &note,
         Cells::Template(prefill),
+        prepared.data_width,
         s,
     )?;
     if table.blocks.len() == 1 {
@@ -121,7 +122,7 @@ pub(super) fn wrapped_lines(text: &str, width: f64) -> usize {
 /// The height in points of a row whose 11-point text wraps in a cell `width` characters
 /// wide: not every program grows a row to its wrapped text (LibreOffice does not).
 pub(super) fn text_height(text: &str, width: f64) -> f64 {
-    wrapped_lines(text, width) as f64 * 14.5 + 6.0
+    wrapped_lines(text, width) as f64 * LINE_HEIGHT + 6.0
 }
 
 /// What goes into a table's data cells.
@@ -265,7 +266,7 @@ impl TableDraw {
                         });
                         CellDraw {
                             key,
-                            at: CellRef::new(at, bp.first_data_col + c as u16),
+                            at: CellRef::new(at, bp.first_data_col + c as u16 * bp.stretch),
                             kind: col.kind,
                             input,
                             total,
@@ -371,6 +372,7 @@ pub(super) fn draw_table(
     draw: &TableDraw,
     note: &str,
     cells: Cells<'_>,
+    data_width: f64,
     s: &Styles,
 ) -> Result<(), XlsxError> {
     let last_col = plan.width - 1;
@@ -409,22 +411,33 @@ pub(super) fn draw_table(
     for (bp, grid) in plan.blocks.iter().zip(&draw.grids) {
         let block = &table.blocks[bp.index];
         if let (Some(row), Some(title)) = (bp.title_row, &block.title) {
-            ws.merge_range(row, FIRST_COL, row, last_col, title, &s.header)?;
+            // As wide as the block under it (表二's 第二十条 bands), not the sheet.
+            let block_last =
+                bp.first_data_col + (block.columns.len() as u16).max(1) * bp.stretch - 1;
+            merge(ws, row, FIRST_COL, row, block_last, title, &s.header)?;
         }
         if keys {
             ws.write_string(bp.key_row, KEY_COL, Marker::Cols.text())?;
             for (c, col) in block.columns.iter().enumerate() {
-                ws.write_string(bp.key_row, bp.first_data_col + c as u16, &col.code)?;
+                let at = bp.first_data_col + c as u16 * bp.stretch;
+                ws.write_string(bp.key_row, at, &col.code)?;
             }
         }
         ws.set_row_hidden(bp.key_row)?;
         grid_cells(ws, grid, bp, s)?;
+        let label_cols = grid.label_cols as u16;
+        let width = |c: usize| match u16::try_from(c) {
+            Ok(c) if c < label_cols => label_col_width(c, label_cols),
+            _ => data_width * f64::from(bp.stretch),
+        };
+        for (r, height) in grid_row_heights(grid, width).into_iter().enumerate() {
+            ws.set_row_height(bp.header_row + r as u32, height)?;
+        }
         while let Some(row) = rows.next_if(|r| r.block == bp.index) {
             let at = row.row;
             if keys {
                 ws.write_string(at, KEY_COL, &row.mark)?;
             }
-            ws.set_row_height(at, 20)?;
             // Input cells of one kind side by side share one validation (less XML to
             // write and compress than one per cell).
             let mut run: Option<(u16, u16, usize)> = None;
@@ -459,15 +472,16 @@ pub(super) fn draw_table(
                         };
                     }
                     (Cells::Plain(_), _) => {
-                        plain_cell(ws, cell.at, &cell.key, cell.kind, &values, s)?
+                        plain_cell(ws, cell.at, bp.stretch, &cell.key, cell.kind, &values, s)?
                     }
                 }
             }
             validate_run(ws, at, run, draw)?;
         }
     }
+    let stretch = plan.blocks.first().map_or(1, |b| b.stretch);
     for live in &draw.live_checks {
-        live_check(ws, live, label_width, &values, s)?;
+        live_check(ws, live, label_width, stretch, &values, s)?;
     }
     Ok(())
 }
@@ -499,25 +513,78 @@ fn grid_cells(
     bp: &BlockPlan,
     s: &Styles,
 ) -> Result<(), XlsxError> {
-    let depth = grid.header_rows as u32;
-    if grid.label_cols > 0 {
-        for r in 0..depth {
-            ws.set_row_height(bp.header_row + r, if depth > 1 { 24 } else { 36 })?;
-        }
-    }
     let labels = grid.labels_by_column();
     for cell in grid.header.iter().chain(labels) {
         let style = match cell.role {
+            _ if cell.vertical => &s.vertical,
             Role::RowGroup => &s.group,
             Role::RowLabel => &s.label,
             Role::Corner | Role::ColumnGroup | Role::Column => &s.header,
         };
-        let (r1, c1) = (bp.header_row + cell.row as u32, FIRST_COL + cell.col as u16);
-        let (r2, c2) = (r1 + cell.rows as u32 - 1, c1 + cell.cols as u16 - 1);
+        // Grid columns right of the labels are data columns, each `stretch` wide.
+        let labels = grid.label_cols as u16;
+        let sheet_col = |c: usize| {
+            let c = c as u16;
+            match c.checked_sub(labels) {
+                Some(data) => FIRST_COL + labels + data * bp.stretch,
+                None => FIRST_COL + c,
+            }
+        };
+        let (r1, c1) = (bp.header_row + cell.row as u32, sheet_col(cell.col));
+        let (r2, c2) = (
+            r1 + cell.rows as u32 - 1,
+            sheet_col(cell.col + cell.cols) - 1,
+        );
         merge(ws, r1, c1, r2, c2, &cell.text, style)?;
     }
     Ok(())
 }
+
+/// The height of each row of a block's grid in points, header rows then data rows: at
+/// least the usual height, and tall enough for every label at the width of the columns
+/// it spans (`width` of a grid column, in characters). A label over several rows (a
+/// vertical group label, a corner) makes those rows taller together, evenly. Not every
+/// program grows a row to its wrapped text (LibreOffice does not), so it is set here.
+pub(super) fn grid_row_heights(grid: &BlockGrid, width: impl Fn(usize) -> f64) -> Vec<f64> {
+    let depth = grid.header_rows;
+    let header = if depth > 1 { 24.0 } else { 36.0 };
+    let mut heights: Vec<f64> = (0..depth + grid.rows.len())
+        .map(|r| if r < depth { header } else { DATA_ROW_HEIGHT })
+        .collect();
+    let cells: Vec<&crate::grid::GridCell> =
+        grid.header.iter().chain(grid.labels_by_column()).collect();
+    let needed = |cell: &crate::grid::GridCell| {
+        if cell.vertical {
+            // Stacked, one character a line.
+            cell.text.chars().count() as f64 * LINE_HEIGHT + 6.0
+        } else {
+            let w: f64 = (cell.col..cell.col + cell.cols).map(&width).sum();
+            text_height(&cell.text, w)
+        }
+    };
+    // Single rows first, then what spans several is spread over them.
+    for cell in cells.iter().filter(|c| c.rows == 1) {
+        if let Some(h) = heights.get_mut(cell.row) {
+            *h = h.max(needed(cell));
+        }
+    }
+    for cell in cells.iter().filter(|c| c.rows > 1) {
+        let Some(rows) = heights.get_mut(cell.row..cell.row + cell.rows) else {
+            continue;
+        };
+        let short = needed(cell) - rows.iter().sum::<f64>();
+        if short > 0.0 {
+            let each = (short / rows.len() as f64).ceil();
+            rows.iter_mut().for_each(|h| *h += each);
+        }
+    }
+    heights
+}
+
+/// The height of a data row holding a one-line label, in points.
+const DATA_ROW_HEIGHT: f64 = 20.0;
+/// The height of a line of 11-point text, Chinese characters included, in points.
+const LINE_HEIGHT: f64 = 15.0;
 
 /// `merge_range` refuses a single cell; write it plainly then.
 pub(super) fn merge(
@@ -617,6 +684,7 @@ pub(super) fn note(mark: &CellNote) -> Note {
 pub(super) fn plain_cell(
     ws: &mut Worksheet,
     at: CellRef,
+    span: u16,
     key: &Key,
     kind: Kind,
     values: &BTreeMap<Key, f64>,
@@ -627,10 +695,19 @@ pub(super) fn plain_cell(
     } else {
         &s.count_value
     };
+    // A stretched column: merged first, the number then written over its first cell.
+    if span > 1 {
+        ws.merge_range(at.row, at.col, at.row, at.col + span - 1, "", style)?;
+    }
     match values.get(key) {
-        Some(v) => ws.write_number_with_format(at.row, at.col, *v, style)?,
-        None => ws.write_blank(at.row, at.col, style)?,
-    };
+        Some(v) => {
+            ws.write_number_with_format(at.row, at.col, *v, style)?;
+        }
+        None if span > 1 => {}
+        None => {
+            ws.write_blank(at.row, at.col, style)?;
+        }
+    }
     Ok(())
 }
 
@@ -718,6 +795,7 @@ fn live_check(
     ws: &mut Worksheet,
     live: &LiveDraw,
     label_width: u16,
+    stretch: u16,
     values: &BTreeMap<Key, f64>,
     s: &Styles,
 ) -> Result<(), XlsxError> {
@@ -737,11 +815,16 @@ fn live_check(
             .op
             .holds(sum_of(&check.lhs, values), sum_of(&check.rhs, values));
         let formula = if passes { &check.pass } else { &check.fail };
+        if stretch > 1 {
+            let last = check.col + stretch - 1;
+            ws.merge_range(live.row, check.col, live.row, last, "", &s.check)?;
+        }
         ws.write_formula_with_format(live.row, check.col, formula, &s.check)?;
     }
     if let Some((first, last, bad, good)) = &live.highlight {
-        ws.add_conditional_format(live.row, *first, live.row, *last, bad)?;
-        ws.add_conditional_format(live.row, *first, live.row, *last, good)?;
+        let last = *last + stretch - 1;
+        ws.add_conditional_format(live.row, *first, live.row, last, bad)?;
+        ws.add_conditional_format(live.row, *first, live.row, last, good)?;
     }
     ws.set_row_height(live.row, 24)?;
     Ok(())

@@ -139,54 +139,8 @@ const SIZES: Sizes = Sizes {
     cell_margin: CELL_MARGIN,
 };
 
-/// The 落款 under a unit's report: its name and the date, right-aligned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Signature {
-    pub unit: String,
-    /// As the report prints it: `2021年1月12日`.
-    pub date: String,
-}
-
-impl Signature {
-    /// The 落款 of `unit`, when `date` (the cover's 填报日期) reads as a date:
-    /// `2021-01-12`, `2021/1/12`, `2021.1.12`, `2021年1月12日`, or the first two with a
-    /// time after them (a date cell read from Excel). Anything else gives none: a report
-    /// without a date line is better than one with a wrong one.
-    ///
-    /// `nianbao report` re-renders from the CSVs, which do not carry the cover, so its
-    /// documents have no 落款; `ingest`'s do when the cover has a date.
-    pub fn from_cover(unit: &str, date: Option<&str>) -> Option<Signature> {
-        let (y, m, d) = parse_date(date?.trim())?;
-        Some(Signature {
-            unit: unit.to_string(),
-            date: format!("{y}年{m}月{d}日"),
-        })
-    }
-}
-
-/// Year, month and day of a date as clerks type it (see [`Signature::from_cover`]).
-fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
-    let mut numbers = Vec::new();
-    let mut rest = text;
-    for sep in [['-', '/', '.', '年'], ['-', '/', '.', '月']] {
-        let end = rest.find(|c: char| !c.is_ascii_digit())?;
-        numbers.push(rest[..end].parse::<u32>().ok()?);
-        let sep_char = rest[end..].chars().next()?;
-        if !sep.contains(&sep_char) {
-            return None;
-        }
-        rest = &rest[end + sep_char.len_utf8()..];
-    }
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    numbers.push(rest[..end].parse::<u32>().ok()?);
-    let tail = &rest[end..];
-    let tail_ok = tail.is_empty() || tail == "日" || tail.starts_with(['T', ' ']);
-    let (y, m, d) = (numbers[0], numbers[1], numbers[2]);
-    let valid = (1990..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
-    (tail_ok && valid).then_some((y, m, d))
-}
+/// The 落款 under a unit's report, as the HTML report has it (one definition).
+pub use crate::render::Signature;
 
 /// The Word templates of a run, compiled once, and the parts every document shares.
 #[derive(Debug)]

@@ -363,7 +363,11 @@ fn inserted_rows_shift_nothing_into_the_wrong_cell() {
     );
     let out = scratch.path("inserted.xlsx");
     write_plain(&sheets, &out);
-    let got = problems(&out);
+    let all = findings(&out);
+    let got: Vec<_> = summary(&all)
+        .into_iter()
+        .filter(|f| f.0 != "fixed")
+        .collect();
     // The 法律服务机构 column's 办理结果: every row from （一） to （六）.
     let results: Vec<String> = format_of(2020).table("t3").unwrap().blocks[0]
         .rows
@@ -396,9 +400,20 @@ fn inserted_rows_shift_nothing_into_the_wrong_cell() {
                     a1_sum_moved(2020, &open_parts, moved)
                 )
             ),
+            // The 99 typed in the inserted row counts nowhere: a warning where it is.
+            s("warning", "V-4", &a1_at(open_row, natural_col)),
         ],
         "the 99 typed in the inserted row counts nowhere"
     );
+    // Named in words too: the table, the label typed beside it and the column.
+    let stray = all.iter().find(|f| f["rule"] == "V-4").unwrap();
+    let message = stray["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("表三「备注：本行为手工插入」行「申请人情况/自然人」列：")
+            && message.contains("不计入统计"),
+        "{message}"
+    );
+    assert_eq!(stray["found"], "99");
 }
 
 #[test]
@@ -575,5 +590,125 @@ fn a_grand_total_over_recomputed_totals_is_recomputed_too() {
             got.contains(&s("fixed", "N-1", &a1(2020, total))),
             "{total} recomputed: {got:?}"
         );
+    }
+}
+
+#[test]
+fn a_deleted_sheet_is_one_finding_naming_it() {
+    let scratch = Scratch::new();
+    let path = Filled::new(2020).write(&scratch, "in.xlsx");
+    for gone in ["文字部分", "表三 依申请公开"] {
+        let mut sheets = plain_sheets(&path);
+        sheets.retain(|s| s.name != gone);
+        let out = scratch.path("deleted.xlsx");
+        write_plain(&sheets, &out);
+        let all = findings(&out);
+        let got: Vec<_> = summary(&all)
+            .into_iter()
+            .filter(|f| f.0 != "fixed")
+            .collect();
+        // Not its sections reported empty, nor each of its fields or cells missing.
+        assert_eq!(got, [s("error", "L-1", "")], "{gone}: {all:#?}");
+        let message = all[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("缺少工作表「{gone}」")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_csv_named_xlsx_is_told_once() {
+    let scratch = Scratch::new();
+    let path = scratch.path("山市镇.xlsx");
+    std::fs::write(&path, "单位,新收\n山市镇,5\n").unwrap();
+    let all = findings(&path);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let f = &all[0];
+    assert_eq!(f["rule"], "F-1");
+    let message = f["message"].as_str().unwrap();
+    // One sentence: what the file is and what to do, said once.
+    assert!(
+        message.contains("CSV") && message.contains("另存为 .xlsx"),
+        "{message}"
+    );
+    assert_eq!(message.matches("另存为").count(), 1, "{message}");
+    assert_eq!(f["hint"], "", "the message says what to do: {f}");
+}
+
+#[test]
+fn numbers_typed_outside_the_report_cells_are_listed_a_few_at_a_time() {
+    let scratch = Scratch::new();
+    let path = balanced().write(&scratch, "in.xlsx");
+    let mut sheets = plain_sheets(&path);
+    let t3 = sheets
+        .iter_mut()
+        .find(|s| s.name == "表三 依申请公开")
+        .unwrap();
+    // Thirty rows inserted above （一）予以公开, each with twelve numbers, some right of
+    // the table.
+    let (open_row, first_col) = pos(2020, "t3.open.natural");
+    insert_rows(t3, open_row, 30);
+    for r in open_row..open_row + 30 {
+        t3.cells.insert(
+            (r, layout::FIRST_COL),
+            calamine::Data::String("其中：当场答复".into()),
+        );
+        for c in 0..12 {
+            t3.cells
+                .insert((r, first_col + c), calamine::Data::Float(1.0));
+        }
+    }
+    let out = scratch.path("many.xlsx");
+    write_plain(&sheets, &out);
+    let all = findings(&out);
+    let strays: Vec<&serde_json::Value> = all.iter().filter(|f| f["rule"] == "V-4").collect();
+    // Ten rows listed, ten numbers each; the rest counted, not listed.
+    assert_eq!(strays.len(), 10, "{strays:#?}");
+    for f in &strays {
+        assert_eq!(f["cell"].as_str().unwrap().split('、').count(), 10, "{f}");
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("（这一行另有 2 个数字）"),
+            "{f}"
+        );
+    }
+    let last = strays.last().unwrap()["message"].as_str().unwrap();
+    assert!(
+        last.contains("（另有 20 行也有这样的数字，未逐一列出）"),
+        "{last}"
+    );
+}
+
+#[test]
+fn untouched_templates_and_the_samples_have_no_stray_numbers() {
+    let scratch = Scratch::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = ["2020", "2024"]
+        .iter()
+        .flat_map(|y| std::fs::read_dir(root.join("samples/returns").join(y)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    // A template nobody has filled in (its zeros, totals, live checks and hidden keys).
+    files.push(Filled::new(2024).write(&scratch, "filled.xlsx"));
+    let roster = scratch.write("units.csv", ROSTER);
+    nianbao()
+        .args(["template", "--year", "2024", "--units"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(scratch.path("t"))
+        .assert()
+        .success();
+    files.push(scratch.path("t").join("110_山市镇人民政府_2024.xlsx"));
+    assert!(files.len() > 30, "{files:?}");
+    for file in &files {
+        let strays: Vec<_> = findings(file)
+            .into_iter()
+            .filter(|f| f["rule"] == "V-4")
+            .collect();
+        assert!(strays.is_empty(), "{}: {strays:#?}", file.display());
     }
 }

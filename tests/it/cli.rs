@@ -348,3 +348,69 @@ fn every_help_screen_is_in_chinese_with_an_example_and_the_exit_codes() {
         assert!(ingest.contains(&output), "{output} in\n{ingest}");
     }
 }
+
+#[test]
+fn command_line_mistakes_are_explained_in_chinese() {
+    let scratch = Scratch::new();
+    // (arguments, what the first line says, the suggestion, whose help to read)
+    let cases: [(&[&str], &str, Option<&str>, &str); 5] = [
+        (
+            &["check", "--format", "json", "a.xlsx"],
+            "错误：没有参数“--format”。",
+            Some("是不是要用：--format-file"),
+            "nianbao check --help",
+        ),
+        (
+            &["chek", "a.xlsx"],
+            "错误：没有命令“chek”。",
+            Some("是不是要用：check"),
+            "nianbao --help",
+        ),
+        (
+            &["template", "--year", "abc"],
+            "错误：参数 --year <YEAR> 的值“abc”无效，应为整数。",
+            None,
+            "nianbao template --help",
+        ),
+        (
+            &["ingest", "回收"],
+            "错误：缺少必须给出的参数：--out <DIR>。",
+            None,
+            "nianbao ingest --help",
+        ),
+        (
+            &["ingest"],
+            "错误：缺少必须给出的参数：--out <DIR>、<DIR_OR_FILE>...。",
+            None,
+            "nianbao ingest --help",
+        ),
+    ];
+    for (args, first, suggested, help) in cases {
+        let out = run(&scratch, args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(err.lines().next(), Some(first), "{args:?}: {err}");
+        if let Some(suggested) = suggested {
+            assert!(err.contains(suggested), "{args:?}: {err}");
+        }
+        assert!(
+            err.trim_end().ends_with(&format!("详细说明请运行：{help}")),
+            "{args:?}: {err}"
+        );
+        // None of clap's own English is left.
+        for english in [
+            "error:",
+            "Usage:",
+            "For more information",
+            "tip:",
+            "unexpected",
+        ] {
+            assert!(!err.contains(english), "{args:?}: {english} in {err}");
+        }
+    }
+    // Help is not a mistake: exit 0, on stdout.
+    let out = run(&scratch, &["check", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("用法："));
+}

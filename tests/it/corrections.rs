@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
+use nianbao::cell::CellRef;
 use nianbao::check::{check_file, Options};
 use nianbao::format::{Format, Formats, Key};
 use nianbao::model::Level;
@@ -150,7 +151,7 @@ fn fill(
     a1: &str,
 ) -> Option<(u8, u8, u8)> {
     let styles = wb.worksheet_style(sheet).unwrap();
-    let at = nianbao::cell::CellRef::parse(a1).unwrap();
+    let at = CellRef::parse(a1).unwrap();
     let style = styles.get((at.row, u32::from(at.col)))?;
     let fill = style.fill.as_ref().filter(|f| f.is_visible())?;
     let c = fill.get_color()?;
@@ -218,7 +219,12 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
     let t31 = &rows[0];
     assert_eq!(
         t31[..3],
-        ["错误", "T3-1", &format!("表三 依申请公开!{lhs} ≠ {rhs}")]
+        [
+            "错误",
+            "T3-1",
+            // The cells of this workbook, then the same place in words.
+            &format!("表三 依申请公开!{lhs} ≠ {rhs}\n表三「申请人情况/自然人」列")
+        ]
     );
     assert!(t31[3].starts_with("「自然人」列："), "{t31:?}");
     assert_eq!(
@@ -227,7 +233,15 @@ fn correction_workbook_lists_marks_and_notes_the_findings_at_its_own_cells() {
     );
     assert!(t31[6].contains("结转下年度继续办理"), "{t31:?}");
     let v1 = &rows[1];
-    assert_eq!(v1[..3], ["错误", "V-1", &format!("表二 主动公开!{made}")]);
+    let (made_row, _) = pos(2020, "t2.rules.made");
+    assert_eq!(v1[..2], ["错误", "V-1"]);
+    assert!(
+        v1[2].starts_with(&format!(
+            "表二 主动公开!{made}\n表二第二十条第（一）项 第 {} 行「规章」",
+            made_row + 1
+        )),
+        "{v1:?}"
+    );
     assert_eq!(v1[4], "十二");
     let intro = cell_text(&path, FINDINGS_SHEET, "A2");
     assert!(
@@ -322,7 +336,9 @@ fn correction_workbook_checks_like_a_returned_template() {
     let listed: Vec<(String, String)> = listed(&path)
         .into_iter()
         .map(|row| {
-            let cell = row[2].split_once('!').unwrap().1.to_string();
+            // The cells (the first line; the second says the place in words).
+            let cells = row[2].lines().next().unwrap();
+            let cell = cells.split_once('!').unwrap().1.to_string();
             (row[1].clone(), cell)
         })
         .collect();
@@ -447,10 +463,15 @@ fn rollup_has_a_sheet_per_parent_in_the_official_layout() {
                     .find(|r| text(*r, FIRST_COL) == table.heading())
                     .unwrap_or_else(|| panic!("{} on {name}", table.heading()));
                 last_title = title_row;
-                let plan = layout::plan_table(&format, table);
-                let shift = label_width - layout::label_width(table);
+                // Narrow tables are stretched to the width of the widest.
+                let at = layout::Placement {
+                    first_row: 0,
+                    label_width,
+                    stretch: layout::stretch_to(table, layout::max_data_cols(&format)),
+                };
+                let plan = layout::plan_table_at(&format, table, at);
                 for (key, at) in &plan.cells {
-                    let (r, c) = (at.row + title_row, at.col + shift);
+                    let (r, c) = (at.row + title_row, at.col);
                     let want = sheet.values[key];
                     assert_eq!(
                         range.get_value((r, u32::from(c))),
@@ -607,7 +628,7 @@ fn warnings_are_orange_and_findings_without_cells_are_only_listed() {
     let rows = listed(&out);
     let rules: Vec<(&str, &str, &str)> = rows
         .iter()
-        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].lines().next().unwrap()))
         .collect();
     assert_eq!(
         rules,
@@ -713,4 +734,94 @@ fn a_total_typed_over_comes_back_as_a_formula_and_the_note_says_so() {
     assert_eq!(cell_text(&out, T3, &total), "2");
     // Nothing left to correct once the total is a formula again.
     assert_eq!(problems(&submission(&out)), []);
+}
+
+#[test]
+fn every_rollup_table_is_about_as_wide_as_the_printed_page() {
+    use crate::template::{attr, tags};
+    for year in [2020, 2024] {
+        let format = Formats::builtin().for_year(year).unwrap().clone();
+        let values = distinct_values(&format);
+        let names: Vec<String> = vec!["山市镇人民政府".into()];
+        let sheets = [RollupSheet {
+            code: "110",
+            name: "山市镇人民政府",
+            values: &values,
+            summary: "应报 1 个，已报 1 个：受理 1 个；未报送 0 个。",
+            included: &names,
+            missing: &[],
+            rejected: &[],
+        }];
+        let scratch = Scratch::new();
+        let path = scratch.write(
+            "汇总.xlsx",
+            rollup_workbook(&format, year, &sheets).unwrap(),
+        );
+        let xml = xlsx_part(&path, "xl/worksheets/sheet1.xml");
+        // Column widths as the file sets them, and the printed columns' total.
+        let mut width = vec![0.0; 64];
+        for col in tags(&xml, "col") {
+            let (min, max): (usize, usize) = (
+                attr(col, "min").unwrap().parse().unwrap(),
+                attr(col, "max").unwrap().parse().unwrap(),
+            );
+            for w in &mut width[min - 1..max] {
+                *w = attr(col, "width").unwrap().parse::<f64>().unwrap();
+            }
+        }
+        let right_edge =
+            |last: u16| -> f64 { width[FIRST_COL as usize..=last as usize].iter().sum() };
+        let workbook = xlsx_part(&path, "xl/workbook.xml");
+        let area = workbook.split("_xlnm.Print_Area").nth(1).unwrap();
+        let area = area.split('>').nth(1).unwrap().split('<').next().unwrap();
+        let last = area.rsplit(':').next().unwrap().replace('$', "");
+        let page = right_edge(CellRef::parse(&last).unwrap().col);
+        // Each table's extent: the cells and merged ranges of its own rows (from its
+        // header to the row before the next title), titles and notes left out.
+        let range = {
+            let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+            wb.worksheet_range("山市镇人民政府").unwrap()
+        };
+        let titles: Vec<u32> = format
+            .tables
+            .iter()
+            .map(|t| {
+                (0..range.height() as u32)
+                    .find(|r| {
+                        range
+                            .get_value((*r, u32::from(FIRST_COL)))
+                            .map(|d| d.to_string())
+                            == Some(t.heading())
+                    })
+                    .unwrap()
+            })
+            .collect();
+        let merges: Vec<(CellRef, CellRef)> = tags(&xml, "mergeCell")
+            .into_iter()
+            .map(|m| {
+                let (a, b) = attr(m, "ref").unwrap().split_once(':').unwrap();
+                (CellRef::parse(a).unwrap(), CellRef::parse(b).unwrap())
+            })
+            .collect();
+        for (i, table) in format.tables.iter().enumerate() {
+            let rows = titles[i] + 2..titles.get(i + 1).copied().unwrap_or(titles[i] + 60);
+            let cells = range
+                .used_cells()
+                .map(|(r, c, _)| (r as u32, c as u16))
+                .filter(|(r, _)| rows.contains(r))
+                .map(|(_, c)| c);
+            let merged = merges
+                .iter()
+                .filter(|(a, _)| rows.contains(&a.row))
+                .map(|(_, b)| b.col);
+            let extent = cells.chain(merged).max().unwrap();
+            let share = right_edge(extent) / page;
+            assert!(
+                share >= 0.9,
+                "{year} 表{}: {:.0}% of the printed width",
+                table.number,
+                share * 100.0
+            );
+        }
+    }
 }

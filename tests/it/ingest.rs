@@ -202,6 +202,9 @@ fn units_values_rollup_and_diagnostics() {
         t31.contains(&"回收/东兴村.xlsx".to_string()) && t31.contains(&"112".to_string()),
         "{t31:?}"
     );
+    // Beside the cells, the place in words (its own column, `about`).
+    let about = diagnostics[0].iter().position(|h| h == "about").unwrap();
+    assert_eq!(t31[about], "表三「申请人情况/自然人」列", "{t31:?}");
 }
 
 #[test]

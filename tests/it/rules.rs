@@ -174,6 +174,47 @@ fn a_deleted_row_is_one_finding_naming_it() {
 }
 
 #[test]
+fn a_total_showing_the_error_of_a_part_is_not_reported_again() {
+    let scratch = Scratch::new();
+    let mut filled = Filled::new(2020);
+    filled.values = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
+    let path = filled.write(&scratch, "in.xlsx");
+    let out = scratch.path("error.xlsx");
+    // A formula typed into （一）予以公开 × 自然人 that fails: its row total, its column
+    // total and the grand total, all locked formulas, show the same error.
+    let broken = [
+        "t3.open.natural",
+        "t3.open.total",
+        "t3.total.natural",
+        "t3.total.total",
+    ];
+    rewrite(&path, &out, |sheets| {
+        let t3 = sheets
+            .iter_mut()
+            .find(|s| s.name == "表三 依申请公开")
+            .unwrap();
+        for key in broken {
+            t3.cells.insert(
+                pos(2020, key),
+                calamine::Data::Error(calamine::CellErrorType::Ref),
+            );
+        }
+    });
+    let all = findings(&out);
+    let got: Vec<(String, String, String)> = summary(&all)
+        .into_iter()
+        .filter(|f| f.0 != "fixed")
+        .collect();
+    // One mistake, one finding: where it was typed.
+    let want = (
+        "error".to_string(),
+        "V-1".to_string(),
+        a1(2020, "t3.open.natural"),
+    );
+    assert_eq!(got, [want], "{all:#?}");
+}
+
+#[test]
 fn totals_are_written_as_ranges_where_their_parts_are_contiguous() {
     let scratch = Scratch::new();
     let path = Filled::new(2024).write(&scratch, "t.xlsx");

@@ -609,3 +609,167 @@ fn printed_pages_end_at_the_tables() {
     let blank = scratch.path("out").join("空白模板_2021.xlsx");
     assert_eq!(assert_pages_end_at_the_content(&blank), 5);
 }
+
+/// The attribute `name` of an XML start tag's text (`r="8" ht="20"` → `20`).
+pub fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("{name}=\"");
+    let start = tag
+        .match_indices(&key)
+        .find(|(i, _)| *i == 0 || tag[..*i].ends_with(' '))?
+        .0
+        + key.len();
+    tag[start..].split('"').next()
+}
+
+/// The start tags `<name …>` of an XML text.
+pub fn tags<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+    xml.split(&format!("<{name} "))
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+        .collect()
+}
+
+/// Checks that every text on `sheet` fits its cell at the widths and heights the file
+/// sets: a wrapped label's lines (a Chinese character two columns wide, at least 13.5 pt
+/// a line for 11-point text) fit the height of the rows it spans; a label written
+/// vertically (stacked, `textRotation="255"`) has a line per character. Returns how
+/// many vertical labels there are.
+pub fn assert_labels_fit(path: &Path, sheet: &str) -> usize {
+    let names = sheet_names(path);
+    let n = names.iter().position(|s| s == sheet).unwrap() + 1;
+    let xml = xlsx_part(path, &format!("xl/worksheets/sheet{n}.xml"));
+    let styles = xlsx_part(path, "xl/styles.xml");
+    let cell_xfs = styles.split("<cellXfs").nth(1).unwrap();
+    let cell_xfs = cell_xfs.split("</cellXfs>").next().unwrap();
+    let stacked: Vec<bool> = cell_xfs
+        .split("<xf ")
+        .skip(1)
+        .map(|xf| {
+            xf.split("</xf>")
+                .next()
+                .unwrap()
+                .contains(r#"textRotation="255""#)
+        })
+        .collect();
+    let default_height = 15.0;
+    let mut heights = std::collections::BTreeMap::new();
+    let mut hidden = std::collections::BTreeSet::new();
+    for row in tags(&xml, "row") {
+        let r: u32 = attr(row, "r").unwrap().parse::<u32>().unwrap() - 1;
+        if let Some(ht) = attr(row, "ht") {
+            heights.insert(r, ht.parse::<f64>().unwrap());
+        }
+        if attr(row, "hidden") == Some("1") {
+            hidden.insert(r);
+        }
+    }
+    let mut widths = std::collections::BTreeMap::new();
+    for col in tags(&xml, "col") {
+        let (min, max): (u16, u16) = (
+            attr(col, "min").unwrap().parse().unwrap(),
+            attr(col, "max").unwrap().parse().unwrap(),
+        );
+        let width: f64 = attr(col, "width").unwrap().parse().unwrap();
+        for c in min - 1..max {
+            widths.insert(c, width);
+        }
+    }
+    let style_of: std::collections::BTreeMap<CellRef, usize> = tags(&xml, "c")
+        .into_iter()
+        .filter_map(|c| {
+            let at = CellRef::parse(attr(c, "r")?)?;
+            Some((at, attr(c, "s")?.parse().ok()?))
+        })
+        .collect();
+    let merges: Vec<(CellRef, CellRef)> = tags(&xml, "mergeCell")
+        .into_iter()
+        .map(|m| {
+            let (a, b) = attr(m, "ref").unwrap().split_once(':').unwrap();
+            (CellRef::parse(a).unwrap(), CellRef::parse(b).unwrap())
+        })
+        .collect();
+    let mut vertical = 0;
+    for (a1, text) in dump_sheet(path, sheet) {
+        let at = CellRef::parse(&a1).unwrap();
+        if at.col == 0 || hidden.contains(&at.row) || text.starts_with('=') {
+            continue;
+        }
+        let end = merges
+            .iter()
+            .find(|(from, _)| *from == at)
+            .map_or(at, |(_, to)| *to);
+        let width: f64 = (at.col..=end.col)
+            .map(|c| widths.get(&c).copied().unwrap_or(8.43))
+            .sum();
+        let height: f64 = (at.row..=end.row)
+            .map(|r| heights.get(&r).copied().unwrap_or(default_height))
+            .sum();
+        let is_stacked = style_of.get(&at).is_some_and(|s| stacked[*s]);
+        let lines = if is_stacked {
+            vertical += 1;
+            text.chars().count()
+        } else {
+            text.split('\n')
+                .map(|line| {
+                    let w: usize = line.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+                    (w as f64 / (width - 1.0)).ceil().max(1.0) as usize
+                })
+                .sum()
+        };
+        assert!(
+            lines as f64 * 13.5 <= height,
+            "{sheet}!{a1} “{text}”: {lines} lines in {height} pt (width {width})"
+        );
+    }
+    vertical
+}
+
+#[test]
+fn labels_fit_their_rows_and_group_labels_are_vertical() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2024);
+    // 表三's six groups are written vertically, as in the official table: （一）–（七）'s
+    // outer group and （三）–（六）.
+    assert_eq!(assert_labels_fit(&path, "表三 依申请公开"), 5);
+    for sheet in ["表二 主动公开", "表四 复议诉讼"] {
+        assert_labels_fit(&path, sheet);
+    }
+    // The roll-up sheets of 汇总表.xlsx share the drawing.
+    let out = scratch.path("ingest");
+    ingest_samples(2024, &out).assert().code(1);
+    let rollup = std::fs::read_dir(out.join("rollups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("汇总表.xlsx"))
+        .unwrap();
+    let first = sheet_names(&rollup)[0].clone();
+    assert_eq!(assert_labels_fit(&rollup, &first), 5);
+}
+
+#[test]
+fn table_two_bands_are_as_wide_as_their_blocks() {
+    let scratch = Scratch::new();
+    let path = emit(&scratch, 2024);
+    let format = format_for(2024);
+    let t2 = format.table("t2").unwrap();
+    let plan = nianbao::layout::plan_table(&format, t2);
+    let n = sheet_names(&path)
+        .iter()
+        .position(|s| *s == t2.sheet)
+        .unwrap();
+    let xml = xlsx_part(&path, &format!("xl/worksheets/sheet{}.xml", n + 1));
+    let merges: Vec<&str> = tags(&xml, "mergeCell")
+        .into_iter()
+        .filter_map(|m| attr(m, "ref"))
+        .collect();
+    for (bp, block) in plan.blocks.iter().zip(&t2.blocks) {
+        let row = bp.title_row.expect("a 第二十条 band");
+        let last = bp.first_data_col + block.columns.len() as u16 - 1;
+        let band = format!(
+            "{}:{}",
+            CellRef::new(row, FIRST_COL),
+            CellRef::new(row, last)
+        );
+        assert!(merges.contains(&band.as_str()), "{band} in {merges:?}");
+    }
+}
