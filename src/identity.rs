@@ -509,7 +509,14 @@ mod tests {
         assert_eq!(Deadline::parse("2025/1/20"), Some(d));
         assert_eq!(d.iso(), "2025-01-20");
         assert_eq!(d.chinese(), "2025 年 1 月 20 日");
-        for bad in ["", "2025-02-30", "2025-13-01", "2025-01", "2025-01-20-1", "明天"] {
+        for bad in [
+            "",
+            "2025-02-30",
+            "2025-13-01",
+            "2025-01",
+            "2025-01-20-1",
+            "明天",
+        ] {
             assert_eq!(Deadline::parse(bad), None, "{bad}");
         }
         assert!(Deadline::parse("2024-02-29").is_some());

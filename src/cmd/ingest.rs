@@ -134,8 +134,9 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     }
     let summary = batch::summary(&run, roster.as_ref(), previous.as_ref().map(|p| &p.values));
     if !args.quiet {
+        let late = late_note(out_dir)?;
         status(format_args!(
-            "{}输出目录：{}",
+            "{}{late}输出目录：{}",
             summary.text,
             out_dir.display()
         ));
@@ -166,7 +167,10 @@ fn places(args: &IngestArgs) -> Result<(Option<PathBuf>, PathBuf)> {
     let units = match (&args.units, dir) {
         (Some(units), _) => Some(units.clone()),
         (None, Some(dir)) => {
-            let found = ROSTER_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file());
+            let found = ROSTER_NAMES
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| p.is_file());
             if !args.quiet {
                 match &found {
                     Some(p) => status(format_args!("单位名册：{}（在输入目录中找到）", p.display())),
@@ -258,6 +262,39 @@ fn wait_for_enter(mut input: impl std::io::BufRead) {
     let _ = input.read_line(&mut line);
 }
 
+/// How many units' chosen workbooks were saved after their template's deadline (rule
+/// D-1, information: their status is unchanged), with the first few named; read from
+/// the run's diagnostics.csv, where each is listed. Empty when none.
+fn late_note(out_dir: &Path) -> Result<String> {
+    const NAMED: usize = 5;
+    let mut csv = consolidate::read::Csv::open(out_dir, "diagnostics.csv")?;
+    let (rule, file_status, name) = (
+        csv.col("rule")?,
+        csv.col("file_status")?,
+        csv.col("unit_name")?,
+    );
+    let mut units: Vec<String> = Vec::new();
+    while csv.read_next()? {
+        if csv.raw(rule) == nianbao::model::rule_ids::LATE && csv.raw(file_status) != "duplicate" {
+            units.push(csv.text(name));
+        }
+    }
+    if units.is_empty() {
+        return Ok(String::new());
+    }
+    let more = if units.len() > NAMED { "等" } else { "" };
+    let named: Vec<String> = units
+        .iter()
+        .take(NAMED)
+        .map(|u| nianbao::model::terminal_text(u).into_owned())
+        .collect();
+    Ok(format!(
+        "保存时间晚于交回期限的（信息 D-1，不影响受理，见 diagnostics.csv）：{} 个单位：{}{more}。\n",
+        units.len(),
+        named.join("、")
+    ))
+}
+
 /// The input directory the output directory lies in, if any (and it exists already:
 /// only then is there something in it not to read).
 fn output_inside<'a>(inputs: &'a [PathBuf], out: &Path) -> Option<&'a PathBuf> {
@@ -325,7 +362,10 @@ mod tests {
 
     #[test]
     fn the_default_output_is_beside_the_input() {
-        assert_eq!(beside(Path::new("回收/")).unwrap(), PathBuf::from("回收-汇总"));
+        assert_eq!(
+            beside(Path::new("回收/")).unwrap(),
+            PathBuf::from("回收-汇总")
+        );
         assert_eq!(
             beside(Path::new("a/回收")).unwrap(),
             PathBuf::from("a/回收-汇总")
@@ -349,10 +389,25 @@ mod tests {
         let dir = std::env::temp_dir();
         let args = |a: &[&std::ffi::OsStr]| a.iter().map(|s| s.to_os_string()).collect::<Vec<_>>();
         let bin = std::ffi::OsStr::new("nianbao");
-        assert_eq!(dropped_dir(&args(&[bin, dir.as_os_str()]), &["ingest"]), Some(dir.clone()));
-        assert_eq!(dropped_dir(&args(&[bin, "ingest".as_ref()]), &["ingest"]), None);
-        assert_eq!(dropped_dir(&args(&[bin, "--help".as_ref()]), &["ingest"]), None);
-        assert_eq!(dropped_dir(&args(&[bin, "无此目录".as_ref()]), &["ingest"]), None);
-        assert_eq!(dropped_dir(&args(&[bin, dir.as_os_str(), dir.as_os_str()]), &[]), None);
+        assert_eq!(
+            dropped_dir(&args(&[bin, dir.as_os_str()]), &["ingest"]),
+            Some(dir.clone())
+        );
+        assert_eq!(
+            dropped_dir(&args(&[bin, "ingest".as_ref()]), &["ingest"]),
+            None
+        );
+        assert_eq!(
+            dropped_dir(&args(&[bin, "--help".as_ref()]), &["ingest"]),
+            None
+        );
+        assert_eq!(
+            dropped_dir(&args(&[bin, "无此目录".as_ref()]), &["ingest"]),
+            None
+        );
+        assert_eq!(
+            dropped_dir(&args(&[bin, dir.as_os_str(), dir.as_os_str()]), &[]),
+            None
+        );
     }
 }

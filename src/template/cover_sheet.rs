@@ -31,7 +31,11 @@ pub(super) fn cover(
     ws.merge_range(1, FIRST_COL, 1, last, &prepared.subtitle, &s.note)?;
     // The row between the subtitle and the fields: when and to whom it goes back.
     if let Some(sentence) = prepared.handback.sentence() {
-        let style = s.note.clone().set_bold().set_font_color(Color::RGB(HANDBACK_COLOUR));
+        let style = s
+            .note
+            .clone()
+            .set_bold()
+            .set_font_color(Color::RGB(HANDBACK_COLOUR));
         ws.merge_range(2, FIRST_COL, 2, last, &sentence, &style)?;
         ws.set_row_height(2, 20)?;
     }

@@ -175,8 +175,14 @@ pub fn emit(
             (Some(zip), Some(ByParent { zip: true, .. })) => {
                 let mut parts: Vec<(String, Vec<u8>)> =
                     made.into_iter().map(|(l, b)| (l.file, b)).collect();
-                parts.push((LIST_CSV.to_string(), list_csv(&lines, &extra_columns, false)?));
-                parts.push((LIST_XLSX.to_string(), list_xlsx(&lines, &extra_columns, false, year)?));
+                parts.push((
+                    LIST_CSV.to_string(),
+                    list_csv(&lines, &extra_columns, false)?,
+                ));
+                parts.push((
+                    LIST_XLSX.to_string(),
+                    list_xlsx(&lines, &extra_columns, false, year)?,
+                ));
                 let path = out_dir.join(zip);
                 let bytes = zipped(&parts).map_err(|e| TemplateError::Io {
                     path: path.display().to_string(),
@@ -185,7 +191,9 @@ pub fn emit(
                 write_atomic(&path, &bytes)?;
             }
             (folder, _) => {
-                let dir = folder.as_ref().map_or(out_dir.to_path_buf(), |f| out_dir.join(f));
+                let dir = folder
+                    .as_ref()
+                    .map_or(out_dir.to_path_buf(), |f| out_dir.join(f));
                 std::fs::create_dir_all(&dir).map_err(|source| TemplateError::Io {
                     path: dir.display().to_string(),
                     source,
@@ -193,7 +201,10 @@ pub fn emit(
                 made.par_iter()
                     .try_for_each(|(line, bytes)| write_atomic(&dir.join(&line.file), bytes))?;
                 if folder.is_some() {
-                    write_atomic(&dir.join(LIST_CSV), &list_csv(&lines, &extra_columns, false)?)?;
+                    write_atomic(
+                        &dir.join(LIST_CSV),
+                        &list_csv(&lines, &extra_columns, false)?,
+                    )?;
                     write_atomic(
                         &dir.join(LIST_XLSX),
                         &list_xlsx(&lines, &extra_columns, false, year)?,
@@ -206,7 +217,11 @@ pub fn emit(
         }
         // With --depth all a unit is in every ancestor's folder; the list at the top
         // names the folder of its own parent (the first it was put in).
-        files.extend(lines.into_iter().filter(|l| listed.insert(l.unit_code.clone())));
+        files.extend(
+            lines
+                .into_iter()
+                .filter(|l| listed.insert(l.unit_code.clone())),
+        );
     }
     let position: HashMap<&str, usize> = roster
         .walk()
@@ -263,9 +278,10 @@ fn list_rows(
                 row.push(l.package.clone());
             }
             // Every unit has every extra column of the roster, in its order.
-            row.extend((0..extra_columns.len()).map(|i| {
-                l.extra.get(i).map(|(_, v)| v.clone()).unwrap_or_default()
-            }));
+            row.extend(
+                (0..extra_columns.len())
+                    .map(|i| l.extra.get(i).map(|(_, v)| v.clone()).unwrap_or_default()),
+            );
             row
         })
         .collect();
@@ -286,8 +302,11 @@ fn list_csv(
     };
     let mut csv = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     for row in std::iter::once(header).chain(rows) {
-        csv.write_record(row.iter().map(|t| crate::output::neutralise(t).into_owned()))
-            .map_err(io)?;
+        csv.write_record(
+            row.iter()
+                .map(|t| crate::output::neutralise(t).into_owned()),
+        )
+        .map_err(io)?;
     }
     csv.into_inner().map_err(|e| TemplateError::Io {
         path: LIST_CSV.to_string(),
@@ -325,8 +344,12 @@ fn list_xlsx(
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, text) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, super::fit_cell(text).as_deref().unwrap_or(text))
-                .map_err(xlsx)?;
+            ws.write_string(
+                r as u32 + 1,
+                c as u16,
+                super::fit_cell(text).as_deref().unwrap_or(text),
+            )
+            .map_err(xlsx)?;
         }
     }
     ws.set_freeze_panes(1, 0).map_err(xlsx)?;

@@ -27,11 +27,11 @@ mod text_sheet;
 
 pub use chase::{chase_workbook, ChaseGroup, ChaseList, ChaseUnit};
 pub use corrections::{correction_workbook, Returned};
-pub use distribute::{
-    blank_file_name, emit, ByParent, Distributed, Distribution, Emitted, LIST_CSV, LIST_XLSX,
-};
 pub use details::{
     DetailRow, DetailsWorkbook, DETAILS_FIXED, DETAILS_HEADER_ROWS, DETAILS_NAME, DETAILS_SHEET,
+};
+pub use distribute::{
+    blank_file_name, emit, ByParent, Distributed, Distribution, Emitted, LIST_CSV, LIST_XLSX,
 };
 pub use findings_sheet::FINDINGS_SHEET;
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
@@ -186,7 +186,19 @@ pub fn workbook_bytes(
     unit: &UnitInfo,
     prefill: &Prefill,
 ) -> Result<Vec<u8>, TemplateError> {
-    let prepared = prepare(format, &Handback::default(), unit)?;
+    workbook_bytes_handed(format, year, unit, prefill, &Handback::default())
+}
+
+/// [`workbook_bytes`] for a template that says when and to whom it goes back (what
+/// `template --deadline --contact` writes).
+pub fn workbook_bytes_handed(
+    format: &Format,
+    year: i32,
+    unit: &UnitInfo,
+    prefill: &Prefill,
+    handback: &Handback,
+) -> Result<Vec<u8>, TemplateError> {
+    let prepared = prepare(format, handback, unit)?;
     build(&prepared, year, unit, prefill)
 }
 
