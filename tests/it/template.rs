@@ -63,7 +63,9 @@ fn one_workbook_per_unit_plus_a_blank_and_a_distribution_list() {
             .extension()
             .is_some_and(|x| x == "xlsx")
     });
-    assert_eq!(xlsx.count(), 6);
+    // 5 units, the blank template and the distribution list's workbook.
+    assert_eq!(xlsx.count(), 7);
+    assert!(out.join("分发清单.xlsx").is_file());
 }
 
 fn sheet_names(path: &Path) -> Vec<String> {
@@ -485,7 +487,8 @@ fn hostile_unit_names_give_safe_file_names() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 5, "{names:?}");
+    // 3 units, the blank template, the distribution list (CSV and workbook).
+    assert_eq!(names.len(), 6, "{names:?}");
     assert!(!scratch.dir.path().join("x_2024.xlsx").exists());
     for n in &names {
         assert!(
