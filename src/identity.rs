@@ -217,8 +217,10 @@ impl Deadline {
     }
 
     /// Whether a workbook saved at `saved` (the W3C date-time of `dcterms:modified`,
-    /// `2025-01-21T02:00:00Z`; no offset is UTC, as Excel writes it) was saved after the
-    /// deadline's day ended in Beijing. `None` when `saved` is not such a time.
+    /// `2025-01-21T02:00:00Z` as Excel and WPS write it in UTC; a time without an offset,
+    /// as in an .ods's `dc:date`, is the clock of the computer that saved it, taken as
+    /// Beijing time) was saved after the deadline's day ended in Beijing. `None` when
+    /// `saved` is not such a time.
     pub fn is_passed_at(&self, saved: &str) -> Option<bool> {
         let end = days_from_civil(self.year, self.month, self.day + 1) * 1440 - BEIJING_OFFSET;
         Some(utc_minutes(saved)? >= end)
@@ -237,10 +239,11 @@ pub fn beijing_time(saved: &str) -> Option<String> {
     ))
 }
 
-/// Minutes since 1970-01-01 00:00 UTC of `YYYY-MM-DDThh:mm[:ss[.f]][Z|±hh:mm]`.
+/// Minutes since 1970-01-01 00:00 UTC of `YYYY-MM-DDThh:mm[:ss[.f]][Z|±hh:mm]`; without
+/// an offset, the time is Beijing time (a local clock in China).
 fn utc_minutes(text: &str) -> Option<i64> {
     let text = text.trim();
-    let (date, time) = text.split_once('T').unwrap_or((text, "00:00Z"));
+    let (date, time) = text.split_once('T').unwrap_or((text, "00:00"));
     let day = Deadline::parse(date)?;
     let (clock, offset) = match time.find(['Z', 'z', '+', '-']) {
         Some(i) => (&time[..i], &time[i..]),
@@ -250,7 +253,8 @@ fn utc_minutes(text: &str) -> Option<i64> {
     let hour: i64 = hm.next()?.parse().ok()?;
     let minute: i64 = hm.next()?.parse().ok()?;
     let offset = match offset {
-        "" | "Z" | "z" => 0,
+        "" => BEIJING_OFFSET,
+        "Z" | "z" => 0,
         signed => {
             let (sign, rest) = signed.split_at(1);
             let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
@@ -526,6 +530,10 @@ mod tests {
         assert_eq!(d.is_passed_at("2025-01-20T23:59:00+08:00"), Some(false));
         assert_eq!(d.is_passed_at("2025-01-21T00:01:00+08:00"), Some(true));
         assert_eq!(d.is_passed_at("2025-01-19"), Some(false));
+        assert_eq!(d.is_passed_at("2025-01-21"), Some(true));
+        // An .ods's dc:date has no offset: the saving computer's clock, in China.
+        assert_eq!(d.is_passed_at("2025-01-20T23:59:00.123456789"), Some(false));
+        assert_eq!(d.is_passed_at("2025-01-21T00:00:30"), Some(true));
         assert_eq!(d.is_passed_at("2025-12-31T00:00:00.5Z"), Some(true));
         assert_eq!(d.is_passed_at("not a time"), None);
         assert_eq!(
