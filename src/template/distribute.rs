@@ -150,68 +150,49 @@ pub fn emit(
                 _ => format!("{folder}/"),
             }
         });
-        // The workbooks of one group at a time: a zip holds them all in memory.
-        let made: Vec<(Distributed, Vec<u8>)> = group
-            .members
-            .par_iter()
-            .map(|unit| {
-                let info = UnitInfo::from_roster(roster, unit);
-                let file = file_name(&info.code, &info.name, year);
-                let bytes = build(&prepared, year, &info, &Prefill::default())?;
-                let line = Distributed {
-                    unit_code: info.code,
-                    unit_name: info.name,
-                    parent_code: info.parent_code,
-                    level: info.level,
-                    file,
-                    package: package.clone().unwrap_or_default(),
-                    extra: unit.extra.clone(),
-                };
-                Ok((line, bytes))
-            })
-            .collect::<Result<_, TemplateError>>()?;
-        let lines: Vec<Distributed> = made.iter().map(|(l, _)| l.clone()).collect();
-        match (&package, how.by_parent) {
-            (Some(zip), Some(ByParent { zip: true, .. })) => {
-                let mut parts: Vec<(String, Vec<u8>)> =
-                    made.into_iter().map(|(l, b)| (l.file, b)).collect();
-                parts.push((
-                    LIST_CSV.to_string(),
-                    list_csv(&lines, &extra_columns, false)?,
-                ));
-                parts.push((
-                    LIST_XLSX.to_string(),
-                    list_xlsx(&lines, &extra_columns, false, year)?,
-                ));
-                let path = out_dir.join(zip);
-                let bytes = zipped(&parts).map_err(|e| TemplateError::Io {
-                    path: path.display().to_string(),
-                    source: std::io::Error::other(e),
-                })?;
-                write_atomic(&path, &bytes)?;
-            }
-            (folder, _) => {
-                let dir = folder
-                    .as_ref()
-                    .map_or(out_dir.to_path_buf(), |f| out_dir.join(f));
-                std::fs::create_dir_all(&dir).map_err(|source| TemplateError::Io {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-                made.par_iter()
-                    .try_for_each(|(line, bytes)| write_atomic(&dir.join(&line.file), bytes))?;
-                if folder.is_some() {
-                    write_atomic(
-                        &dir.join(LIST_CSV),
-                        &list_csv(&lines, &extra_columns, false)?,
-                    )?;
-                    write_atomic(
-                        &dir.join(LIST_XLSX),
-                        &list_xlsx(&lines, &extra_columns, false, year)?,
-                    )?;
-                }
+        let zip = matches!(how.by_parent, Some(ByParent { zip: true, .. }));
+        let mut sink = match &package {
+            Some(name) if zip => Sink::zip(&out_dir.join(name))?,
+            Some(name) => Sink::folder(out_dir.join(name))?,
+            None => Sink::Folder(out_dir.to_path_buf()),
+        };
+        let mut lines: Vec<Distributed> = Vec::with_capacity(group.members.len());
+        // A slice of the group at a time, made in parallel: a folder's workbooks are
+        // written as they are made, a zip's are added in roster order, and memory holds
+        // one slice's workbooks whatever the size of the roster.
+        for slice in group.members.chunks(SLICE) {
+            let made: Vec<(Distributed, Vec<u8>)> = slice
+                .par_iter()
+                .map(|unit| {
+                    let info = UnitInfo::from_roster(roster, unit);
+                    let file = file_name(&info.code, &info.name, year);
+                    let mut bytes = build(&prepared, year, &info, &Prefill::default())?;
+                    if let Sink::Folder(dir) = &sink {
+                        write_atomic(&dir.join(&file), &bytes)?;
+                        bytes = Vec::new();
+                    }
+                    let line = Distributed {
+                        unit_code: info.code,
+                        unit_name: info.name,
+                        parent_code: info.parent_code,
+                        level: info.level,
+                        file,
+                        package: package.clone().unwrap_or_default(),
+                        extra: unit.extra.clone(),
+                    };
+                    Ok((line, bytes))
+                })
+                .collect::<Result<_, TemplateError>>()?;
+            for (line, bytes) in made {
+                sink.add(&line.file, &bytes)?;
+                lines.push(line);
             }
         }
+        if package.is_some() {
+            sink.add(LIST_CSV, &list_csv(&lines, &extra_columns, false)?)?;
+            sink.add(LIST_XLSX, &list_xlsx(&lines, &extra_columns, false, year)?)?;
+        }
+        sink.finish()?;
         if let Some(package) = package {
             packages.push(package);
         }
@@ -359,20 +340,80 @@ fn list_xlsx(
     wb.save_to_buffer().map_err(xlsx)
 }
 
-/// The parts of one parent's zip, in order, at its top level (Windows' "extract all"
-/// makes the folder from the zip's name). Non-ASCII names are flagged as UTF-8
-/// (general-purpose bit 11), so that Windows' own unzip shows the Chinese names; a
-/// fixed timestamp keeps the bytes the same on every run.
-fn zipped(parts: &[(String, Vec<u8>)]) -> zip::result::ZipResult<Vec<u8>> {
-    use zip::write::SimpleFileOptions;
-    let options = SimpleFileOptions::default()
+/// How many workbooks are made at once before they are written (or added to a zip).
+const SLICE: usize = 256;
+
+/// Where one group's files go: a directory (the output directory or a parent's
+/// folder), each file written atomically; or a parent's zip, written to a temporary file
+/// beside its place and renamed into place when complete.
+enum Sink {
+    Folder(PathBuf),
+    Zip {
+        path: PathBuf,
+        zip: Box<zip::ZipWriter<tempfile::NamedTempFile>>,
+    },
+}
+
+impl Sink {
+    fn folder(dir: PathBuf) -> Result<Sink, TemplateError> {
+        std::fs::create_dir_all(&dir).map_err(|source| TemplateError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        Ok(Sink::Folder(dir))
+    }
+
+    fn zip(path: &Path) -> Result<Sink, TemplateError> {
+        let tmp = crate::output::temp_beside(path).map_err(|source| TemplateError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Sink::Zip {
+            path: path.to_path_buf(),
+            zip: Box::new(zip::ZipWriter::new(tmp)),
+        })
+    }
+
+    /// Adds one file. A folder's workbooks are already written (empty `bytes`); its
+    /// lists are written here.
+    fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), TemplateError> {
+        match self {
+            Sink::Folder(_) if bytes.is_empty() => Ok(()),
+            Sink::Folder(dir) => write_atomic(&dir.join(name), bytes),
+            Sink::Zip { path, zip } => zip
+                .start_file(name, zip_options())
+                .map_err(std::io::Error::other)
+                .and_then(|_| zip.write_all(bytes))
+                .map_err(|source| TemplateError::Io {
+                    path: path.display().to_string(),
+                    source,
+                }),
+        }
+    }
+
+    /// Completes a zip and puts it in place (nothing to do for a folder).
+    fn finish(self) -> Result<(), TemplateError> {
+        let Sink::Zip { path, zip } = self else {
+            return Ok(());
+        };
+        (*zip)
+            .finish()
+            .map_err(std::io::Error::other)
+            .and_then(|tmp| crate::output::persist(tmp, &path))
+            .map_err(|source| TemplateError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+    }
+}
+
+/// How every part of a parent's zip is stored, at its top level (Windows' "extract
+/// all" makes the folder from the zip's name). The zip crate flags a non-ASCII name as
+/// UTF-8 (general-purpose bit 11), so that Windows' own unzip shows the Chinese names;
+/// a fixed timestamp keeps the bytes the same on every run.
+fn zip_options() -> zip::write::SimpleFileOptions {
+    zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(zip::DateTime::DEFAULT)
-        .unix_permissions(0o644);
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in parts {
-        zip.start_file(name.as_str(), options)?;
-        zip.write_all(bytes)?;
-    }
-    Ok(zip.finish()?.into_inner())
+        .unix_permissions(0o644)
 }
