@@ -6,7 +6,7 @@
 //! own list, so that a township gets its villages' templates in one piece. Every file is
 //! written atomically and is the same bytes on every run.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -141,7 +141,6 @@ pub fn emit(
         .unwrap_or_default();
     let mut files: Vec<Distributed> = Vec::new();
     let mut packages = Vec::new();
-    let mut listed: HashSet<String> = HashSet::new();
     for group in groups(roster, how.by_parent) {
         let package = group.parent.map(|p| {
             let folder = folder_name(p.code.as_str(), &p.name);
@@ -197,12 +196,9 @@ pub fn emit(
             packages.push(package);
         }
         // With --depth all a unit is in every ancestor's folder; the list at the top
-        // names the folder of its own parent (the first it was put in).
-        files.extend(
-            lines
-                .into_iter()
-                .filter(|l| listed.insert(l.unit_code.clone())),
-        );
+        // names the folder of its own parent.
+        let parent = group.parent.map_or("", |p| p.code.as_str());
+        files.extend(lines.into_iter().filter(|l| l.parent_code == parent));
     }
     let position: HashMap<&str, usize> = roster
         .walk()

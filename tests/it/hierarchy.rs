@@ -127,6 +127,18 @@ fn by_parent_gives_each_parent_a_folder_of_its_childrens_templates_and_list() {
             "分发清单.xlsx"
         ]
     );
+    // Each unit is listed once at the top, in its own parent's folder.
+    let top = records(&all.join("分发清单.csv"));
+    let package: Vec<(&str, &str)> = top
+        .iter()
+        .map(|r| (r["unit_code"].as_str(), r["package"].as_str()))
+        .collect();
+    assert_eq!(package[2], ("111", "110_山市镇人民政府/"));
+    assert_eq!(package.len(), 5);
+    assert_eq!(
+        records(&all.join("100_示例县人民政府/分发清单.csv")).len(),
+        4
+    );
 }
 
 /// The general-purpose flags of every local file header of a zip.
