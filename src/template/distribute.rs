@@ -196,9 +196,10 @@ pub fn emit(
             packages.push(package);
         }
         // With --depth all a unit is in every ancestor's folder; the list at the top
-        // names the folder of its own parent.
+        // names the folder of its own parent. (Without --by-parent, one group: all.)
         let parent = group.parent.map_or("", |p| p.code.as_str());
-        files.extend(lines.into_iter().filter(|l| l.parent_code == parent));
+        let own = |l: &Distributed| how.by_parent.is_none() || l.parent_code == parent;
+        files.extend(lines.into_iter().filter(own));
     }
     let position: HashMap<&str, usize> = roster
         .walk()
