@@ -97,7 +97,7 @@ pub enum Command {
     #[command(
         help_template = HELP,
         next_help_heading = "选项",
-        override_usage = "nianbao ingest <DIR_OR_FILE>... --out <DIR> [选项]",
+        override_usage = "nianbao ingest <DIR_OR_FILE>... [--out <DIR>] [选项]\n      nianbao <DIR>（同 nianbao ingest <DIR>；把文件夹拖到 nianbao.exe 上就是这样运行）",
         after_help = INGEST_AFTER
     )]
     Ingest(IngestArgs),
@@ -168,19 +168,20 @@ pub struct FillArgs {
     pub format: Option<String>,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct IngestArgs {
     /// 交回的工作簿所在的目录或文件（目录会递归查找），可以多个。
     #[arg(required = true, value_name = "DIR_OR_FILE", help_heading = "参数")]
     pub inputs: Vec<PathBuf>,
 
-    /// 单位名册 CSV；给出时核对哪些单位未报送，并按层级汇总。
+    /// 单位名册 CSV；给出时核对哪些单位未报送，并按层级汇总。不给时，只给了一个目录的，
+    /// 依次找该目录中的 名册.csv、units.csv、名册.xlsx。
     #[arg(long, value_name = "CSV")]
     pub units: Option<PathBuf>,
 
-    /// 输出目录（写出的文件见下方“输出”）。
+    /// 输出目录（写出的文件见下方“输出”）。不给时，只给了一个目录 DIR 的，写到它旁边的 DIR-汇总/。
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
 
     /// 报告年度；不给时取多数工作簿的年度。
     #[arg(long)]
@@ -250,6 +251,33 @@ pub struct TemplateArgs {
     /// 并行线程数，默认使用全部 CPU 核心。
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// 按上级单位分文件夹：每个有下级的单位一个 <代码>_<名称>/ 文件夹，放其直属下级的模板和分发清单；
+    /// 顶层单位（没有上级）的模板留在输出目录中。
+    #[arg(long)]
+    pub by_parent: bool,
+
+    /// 与 --by-parent 一起用：children 只放直属下级（默认），all 放全部下级（下级的下级也在内）。
+    #[arg(long, value_name = "children|all", default_value = "children", value_parser = ["children", "all"], requires = "by_parent")]
+    pub depth: String,
+
+    /// 与 --by-parent 一起用：每个文件夹写成一个 .zip（文件名按 UTF-8 标记，Windows 自带的解压显示中文名）。
+    #[arg(long, requires = "by_parent")]
+    pub zip: bool,
+
+    /// 交回期限，如 2025-01-20：印在每个模板的封面和填报说明中；汇总时，保存时间晚于期限的工作簿记一条“信息”（不影响受理）。
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_deadline)]
+    pub deadline: Option<nianbao::identity::Deadline>,
+
+    /// 联系人和电话，如 "县政务公开办 0453-0000000"：印在封面和填报说明中。
+    #[arg(long, value_name = "TEXT")]
+    pub contact: Option<String>,
+}
+
+/// `--deadline`: a day of the calendar, `2025-01-20`.
+fn parse_deadline(text: &str) -> Result<nianbao::identity::Deadline, String> {
+    nianbao::identity::Deadline::parse(text)
+        .ok_or_else(|| format!("「{text}」不是日期，请写成 2025-01-20 这样的年-月-日"))
 }
 
 /// Parses the command line; a mistake in it is explained in Chinese ([`explain`]), as
@@ -258,9 +286,9 @@ pub struct TemplateArgs {
 ///
 /// # Errors
 /// The exit code to end with: 0 after help or version, 2 after a mistake.
-pub fn parse() -> Result<Cli, std::process::ExitCode> {
+pub fn parse(args: &[std::ffi::OsString]) -> Result<Cli, std::process::ExitCode> {
     use clap::error::ErrorKind;
-    let err = match Cli::try_parse() {
+    let err = match Cli::try_parse_from(args) {
         Ok(cli) => return Ok(cli),
         Err(err) => err,
     };
@@ -271,7 +299,11 @@ pub fn parse() -> Result<Cli, std::process::ExitCode> {
             let _ = err.print();
         }
         _ => {
-            let args: Vec<String> = std::env::args().skip(1).collect();
+            let args: Vec<String> = args
+                .iter()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
             eprint!("{}", explain(&err, &args));
         }
     }

@@ -42,10 +42,15 @@ pub enum IdField {
     ParentCode,
     Level,
     Year,
+    /// When the unit is to hand the report back (`2025-01-20`, [`Deadline::iso`]); absent
+    /// in templates made without `--deadline` and in those of earlier versions.
+    Deadline,
+    /// Whom to ask (`--contact`), as printed on the cover.
+    Contact,
 }
 
 impl IdField {
-    pub const ALL: [IdField; 8] = [
+    pub const ALL: [IdField; 10] = [
         IdField::FormatId,
         IdField::FormatVersion,
         IdField::TemplateVersion,
@@ -54,6 +59,8 @@ impl IdField {
         IdField::ParentCode,
         IdField::Level,
         IdField::Year,
+        IdField::Deadline,
+        IdField::Contact,
     ];
 
     /// The key in column A of the hidden sheet.
@@ -67,6 +74,8 @@ impl IdField {
             IdField::ParentCode => "parent_code",
             IdField::Level => "level",
             IdField::Year => "year",
+            IdField::Deadline => "deadline",
+            IdField::Contact => "contact",
         }
     }
 
@@ -79,7 +88,11 @@ impl IdField {
             IdField::TemplateVersion => Some("nianbao_template_version"),
             IdField::UnitCode => Some("nianbao_unit_code"),
             IdField::Year => Some("nianbao_year"),
-            IdField::UnitName | IdField::ParentCode | IdField::Level => None,
+            IdField::UnitName
+            | IdField::ParentCode
+            | IdField::Level
+            | IdField::Deadline
+            | IdField::Contact => None,
         }
     }
 
@@ -164,6 +177,161 @@ impl IdFields {
             }
         }
         Some(out)
+    }
+}
+
+/// The day by which a unit is to hand its report back (`--deadline`): a calendar day in
+/// China, so a workbook saved on it (up to 24:00 Beijing time) is on time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline {
+    year: i32,
+    month: u32,
+    day: u32,
+}
+
+/// Beijing time's offset from UTC, in minutes: the deadline's day ends at 24:00 there.
+const BEIJING_OFFSET: i64 = 8 * 60;
+
+impl Deadline {
+    /// `2025-01-20` (also `2025-1-20`, `2025/1/20`); `None` for anything that is not a
+    /// day of the calendar.
+    pub fn parse(text: &str) -> Option<Deadline> {
+        let mut parts = text.trim().split(['-', '/']);
+        let year: i32 = parts.next()?.trim().parse().ok()?;
+        let month: u32 = parts.next()?.trim().parse().ok()?;
+        let day: u32 = parts.next()?.trim().parse().ok()?;
+        let valid = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day);
+        (valid && parts.next().is_none()).then_some(Deadline { year, month, day })
+    }
+
+    /// As the identity sheet keeps it: `2025-01-20`.
+    pub fn iso(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
+    /// As a clerk reads it: `2025 年 1 月 20 日`.
+    pub fn chinese(&self) -> String {
+        format!("{} 年 {} 月 {} 日", self.year, self.month, self.day)
+    }
+
+    /// Whether a workbook saved at `saved` (the W3C date-time of `dcterms:modified`,
+    /// `2025-01-21T02:00:00Z` as Excel and WPS write it in UTC; a time without an offset,
+    /// as in an .ods's `dc:date`, is the clock of the computer that saved it, taken as
+    /// Beijing time) was saved after the deadline's day ended in Beijing. `None` when
+    /// `saved` is not such a time.
+    pub fn is_passed_at(&self, saved: &str) -> Option<bool> {
+        let end = days_from_civil(self.year, self.month, self.day + 1) * 1440 - BEIJING_OFFSET;
+        Some(utc_minutes(saved)? >= end)
+    }
+}
+
+/// The Beijing date and time (`2025-01-21 10:00`) of a W3C date-time, for messages.
+pub fn beijing_time(saved: &str) -> Option<String> {
+    let minutes = utc_minutes(saved)? + BEIJING_OFFSET;
+    let (days, of_day) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
+    let (y, m, d) = civil_from_days(days);
+    Some(format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        of_day / 60,
+        of_day % 60
+    ))
+}
+
+/// Minutes since 1970-01-01 00:00 UTC of `YYYY-MM-DDThh:mm[:ss[.f]][Z|±hh:mm]`; without
+/// an offset, the time is Beijing time (a local clock in China).
+fn utc_minutes(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, time) = text.split_once('T').unwrap_or((text, "00:00"));
+    let day = Deadline::parse(date)?;
+    let (clock, offset) = match time.find(['Z', 'z', '+', '-']) {
+        Some(i) => (&time[..i], &time[i..]),
+        None => (time, ""),
+    };
+    let mut hm = clock.split(':');
+    let hour: i64 = hm.next()?.parse().ok()?;
+    let minute: i64 = hm.next()?.parse().ok()?;
+    let offset = match offset {
+        "" => BEIJING_OFFSET,
+        "Z" | "z" => 0,
+        signed => {
+            let (sign, rest) = signed.split_at(1);
+            let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+            let minutes = h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?;
+            if sign == "-" {
+                -minutes
+            } else {
+                minutes
+            }
+        }
+    };
+    if !(0..24).contains(&hour) || !(0..60).contains(&minute) {
+        return None;
+    }
+    Some(days_from_civil(day.year, day.month, day.day) * 1440 + hour * 60 + minute - offset)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a (proleptic Gregorian) date; `day` may run one past the
+/// month's end (the next day). Howard Hinnant's `days_from_civil`.
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// When and to whom a template is to be handed back (`--deadline`, `--contact`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handback {
+    pub deadline: Option<Deadline>,
+    pub contact: String,
+}
+
+impl Handback {
+    /// The one sentence the cover and its instructions print: `请于 2025 年 1 月 20 日前交回
+    /// 本表，联系：县政务公开办 0453-0000000。`; `None` when neither was given.
+    pub fn sentence(&self) -> Option<String> {
+        let contact = self.contact.trim();
+        match (&self.deadline, contact) {
+            (None, "") => None,
+            (Some(d), "") => Some(format!("请于 {}前交回本表。", d.chinese())),
+            (None, c) => Some(format!("交回本表及有疑问的，联系：{c}。")),
+            (Some(d), c) => Some(format!("请于 {}前交回本表，联系：{c}。", d.chinese())),
+        }
+    }
+
+    /// What a workbook's identity says (fields absent in older templates: none).
+    pub fn from_fields(fields: &IdFields) -> Handback {
+        Handback {
+            deadline: fields.get(IdField::Deadline).and_then(Deadline::parse),
+            contact: fields.get(IdField::Contact).unwrap_or("").to_string(),
+        }
     }
 }
 
@@ -337,6 +505,61 @@ mod tests {
             assert_eq!(back.get(f), expected, "{f:?}");
         }
         assert_eq!(IdFields::from_properties(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn deadlines_parse_and_end_at_midnight_in_beijing() {
+        let d = Deadline::parse("2025-01-20").unwrap();
+        assert_eq!(Deadline::parse("2025/1/20"), Some(d));
+        assert_eq!(d.iso(), "2025-01-20");
+        assert_eq!(d.chinese(), "2025 年 1 月 20 日");
+        for bad in [
+            "",
+            "2025-02-30",
+            "2025-13-01",
+            "2025-01",
+            "2025-01-20-1",
+            "明天",
+        ] {
+            assert_eq!(Deadline::parse(bad), None, "{bad}");
+        }
+        assert!(Deadline::parse("2024-02-29").is_some());
+        // 24:00 in Beijing is 16:00 UTC.
+        assert_eq!(d.is_passed_at("2025-01-20T15:59:59Z"), Some(false));
+        assert_eq!(d.is_passed_at("2025-01-20T16:00:00Z"), Some(true));
+        assert_eq!(d.is_passed_at("2025-01-20T23:59:00+08:00"), Some(false));
+        assert_eq!(d.is_passed_at("2025-01-21T00:01:00+08:00"), Some(true));
+        assert_eq!(d.is_passed_at("2025-01-19"), Some(false));
+        assert_eq!(d.is_passed_at("2025-01-21"), Some(true));
+        // An .ods's dc:date has no offset: the saving computer's clock, in China.
+        assert_eq!(d.is_passed_at("2025-01-20T23:59:00.123456789"), Some(false));
+        assert_eq!(d.is_passed_at("2025-01-21T00:00:30"), Some(true));
+        assert_eq!(d.is_passed_at("2025-12-31T00:00:00.5Z"), Some(true));
+        assert_eq!(d.is_passed_at("not a time"), None);
+        assert_eq!(
+            beijing_time("2025-01-21T02:05:00Z").as_deref(),
+            Some("2025-01-21 10:05")
+        );
+        assert_eq!(
+            beijing_time("2024-12-31T20:00:00Z").as_deref(),
+            Some("2025-01-01 04:00")
+        );
+    }
+
+    #[test]
+    fn the_handback_sentence_says_what_was_given() {
+        let d = Deadline::parse("2025-01-20");
+        let h = |deadline, contact: &str| Handback {
+            deadline,
+            contact: contact.into(),
+        };
+        assert_eq!(h(None, " ").sentence(), None);
+        assert_eq!(
+            h(d, "县政务公开办 0453-0000000").sentence().unwrap(),
+            "请于 2025 年 1 月 20 日前交回本表，联系：县政务公开办 0453-0000000。"
+        );
+        assert!(h(d, "").sentence().unwrap().ends_with("前交回本表。"));
+        assert!(h(None, "甲").sentence().unwrap().contains("联系：甲"));
     }
 
     #[test]

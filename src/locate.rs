@@ -58,6 +58,10 @@ pub struct Identity {
     /// The format the workbook was made for (its layout), if it says.
     pub format_id: Option<String>,
     pub template_version: Option<u32>,
+    /// When and to whom the template said to hand it back (none in older templates).
+    pub handback: identity::Handback,
+    /// When the workbook says it was last saved ([`RawWorkbook::saved`]).
+    pub saved: Option<String>,
     pub by: IdentifiedBy,
     /// How the cells were found: by hidden keys, or by labels for some table.
     pub by_labels: bool,
@@ -305,6 +309,8 @@ fn identify(wb: &RawWorkbook, formats: &Formats) -> (Identity, Cover) {
     id.year = get(IdField::Year).and_then(|y| parse_year(&y));
     id.format_id = get(IdField::FormatId);
     id.template_version = get(IdField::TemplateVersion).and_then(|v| v.parse().ok());
+    id.handback = identity::Handback::from_fields(&fields);
+    id.saved = wb.saved.clone();
     (id, the_cover)
 }
 

@@ -17,14 +17,33 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::process::ExitCode;
 
-use cli::Command;
+use clap::CommandFactory;
+
+use cli::{Cli, Command};
 use cmd::Outcome;
 
 fn main() -> ExitCode {
-    let cli = match cli::parse() {
+    // `nianbao DIR` (a folder dropped on the binary) is `nianbao ingest DIR`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let commands = Cli::command();
+    let names: Vec<&str> = commands.get_subcommands().map(|c| c.get_name()).collect();
+    let dropped = cmd::ingest::dropped_dir(&args, &names);
+    if let Some(dir) = &dropped {
+        args = vec![args[0].clone(), "ingest".into(), dir.into()];
+    }
+    let cli = match cli::parse(&args) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    let code = run(&cli);
+    if dropped.is_some() {
+        cmd::ingest::wait_if_console();
+    }
+    code
+}
+
+/// Runs the command and turns its result into the exit code.
+fn run(cli: &Cli) -> ExitCode {
     let ran =
         cmd::load_formats(cli.format_file.as_deref()).and_then(|formats| match &cli.command {
             Command::Template(args) => cmd::template::run(&formats, args),

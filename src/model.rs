@@ -146,6 +146,9 @@ pub enum Level {
     Warning,
     /// The tool normalised what was typed (e.g. full-width digits) and recorded it.
     Fixed,
+    /// Worth knowing, nothing to correct: counts neither as an error nor as a warning
+    /// and never changes a file's status (a return saved after the deadline).
+    Info,
 }
 
 impl Level {
@@ -155,6 +158,7 @@ impl Level {
             Level::Error => "error",
             Level::Warning => "warning",
             Level::Fixed => "fixed",
+            Level::Info => "info",
         }
     }
 
@@ -164,6 +168,7 @@ impl Level {
             Level::Error => "错误",
             Level::Warning => "警告",
             Level::Fixed => "已修正",
+            Level::Info => "信息",
         }
     }
 
@@ -172,6 +177,7 @@ impl Level {
             "error" => Some(Level::Error),
             "warning" => Some(Level::Warning),
             "fixed" => Some(Level::Fixed),
+            "info" => Some(Level::Info),
             _ => None,
         }
     }
@@ -555,6 +561,8 @@ pub mod rule_ids {
     pub const IDENTITY: &str = "ID-3";
     /// A value typed in the workbook was normalised (full-width digits, blanks…).
     pub const NORMALISED: &str = "N-1";
+    /// The workbook was saved after the deadline its template gave (information only).
+    pub const LATE: &str = "D-1";
 }
 
 /// How every ID-3 message ([`rule_ids::IDENTITY`]) begins: the batch reads a file's

@@ -182,6 +182,34 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
         }),
         Some(_) => {}
     }
+    if let Some(late) = late_finding(id) {
+        sub.findings.push(late);
+    }
+}
+
+/// Information (never an error or a warning, so never a change of status) when the
+/// workbook was saved after the deadline its template gave, by the workbook's own
+/// save time in Beijing. Nothing when either is unknown (an older template, an .xls).
+fn late_finding(id: &crate::locate::Identity) -> Option<Finding> {
+    let deadline = id.handback.deadline?;
+    let saved = id.saved.as_deref()?;
+    if deadline.is_passed_at(saved) != Some(true) {
+        return None;
+    }
+    let when = crate::identity::beijing_time(saved).unwrap_or_else(|| saved.to_string());
+    Some(Finding {
+        found: format!("{when}（北京时间）"),
+        expected: format!("{}前", deadline.chinese()),
+        ..Finding::file_level(
+            Level::Info,
+            rule_ids::LATE,
+            format!(
+                "工作簿保存于 {when}，晚于模板规定的交回期限 {}（按工作簿文档属性中的修改时间）",
+                deadline.chinese()
+            ),
+            "仅供参考，不影响受理",
+        )
+    })
 }
 
 /// Normalises every located number; recomputes totals whose cell carries no value.

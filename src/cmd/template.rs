@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use nianbao::format::Formats;
+use nianbao::identity::Handback;
 use nianbao::template;
 
 use super::{format_for, set_jobs, status, Outcome};
@@ -21,7 +22,17 @@ pub fn run(formats: &Formats, args: &TemplateArgs) -> Result<Outcome> {
         ));
     }
     let roster = super::load_roster(&args.units)?;
-    let emitted = template::emit(format, args.year, &roster, &args.out)?;
+    let how = template::Distribution {
+        handback: Handback {
+            deadline: args.deadline,
+            contact: args.contact.clone().unwrap_or_default(),
+        },
+        by_parent: args.by_parent.then_some(template::ByParent {
+            descendants: args.depth == "all",
+            zip: args.zip,
+        }),
+    };
+    let emitted = template::emit(format, args.year, &roster, &args.out, &how)?;
     status(format_args!(
         "已为 {} 个单位生成 {} 年度填报模板（{}），另有空白模板 {}。",
         emitted.files.len(),
@@ -30,6 +41,13 @@ pub fn run(formats: &Formats, args: &TemplateArgs) -> Result<Outcome> {
         emitted.blank
     ));
     status(format_args!("输出目录：{}", args.out.display()));
+    if !emitted.packages.is_empty() {
+        let what = if args.zip { "压缩包" } else { "文件夹" };
+        status(format_args!(
+            "按上级单位分为 {} 个{what}（每个含下级单位的模板和分发清单），顶层单位的模板在输出目录中。",
+            emitted.packages.len()
+        ));
+    }
     status(format_args!("分发清单：{}", emitted.list.display()));
     Ok(Outcome::Clean)
 }

@@ -41,15 +41,18 @@ pub(super) fn read_xlsx(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     }
     // Properties are a convenience (the keys also live in cells): a broken docProps part
     // must not make the workbook unreadable.
-    let properties = catch_unwind(AssertUnwindSafe(|| wb.workbook_properties()))
+    let props = catch_unwind(AssertUnwindSafe(|| wb.workbook_properties()))
         .ok()
-        .and_then(Result::ok)
+        .and_then(Result::ok);
+    let saved = props.as_ref().and_then(|p| p.modified.clone());
+    let properties = props
         .map(|p| p.custom_properties.into_iter().collect())
         .unwrap_or_default();
     Ok(RawWorkbook {
         kind: FileKind::Xlsx,
         sheets,
         properties,
+        saved,
     })
 }
 
@@ -137,6 +140,12 @@ fn xlsx_error(e: XlsxError) -> ReadError {
 
 pub(super) fn read_ods(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     let mut wb: Ods<_> = Ods::new(Cursor::new(bytes)).map_err(ods_error)?;
+    // When it was saved (meta.xml's dc:date), as for xlsx; a broken part is no reason
+    // to refuse the workbook.
+    let saved = catch_unwind(AssertUnwindSafe(|| wb.workbook_properties()))
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|p| p.modified);
     let names = wb.sheet_names();
     check_sheet_count(names.len())?;
     let mut sheets = Vec::with_capacity(names.len());
@@ -191,6 +200,7 @@ pub(super) fn read_ods(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         kind: FileKind::Ods,
         sheets,
         properties: BTreeMap::new(),
+        saved,
     })
 }
 
@@ -243,6 +253,7 @@ pub(super) fn read_xls(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         kind: FileKind::Xls,
         sheets,
         properties: BTreeMap::new(),
+        saved: None,
     })
 }
 

@@ -159,6 +159,9 @@ pub struct RawWorkbook {
     pub sheets: Vec<RawSheet>,
     /// Custom document properties (xlsx only), e.g. `nianbao_unit_code`.
     pub properties: BTreeMap<String, String>,
+    /// When the workbook says it was last saved, as written (xlsx `dcterms:modified`,
+    /// ods `dc:date`: `2025-01-21T02:00:00Z`); `None` for .xls or when absent.
+    pub saved: Option<String>,
 }
 
 impl RawWorkbook {

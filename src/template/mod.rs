@@ -17,6 +17,7 @@ mod chase;
 mod corrections;
 mod cover_sheet;
 mod details;
+mod distribute;
 mod findings_sheet;
 
 mod rollup;
@@ -29,15 +30,17 @@ pub use corrections::{correction_workbook, Returned};
 pub use details::{
     DetailRow, DetailsWorkbook, DETAILS_FIXED, DETAILS_HEADER_ROWS, DETAILS_NAME, DETAILS_SHEET,
 };
+pub use distribute::{
+    blank_file_name, emit, ByParent, Distributed, Distribution, Emitted, LIST_CSV, LIST_XLSX,
+};
 pub use findings_sheet::FINDINGS_SHEET;
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
+use std::path::Path;
 
 use crate::format::{Format, Key};
+use crate::identity::Handback;
 use crate::model::{Finding, Level};
 use crate::roster::{Roster, Unit};
 
@@ -183,13 +186,30 @@ pub fn workbook_bytes(
     unit: &UnitInfo,
     prefill: &Prefill,
 ) -> Result<Vec<u8>, TemplateError> {
-    let prepared = prepare(format, unit)?;
+    workbook_bytes_handed(format, year, unit, prefill, &Handback::default())
+}
+
+/// [`workbook_bytes`] for a template that says when and to whom it goes back (what
+/// `template --deadline --contact` writes).
+pub fn workbook_bytes_handed(
+    format: &Format,
+    year: i32,
+    unit: &UnitInfo,
+    prefill: &Prefill,
+    handback: &Handback,
+) -> Result<Vec<u8>, TemplateError> {
+    let prepared = prepare(format, handback, unit)?;
     build(&prepared, year, unit, prefill)
 }
 
-/// What every workbook of `format` shares; `unit` names the file in an error.
-fn prepare<'f>(format: &'f Format, unit: &UnitInfo) -> Result<sheets::Prepared<'f>, TemplateError> {
-    sheets::Prepared::new(format).map_err(|source| TemplateError::Xlsx {
+/// What every workbook of `format` shares, handed back as `handback` says; `unit`
+/// names the file in an error.
+fn prepare<'f>(
+    format: &'f Format,
+    handback: &Handback,
+    unit: &UnitInfo,
+) -> Result<sheets::Prepared<'f>, TemplateError> {
+    sheets::Prepared::new(format, handback).map_err(|source| TemplateError::Xlsx {
         file: unit.name.clone(),
         source,
     })
@@ -208,116 +228,38 @@ fn build(
     })
 }
 
-/// One line of the distribution list.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Distributed {
-    pub unit_code: String,
-    pub unit_name: String,
-    pub parent_code: String,
-    pub level: String,
-    pub file: String,
-}
-
-/// What `emit` wrote.
-#[derive(Debug)]
-pub struct Emitted {
-    pub files: Vec<Distributed>,
-    pub blank: String,
-    pub list: PathBuf,
-}
-
-/// File name of the blank workbook for units not on the roster.
-pub fn blank_file_name(year: i32) -> String {
-    format!("空白模板_{year}.xlsx")
-}
-
 /// `<code>_<name>_<year>.xlsx`, safe on Windows whatever the unit's name: no path
 /// separators, reserved characters or reserved device names, and not too long.
 pub fn file_name(code: &str, name: &str, year: i32) -> String {
+    format!("{}.xlsx", safe_stem(code, name, Some(year)))
+}
+
+/// `<code>_<name>`, the folder (or `.zip`) of a parent unit's templates
+/// (`template --by-parent`), safe on Windows as [`file_name`] is.
+pub fn folder_name(code: &str, name: &str) -> String {
+    safe_stem(code, name, None)
+}
+
+/// `<code>_<name>[_<year>]` with the name's blanks dropped, at most 60 of its
+/// characters kept, and whatever Windows refuses in a name replaced.
+fn safe_stem(code: &str, name: &str, year: Option<i32>) -> String {
     let name: String = name
         .chars()
         .filter(|c| !c.is_whitespace())
         .take(60)
         .collect();
-    let stem = format!("{code}_{name}_{year}");
+    let stem = match year {
+        Some(year) => format!("{code}_{name}_{year}"),
+        None => format!("{code}_{name}"),
+    };
     let options = sanitize_filename::Options {
         windows: true,
         truncate: true,
         replacement: "_",
     };
-    let mut safe = sanitize_filename::sanitize_with_options(stem, options);
+    let safe = sanitize_filename::sanitize_with_options(stem, options);
     // `..` survives sanitising; a name made only of dots is no name.
-    safe = safe.replace("..", "_");
-    format!("{safe}.xlsx")
-}
-
-/// Writes one workbook per roster unit, a blank workbook and the distribution list
-/// (`分发清单.csv`) into `out_dir`, in parallel. Each file is written atomically.
-pub fn emit(
-    format: &Format,
-    year: i32,
-    roster: &Roster,
-    out_dir: &Path,
-) -> Result<Emitted, TemplateError> {
-    check_year(year)?;
-    // Temporary files a killed run left behind go too (a normal run leaves none).
-    std::fs::create_dir_all(out_dir)
-        .and_then(|_| crate::output::remove_stale_temps(out_dir))
-        .map_err(|source| TemplateError::Io {
-            path: out_dir.display().to_string(),
-            source,
-        })?;
-    // Layout, formulas, validations and styles are the same in every workbook: made
-    // once here rather than for each unit (about a fifth of a workbook's time, perf).
-    let blank_unit = UnitInfo::default();
-    let prepared = prepare(format, &blank_unit)?;
-    let files: Vec<Distributed> = roster
-        .units()
-        .par_iter()
-        .map(|unit| {
-            let info = UnitInfo::from_roster(roster, unit);
-            let file = file_name(&info.code, &info.name, year);
-            let bytes = build(&prepared, year, &info, &Prefill::default())?;
-            write_atomic(&out_dir.join(&file), &bytes)?;
-            Ok(Distributed {
-                unit_code: info.code,
-                unit_name: info.name,
-                parent_code: info.parent_code,
-                level: info.level,
-                file,
-            })
-        })
-        .collect::<Result<_, TemplateError>>()?;
-    let blank = blank_file_name(year);
-    let bytes = build(&prepared, year, &blank_unit, &Prefill::default())?;
-    write_atomic(&out_dir.join(&blank), &bytes)?;
-
-    let list = out_dir.join("分发清单.csv");
-    let mut csv = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let io = |source: csv::Error| TemplateError::Io {
-        path: list.display().to_string(),
-        source: source.into(),
-    };
-    csv.write_record(["unit_code", "unit_name", "parent_code", "level", "file"])
-        .map_err(io)?;
-    for f in &files {
-        // Text from the roster, guarded as every CSV the tool writes.
-        let fields = [
-            &f.unit_code,
-            &f.unit_name,
-            &f.parent_code,
-            &f.level,
-            &f.file,
-        ];
-        csv.write_record(fields.map(|t| crate::output::neutralise(t).into_owned()))
-            .map_err(io)?;
-    }
-    let bytes = csv.into_inner().map_err(|e| TemplateError::Io {
-        path: list.display().to_string(),
-        source: e.into_error(),
-    })?;
-    write_atomic(&list, &bytes)?;
-    Ok(Emitted { files, blank, list })
+    safe.replace("..", "_")
 }
 
 /// [`crate::output::write_atomic`], with the path in the error a clerk reads.

@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
 
 use super::{Prefill, UnitInfo};
 use crate::format::Format;
-use crate::identity::{self};
+use crate::identity::{self, Handback};
 use crate::layout::{self, *};
 
 use super::cover_sheet::{self, id_fields, identity_sheet, instructions};
@@ -113,6 +113,9 @@ pub(super) struct Prepared<'f> {
     /// What the cover's `format` field says.
     pub(super) format_label: String,
     pub(super) instructions: Vec<String>,
+    /// When and to whom the workbook goes back (`--deadline`, `--contact`): on the cover
+    /// and in the identity.
+    pub(super) handback: Handback,
     pub(super) tables: Vec<PreparedTable>,
     pub(super) text: TextPlan,
     /// The validations of the text sheet's fields, in the order of `text.fields`.
@@ -129,7 +132,7 @@ pub(super) struct PreparedTable {
 }
 
 impl<'f> Prepared<'f> {
-    pub(super) fn new(format: &'f Format) -> Result<Prepared<'f>, XlsxError> {
+    pub(super) fn new(format: &'f Format, handback: &Handback) -> Result<Prepared<'f>, XlsxError> {
         let tables = format
             .tables
             .iter()
@@ -161,7 +164,8 @@ impl<'f> Prepared<'f> {
             styles: Styles::new(),
             subtitle: format!("{}（{}）", format.name, format.document),
             format_label: identity::cover_format_text(&format.id, &format.document),
-            instructions: instructions(format),
+            instructions: instructions(format, handback),
+            handback: handback.clone(),
             tables,
             text,
             field_validations,
@@ -193,7 +197,7 @@ pub(super) fn build(
     // KB per workbook and saves about 15% of it.
     wb.set_zip_compression_level(1);
     let title = format!("{}{}年政府信息公开工作年度报告", unit.name, year);
-    let id = id_fields(format, year, unit);
+    let id = id_fields(format, year, unit, &prepared.handback);
     let mut props = DocProperties::new()
         .set_creation_datetime(&creation_stamp(year))
         .set_title(&title)
@@ -222,7 +226,7 @@ pub(super) fn build(
         )?;
     }
     text_sheet(wb.add_worksheet(), prepared, prefill)?;
-    identity_sheet(wb.add_worksheet(), format, year, unit)?;
+    identity_sheet(wb.add_worksheet(), format, year, unit, &prepared.handback)?;
     wb.save_to_buffer()
 }
 

@@ -9,6 +9,7 @@ mod corrections;
 mod counts;
 mod fill;
 mod guards;
+mod hierarchy;
 mod hostile;
 mod ingest;
 mod inputs;

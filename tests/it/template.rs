@@ -41,14 +41,18 @@ fn one_workbook_per_unit_plus_a_blank_and_a_distribution_list() {
     );
     let text = String::from_utf8(list[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "unit_code,unit_name,parent_code,level,file");
+    // The roster's own columns (here `contact`) follow the list's.
+    assert_eq!(
+        lines[0],
+        "unit_code,unit_name,parent_code,level,file,contact"
+    );
     assert_eq!(lines.len(), 6, "{text}");
     assert_eq!(
         lines[2],
-        "110,山市镇人民政府,100,township,110_山市镇人民政府_2024.xlsx"
+        "110,山市镇人民政府,100,township,110_山市镇人民政府_2024.xlsx,党政办"
     );
     for line in &lines[1..] {
-        let file = line.rsplit(',').next().unwrap();
+        let file = line.split(',').nth(4).unwrap();
         assert!(out.join(file).is_file(), "{file} listed but missing");
     }
     assert!(out.join("空白模板_2024.xlsx").is_file());
@@ -59,7 +63,9 @@ fn one_workbook_per_unit_plus_a_blank_and_a_distribution_list() {
             .extension()
             .is_some_and(|x| x == "xlsx")
     });
-    assert_eq!(xlsx.count(), 6);
+    // 5 units, the blank template and the distribution list's workbook.
+    assert_eq!(xlsx.count(), 7);
+    assert!(out.join("分发清单.xlsx").is_file());
 }
 
 fn sheet_names(path: &Path) -> Vec<String> {
@@ -481,7 +487,8 @@ fn hostile_unit_names_give_safe_file_names() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 5, "{names:?}");
+    // 3 units, the blank template, the distribution list (CSV and workbook).
+    assert_eq!(names.len(), 6, "{names:?}");
     assert!(!scratch.dir.path().join("x_2024.xlsx").exists());
     for n in &names {
         assert!(
