@@ -22,7 +22,8 @@ use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREF
 use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
 use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
-use crate::read::{RawSheet, RawValue, RawWorkbook};
+use crate::read::{RawSheet, RawValue, RawWorkbook, PARAGRAPHS_SHEET};
+use crate::roster::{normalize_name, Roster, Unit};
 
 /// How the workbook's unit, year and format were established.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +34,11 @@ pub enum IdentifiedBy {
     Properties,
     /// The visible cover sheet.
     Cover,
+    /// The report's title (`<单位名称><年度>年政府信息公开工作年度报告`): a Word report, a
+    /// web page or a workbook made by hand.
+    Title,
+    /// The file's name, matched against the roster (nothing inside says whose it is).
+    FileName,
     /// Nothing identifies it.
     #[default]
     Nothing,
@@ -44,6 +50,8 @@ impl IdentifiedBy {
             IdentifiedBy::HiddenSheet => "模板隐藏标识",
             IdentifiedBy::Properties => "文档属性",
             IdentifiedBy::Cover => "封面填写的单位信息",
+            IdentifiedBy::Title => "报告标题",
+            IdentifiedBy::FileName => "文件名",
             IdentifiedBy::Nothing => "无法识别",
         }
     }
@@ -66,6 +74,8 @@ pub struct Identity {
     /// unit above is the one most of them name, and the file is not to be taken for it
     /// silently (ID-3).
     pub claims: Vec<Claim>,
+    /// The report's title as written, when one was found (see [`report_title`]).
+    pub title: Option<String>,
 }
 
 /// A located value: where it is and what was there (`None`: the cell is empty).
@@ -145,6 +155,9 @@ pub struct Found {
     /// The sheet each table was found on.
     pub table_sheets: BTreeMap<String, String>,
     pub findings: Vec<Finding>,
+    /// Read from a document (Word, web page), which has no cover and no cells a clerk
+    /// could find: see [`crate::read::FileKind::is_document`].
+    pub document: bool,
 }
 
 fn text_of(v: Option<&RawValue>) -> String {
@@ -549,7 +562,21 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         cover_places: cover.places,
         table_sheets: BTreeMap::new(),
         findings: Vec::new(),
+        document: wb.kind.is_document(),
     };
+    // Without a template's identity (a Word report, a web page, a workbook made by
+    // hand), the title says whose report it is and for which year.
+    let title = report_title(wb);
+    if let Some(t) = &title {
+        if found.identity.by == IdentifiedBy::Nothing && !t.unit.is_empty() {
+            found.identity.unit_name = t.unit.clone();
+            found.identity.by = IdentifiedBy::Title;
+        }
+        if found.identity.year.is_none() {
+            found.identity.year = t.year;
+        }
+        found.identity.title = Some(t.text.clone());
+    }
     // A workbook that states no year is taken for the year the user gave (`--year`).
     if found.identity.year.is_none() {
         found.identity.year = fallback_year;
@@ -574,7 +601,12 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
     for table in &format.tables {
         locate_table(wb, table, &mut found);
     }
-    locate_text(wb, format, &mut found);
+    if wb.kind.is_document() {
+        let title_row = title.map(|t| t.row);
+        texts_by_paragraphs(wb, format, title_row, &mut found);
+    } else {
+        locate_text(wb, format, &mut found);
+    }
     found
 }
 
@@ -1040,6 +1072,335 @@ fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
                 }
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reports without a template: the title, the text by its headings, the unit by its name
+
+/// A report's title as found: its text, its row (on [`PARAGRAPHS_SHEET`] for a
+/// document), and the unit and year it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title {
+    pub text: String,
+    pub row: u32,
+    /// The unit's name as the title writes it (may be empty).
+    pub unit: String,
+    pub year: Option<i32>,
+}
+
+/// What every report's title says after the unit and the year.
+const TITLE_CORE: &str = "政府信息公开";
+
+/// The report's title: the first short text (a document's paragraph, else a cell of a
+/// workbook, sheet by sheet) reading `<单位名称><年度>年政府信息公开工作年度报告`.
+pub fn report_title(wb: &RawWorkbook) -> Option<Title> {
+    wb.sheets.iter().find_map(|sheet| {
+        sheet.cells.iter().find_map(|(at, v)| {
+            let RawValue::Text(text) = v else {
+                return None;
+            };
+            let (unit, year) = parse_title(text)?;
+            Some(Title {
+                text: text.trim().to_string(),
+                row: at.row,
+                unit,
+                year,
+            })
+        })
+    })
+}
+
+/// The unit and year a title names: `山市镇人民政府2024年政府信息公开工作年度报告` →
+/// (`山市镇人民政府`, 2024). Also `2024年度`, `二〇二四年`, and the year after the
+/// core words (`…政府信息公开工作2024年度报告`). `None` for any other text.
+pub fn parse_title(text: &str) -> Option<(String, Option<i32>)> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.chars().count() > 80 || !compact.contains("年度报告") {
+        return None;
+    }
+    let at = compact.find(TITLE_CORE)?;
+    let (before, after) = compact.split_at(at);
+    let before = before
+        .trim_start_matches(['《', '“', '"'])
+        .trim_start_matches("关于");
+    let (unit, year) = match split_year(before) {
+        Some((unit, year)) => (unit, Some(year)),
+        None => (before, split_year_anywhere(after)),
+    };
+    let unit = unit.trim_end_matches(['（', '(', '—', '-', '_', '：', ':']);
+    Some((unit.to_string(), year))
+}
+
+/// `山市镇2024年度` → (`山市镇`, 2024): a year (four digits, or four Chinese digits)
+/// followed by 年 or 年度 at the end of `s`.
+fn split_year(s: &str) -> Option<(&str, i32)> {
+    let s = s.strip_suffix('度').unwrap_or(s);
+    let s = s.strip_suffix('年')?;
+    let digits: Vec<(usize, char)> = s.char_indices().rev().take(4).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let year: String = digits
+        .iter()
+        .rev()
+        .map(|(_, c)| year_digit(*c))
+        .collect::<Option<_>>()?;
+    Some((&s[..digits[3].0], year.parse().ok()?))
+}
+
+/// The first year (`2024年`) anywhere in `s`.
+fn split_year_anywhere(s: &str) -> Option<i32> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.windows(5).find_map(|w| {
+        if w[4] != '年' {
+            return None;
+        }
+        let year: String = w[..4]
+            .iter()
+            .map(|c| year_digit(*c))
+            .collect::<Option<_>>()?;
+        year.parse().ok()
+    })
+}
+
+/// A digit of a year as written: `2`, `２`, `二`, `〇`, `○`, `零`.
+fn year_digit(c: char) -> Option<char> {
+    const CHINESE: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(c as u32 - 0xfee0),
+        '○' | '零' | 'Ｏ' | 'O' => Some('0'),
+        _ => CHINESE
+            .iter()
+            .position(|d| *d == c)
+            .and_then(|i| char::from_digit(i as u32, 10)),
+    }
+}
+
+/// Whether a paragraph is a top-level heading of a report (`一、总体情况`,
+/// `二、主动公开政府信息情况`…): a Chinese numeral, `、` or `.`, and a short title.
+fn is_top_heading(paragraph: &str) -> bool {
+    let label = normalise::label(paragraph);
+    let numerals = label
+        .chars()
+        .take_while(|c| "一二三四五六七八九十".contains(*c))
+        .count();
+    (1..=2).contains(&numerals)
+        && label
+            .chars()
+            .nth(numerals)
+            .is_some_and(|c| matches!(c, '、' | '.'))
+        && label.chars().count() <= 40
+}
+
+/// A document's text sections by their headings on [`PARAGRAPHS_SHEET`]: each headed
+/// section is the paragraphs after its heading up to the next top-level heading; the
+/// opening (开篇) is those after the title (or from the start) up to the first heading.
+/// The numeric fields are read from the sentence the format says states them.
+fn texts_by_paragraphs(
+    wb: &RawWorkbook,
+    format: &Format,
+    title_row: Option<u32>,
+    found: &mut Found,
+) {
+    let Some(sheet) = wb.sheet(PARAGRAPHS_SHEET) else {
+        return;
+    };
+    let paragraphs: Vec<(u32, String)> = sheet
+        .cells
+        .iter()
+        .map(|(at, v)| (at.row, text_of(Some(v))))
+        .collect();
+    // The paragraphs after `from` (an index) up to the next heading.
+    let body = |from: usize| -> Vec<&(u32, String)> {
+        paragraphs[from..]
+            .iter()
+            .take_while(|(_, p)| !is_top_heading(p))
+            .collect()
+    };
+    for s in &format.sections {
+        let (start, anchor) = match &s.number {
+            Some(_) => {
+                let heading = normalise::label(&s.heading());
+                let Some(i) = paragraphs.iter().position(|(_, p)| {
+                    is_top_heading(p) && normalise::label(p).starts_with(&heading)
+                }) else {
+                    continue;
+                };
+                (i + 1, paragraphs[i].0)
+            }
+            None => {
+                let i = title_row
+                    .and_then(|r| paragraphs.iter().position(|(row, _)| *row == r))
+                    .map_or(0, |i| i + 1);
+                (i, title_row.unwrap_or(0))
+            }
+        };
+        let lines = body(start.min(paragraphs.len()));
+        let text: Vec<&str> = lines.iter().map(|(_, p)| p.as_str()).collect();
+        let at = lines.first().map_or(anchor, |(row, _)| *row);
+        let joined = text.join("\n");
+        let place = Place {
+            sheet: sheet.name.clone(),
+            at: CellRef::new(at, 0),
+        };
+        if let Some(sentence) = &s.fields_sentence {
+            fields_from_sentence(
+                format,
+                sentence,
+                s.fields_sentence_if_none.as_deref(),
+                &joined,
+                &place,
+                found,
+            );
+        }
+        found.texts.insert(
+            s.code.clone(),
+            Located {
+                place,
+                raw: (!joined.is_empty()).then(|| RawValue::Text(joined)),
+                formula: None,
+            },
+        );
+    }
+}
+
+/// The numeric fields a section's text states in the format's sentence
+/// (`本年度收取信息处理费 {fee_cases} 件，金额 {fee_amount} 元。`): each field's number is
+/// the one right after the words before its placeholder; the sentence for none
+/// (`本年度未收取信息处理费。`) gives them all 0. A text stating neither gives nothing:
+/// a published report is not held to the template's sentence.
+fn fields_from_sentence(
+    format: &Format,
+    sentence: &str,
+    if_none: Option<&str>,
+    text: &str,
+    place: &Place,
+    found: &mut Found,
+) {
+    let folded = normalise::label(text);
+    let none = if_none.is_some_and(|n| {
+        let n = normalise::label(n);
+        let n = n.trim_end_matches(['。', '.']);
+        !n.is_empty() && folded.contains(n)
+    });
+    let mut rest = sentence;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let before = normalise::label(&rest[..open]);
+        let code = &rest[open + 1..close];
+        rest = &rest[close + 1..];
+        if format.field(&Key::field(code)).is_none() {
+            continue;
+        }
+        let number = if none {
+            Some(0.0)
+        } else {
+            folded.find(&before).and_then(|i| {
+                let digits: String = folded[i + before.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
+                    .filter(|c| *c != ',')
+                    .collect();
+                digits.parse::<f64>().ok()
+            })
+        };
+        if let Some(x) = number {
+            found.cells.insert(
+                Key::field(code),
+                Located {
+                    place: place.clone(),
+                    raw: Some(RawValue::Number(x)),
+                    formula: None,
+                },
+            );
+        }
+    }
+}
+
+/// The roster units a report names, from its title or its file's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameMatch<'r> {
+    /// One unit.
+    One(&'r Unit),
+    /// Several units, none more certain than the others: the report is not taken for any.
+    Several(Vec<&'r Unit>),
+    /// None.
+    None,
+}
+
+/// Suffixes of roster names a report's title or file name often leaves out (山市镇人民政府
+/// → 山市镇): the one definition of a unit's short name.
+const NAME_SUFFIXES: &[&str] = &[
+    "人民政府办公室",
+    "人民政府",
+    "村民委员会",
+    "居民委员会",
+    "村委会",
+    "居委会",
+    "街道办事处",
+    "办事处",
+];
+
+/// A unit's name for matching: [`normalize_name`], then a common suffix dropped where
+/// a name of at least two characters remains (`山市镇人民政府` → `山市镇`,
+/// `东兴村村民委员会` → `东兴村`).
+pub fn short_name(name: &str) -> String {
+    let full = normalize_name(name);
+    NAME_SUFFIXES
+        .iter()
+        .find_map(|suffix| {
+            let rest = full.strip_suffix(suffix)?;
+            (rest.chars().count() >= 2).then(|| rest.to_string())
+        })
+        .unwrap_or(full)
+}
+
+/// The roster unit a text names (a title's unit, or a file's name): first a unit whose
+/// name, or short name ([`short_name`]), equals the text's after normalisation; else
+/// the units whose name or short name the text contains, a match inside a longer one
+/// not counting (海林市 inside 海林市教育局): one unit, or several, or none.
+pub fn unit_by_name<'r>(roster: &'r Roster, text: &str) -> NameMatch<'r> {
+    let wanted = normalize_name(text);
+    if wanted.is_empty() {
+        return NameMatch::None;
+    }
+    let exact: Vec<&Unit> = roster
+        .units()
+        .iter()
+        .filter(|u| normalize_name(&u.name) == wanted || short_name(&u.name) == short_name(text))
+        .collect();
+    match exact.as_slice() {
+        [one] => return NameMatch::One(one),
+        [] => {}
+        several => return NameMatch::Several(several.to_vec()),
+    }
+    // Each unit's longest name found in the text, with where.
+    let mut hits: Vec<(&Unit, usize, usize)> = Vec::new();
+    for u in roster.units() {
+        let names = [normalize_name(&u.name), short_name(&u.name)];
+        let best = names
+            .iter()
+            .filter(|n| n.chars().count() >= 2)
+            .filter_map(|n| wanted.find(n.as_str()).map(|at| (at, at + n.len())))
+            .max_by_key(|(a, b)| b - a);
+        if let Some((a, b)) = best {
+            hits.push((u, a, b));
+        }
+    }
+    let inside = |(a, b): (usize, usize), (c, d): (usize, usize)| c <= a && b <= d && d - c > b - a;
+    let kept: Vec<&Unit> = hits
+        .iter()
+        .filter(|(_, a, b)| !hits.iter().any(|(_, c, d)| inside((*a, *b), (*c, *d))))
+        .map(|(u, _, _)| *u)
+        .collect();
+    match kept.as_slice() {
+        [one] => NameMatch::One(one),
+        [] => NameMatch::None,
+        several => NameMatch::Several(several.to_vec()),
     }
 }
 

@@ -25,7 +25,10 @@
 //! Any panic inside calamine is caught and reported as a damaged file.
 
 mod convert;
+mod document;
+mod docx;
 mod foreign;
+mod html;
 mod ole2;
 mod zip_checks;
 
@@ -37,6 +40,7 @@ use std::path::Path;
 
 use crate::cell::CellRef;
 
+pub use document::PARAGRAPHS_SHEET;
 use foreign::describe_foreign;
 use ole2::read_cfb;
 use zip_checks::read_zip;
@@ -47,6 +51,18 @@ use zip_checks::read_zip;
 /// `.xlsb` inside says it cannot be read, a `.xlsx` renamed `.xlsb` is read, so `check`
 /// and `ingest` give one answer for the same file.
 pub const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods", "et"];
+
+/// The extensions of reports written as documents: Word (`.docx` is read; `.doc` and
+/// WPS's `.wps` are answered with what to save them as) and web pages saved from a
+/// portal. A web page is read as one only under these names: a page named `.xls` (as
+/// some systems export tables) is still told to be re-saved as a workbook.
+pub const DOCUMENT_EXTENSIONS: &[&str] = &["docx", "doc", "wps", "html", "htm"];
+
+/// The extensions of web pages among [`DOCUMENT_EXTENSIONS`].
+const WEB_PAGE_EXTENSIONS: &[&str] = &["html", "htm"];
+
+/// What a Word 97 or WPS text document is told.
+const SAVE_AS_DOCX: &str = "请另存为 .docx";
 
 /// Largest file accepted, in bytes on disk.
 pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
@@ -149,6 +165,19 @@ pub enum FileKind {
     Xlsx,
     Xls,
     Ods,
+    /// A Word document (.docx): paragraphs and tables, no cells of its own.
+    Docx,
+    /// A saved web page.
+    Html,
+}
+
+impl FileKind {
+    /// Whether the file is a document (Word, web page) rather than a workbook: its
+    /// sheets are made by this module ([`PARAGRAPHS_SHEET`] and one per table), so
+    /// nothing in it has an address a clerk could find.
+    pub fn is_document(self) -> bool {
+        matches!(self, FileKind::Docx | FileKind::Html)
+    }
 }
 
 /// A workbook, read.
@@ -256,6 +285,12 @@ pub fn read_bytes(bytes: &[u8], extension: &str) -> Result<RawWorkbook, ReadErro
         Err(ReadError::NotAWorkbook { .. } | ReadError::Corrupt { .. }) if ext == "et" => {
             Err(ReadError::WpsEt)
         }
+        // WPS text's own format, whatever container it is in.
+        Err(ReadError::NotAWorkbook { .. } | ReadError::Corrupt { .. }) if ext == "wps" => {
+            Err(ReadError::NotAWorkbook {
+                detail: format!("这是 WPS 文字文档（.wps），无法读取；{SAVE_AS_DOCX}"),
+            })
+        }
         other => other,
     }
 }
@@ -277,6 +312,8 @@ fn read_sniffed(bytes: &[u8], ext: &str) -> Result<RawWorkbook, ReadError> {
         read_cfb(bytes)
     } else if ext == "et" {
         Err(ReadError::WpsEt)
+    } else if WEB_PAGE_EXTENSIONS.contains(&ext) {
+        guarded(|| html::read_html(bytes))
     } else {
         Err(ReadError::NotAWorkbook {
             detail: describe_foreign(bytes, ext),
