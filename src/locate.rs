@@ -20,7 +20,7 @@ use crate::cell::CellRef;
 use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
 use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL};
-use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
+use crate::model::{clip, number_text, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
 use crate::read::{RawSheet, RawValue, RawWorkbook, PARAGRAPHS_SHEET};
 use crate::roster::{normalize_name, Roster, Unit};
@@ -1238,23 +1238,28 @@ fn texts_by_paragraphs(
             }
         };
         let lines = body(start.min(paragraphs.len()));
-        let text: Vec<&str> = lines.iter().map(|(_, p)| p.as_str()).collect();
+        let mut text: Vec<&str> = lines.iter().map(|(_, p)| p.as_str()).collect();
         let at = lines.first().map_or(anchor, |(row, _)| *row);
-        let joined = text.join("\n");
         let place = Place {
             sheet: sheet.name.clone(),
             at: CellRef::new(at, 0),
         };
         if let Some(sentence) = &s.fields_sentence {
-            fields_from_sentence(
-                format,
-                sentence,
-                s.fields_sentence_if_none.as_deref(),
-                &joined,
-                &place,
-                found,
-            );
+            let if_none = s.fields_sentence_if_none.as_deref();
+            let all = text.join("\n");
+            let stated = fields_from_sentence(format, sentence, if_none, &all, &place, found);
+            // The sentence stating the fields, where the section says more, is what
+            // our reports add to the unit's text: kept once, as the fields. Alone, it
+            // is the unit's own text.
+            if let Some(stated) = stated {
+                let bare = |s: &str| normalise::label(s).trim_end_matches(['。', '.']).to_string();
+                let other = |p: &&str| bare(p) != bare(&stated);
+                if text.iter().any(other) {
+                    text.retain(other);
+                }
+            }
         }
+        let joined = text.join("\n");
         found.texts.insert(
             s.code.clone(),
             Located {
@@ -1270,7 +1275,8 @@ fn texts_by_paragraphs(
 /// (`本年度收取信息处理费 {fee_cases} 件，金额 {fee_amount} 元。`): each field's number is
 /// the one right after the words before its placeholder; the sentence for none
 /// (`本年度未收取信息处理费。`) gives them all 0. A text stating neither gives nothing:
-/// a published report is not held to the template's sentence.
+/// a published report is not held to the template's sentence. Returns the sentence as
+/// the text states it, when it states it whole.
 fn fields_from_sentence(
     format: &Format,
     sentence: &str,
@@ -1278,7 +1284,7 @@ fn fields_from_sentence(
     text: &str,
     place: &Place,
     found: &mut Found,
-) {
+) -> Option<String> {
     let folded = normalise::label(text);
     let none = if_none.is_some_and(|n| {
         let n = normalise::label(n);
@@ -1286,6 +1292,8 @@ fn fields_from_sentence(
         !n.is_empty() && folded.contains(n)
     });
     let mut rest = sentence;
+    let mut stated = sentence.to_string();
+    let mut all = true;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}').map(|c| open + c) else {
             break;
@@ -1308,6 +1316,10 @@ fn fields_from_sentence(
                 digits.parse::<f64>().ok()
             })
         };
+        match number {
+            Some(x) => stated = stated.replace(&format!("{{{code}}}"), &number_text(x)),
+            None => all = false,
+        }
         if let Some(x) = number {
             found.cells.insert(
                 Key::field(code),
@@ -1318,6 +1330,10 @@ fn fields_from_sentence(
                 },
             );
         }
+    }
+    match (none, if_none) {
+        (true, Some(n)) => Some(n.to_string()),
+        _ => all.then_some(stated),
     }
 }
 
