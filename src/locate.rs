@@ -1124,9 +1124,25 @@ pub fn parse_title(text: &str) -> Option<(String, Option<i32>)> {
     let before = before
         .trim_start_matches(['《', '“', '"'])
         .trim_start_matches("关于");
+    // After the core words only `工作`, a year and `年度报告` (not a path of links such
+    // as `首页>政府信息公开>年度报告`).
+    let rest = &after[TITLE_CORE.len()..];
+    let rest = rest.strip_prefix("工作").unwrap_or(rest);
+    let later = split_year_anywhere(rest);
+    let digits = rest.trim_start_matches(|c| year_digit(c).is_some());
+    let rest = match digits.len() < rest.len() {
+        true => digits
+            .strip_prefix("年度")
+            .or_else(|| digits.strip_prefix('年'))
+            .unwrap_or(digits),
+        false => rest,
+    };
+    if !rest.starts_with("年度报告") && !(later.is_some() && rest.starts_with("报告")) {
+        return None;
+    }
     let (unit, year) = match split_year(before) {
         Some((unit, year)) => (unit, Some(year)),
-        None => (before, split_year_anywhere(after)),
+        None => (before, later),
     };
     let unit = unit.trim_end_matches(['（', '(', '—', '-', '_', '：', ':']);
     Some((unit.to_string(), year))
@@ -1194,6 +1210,37 @@ fn is_top_heading(paragraph: &str) -> bool {
         && label.chars().count() <= 40
 }
 
+/// How the lines a portal puts around an article begin (主办单位, 网站标识码, 打印本页…):
+/// where a saved web page's report text ends.
+const PAGE_FURNITURE: &[&str] = &[
+    "主办",
+    "承办",
+    "版权所有",
+    "网站标识码",
+    "网站地图",
+    "联系我们",
+    "ICP",
+    "京ICP",
+    "公网安备",
+    "【打印",
+    "打印本页",
+    "关闭窗口",
+    "【关闭",
+    "分享到",
+    "扫一扫",
+    "上一篇",
+    "下一篇",
+    "相关链接",
+    "相关文章",
+];
+
+/// Whether a paragraph is a portal's line rather than the report's (see
+/// [`PAGE_FURNITURE`]).
+fn is_page_furniture(paragraph: &str) -> bool {
+    let p = paragraph.trim_start();
+    PAGE_FURNITURE.iter().any(|f| p.starts_with(f))
+}
+
 /// A document's text sections by their headings on [`PARAGRAPHS_SHEET`]: each headed
 /// section is the paragraphs after its heading up to the next top-level heading; the
 /// opening (开篇) is those after the title (or from the start) up to the first heading.
@@ -1212,11 +1259,12 @@ fn texts_by_paragraphs(
         .iter()
         .map(|(at, v)| (at.row, text_of(Some(v))))
         .collect();
-    // The paragraphs after `from` (an index) up to the next heading.
+    // The paragraphs after `from` (an index) up to the next heading, or the portal's
+    // own lines after the article.
     let body = |from: usize| -> Vec<&(u32, String)> {
         paragraphs[from..]
             .iter()
-            .take_while(|(_, p)| !is_top_heading(p))
+            .take_while(|(_, p)| !is_top_heading(p) && !is_page_furniture(p))
             .collect()
     };
     for s in &format.sections {
@@ -1252,7 +1300,11 @@ fn texts_by_paragraphs(
             // our reports add to the unit's text: kept once, as the fields. Alone, it
             // is the unit's own text.
             if let Some(stated) = stated {
-                let bare = |s: &str| normalise::label(s).trim_end_matches(['。', '.']).to_string();
+                let bare = |s: &str| {
+                    normalise::label(s)
+                        .trim_end_matches(['。', '.'])
+                        .to_string()
+                };
                 let other = |p: &&str| bare(p) != bare(&stated);
                 if text.iter().any(other) {
                     text.retain(other);
@@ -1337,6 +1389,11 @@ fn fields_from_sentence(
     }
 }
 
+/// Whether a character is a CJK ideograph (part of a name, unlike a digit or `、`).
+fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{3134f}')
+}
+
 /// The roster units a report names, from its title or its file's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameMatch<'r> {
@@ -1377,8 +1434,9 @@ pub fn short_name(name: &str) -> String {
 
 /// The roster unit a text names (a title's unit, or a file's name): first a unit whose
 /// name, or short name ([`short_name`]), equals the text's after normalisation; else
-/// the units whose name or short name the text contains, a match inside a longer one
-/// not counting (海林市 inside 海林市教育局): one unit, or several, or none.
+/// the units whose name or short name the text contains where a name can end (before a
+/// year, punctuation or the end: 示例县 does not name 示例县财政局), a match inside a
+/// longer one not counting: one unit, or several, or none.
 pub fn unit_by_name<'r>(roster: &'r Roster, text: &str) -> NameMatch<'r> {
     let wanted = normalize_name(text);
     if wanted.is_empty() {
@@ -1394,14 +1452,27 @@ pub fn unit_by_name<'r>(roster: &'r Roster, text: &str) -> NameMatch<'r> {
         [] => {}
         several => return NameMatch::Several(several.to_vec()),
     }
-    // Each unit's longest name found in the text, with where.
+    // Each unit's longest name found in the text, with where: ending where a name ends
+    // (a year, punctuation, the end), so that 示例县 does not name 示例县财政局's report.
+    let ends_a_name = |at: usize| {
+        wanted[at..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_ideograph(c) || year_digit(c).is_some() || c == '年')
+    };
     let mut hits: Vec<(&Unit, usize, usize)> = Vec::new();
     for u in roster.units() {
         let names = [normalize_name(&u.name), short_name(&u.name)];
         let best = names
             .iter()
             .filter(|n| n.chars().count() >= 2)
-            .filter_map(|n| wanted.find(n.as_str()).map(|at| (at, at + n.len())))
+            .flat_map(|n| {
+                wanted
+                    .match_indices(n.as_str())
+                    .map(|(at, n)| (at, at + n.len()))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|(_, end)| ends_a_name(*end))
             .max_by_key(|(a, b)| b - a);
         if let Some((a, b)) = best {
             hits.push((u, a, b));

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Status;
 use crate::output::{OUTPUT_DIRS, OUTPUT_FILES, PUBLISHED_EXTENSIONS, TEMP_PREFIX};
-use crate::read::{DOCUMENT_EXTENSIONS, SPREADSHEET_EXTENSIONS};
+use crate::read::{unsupported_by_extension, DOCUMENT_EXTENSIONS, SPREADSHEET_EXTENSIONS};
 
 /// A file found under the inputs.
 #[derive(Debug, Clone)]
@@ -182,6 +182,8 @@ fn classify(path: &Path) -> Option<(Status, String)> {
         ))
     } else if name.starts_with('.') {
         Some((Status::Skipped, "隐藏文件".to_string()))
+    } else if let Some(why) = unsupported_by_extension(&ext) {
+        Some((Status::Unsupported, why))
     } else if in_saved_page_folder(path) {
         Some((
             Status::Skipped,

@@ -58,6 +58,17 @@ pub const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "od
 /// some systems export tables) is still told to be re-saved as a workbook.
 pub const DOCUMENT_EXTENSIONS: &[&str] = &["docx", "doc", "wps", "html", "htm"];
 
+/// Why a file is not read, from its extension alone, for the documents known to be
+/// unreadable here (Word 97-2003, WPS text): what a batch says without opening them.
+/// `check` opens them all the same, and says the same from their content.
+pub fn unsupported_by_extension(ext: &str) -> Option<String> {
+    match ext.to_ascii_lowercase().as_str() {
+        "doc" => Some(format!("Word 97-2003 文档（.doc）无法读取，{SAVE_AS_DOCX}")),
+        "wps" => Some(format!("WPS 文字文档（.wps）无法读取，{SAVE_AS_DOCX}")),
+        _ => None,
+    }
+}
+
 /// The extensions of web pages among [`DOCUMENT_EXTENSIONS`].
 const WEB_PAGE_EXTENSIONS: &[&str] = &["html", "htm"];
 
