@@ -1125,7 +1125,7 @@ pub fn parse_title(text: &str) -> Option<(String, Option<i32>)> {
         .trim_start_matches(['《', '“', '"'])
         .trim_start_matches("关于");
     // After the core words only `工作`, a year and `年度报告` (not a path of links such
-    // as `首页>政府信息公开>年度报告`).
+    // as `首页>政府信息公开>年度报告`)…
     let rest = &after[TITLE_CORE.len()..];
     let rest = rest.strip_prefix("工作").unwrap_or(rest);
     let later = split_year_anywhere(rest);
@@ -1137,7 +1137,9 @@ pub fn parse_title(text: &str) -> Option<(String, Option<i32>)> {
             .unwrap_or(digits),
         false => rest,
     };
-    if !rest.starts_with("年度报告") && !(later.is_some() && rest.starts_with("报告")) {
+    // …and nothing after 报告 but closing marks: a sentence quoting the title is not one.
+    let rest = rest.trim_end_matches(['》', '”', '"', '）', ')', '。']);
+    if rest != "年度报告" && !(later.is_some() && rest == "报告") {
         return None;
     }
     let (unit, year) = match split_year(before) {
@@ -1572,5 +1574,75 @@ mod tests {
                 column: "申请人情况/自然人".into(),
             }
         );
+    }
+
+    #[test]
+    fn titles_give_the_unit_and_the_year() {
+        let cases = [
+            (
+                "山市镇人民政府2024年政府信息公开工作年度报告",
+                Some(("山市镇人民政府", Some(2024))),
+            ),
+            (
+                "海林市教育局 2024 年度政府信息公开工作年度报告",
+                Some(("海林市教育局", Some(2024))),
+            ),
+            (
+                "《东兴村二〇二三年政府信息公开工作年度报告》",
+                Some(("东兴村", Some(2023))),
+            ),
+            (
+                "示例县财政局政府信息公开工作2022年度报告",
+                Some(("示例县财政局", Some(2022))),
+            ),
+            ("政府信息公开工作年度报告", Some(("", None))),
+            // Not titles: a path of links, a sentence, other reports.
+            ("首页 > 政府信息公开 > 年度报告", None),
+            (
+                "现将本单位政府信息公开工作年度报告如下：本年度共收到申请 5 件。",
+                None,
+            ),
+            ("山市镇2024年工作总结", None),
+        ];
+        for (text, want) in cases {
+            let got = parse_title(text);
+            let got = got.as_ref().map(|(u, y)| (u.as_str(), *y));
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn units_are_named_exactly_or_by_the_one_name_a_text_holds() {
+        let csv = "code,name,parent_code,level\n\
+                   100,海林市人民政府,,county\n\
+                   101,海林市教育局,100,department\n\
+                   110,山市镇人民政府,100,township\n\
+                   111,山市村村民委员会,110,village\n\
+                   112,东兴村村民委员会,110,village\n";
+        let roster = Roster::parse(csv.as_bytes(), "u.csv").unwrap();
+        let code = |text: &str| match unit_by_name(&roster, text) {
+            NameMatch::One(u) => u.code.to_string(),
+            NameMatch::Several(us) => {
+                let codes: Vec<String> = us.iter().map(|u| u.code.to_string()).collect();
+                format!("several {}", codes.join(","))
+            }
+            NameMatch::None => "none".into(),
+        };
+        assert_eq!(short_name("山市镇人民政府"), "山市镇");
+        assert_eq!(short_name("东兴村村民委员会"), "东兴村");
+        assert_eq!(
+            short_name("县人民政府"),
+            "县人民政府",
+            "too short without the suffix"
+        );
+        assert_eq!(code("山市镇"), "110");
+        assert_eq!(code("山市镇 人民政府"), "110");
+        assert_eq!(code("山市镇2024年政府信息公开工作年度报告"), "110");
+        // 海林市 inside 海林市教育局 does not count.
+        assert_eq!(code("海林市教育局2024年年报"), "101");
+        // A name is not the start of another: 海林市 does not name 海林市财政局.
+        assert_eq!(code("海林市财政局2024年年报"), "none");
+        assert_eq!(code("山市村、东兴村2024年报告"), "several 111,112");
+        assert_eq!(code("年度报告"), "none");
     }
 }

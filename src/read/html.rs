@@ -21,9 +21,22 @@ use super::{FileKind, RawWorkbook, ReadError};
 /// Deepest element nesting walked; text deeper down is still read, as plain text.
 const MAX_DEPTH: usize = 200;
 
+/// Deepest nesting of elements accepted before parsing: the parser checks the open
+/// elements at each tag, so its work grows with the square of the depth (20,000 nested
+/// `div`s take seconds). Real pages nest a few dozen deep.
+const MAX_NESTING: usize = 1000;
+
 /// Reads a saved web page.
 pub(super) fn read_html(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
     let text = decode(bytes);
+    let depth = nesting(&text);
+    if depth > MAX_NESTING {
+        return Err(ReadError::TooLarge {
+            detail: format!(
+                "网页的标签嵌套约 {depth} 层，超过 {MAX_NESTING} 层的上限；请在浏览器中打开后另存为网页（仅 HTML）或 Word 文档"
+            ),
+        });
+    }
     let page = Html::parse_document(&text);
     let mut walker = Walker::default();
     let mut flow = Flow::default();
@@ -77,6 +90,40 @@ fn declared_charset(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
         .unwrap_or(rest.len());
     let encoding = encoding_rs::Encoding::for_label(&rest[..end])?;
     (encoding != encoding_rs::UTF_16LE && encoding != encoding_rs::UTF_16BE).then_some(encoding)
+}
+
+/// How deep a page's elements nest, counted from its tags without parsing: each start
+/// tag of an element that needs an end tag opens one level, each end tag closes one.
+/// Elements whose end tag may be left out (`p`, `td`, `li`…) and empty ones (`br`,
+/// `img`…) are not counted, so sloppy pages are not taken for deep ones.
+fn nesting(text: &str) -> usize {
+    const NOT_COUNTED: &[&str] = &[
+        "p", "li", "td", "th", "tr", "dt", "dd", "option", "optgroup", "thead", "tbody", "tfoot",
+        "colgroup", "rb", "rt", "rp", "html", "head", "body", "br", "img", "hr", "meta", "link",
+        "input", "col", "area", "base", "embed", "source", "track", "wbr", "param",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for tag in text.split('<').skip(1) {
+        let (closing, tag) = match tag.strip_prefix('/') {
+            Some(t) => (true, t),
+            None => (false, tag),
+        };
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if name.is_empty() || NOT_COUNTED.contains(&name.as_str()) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !tag.split('>').next().unwrap_or("").ends_with('/') {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 /// Running text being collected: finished paragraphs and the one being written.
@@ -151,7 +198,7 @@ impl Walker {
                 ) {
                     return;
                 }
-                if name == "table" {
+                if name == "table" && depth < MAX_DEPTH {
                     self.saw_table = true;
                     flow.end_paragraph();
                     self.table(node, flow, depth);
