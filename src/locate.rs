@@ -1318,7 +1318,7 @@ fn texts_by_paragraphs(
             s.code.clone(),
             Located {
                 place,
-                raw: (!joined.is_empty()).then(|| RawValue::Text(joined)),
+                raw: (!joined.is_empty()).then_some(RawValue::Text(joined)),
                 formula: None,
             },
         );

@@ -118,11 +118,12 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
     let id = &found.identity;
     // A report known by its title or file name (a Word report, a web page) has no code
     // to give: its name is matched to the roster's where there is one.
-    let by_name = matches!(id.by, IdentifiedBy::Title | IdentifiedBy::FileName);
+    let named = matches!(id.by, IdentifiedBy::Title | IdentifiedBy::FileName)
+        && !id.unit_name.is_empty();
     if id.unit_code.is_empty() {
         // Nor is it reported twice: a name that fits several units is already.
         let reported = found.findings.iter().any(|f| f.rule == rule_ids::UNIT);
-        if !(by_name && !id.unit_name.is_empty()) && !reported {
+        if !named && !reported {
             sub.findings.push(Finding::file_level(
                 Level::Error,
                 rule_ids::UNIT,
