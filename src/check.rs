@@ -201,7 +201,10 @@ pub fn unreadable(err: &ReadError) -> Submission {
             Level::Error,
             rule_ids::UNREADABLE,
             format!("无法读取：{err}"),
-            "请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新发送",
+            match err {
+                ReadError::SaveAsDocx { .. } => "请用 Word 或 WPS 打开，另存为 .docx 后重新发送",
+                _ => "请用 Excel、WPS 或 LibreOffice 打开确认，另存为 .xlsx 后重新发送",
+            },
         )],
     }
 }

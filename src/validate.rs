@@ -118,8 +118,8 @@ fn identity_findings(found: &Found, sub: &mut Submission) {
     let id = &found.identity;
     // A report known by its title or file name (a Word report, a web page) has no code
     // to give: its name is matched to the roster's where there is one.
-    let named = matches!(id.by, IdentifiedBy::Title | IdentifiedBy::FileName)
-        && !id.unit_name.is_empty();
+    let named =
+        matches!(id.by, IdentifiedBy::Title | IdentifiedBy::FileName) && !id.unit_name.is_empty();
     if id.unit_code.is_empty() {
         // Nor is it reported twice: a name that fits several units is already.
         let reported = found.findings.iter().any(|f| f.rule == rule_ids::UNIT);

@@ -62,18 +62,19 @@ pub const DOCUMENT_EXTENSIONS: &[&str] = &["docx", "doc", "wps", "html", "htm"];
 /// unreadable here (Word 97-2003, WPS text): what a batch says without opening them.
 /// `check` opens them all the same, and says the same from their content.
 pub fn unsupported_by_extension(ext: &str) -> Option<String> {
-    match ext.to_ascii_lowercase().as_str() {
-        "doc" => Some(format!("Word 97-2003 文档（.doc）无法读取，{SAVE_AS_DOCX}")),
-        "wps" => Some(format!("WPS 文字文档（.wps）无法读取，{SAVE_AS_DOCX}")),
-        _ => None,
-    }
+    let what = match ext.to_ascii_lowercase().as_str() {
+        "doc" => WORD_97,
+        "wps" => WPS_TEXT,
+        _ => return None,
+    };
+    Some(ReadError::SaveAsDocx { what }.to_string())
 }
+
+const WORD_97: &str = "Word 97-2003 文档（.doc）";
+const WPS_TEXT: &str = "WPS 文字文档（.wps）";
 
 /// The extensions of web pages among [`DOCUMENT_EXTENSIONS`].
 const WEB_PAGE_EXTENSIONS: &[&str] = &["html", "htm"];
-
-/// What a Word 97 or WPS text document is told.
-const SAVE_AS_DOCX: &str = "请另存为 .docx";
 
 /// Largest file accepted, in bytes on disk.
 pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
@@ -224,6 +225,9 @@ pub enum ReadError {
     /// The workbook is encrypted (an opening password).
     #[error("工作簿设置了打开密码，请取消密码后重新发送")]
     Password,
+    /// A Word 97-2003 or WPS text document: `what` names which.
+    #[error("这是 {what}，无法读取，请另存为 .docx")]
+    SaveAsDocx { what: &'static str },
     /// WPS's own `.et` format, which calamine does not read.
     #[error("WPS 表格 .et 格式无法读取，请在 WPS 中另存为 .xlsx")]
     WpsEt,
@@ -241,7 +245,10 @@ impl ReadError {
     /// True when the file is not a workbook this tool reads at all (as opposed to a
     /// workbook that is damaged, protected or too large).
     pub fn is_unsupported(&self) -> bool {
-        matches!(self, ReadError::NotAWorkbook { .. } | ReadError::WpsEt)
+        matches!(
+            self,
+            ReadError::NotAWorkbook { .. } | ReadError::WpsEt | ReadError::SaveAsDocx { .. }
+        )
     }
 }
 
@@ -298,9 +305,7 @@ pub fn read_bytes(bytes: &[u8], extension: &str) -> Result<RawWorkbook, ReadErro
         }
         // WPS text's own format, whatever container it is in.
         Err(ReadError::NotAWorkbook { .. } | ReadError::Corrupt { .. }) if ext == "wps" => {
-            Err(ReadError::NotAWorkbook {
-                detail: format!("这是 WPS 文字文档（.wps），无法读取；{SAVE_AS_DOCX}"),
-            })
+            Err(ReadError::SaveAsDocx { what: WPS_TEXT })
         }
         other => other,
     }

@@ -30,11 +30,8 @@ pub(super) fn read_cfb(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
             Some(stream) => biff_precheck(stream)?,
             None => {
                 if has("WordDocument") {
-                    return Err(ReadError::NotAWorkbook {
-                        detail: format!(
-                            "这是 Word 97-2003 文档（.doc），无法读取；{}",
-                            super::SAVE_AS_DOCX
-                        ),
+                    return Err(ReadError::SaveAsDocx {
+                        what: super::WORD_97,
                     });
                 }
                 let what = if has("PowerPoint Document") {
