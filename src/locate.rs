@@ -1094,15 +1094,25 @@ const TITLE_CORE: &str = "政府信息公开";
 
 /// The report's title: the first short text (a document's paragraph, else a cell of a
 /// workbook, sheet by sheet) reading `<单位名称><年度>年政府信息公开工作年度报告`.
+/// A title whose own line has no unit (`2024年政府信息公开工作年度报告`) takes the short
+/// line just above it (`海林市教育局`), as Word titles are often set on two lines.
 pub fn report_title(wb: &RawWorkbook) -> Option<Title> {
     wb.sheets.iter().find_map(|sheet| {
         sheet.cells.iter().find_map(|(at, v)| {
             let RawValue::Text(text) = v else {
                 return None;
             };
-            let (unit, year) = parse_title(text)?;
+            let (mut unit, year) = parse_title(text)?;
+            let mut text = text.trim().to_string();
+            if unit.is_empty() && at.row > 0 {
+                let above = sheet.text(CellRef::new(at.row - 1, at.col));
+                if (2..=30).contains(&above.chars().count()) && !above.contains(TITLE_CORE) {
+                    unit = normalize_name(&above);
+                    text = format!("{above}{text}");
+                }
+            }
             Some(Title {
-                text: text.trim().to_string(),
+                text,
                 row: at.row,
                 unit,
                 year,
@@ -1644,5 +1654,32 @@ mod tests {
         assert_eq!(code("海林市财政局2024年年报"), "none");
         assert_eq!(code("山市村、东兴村2024年报告"), "several 111,112");
         assert_eq!(code("年度报告"), "none");
+    }
+
+    #[test]
+    fn a_title_on_two_lines_takes_the_unit_from_the_line_above() {
+        let mut sheet = RawSheet {
+            name: PARAGRAPHS_SHEET.into(),
+            ..RawSheet::default()
+        };
+        for (row, text) in ["海林市教育局", "2024年政府信息公开工作年度报告", "正文"]
+            .iter()
+            .enumerate()
+        {
+            sheet.cells.insert(
+                CellRef::new(row as u32, 0),
+                RawValue::Text(text.to_string()),
+            );
+        }
+        let wb = RawWorkbook {
+            kind: crate::read::FileKind::Docx,
+            sheets: vec![sheet],
+            properties: BTreeMap::new(),
+        };
+        let title = report_title(&wb).unwrap();
+        assert_eq!(
+            (title.unit.as_str(), title.year, title.row),
+            ("海林市教育局", Some(2024), 1)
+        );
     }
 }

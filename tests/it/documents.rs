@@ -588,6 +588,80 @@ fn units_are_told_by_the_title_then_the_file_name_against_the_roster() {
     assert!(reason.contains("请另存为 .docx"), "{reason}");
 }
 
+/// The report typed into a workbook, as a clerk without the template would: the
+/// paragraphs down column A of a first sheet, each table on a sheet of its own, a
+/// merged cell's value in its top-left cell.
+fn self_made_xlsx(blocks: &[Block], path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let text = wb.add_worksheet();
+    text.set_name("报告").unwrap();
+    let mut row = 0u32;
+    for b in blocks {
+        if let Block::P(t) = b {
+            text.write_string(row, 0, t).unwrap();
+            row += 1;
+        }
+    }
+    for (n, b) in blocks.iter().enumerate() {
+        let Block::Table(rows) = b else {
+            continue;
+        };
+        let ws = wb.add_worksheet();
+        ws.set_name(format!("表{n}")).unwrap();
+        let mut taken: Vec<(u32, u16)> = Vec::new();
+        for (r, cells) in rows.iter().enumerate() {
+            let r = r as u32;
+            let mut col = 0u16;
+            for cell in cells {
+                while taken.contains(&(r, col)) {
+                    col += 1;
+                }
+                for dr in 0..cell.rowspan {
+                    for dc in 0..cell.colspan as u16 {
+                        taken.push((r + dr, col + dc));
+                    }
+                }
+                match cell.text.parse::<f64>() {
+                    Ok(x) => ws.write_number(r, col, x).map(|_| ()),
+                    Err(_) if cell.text.is_empty() => Ok(()),
+                    Err(_) => ws.write_string(r, col, &cell.text).map(|_| ()),
+                }
+                .unwrap();
+                col += cell.colspan as u16;
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn a_self_made_workbook_without_the_template_is_told_by_its_title() {
+    let scratch = Scratch::new();
+    let path = scratch.path("年报.xlsx");
+    self_made_xlsx(&report("山市镇2024年政府信息公开工作年度报告"), &path);
+    let sub = read(&path, Some(&roster()));
+    assert_eq!((sub.unit_code.as_str(), sub.year), ("110", Some(2024)));
+    assert_eq!(sub.identified_by, nianbao::locate::IdentifiedBy::Title);
+    let tables: BTreeMap<Key, f64> = expected_values()
+        .into_iter()
+        .filter(|(k, _)| k.as_str().starts_with('t'))
+        .collect();
+    let read_tables: BTreeMap<Key, f64> = sub
+        .values
+        .clone()
+        .into_iter()
+        .filter(|(k, _)| k.as_str().starts_with('t'))
+        .collect();
+    assert_eq!(read_tables, tables);
+    assert!(
+        sub.findings
+            .iter()
+            .all(|f| f.rule != "ID-1" && f.rule != "ID-2"),
+        "{:?}",
+        sub.findings
+    );
+}
+
 #[test]
 fn word_97_and_wps_documents_are_asked_to_be_saved_as_docx() {
     let scratch = Scratch::new();
