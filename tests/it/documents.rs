@@ -802,3 +802,45 @@ fn our_reports_as_web_pages_and_libreoffice_docx_read_back_as_the_workbooks() {
     same_units(values_of(&from_docs));
     assert_eq!(sections_of(&from_docs), want_sections);
 }
+
+/// Broken documents end with a status, never a panic: cut short, not XML inside, a
+/// table wider than any sheet, an empty page, bytes that are no text.
+#[test]
+fn broken_documents_are_reported_not_fatal() {
+    let scratch = Scratch::new();
+    let whole = docx(&report(TITLE));
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("cut.docx", whole[..whole.len() / 2].to_vec()),
+        ("empty.html", Vec::new()),
+        (
+            "binary.htm",
+            (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect(),
+        ),
+        (
+            "wide.html",
+            format!(
+                "<table>{}</table>",
+                "<tr><td colspan=999 rowspan=999>x</td></tr>".repeat(50)
+            )
+            .into_bytes(),
+        ),
+    ];
+    let mut parts = unzip(&whole);
+    for (name, data) in &mut parts {
+        if name == "word/document.xml" {
+            *data = b"<w:document><w:body><w:p><w:t>unclosed".to_vec();
+        }
+    }
+    cases.push(("notxml.docx", rezip(&parts)));
+    for (name, bytes) in cases {
+        let path = scratch.write(name, &bytes);
+        let sub = read(&path, None);
+        assert!(
+            sub.findings
+                .iter()
+                .any(|f| f.level == nianbao::model::Level::Error),
+            "{name}: {:?}",
+            sub.findings
+        );
+    }
+}
