@@ -10,9 +10,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::format::{Formats, Key};
-use crate::locate::{self, IdentifiedBy};
-use crate::model::{clip, is_terminal_control, rule_ids, terminal_text, Finding, Level};
+use crate::locate::{self, Found, IdentifiedBy, NameMatch};
+use crate::model::{
+    clip, is_terminal_control, rule_ids, terminal_text, Finding, LabelPath, Level, Place, Spot,
+};
 use crate::read::{self, ReadError};
+use crate::roster::{Roster, Unit};
 use crate::validate::{self, Context, Submission};
 
 /// Last year's values by unit code, for the cross-year rules (from `--previous`).
@@ -24,6 +27,10 @@ pub struct Options<'a> {
     /// The year to assume when a workbook does not say (a hand-made blank).
     pub year: Option<i32>,
     pub previous: Option<&'a PreviousYear>,
+    /// The units, to tell whose a report without a template is by the name in its title
+    /// or its file's name ([`locate::unit_by_name`]). Without it, such a report is the
+    /// unit its title names.
+    pub roster: Option<&'a Roster>,
 }
 
 /// Checks one file. `display` is how the file is named in findings (a path relative to
@@ -36,11 +43,19 @@ pub fn check_file(
 ) -> Submission {
     let mut sub = match read::read(path) {
         Ok(wb) => {
-            let found = locate::locate(&wb, formats, options.year);
+            let mut found = locate::locate(&wb, formats, options.year);
+            if let Some(roster) = options.roster {
+                identify_by_name(&mut found, roster, display);
+            }
+            let document = found.document.then(|| section_places(&found, formats));
             let previous = options
                 .previous
                 .and_then(|p| p.get(&found.identity.unit_code));
-            validate::validate(found, formats, Context { previous })
+            let mut sub = validate::validate(found, formats, Context { previous });
+            if let Some(sections) = document {
+                name_by_labels(&mut sub, &sections);
+            }
+            sub
         }
         Err(err) => unreadable(&err),
     };
@@ -52,6 +67,121 @@ pub fn check_file(
         }
     }
     sub
+}
+
+/// A report without a template's identity (known by its title, or by nothing) matched
+/// to the roster by the name its title gives, else by its file's name: one unit is
+/// taken (its code and roster name); several are an error naming them, and the report
+/// is no one's; none leaves the title's name, a unit the roster does not have.
+fn identify_by_name(found: &mut Found, roster: &Roster, display: &str) {
+    let id = &mut found.identity;
+    if !matches!(id.by, IdentifiedBy::Title | IdentifiedBy::Nothing) || !id.unit_code.is_empty() {
+        return;
+    }
+    let base = display.rsplit(['/', '\\']).next().unwrap_or(display);
+    let stem = base.rsplit_once('.').map_or(base, |(stem, _)| stem);
+    let mut tried: Vec<(String, NameMatch<'_>)> = Vec::new();
+    if id.by == IdentifiedBy::Title {
+        let title = id.title.clone().unwrap_or_default();
+        tried.push((
+            format!("报告标题“{}”", clip(&title)),
+            locate::unit_by_name(roster, &id.unit_name),
+        ));
+    }
+    if tried.iter().all(|(_, m)| *m == NameMatch::None) {
+        tried.push((
+            format!("文件名“{}”", clip(base)),
+            locate::unit_by_name(roster, stem),
+        ));
+    }
+    let Some((what, matched)) = tried.into_iter().find(|(_, m)| *m != NameMatch::None) else {
+        return;
+    };
+    match matched {
+        NameMatch::One(unit) => {
+            if id.by == IdentifiedBy::Nothing {
+                id.by = IdentifiedBy::FileName;
+            }
+            id.unit_code = unit.code.to_string();
+            id.unit_name = unit.name.clone();
+        }
+        NameMatch::Several(units) => {
+            let named: Vec<String> = units.iter().map(|u| unit_text(u)).collect();
+            id.unit_name.clear();
+            found.findings.push(Finding {
+                found: clip(&named.join("、")).into_owned(),
+                expected: "名册中的一个单位".into(),
+                ..Finding::file_level(
+                    Level::Error,
+                    rule_ids::UNIT,
+                    format!(
+                        "无法确定是哪个单位的报告：{what}与名册中的 {} 个单位相符（{}）",
+                        units.len(),
+                        clip(&named.join("、"))
+                    ),
+                    "请在报告标题中写明本单位全称（与名册一致），或使用下发给本单位的模板",
+                )
+            });
+        }
+        NameMatch::None => {}
+    }
+}
+
+/// `山市镇人民政府（231083102000）`.
+fn unit_text(unit: &Unit) -> String {
+    format!("{}（{}）", unit.name, unit.code)
+}
+
+/// Where each text section and field of a document was read, by the label a clerk
+/// finds it under: `「一、总体情况」`, `「开篇」`.
+fn section_places(found: &Found, formats: &Formats) -> Vec<(Place, LabelPath)> {
+    let Some(format) = found
+        .format_id
+        .as_deref()
+        .and_then(|id| formats.by_id(id).ok())
+    else {
+        return Vec::new();
+    };
+    format
+        .sections
+        .iter()
+        .filter_map(|s| {
+            let place = found.texts.get(&s.code)?.place.clone();
+            let about = LabelPath {
+                row: s.heading(),
+                ..LabelPath::default()
+            };
+            Some((place, about))
+        })
+        .collect()
+}
+
+/// A document's findings named by labels instead of cells: a document has no cells a
+/// clerk could find (`locate` made them up to read its tables), so each finding about a
+/// place is named by its table, row and column, or by its text section.
+fn name_by_labels(sub: &mut Submission, sections: &[(Place, LabelPath)]) {
+    for f in &mut sub.findings {
+        if f.about.is_none() {
+            if let Spot::Cells { cells } = &f.spot {
+                f.about = cells.first().and_then(|c| {
+                    let place = Place {
+                        sheet: c.sheet.clone().unwrap_or_else(|| f.sheet.clone()),
+                        at: c.at,
+                    };
+                    sections
+                        .iter()
+                        .find(|(p, _)| *p == place)
+                        .map(|(_, about)| about.clone())
+                });
+            }
+        }
+        f.sheet.clear();
+        f.spot = if f.about.is_some() {
+            Spot::Labels
+        } else {
+            Spot::None
+        };
+    }
 }
 
 /// The submission of a file that is not a readable workbook: one sentence, the read

@@ -217,15 +217,19 @@ pub struct IngestArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// 要检查的工作簿（.xlsx、.xlsm、.xls、.ods），可以多个。
+    /// 要检查的工作簿（.xlsx、.xlsm、.xls、.ods）或报告（Word .docx、网页 .html/.htm），可以多个。
     #[arg(required = true, value_name = "FILE", help_heading = "参数")]
     pub files: Vec<PathBuf>,
+
+    /// 单位名册 CSV；给出时按报告标题或文件名中的单位名称对应名册中的单位和代码。
+    #[arg(long, value_name = "CSV")]
+    pub units: Option<PathBuf>,
 
     /// 每个问题输出一行 JSON 对象（给其他程序），代替给人看的文字。
     #[arg(long)]
     pub json: bool,
 
-    /// 工作簿没有写明报告年度时（手工表格）按此年度检查。
+    /// 文件没有写明报告年度时（手工表格、标题中没有年度的报告）按此年度检查。
     #[arg(long)]
     pub year: Option<i32>,
 }

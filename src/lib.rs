@@ -26,9 +26,11 @@
 //! Writing workbooks and reading them back:
 //! 8. [`template`] — format + roster → one workbook per unit (the only user of
 //!    rust_xlsxwriter); also correction and roll-up workbooks.
-//! 9. [`read`] — a returned file → raw cells (the only user of calamine).
+//! 9. [`read`] — a returned file → raw cells (the only user of calamine); a Word report
+//!    or a saved web page → its paragraphs and its tables as grids.
 //! 10. [`normalise`] — raw values → numbers and text, with a record of every fix (pure).
-//! 11. [`locate`] — raw cells → where each value of the report is, and whose it is.
+//! 11. [`locate`] — raw cells → where each value of the report is, and whose it is (also
+//!     by a report's title, or its name matched to the roster's).
 //! 12. [`validate`] — located values + the format's rules → findings
 //!     ([`validate::Submission`] is what flows on).
 //! 13. [`check`] — stages 9–12 for one file: what `check` and `ingest` run per file.

@@ -20,9 +20,10 @@ use crate::cell::CellRef;
 use crate::format::{Block, Column, Format, Formats, Key, Row, Table};
 use crate::identity::{self, IdField, IdFields, Marker, COVER_FIELDS, MARKER_PREFIX};
 use crate::layout::{COVER_VALUE_COL, KEY_COL, TEXT_FIELD_COL, TEXT_SHEET};
-use crate::model::{clip, rule_ids, Finding, LabelPath, Level, Place, Spot};
+use crate::model::{clip, number_text, rule_ids, Finding, LabelPath, Level, Place, Spot};
 use crate::normalise;
-use crate::read::{RawSheet, RawValue, RawWorkbook};
+use crate::read::{RawSheet, RawValue, RawWorkbook, PARAGRAPHS_SHEET};
+use crate::roster::{normalize_name, Roster, Unit};
 
 /// How the workbook's unit, year and format were established.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -33,6 +34,11 @@ pub enum IdentifiedBy {
     Properties,
     /// The visible cover sheet.
     Cover,
+    /// The report's title (`<单位名称><年度>年政府信息公开工作年度报告`): a Word report, a
+    /// web page or a workbook made by hand.
+    Title,
+    /// The file's name, matched against the roster (nothing inside says whose it is).
+    FileName,
     /// Nothing identifies it.
     #[default]
     Nothing,
@@ -44,6 +50,8 @@ impl IdentifiedBy {
             IdentifiedBy::HiddenSheet => "模板隐藏标识",
             IdentifiedBy::Properties => "文档属性",
             IdentifiedBy::Cover => "封面填写的单位信息",
+            IdentifiedBy::Title => "报告标题",
+            IdentifiedBy::FileName => "文件名",
             IdentifiedBy::Nothing => "无法识别",
         }
     }
@@ -70,6 +78,8 @@ pub struct Identity {
     /// unit above is the one most of them name, and the file is not to be taken for it
     /// silently (ID-3).
     pub claims: Vec<Claim>,
+    /// The report's title as written, when one was found (see [`report_title`]).
+    pub title: Option<String>,
 }
 
 /// A located value: where it is and what was there (`None`: the cell is empty).
@@ -155,6 +165,9 @@ pub struct Found {
     /// reported once as a missing sheet, and its sections are not reported empty.
     pub missing_text_sheet: bool,
     pub findings: Vec<Finding>,
+    /// Read from a document (Word, web page), which has no cover and no cells a clerk
+    /// could find: see [`crate::read::FileKind::is_document`].
+    pub document: bool,
 }
 
 /// How many stray rows a workbook lists, and how many numbers of one row.
@@ -586,7 +599,21 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
         strays: Vec::new(),
         missing_text_sheet: false,
         findings: Vec::new(),
+        document: wb.kind.is_document(),
     };
+    // Without a template's identity (a Word report, a web page, a workbook made by
+    // hand), the title says whose report it is and for which year.
+    let title = report_title(wb);
+    if let Some(t) = &title {
+        if found.identity.by == IdentifiedBy::Nothing && !t.unit.is_empty() {
+            found.identity.unit_name = t.unit.clone();
+            found.identity.by = IdentifiedBy::Title;
+        }
+        if found.identity.year.is_none() {
+            found.identity.year = t.year;
+        }
+        found.identity.title = Some(t.text.clone());
+    }
     // A workbook that states no year is taken for the year the user gave (`--year`).
     if found.identity.year.is_none() {
         found.identity.year = fallback_year;
@@ -611,8 +638,14 @@ pub fn locate(wb: &RawWorkbook, formats: &Formats, fallback_year: Option<i32>) -
     for table in &format.tables {
         locate_table(wb, table, &mut found);
     }
-    locate_text(wb, format, &mut found);
-    found.strays = strays(wb, format, &found);
+    if wb.kind.is_document() {
+        let title_row = title.map(|t| t.row);
+        texts_by_paragraphs(wb, format, title_row, &mut found);
+    } else {
+        locate_text(wb, format, &mut found);
+        // A document's sheets are made up from its tables: no numbers outside them.
+        found.strays = strays(wb, format, &found);
+    }
     found
 }
 
@@ -1254,6 +1287,478 @@ fn texts_by_headings(wb: &RawWorkbook, format: &Format, found: &mut Found) {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Reports without a template: the title, the text by its headings, the unit by its name
+
+/// A report's title as found: its text, its row (on [`PARAGRAPHS_SHEET`] for a
+/// document), and the unit and year it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title {
+    pub text: String,
+    pub row: u32,
+    /// The unit's name as the title writes it (may be empty).
+    pub unit: String,
+    pub year: Option<i32>,
+}
+
+/// What every report's title says after the unit and the year.
+const TITLE_CORE: &str = "政府信息公开";
+
+/// The report's title: the first short text (a document's paragraph, else a cell of a
+/// workbook, sheet by sheet) reading `<单位名称><年度>年政府信息公开工作年度报告`.
+/// A title whose own line has no unit (`2024年政府信息公开工作年度报告`) takes the short
+/// line just above it (`海林市教育局`), as Word titles are often set on two lines.
+pub fn report_title(wb: &RawWorkbook) -> Option<Title> {
+    wb.sheets.iter().find_map(|sheet| {
+        sheet.cells.iter().find_map(|(at, v)| {
+            let RawValue::Text(text) = v else {
+                return None;
+            };
+            let (mut unit, year) = parse_title(text)?;
+            let mut text = text.trim().to_string();
+            if unit.is_empty() && at.row > 0 {
+                let above = sheet.text(CellRef::new(at.row - 1, at.col));
+                if (2..=30).contains(&above.chars().count()) && !above.contains(TITLE_CORE) {
+                    unit = normalize_name(&above);
+                    text = format!("{above}{text}");
+                }
+            }
+            Some(Title {
+                text,
+                row: at.row,
+                unit,
+                year,
+            })
+        })
+    })
+}
+
+/// The unit and year a title names: `山市镇人民政府2024年政府信息公开工作年度报告` →
+/// (`山市镇人民政府`, 2024). Also `2024年度`, `二〇二四年`, and the year after the
+/// core words (`…政府信息公开工作2024年度报告`). `None` for any other text.
+pub fn parse_title(text: &str) -> Option<(String, Option<i32>)> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.chars().count() > 80 || !compact.contains("年度报告") {
+        return None;
+    }
+    let at = compact.find(TITLE_CORE)?;
+    let (before, after) = compact.split_at(at);
+    let before = before
+        .trim_start_matches(['《', '“', '"'])
+        .trim_start_matches("关于");
+    // After the core words only `工作`, a year and `年度报告` (not a path of links such
+    // as `首页>政府信息公开>年度报告`)…
+    let rest = &after[TITLE_CORE.len()..];
+    let rest = rest.strip_prefix("工作").unwrap_or(rest);
+    let later = split_year_anywhere(rest);
+    let digits = rest.trim_start_matches(|c| year_digit(c).is_some());
+    let rest = match digits.len() < rest.len() {
+        true => digits
+            .strip_prefix("年度")
+            .or_else(|| digits.strip_prefix('年'))
+            .unwrap_or(digits),
+        false => rest,
+    };
+    // …and nothing after 报告 but closing marks: a sentence quoting the title is not one.
+    let rest = rest.trim_end_matches(['》', '”', '"', '）', ')', '。']);
+    if rest != "年度报告" && !(later.is_some() && rest == "报告") {
+        return None;
+    }
+    let (unit, year) = match split_year(before) {
+        Some((unit, year)) => (unit, Some(year)),
+        None => (before, later),
+    };
+    let unit = unit.trim_end_matches(['（', '(', '—', '-', '_', '：', ':']);
+    Some((unit.to_string(), year))
+}
+
+/// `山市镇2024年度` → (`山市镇`, 2024): a year (four digits, or four Chinese digits)
+/// followed by 年 or 年度 at the end of `s`.
+fn split_year(s: &str) -> Option<(&str, i32)> {
+    let s = s.strip_suffix('度').unwrap_or(s);
+    let s = s.strip_suffix('年')?;
+    let digits: Vec<(usize, char)> = s.char_indices().rev().take(4).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let year: String = digits
+        .iter()
+        .rev()
+        .map(|(_, c)| year_digit(*c))
+        .collect::<Option<_>>()?;
+    Some((&s[..digits[3].0], year.parse().ok()?))
+}
+
+/// The first year (`2024年`) anywhere in `s`.
+fn split_year_anywhere(s: &str) -> Option<i32> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.windows(5).find_map(|w| {
+        if w[4] != '年' {
+            return None;
+        }
+        let year: String = w[..4]
+            .iter()
+            .map(|c| year_digit(*c))
+            .collect::<Option<_>>()?;
+        year.parse().ok()
+    })
+}
+
+/// A digit of a year as written: `2`, `２`, `二`, `〇`, `○`, `零`.
+fn year_digit(c: char) -> Option<char> {
+    const CHINESE: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(c as u32 - 0xfee0),
+        '○' | '零' | 'Ｏ' | 'O' => Some('0'),
+        _ => CHINESE
+            .iter()
+            .position(|d| *d == c)
+            .and_then(|i| char::from_digit(i as u32, 10)),
+    }
+}
+
+/// Whether a paragraph is a top-level heading of a report (`一、总体情况`,
+/// `二、主动公开政府信息情况`…): a Chinese numeral, `、` or `.`, and a short title.
+fn is_top_heading(paragraph: &str) -> bool {
+    let label = normalise::label(paragraph);
+    let numerals = label
+        .chars()
+        .take_while(|c| "一二三四五六七八九十".contains(*c))
+        .count();
+    (1..=2).contains(&numerals)
+        && label
+            .chars()
+            .nth(numerals)
+            .is_some_and(|c| matches!(c, '、' | '.'))
+        && label.chars().count() <= 40
+}
+
+/// How the lines a portal puts around an article begin (主办单位, 网站标识码, 打印本页…):
+/// where a saved web page's report text ends.
+const PAGE_FURNITURE: &[&str] = &[
+    "主办",
+    "承办",
+    "版权所有",
+    "网站标识码",
+    "网站地图",
+    "联系我们",
+    "ICP",
+    "京ICP",
+    "公网安备",
+    "【打印",
+    "打印本页",
+    "关闭窗口",
+    "【关闭",
+    "分享到",
+    "扫一扫",
+    "上一篇",
+    "下一篇",
+    "相关链接",
+    "相关文章",
+];
+
+/// Whether a paragraph is a portal's line rather than the report's (see
+/// [`PAGE_FURNITURE`]).
+fn is_page_furniture(paragraph: &str) -> bool {
+    let p = paragraph.trim_start();
+    PAGE_FURNITURE.iter().any(|f| p.starts_with(f))
+}
+
+/// A document's text sections by their headings on [`PARAGRAPHS_SHEET`]: each headed
+/// section is the paragraphs after its heading up to the next top-level heading; the
+/// opening (开篇) is those after the title (or from the start) up to the first heading.
+/// The numeric fields are read from the sentence the format says states them.
+fn texts_by_paragraphs(
+    wb: &RawWorkbook,
+    format: &Format,
+    title_row: Option<u32>,
+    found: &mut Found,
+) {
+    let Some(sheet) = wb.sheet(PARAGRAPHS_SHEET) else {
+        return;
+    };
+    let paragraphs: Vec<(u32, String)> = sheet
+        .cells
+        .iter()
+        .map(|(at, v)| (at.row, text_of(Some(v))))
+        .collect();
+    // The paragraphs after `from` (an index) up to the next heading, or the portal's
+    // own lines after the article.
+    let body = |from: usize| -> Vec<&(u32, String)> {
+        paragraphs[from..]
+            .iter()
+            .take_while(|(_, p)| !is_top_heading(p) && !is_page_furniture(p))
+            .collect::<Vec<_>>()
+    };
+    for s in &format.sections {
+        let (start, anchor) = match &s.number {
+            Some(_) => {
+                let heading = normalise::label(&s.heading());
+                let Some(i) = paragraphs.iter().position(|(_, p)| {
+                    is_top_heading(p) && normalise::label(p).starts_with(&heading)
+                }) else {
+                    continue;
+                };
+                (i + 1, paragraphs[i].0)
+            }
+            None => {
+                let i = title_row
+                    .and_then(|r| paragraphs.iter().position(|(row, _)| *row == r))
+                    .map_or(0, |i| i + 1);
+                (i, title_row.unwrap_or(0))
+            }
+        };
+        let lines = body(start.min(paragraphs.len()));
+        // Line by line: a paragraph may hold several (Word's line breaks), the 落款's
+        // name and date among them.
+        let mut text: Vec<&str> = lines.iter().flat_map(|(_, p)| p.split('\n')).collect();
+        drop_signature(&mut text);
+        let at = lines.first().map_or(anchor, |(row, _)| *row);
+        let place = Place {
+            sheet: sheet.name.clone(),
+            at: CellRef::new(at, 0),
+        };
+        if let Some(sentence) = &s.fields_sentence {
+            let if_none = s.fields_sentence_if_none.as_deref();
+            let all = text.join("\n");
+            let stated = fields_from_sentence(format, sentence, if_none, &all, &place, found);
+            // The sentence stating the fields, where the section says more, is what
+            // our reports add to the unit's text: kept once, as the fields. Alone, it
+            // is the unit's own text.
+            if let Some(stated) = stated {
+                let bare = |s: &str| {
+                    normalise::label(s)
+                        .trim_end_matches(['。', '.'])
+                        .to_string()
+                };
+                let other = |p: &&str| bare(p) != bare(&stated);
+                if text.iter().any(other) {
+                    text.retain(other);
+                }
+            }
+        }
+        let joined = text.join("\n");
+        found.texts.insert(
+            s.code.clone(),
+            Located {
+                place,
+                raw: (!joined.is_empty()).then_some(RawValue::Text(joined)),
+                formula: None,
+            },
+        );
+    }
+}
+
+/// The 落款 that ends a report (the unit's name on a short line, then the date) is not
+/// part of the last section's text.
+fn drop_signature(lines: &mut Vec<&str>) {
+    while lines.last().is_some_and(|p| p.trim().is_empty()) {
+        lines.pop();
+    }
+    if !lines.last().is_some_and(|p| is_date_line(p)) {
+        return;
+    }
+    lines.pop();
+    let signed = |p: &str| {
+        let p = p.trim();
+        !p.is_empty() && p.chars().count() <= 40 && !p.contains(['。', '；', '：', '.', ';', ':'])
+    };
+    if lines.last().is_some_and(|p| signed(p)) {
+        lines.pop();
+    }
+}
+
+/// A line that is only a date: `2025年1月13日`, `二〇二五年一月十三日`.
+fn is_date_line(text: &str) -> bool {
+    let digits = |s: &str, max: usize| {
+        let n = s.chars().count();
+        n >= 1
+            && n <= max
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || "〇零一二三四五六七八九十".contains(c))
+    };
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(rest) = text.strip_suffix('日') else {
+        return false;
+    };
+    let Some((year, rest)) = rest.split_once('年') else {
+        return false;
+    };
+    let Some((month, day)) = rest.split_once('月') else {
+        return false;
+    };
+    digits(year, 4) && year.chars().count() == 4 && digits(month, 3) && digits(day, 3)
+}
+
+/// The numeric fields a section's text states in the format's sentence
+/// (`本年度收取信息处理费 {fee_cases} 件，金额 {fee_amount} 元。`): each field's number is
+/// the one right after the words before its placeholder; the sentence for none
+/// (`本年度未收取信息处理费。`) gives them all 0. A text stating neither gives nothing:
+/// a published report is not held to the template's sentence. Returns the sentence as
+/// the text states it, when it states it whole.
+fn fields_from_sentence(
+    format: &Format,
+    sentence: &str,
+    if_none: Option<&str>,
+    text: &str,
+    place: &Place,
+    found: &mut Found,
+) -> Option<String> {
+    let folded = normalise::label(text);
+    let none = if_none.is_some_and(|n| {
+        let n = normalise::label(n);
+        let n = n.trim_end_matches(['。', '.']);
+        !n.is_empty() && folded.contains(n)
+    });
+    let mut rest = sentence;
+    let mut stated = sentence.to_string();
+    let mut all = true;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let before = normalise::label(&rest[..open]);
+        let code = &rest[open + 1..close];
+        rest = &rest[close + 1..];
+        if format.field(&Key::field(code)).is_none() {
+            continue;
+        }
+        let number = if none {
+            Some(0.0)
+        } else {
+            folded.find(&before).and_then(|i| {
+                let digits: String = folded[i + before.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
+                    .filter(|c| *c != ',')
+                    .collect();
+                digits.parse::<f64>().ok()
+            })
+        };
+        match number {
+            Some(x) => stated = stated.replace(&format!("{{{code}}}"), &number_text(x)),
+            None => all = false,
+        }
+        if let Some(x) = number {
+            found.cells.insert(
+                Key::field(code),
+                Located {
+                    place: place.clone(),
+                    raw: Some(RawValue::Number(x)),
+                    formula: None,
+                },
+            );
+        }
+    }
+    match (none, if_none) {
+        (true, Some(n)) => Some(n.to_string()),
+        _ => all.then_some(stated),
+    }
+}
+
+/// Whether a character is a CJK ideograph (part of a name, unlike a digit or `、`).
+fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{3134f}')
+}
+
+/// The roster units a report names, from its title or its file's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameMatch<'r> {
+    /// One unit.
+    One(&'r Unit),
+    /// Several units, none more certain than the others: the report is not taken for any.
+    Several(Vec<&'r Unit>),
+    /// None.
+    None,
+}
+
+/// Suffixes of roster names a report's title or file name often leaves out (山市镇人民政府
+/// → 山市镇): the one definition of a unit's short name.
+const NAME_SUFFIXES: &[&str] = &[
+    "人民政府办公室",
+    "人民政府",
+    "村民委员会",
+    "居民委员会",
+    "村委会",
+    "居委会",
+    "街道办事处",
+    "办事处",
+];
+
+/// A unit's name for matching: [`normalize_name`], then a common suffix dropped where
+/// a name of at least two characters remains (`山市镇人民政府` → `山市镇`,
+/// `东兴村村民委员会` → `东兴村`).
+pub fn short_name(name: &str) -> String {
+    let full = normalize_name(name);
+    NAME_SUFFIXES
+        .iter()
+        .find_map(|suffix| {
+            let rest = full.strip_suffix(suffix)?;
+            (rest.chars().count() >= 2).then(|| rest.to_string())
+        })
+        .unwrap_or(full)
+}
+
+/// The roster unit a text names (a title's unit, or a file's name): first a unit whose
+/// name, or short name ([`short_name`]), equals the text's after normalisation; else
+/// the units whose name or short name the text contains where a name can end (before a
+/// year, punctuation or the end: 示例县 does not name 示例县财政局), a match inside a
+/// longer one not counting: one unit, or several, or none.
+pub fn unit_by_name<'r>(roster: &'r Roster, text: &str) -> NameMatch<'r> {
+    let wanted = normalize_name(text);
+    if wanted.is_empty() {
+        return NameMatch::None;
+    }
+    let exact: Vec<&Unit> = roster
+        .units()
+        .iter()
+        .filter(|u| normalize_name(&u.name) == wanted || short_name(&u.name) == short_name(text))
+        .collect();
+    match exact.as_slice() {
+        [one] => return NameMatch::One(one),
+        [] => {}
+        several => return NameMatch::Several(several.to_vec()),
+    }
+    // Each unit's longest name found in the text, with where: ending where a name ends
+    // (a year, punctuation, the end), so that 示例县 does not name 示例县财政局's report.
+    let ends_a_name = |at: usize| {
+        wanted[at..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_ideograph(c) || year_digit(c).is_some() || c == '年')
+    };
+    let mut hits: Vec<(&Unit, usize, usize)> = Vec::new();
+    for u in roster.units() {
+        let names = [normalize_name(&u.name), short_name(&u.name)];
+        let best = names
+            .iter()
+            .filter(|n| n.chars().count() >= 2)
+            .flat_map(|n| {
+                wanted
+                    .match_indices(n.as_str())
+                    .map(|(at, n)| (at, at + n.len()))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|(_, end)| ends_a_name(*end))
+            .max_by_key(|(a, b)| b - a);
+        if let Some((a, b)) = best {
+            hits.push((u, a, b));
+        }
+    }
+    let inside = |(a, b): (usize, usize), (c, d): (usize, usize)| c <= a && b <= d && d - c > b - a;
+    let kept: Vec<&Unit> = hits
+        .iter()
+        .filter(|(_, a, b)| !hits.iter().any(|(_, c, d)| inside((*a, *b), (*c, *d))))
+        .map(|(u, _, _)| *u)
+        .collect();
+    match kept.as_slice() {
+        [one] => NameMatch::One(one),
+        [] => NameMatch::None,
+        several => NameMatch::Several(several.to_vec()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1334,6 +1839,131 @@ mod tests {
                 row: "（七）总计".into(),
                 column: "申请人情况/自然人".into(),
             }
+        );
+    }
+
+    #[test]
+    fn a_signature_ends_the_text_and_is_not_part_of_it() {
+        for date in [
+            "2025年1月13日",
+            "二〇二五年一月十三日",
+            " 2025 年 1 月 13 日 ",
+        ] {
+            assert!(is_date_line(date), "{date}");
+        }
+        for not in [
+            "2025年1月",
+            "共收到申请12件",
+            "截至2024年12月31日",
+            "2025年1月13日。",
+        ] {
+            assert!(!is_date_line(not), "{not}");
+        }
+        let rows = ["无。", "山市镇人民政府", "2025年1月13日", ""];
+        let mut lines = rows.to_vec();
+        drop_signature(&mut lines);
+        assert_eq!(lines, ["无。"]);
+        // Without a date at the end, a short last line is the text's own.
+        let mut lines = rows[..2].to_vec();
+        drop_signature(&mut lines);
+        assert_eq!(lines, ["无。", "山市镇人民政府"]);
+    }
+
+    #[test]
+    fn titles_give_the_unit_and_the_year() {
+        let cases = [
+            (
+                "山市镇人民政府2024年政府信息公开工作年度报告",
+                Some(("山市镇人民政府", Some(2024))),
+            ),
+            (
+                "海林市教育局 2024 年度政府信息公开工作年度报告",
+                Some(("海林市教育局", Some(2024))),
+            ),
+            (
+                "《东兴村二〇二三年政府信息公开工作年度报告》",
+                Some(("东兴村", Some(2023))),
+            ),
+            (
+                "示例县财政局政府信息公开工作2022年度报告",
+                Some(("示例县财政局", Some(2022))),
+            ),
+            ("政府信息公开工作年度报告", Some(("", None))),
+            // Not titles: a path of links, a sentence, other reports.
+            ("首页 > 政府信息公开 > 年度报告", None),
+            (
+                "现将本单位政府信息公开工作年度报告如下：本年度共收到申请 5 件。",
+                None,
+            ),
+            ("山市镇2024年工作总结", None),
+        ];
+        for (text, want) in cases {
+            let got = parse_title(text);
+            let got = got.as_ref().map(|(u, y)| (u.as_str(), *y));
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn units_are_named_exactly_or_by_the_one_name_a_text_holds() {
+        let csv = "code,name,parent_code,level\n\
+                   100,海林市人民政府,,county\n\
+                   101,海林市教育局,100,department\n\
+                   110,山市镇人民政府,100,township\n\
+                   111,山市村村民委员会,110,village\n\
+                   112,东兴村村民委员会,110,village\n";
+        let roster = Roster::parse(csv.as_bytes(), "u.csv").unwrap();
+        let code = |text: &str| match unit_by_name(&roster, text) {
+            NameMatch::One(u) => u.code.to_string(),
+            NameMatch::Several(us) => {
+                let codes: Vec<String> = us.iter().map(|u| u.code.to_string()).collect();
+                format!("several {}", codes.join(","))
+            }
+            NameMatch::None => "none".into(),
+        };
+        assert_eq!(short_name("山市镇人民政府"), "山市镇");
+        assert_eq!(short_name("东兴村村民委员会"), "东兴村");
+        assert_eq!(
+            short_name("县人民政府"),
+            "县人民政府",
+            "too short without the suffix"
+        );
+        assert_eq!(code("山市镇"), "110");
+        assert_eq!(code("山市镇 人民政府"), "110");
+        assert_eq!(code("山市镇2024年政府信息公开工作年度报告"), "110");
+        // 海林市 inside 海林市教育局 does not count.
+        assert_eq!(code("海林市教育局2024年年报"), "101");
+        // A name is not the start of another: 海林市 does not name 海林市财政局.
+        assert_eq!(code("海林市财政局2024年年报"), "none");
+        assert_eq!(code("山市村、东兴村2024年报告"), "several 111,112");
+        assert_eq!(code("年度报告"), "none");
+    }
+
+    #[test]
+    fn a_title_on_two_lines_takes_the_unit_from_the_line_above() {
+        let mut sheet = RawSheet {
+            name: PARAGRAPHS_SHEET.into(),
+            ..RawSheet::default()
+        };
+        for (row, text) in ["海林市教育局", "2024年政府信息公开工作年度报告", "正文"]
+            .iter()
+            .enumerate()
+        {
+            sheet.cells.insert(
+                CellRef::new(row as u32, 0),
+                RawValue::Text(text.to_string()),
+            );
+        }
+        let wb = RawWorkbook {
+            kind: crate::read::FileKind::Docx,
+            sheets: vec![sheet],
+            properties: BTreeMap::new(),
+            saved: None,
+        };
+        let title = report_title(&wb).unwrap();
+        assert_eq!(
+            (title.unit.as_str(), title.year, title.row),
+            ("海林市教育局", Some(2024), 1)
         );
     }
 }

@@ -246,10 +246,14 @@ impl Finding {
     }
 
     /// The cells as a clerk reads them on [`Finding::sheet`]: `C12`, `E8+E9 ≠ E29+E30`,
-    /// `第 12 行`; empty for a finding about the file or a whole sheet. The `cell` column of
-    /// diagnostics.csv and of `check`'s output.
+    /// `第 12 行`, or in a report without cells its labels (`表三「（七）总计」行「自然人」列`,
+    /// `「一、总体情况」`); empty for a finding about the file or a whole sheet. The `cell`
+    /// column of diagnostics.csv and of `check`'s output.
     pub fn cell_text(&self) -> String {
-        self.spot.text()
+        match (&self.spot, &self.about) {
+            (Spot::Labels, Some(about)) => about.text(),
+            (spot, _) => spot.text(),
+        }
     }
 
     /// What was found, with the cells it was added up from for a comparison:
@@ -342,6 +346,9 @@ pub enum Spot {
         /// as typed, so only the parts are named beside what was expected.
         total: bool,
     },
+    /// In a report without cells (a Word document, a web page): named by the finding's
+    /// [`Finding::about`], the table, row and column labels or the text section.
+    Labels,
 }
 
 impl Spot {
@@ -360,7 +367,7 @@ impl Spot {
     /// row, a comparison within one row).
     pub fn single_row(&self) -> Option<u32> {
         let rows: Vec<u32> = match self {
-            Spot::None => return None,
+            Spot::None | Spot::Labels => return None,
             Spot::Row { row } => return Some(*row),
             Spot::Cells { cells } => cells
                 .iter()
@@ -385,7 +392,7 @@ impl Spot {
     /// The spot as a clerk reads it: `C12`, `C12、C13`, `E8+E9 ≠ E29+E30`, `第 12 行`.
     pub fn text(&self) -> String {
         match self {
-            Spot::None => String::new(),
+            Spot::None | Spot::Labels => String::new(),
             Spot::Row { row } => format!("第 {} 行", u64::from(*row) + 1),
             Spot::Cells { cells } => cells
                 .iter()

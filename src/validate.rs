@@ -116,13 +116,21 @@ pub fn validate(found: Found, formats: &Formats, ctx: Context<'_>) -> Submission
 
 fn identity_findings(found: &Found, sub: &mut Submission) {
     let id = &found.identity;
+    // A report known by its title or file name (a Word report, a web page) has no code
+    // to give: its name is matched to the roster's where there is one.
+    let named =
+        matches!(id.by, IdentifiedBy::Title | IdentifiedBy::FileName) && !id.unit_name.is_empty();
     if id.unit_code.is_empty() {
-        sub.findings.push(Finding::file_level(
-            Level::Error,
-            rule_ids::UNIT,
-            format!("无法确定填报单位代码（{}）", id.by.chinese()),
-            "请使用下发给本单位的模板；空白模板请在封面填写单位名称和单位代码",
-        ));
+        // Nor is it reported twice: a name that fits several units is already.
+        let reported = found.findings.iter().any(|f| f.rule == rule_ids::UNIT);
+        if !named && !reported {
+            sub.findings.push(Finding::file_level(
+                Level::Error,
+                rule_ids::UNIT,
+                format!("无法确定填报单位代码（{}）", id.by.chinese()),
+                "请使用下发给本单位的模板；空白模板请在封面填写单位名称和单位代码",
+            ));
+        }
     } else if UnitCode::parse(&id.unit_code).is_err() {
         // The roster is held to the same definition: a code it accepts is never refused.
         sub.findings.push(Finding {
@@ -638,6 +646,8 @@ fn run_rules(
                     );
                 }
             }
+            // A document has no cover to fill in.
+            RuleKind::CoverRequired { .. } if found.document => {}
             RuleKind::CoverRequired { fields } => {
                 for code in fields {
                     if sub.cover.get(code).is_some_and(|v| !v.trim().is_empty()) {

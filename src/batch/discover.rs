@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Status;
 use crate::output::{OUTPUT_DIRS, OUTPUT_FILES, PUBLISHED_EXTENSIONS, TEMP_PREFIX};
-use crate::read::SPREADSHEET_EXTENSIONS;
+use crate::read::{unsupported_by_extension, DOCUMENT_EXTENSIONS, SPREADSHEET_EXTENSIONS};
 
 /// A file found under the inputs.
 #[derive(Debug, Clone)]
@@ -182,7 +182,16 @@ fn classify(path: &Path) -> Option<(Status, String)> {
         ))
     } else if name.starts_with('.') {
         Some((Status::Skipped, "隐藏文件".to_string()))
-    } else if !SPREADSHEET_EXTENSIONS.contains(&ext.as_str()) {
+    } else if let Some(why) = unsupported_by_extension(&ext) {
+        Some((Status::Unsupported, why))
+    } else if in_saved_page_folder(path) {
+        Some((
+            Status::Skipped,
+            "保存网页时附带的资源文件（图片、样式等）".to_string(),
+        ))
+    } else if !SPREADSHEET_EXTENSIONS.contains(&ext.as_str())
+        && !DOCUMENT_EXTENSIONS.contains(&ext.as_str())
+    {
         let what = if ext.is_empty() {
             "没有扩展名".to_string()
         } else {
@@ -192,6 +201,25 @@ fn classify(path: &Path) -> Option<(Status, String)> {
     } else {
         None
     }
+}
+
+/// Whether a file is inside the folder a browser saves beside a web page ("网页，全部":
+/// `报告.htm` and `报告_files/` or `报告.files/`): the page's pictures and styles.
+fn in_saved_page_folder(path: &Path) -> bool {
+    path.ancestors().skip(1).any(|dir| {
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+            return false;
+        };
+        let Some(page) = name
+            .strip_suffix("_files")
+            .or_else(|| name.strip_suffix(".files"))
+        else {
+            return false;
+        };
+        ["htm", "html"]
+            .iter()
+            .any(|ext| dir.with_file_name(format!("{page}.{ext}")).is_file())
+    })
 }
 
 /// How a name was made readable.

@@ -136,6 +136,7 @@ fn read_one(
     let options = check::Options {
         year: settings.year,
         previous: settings.previous,
+        roster: settings.roster,
     };
     let mut sub = catch_unwind(AssertUnwindSafe(|| check(input, options)))
         .unwrap_or_else(|panic| panicked(&input.display, panic));
@@ -240,7 +241,16 @@ fn verdict(outcome: &mut FileOutcome, sub: &mut Submission, roster: Option<&Rost
         outcome.reason = f.message.clone();
     } else if sub.unit_code.is_empty() && sub.unit_name.is_empty() {
         outcome.status = Status::Unidentified;
-        outcome.reason = "工作簿中没有单位信息（模板标识和封面都没有）".into();
+        // A report whose name fits several units says which.
+        outcome.reason = sub
+            .findings
+            .iter()
+            .find(|f| f.level == crate::model::Level::Error && f.rule == rule_ids::UNIT)
+            .filter(|f| !f.found.is_empty())
+            .map_or_else(
+                || "工作簿中没有单位信息（模板标识和封面都没有）".into(),
+                |f| f.message.clone(),
+            );
     } else {
         let file = outcome.file.clone();
         match attribute(sub, roster, &file) {

@@ -19,9 +19,11 @@ use crate::cli::CheckArgs;
 /// for, and does not stop the others; the command then fails naming each on stderr
 /// (exit 2): it could not do what was asked.
 pub fn run(formats: &Formats, args: &CheckArgs) -> Result<Outcome> {
+    let roster = args.units.as_deref().map(super::load_roster).transpose()?;
     let options = check::Options {
         year: args.year,
         previous: None,
+        roster: roster.as_ref(),
     };
     let mut out = Stdout::lock();
     let mut errors = 0;

@@ -25,7 +25,10 @@
 //! Any panic inside calamine is caught and reported as a damaged file.
 
 mod convert;
+mod document;
+mod docx;
 mod foreign;
+mod html;
 mod ole2;
 mod zip_checks;
 
@@ -37,6 +40,7 @@ use std::path::Path;
 
 use crate::cell::CellRef;
 
+pub use document::PARAGRAPHS_SHEET;
 use foreign::describe_foreign;
 use ole2::read_cfb;
 use zip_checks::read_zip;
@@ -47,6 +51,30 @@ use zip_checks::read_zip;
 /// `.xlsb` inside says it cannot be read, a `.xlsx` renamed `.xlsb` is read, so `check`
 /// and `ingest` give one answer for the same file.
 pub const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods", "et"];
+
+/// The extensions of reports written as documents: Word (`.docx` is read; `.doc` and
+/// WPS's `.wps` are answered with what to save them as) and web pages saved from a
+/// portal. A web page is read as one only under these names: a page named `.xls` (as
+/// some systems export tables) is still told to be re-saved as a workbook.
+pub const DOCUMENT_EXTENSIONS: &[&str] = &["docx", "doc", "wps", "html", "htm"];
+
+/// Why a file is not read, from its extension alone, for the documents known to be
+/// unreadable here (Word 97-2003, WPS text): what a batch says without opening them.
+/// `check` opens them all the same, and says the same from their content.
+pub fn unsupported_by_extension(ext: &str) -> Option<String> {
+    let what = match ext.to_ascii_lowercase().as_str() {
+        "doc" => WORD_97,
+        "wps" => WPS_TEXT,
+        _ => return None,
+    };
+    Some(ReadError::SaveAsDocx { what }.to_string())
+}
+
+const WORD_97: &str = "Word 97-2003 文档（.doc）";
+const WPS_TEXT: &str = "WPS 文字文档（.wps）";
+
+/// The extensions of web pages among [`DOCUMENT_EXTENSIONS`].
+const WEB_PAGE_EXTENSIONS: &[&str] = &["html", "htm"];
 
 /// Largest file accepted, in bytes on disk.
 pub const MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
@@ -149,6 +177,19 @@ pub enum FileKind {
     Xlsx,
     Xls,
     Ods,
+    /// A Word document (.docx): paragraphs and tables, no cells of its own.
+    Docx,
+    /// A saved web page.
+    Html,
+}
+
+impl FileKind {
+    /// Whether the file is a document (Word, web page) rather than a workbook: its
+    /// sheets are made by this module ([`PARAGRAPHS_SHEET`] and one per table), so
+    /// nothing in it has an address a clerk could find.
+    pub fn is_document(self) -> bool {
+        matches!(self, FileKind::Docx | FileKind::Html)
+    }
 }
 
 /// A workbook, read.
@@ -187,6 +228,9 @@ pub enum ReadError {
     /// The workbook is encrypted (an opening password).
     #[error("工作簿设置了打开密码，请取消密码后重新发送")]
     Password,
+    /// A Word 97-2003 or WPS text document: `what` names which.
+    #[error("这是 {what}，无法读取，请另存为 .docx")]
+    SaveAsDocx { what: &'static str },
     /// WPS's own `.et` format, which calamine does not read.
     #[error("WPS 表格 .et 格式无法读取，请在 WPS 中另存为 .xlsx")]
     WpsEt,
@@ -204,7 +248,10 @@ impl ReadError {
     /// True when the file is not a workbook this tool reads at all (as opposed to a
     /// workbook that is damaged, protected or too large).
     pub fn is_unsupported(&self) -> bool {
-        matches!(self, ReadError::NotAWorkbook { .. } | ReadError::WpsEt)
+        matches!(
+            self,
+            ReadError::NotAWorkbook { .. } | ReadError::WpsEt | ReadError::SaveAsDocx { .. }
+        )
     }
 }
 
@@ -259,6 +306,10 @@ pub fn read_bytes(bytes: &[u8], extension: &str) -> Result<RawWorkbook, ReadErro
         Err(ReadError::NotAWorkbook { .. } | ReadError::Corrupt { .. }) if ext == "et" => {
             Err(ReadError::WpsEt)
         }
+        // WPS text's own format, whatever container it is in.
+        Err(ReadError::NotAWorkbook { .. } | ReadError::Corrupt { .. }) if ext == "wps" => {
+            Err(ReadError::SaveAsDocx { what: WPS_TEXT })
+        }
         other => other,
     }
 }
@@ -280,6 +331,8 @@ fn read_sniffed(bytes: &[u8], ext: &str) -> Result<RawWorkbook, ReadError> {
         read_cfb(bytes)
     } else if ext == "et" {
         Err(ReadError::WpsEt)
+    } else if WEB_PAGE_EXTENSIONS.contains(&ext) {
+        guarded(|| html::read_html(bytes))
     } else {
         Err(ReadError::NotAWorkbook {
             detail: describe_foreign(bytes, ext),

@@ -29,9 +29,12 @@ pub(super) fn read_cfb(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         match &info.workbook {
             Some(stream) => biff_precheck(stream)?,
             None => {
-                let what = if has("WordDocument") {
-                    "这是一个 Word 文档（.doc），不是 Excel 工作簿"
-                } else if has("PowerPoint Document") {
+                if has("WordDocument") {
+                    return Err(ReadError::SaveAsDocx {
+                        what: super::WORD_97,
+                    });
+                }
+                let what = if has("PowerPoint Document") {
                     "这是一个 PowerPoint 演示文稿（.ppt），不是 Excel 工作簿"
                 } else {
                     "这是一个 Office 文件，但不是 Excel 工作簿"

@@ -455,13 +455,28 @@ fn wps_et() {
 
 #[test]
 fn other_office_files() {
-    let e = read_as(&cfb(&[("WordDocument", b"x")]), "a.xls").unwrap_err();
-    assert!(detail(&e).contains("Word"), "{e}");
+    // Word 97-2003, whatever its name: what to save it as.
+    for name in ["a.xls", "a.doc"] {
+        let e = read_as(&cfb(&[("WordDocument", b"x")]), name).unwrap_err();
+        assert!(e.is_unsupported(), "{e:?}");
+        assert!(e.to_string().contains("Word 97-2003"), "{e}");
+        assert!(e.to_string().contains("请另存为 .docx"), "{e}");
+    }
+    // WPS text, by its name (its container says nothing a reader knows).
+    let e = read_as(&pseudo_random(2048, 5), "年报.wps").unwrap_err();
+    assert!(e.to_string().contains("请另存为 .docx"), "{e}");
+    // A .docx is read as a document, whatever its name; a Word package without its
+    // body is not.
     let docx = zip_of(&[
         ("[Content_Types].xml", b"<Types/>"),
         ("word/document.xml", b"<w/>"),
     ]);
-    let e = read_as(&docx, "a.xlsx").unwrap_err();
+    assert_eq!(read_as(&docx, "a.xlsx").unwrap().kind, FileKind::Docx);
+    let bodiless = zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/styles.xml", b"<w/>"),
+    ]);
+    let e = read_as(&bodiless, "a.docx").unwrap_err();
     assert!(detail(&e).contains("Word"), "{e}");
     let zipped = zip_of(&[("年报/山市镇.xlsx", &xlsx_fixture())]);
     let e = read_as(&zipped, "a.xlsx").unwrap_err();
@@ -672,4 +687,111 @@ proptest! {
         }
         let _ = read_bytes(&bytes, "xlsx");
     }
+}
+
+// ---- documents ----
+
+/// A .docx holding `body` (WordprocessingML inside `w:body`).
+fn docx_of(body: &str) -> Vec<u8> {
+    let xml = format!(
+        "<?xml version=\"1.0\"?><w:document xmlns:w=\"w\"><w:body>{body}</w:body></w:document>"
+    );
+    zip_of(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", xml.as_bytes()),
+    ])
+}
+
+fn p(text: &str) -> String {
+    format!("<w:p><w:r><w:t>{text}</w:t></w:r></w:p>")
+}
+
+fn tc(props: &str, text: &str) -> String {
+    format!("<w:tc><w:tcPr>{props}</w:tcPr>{}</w:tc>", p(text))
+}
+
+#[test]
+fn docx_paragraphs_tables_merges_and_layout_tables() {
+    // A layout table holding a paragraph and a data table; the data table has a cell
+    // two columns wide, a merge down, a row starting one column in; deleted text and
+    // entities.
+    let data = format!(
+        "<w:tbl><w:tr>{}{}</w:tr><w:tr>{}{}{}</w:tr><w:tr><w:trPr><w:gridBefore w:val=\"1\"/></w:trPr>{}{}</w:tr></w:tbl>",
+        tc("<w:vMerge w:val=\"restart\"/>", "自然人"),
+        tc("<w:gridSpan w:val=\"2\"/>", "A&amp;B"),
+        tc("<w:vMerge/>", "ignored"),
+        tc("", "1"),
+        tc("", "２"),
+        tc("", "3"),
+        tc("", "4"),
+    );
+    let layout = format!(
+        "<w:tbl><w:tr><w:tc>{}{data}</w:tc></w:tr></w:tbl>",
+        p("在表格里的段落")
+    );
+    let body = format!(
+        "{}<w:p><w:r><w:t>删</w:t></w:r><w:del><w:r><w:delText>掉</w:delText></w:r></w:del></w:p>{layout}{}",
+        p("标题"),
+        p("最后")
+    );
+    let wb = read_as(&docx_of(&body), "a.docx").unwrap();
+    assert_eq!(wb.kind, FileKind::Docx);
+    let text = &wb.sheets[0];
+    assert_eq!(text.name, crate::read::PARAGRAPHS_SHEET);
+    let lines: Vec<String> = text.cells.values().map(RawValue::display).collect();
+    assert_eq!(lines, ["标题", "删", "在表格里的段落", "最后"]);
+    assert_eq!(wb.sheets.len(), 2, "the layout table is text, not a table");
+    let t = &wb.sheets[1];
+    let at = |r: u32, c: u16| t.get(CellRef::new(r, c)).map(RawValue::display);
+    assert_eq!(at(0, 0).as_deref(), Some("自然人"));
+    assert_eq!(at(0, 1).as_deref(), Some("A&B"));
+    assert_eq!(
+        at(1, 0),
+        None,
+        "merged down: the value is in the top cell only"
+    );
+    assert_eq!(t.get(CellRef::new(1, 1)), Some(&RawValue::Number(1.0)));
+    assert_eq!(
+        at(1, 2).as_deref(),
+        Some("２"),
+        "kept as typed, for normalise"
+    );
+    assert_eq!(at(2, 0), None);
+    assert_eq!(at(2, 1).as_deref(), Some("3"));
+}
+
+#[test]
+fn web_pages_declare_their_encoding_or_are_utf8_or_gbk() {
+    let page = "<html><head><meta charset=\"gbk\"><title>t</title>\
+                <script>var x = '<p>脚本</p>';</script></head><body>\
+                <p>山市镇  人民政府\n报告</p><table><tr><td rowspan=2>甲</td><td>1</td></tr>\
+                <tr><td>2</td></tr></table></body></html>";
+    let (gbk, _, _) = encoding_rs::GBK.encode(page);
+    for (bytes, name) in [
+        (gbk.to_vec(), "a.htm"),
+        (page.replace("gbk", "utf-8").into_bytes(), "a.html"),
+        (
+            page.replace("<meta charset=\"gbk\">", "").into_bytes(),
+            "a.HTML",
+        ),
+    ] {
+        let wb = read_as(&bytes, name).unwrap();
+        assert_eq!(wb.kind, FileKind::Html, "{name}");
+        let lines: Vec<String> = wb.sheets[0].cells.values().map(RawValue::display).collect();
+        assert_eq!(lines, ["山市镇 人民政府 报告"], "{name}");
+        let t = &wb.sheets[1];
+        assert_eq!(t.text(CellRef::new(0, 0)), "甲");
+        assert_eq!(
+            t.get(CellRef::new(1, 1)),
+            Some(&RawValue::Number(2.0)),
+            "{name}"
+        );
+    }
+    // Undeclared and not UTF-8: GBK.
+    let (gbk, _, _) = encoding_rs::GBK.encode("<p>政府信息公开</p>");
+    let wb = read_as(&gbk, "a.htm").unwrap();
+    assert_eq!(wb.sheets[0].text(CellRef::new(0, 0)), "政府信息公开");
+    // A web page named .xls is still told to be saved as a workbook.
+    let e = read_as(page.as_bytes(), "a.xls").unwrap_err();
+    assert!(detail(&e).contains("网页"), "{e}");
 }

@@ -43,6 +43,7 @@ pub(super) fn read_zip(bytes: &[u8]) -> Result<RawWorkbook, ReadError> {
         }
     }
     match kind {
+        FileKind::Docx => guarded(|| super::docx::read_docx(bytes)),
         FileKind::Ods => {
             ods_area_precheck(bytes)?;
             guarded(|| read_ods(bytes))
@@ -178,9 +179,11 @@ fn zip_kind(entries: &[ZipEntry]) -> Result<FileKind, ReadError> {
     let not = |detail: String| Err(ReadError::NotAWorkbook { detail });
     if has("xl/workbook.bin") {
         not("这是 Excel 二进制工作簿（.xlsb），本工具无法读取；请在 Excel 中另存为 .xlsx".into())
+    } else if has("word/document.xml") {
+        Ok(FileKind::Docx)
     } else if has_prefix("word/") {
         not(format!(
-            "这是一个 Word 文档，不是 Excel 工作簿；{SEND_XLSX}"
+            "这是一个 Word 文档，但缺少正文，无法读取；{SEND_XLSX}"
         ))
     } else if has_prefix("ppt/") {
         not(format!(

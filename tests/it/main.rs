@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod corrections;
 mod counts;
+mod documents;
 mod fill;
 mod guards;
 mod hierarchy;
