@@ -10,6 +10,7 @@ use nianbao::batch::{self, Settings};
 use nianbao::consolidate::{self, CsvOptions};
 use nianbao::format::Formats;
 use nianbao::output::Run;
+use nianbao::package;
 use nianbao::publish::{Extras, LastYear, Publisher, Soffice};
 
 use super::{report_templates, set_jobs, status, Outcome};
@@ -30,7 +31,14 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     }
     // Nothing under the output directory is read, and nothing read is overwritten.
     let inputs = batch::discover(&args.inputs, Some(&args.out))?;
-    let previous_values = args.previous.as_ref().map(|p| p.join("values.csv"));
+    // A previous OUT directory is read for its values.csv; a previous package, itself.
+    let previous_values = args.previous.as_ref().map(|p| {
+        if p.is_dir() {
+            p.join("values.csv")
+        } else {
+            p.clone()
+        }
+    });
     let read: Vec<(&Path, &str)> = args
         .units
         .iter()
@@ -117,6 +125,16 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         CsvOptions { bom: !args.no_bom },
     )?;
     csv_files.iter().try_for_each(|f| out.wrote_file(f))?;
+    // The checked result sent up: one package per top unit of the roster.
+    let packages = package::make(
+        format,
+        year,
+        roster.as_ref(),
+        &run.outcomes,
+        &run.store,
+        &rollups,
+    )?;
+    package::write(&out, &args.out, packages)?;
     publisher.units(&run.outcomes, &run.store)?;
     publisher.finish(&rollups, &run.outcomes)?;
     if let Some(note) = out.finish()?.note() {
