@@ -252,18 +252,18 @@ impl FileOutcome {
 /// Which file speaks for a unit when several are attributed to it: an accepted one,
 /// else a rejected one (at most one of these per unit, see [`pick_one_per_unit`]), else
 /// one for the wrong year, else any; the first in file order on a tie. Duplicates never
-/// do.
+/// do, nor does a file that names a roster unit but may not speak for it (a unit a
+/// package carries under another parent than this roster's: `unknown_unit`, its unit
+/// stays missing).
 fn file_rank(status: Status) -> Option<u8> {
     match status {
         Status::Accepted | Status::AcceptedWithWarnings => Some(0),
         Status::Rejected => Some(1),
         Status::WrongYear => Some(2),
-        Status::Duplicate | Status::Missing | Status::Package => None,
-        Status::Unidentified
-        | Status::UnknownUnit
-        | Status::Unreadable
-        | Status::Unsupported
-        | Status::Skipped => Some(3),
+        Status::Duplicate | Status::Missing | Status::Package | Status::UnknownUnit => None,
+        Status::Unidentified | Status::Unreadable | Status::Unsupported | Status::Skipped => {
+            Some(3)
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod inputs;
 mod interop;
 mod lists;
 mod outputs;
+mod packages;
 mod report;
 mod rosters;
 mod rules;
