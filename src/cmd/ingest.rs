@@ -126,15 +126,15 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     )?;
     csv_files.iter().try_for_each(|f| out.wrote_file(f))?;
     // The checked result sent up: one package per top unit of the roster.
-    let packages = package::make(
+    let contents = package::Contents {
         format,
         year,
-        roster.as_ref(),
-        &run.outcomes,
-        &run.store,
-        &rollups,
-    )?;
-    package::write(&out, &args.out, packages)?;
+        roster: roster.as_ref(),
+        outcomes: &run.outcomes,
+        store: &run.store,
+        rollups: &rollups,
+    };
+    package::write(&out, &args.out, contents)?;
     publisher.units(&run.outcomes, &run.store)?;
     publisher.finish(&rollups, &run.outcomes)?;
     if let Some(note) = out.finish()?.note() {

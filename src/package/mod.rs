@@ -17,7 +17,7 @@
 //! a file no unit of the roster claims goes in none of them.
 
 use std::collections::HashSet;
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::path::Path;
 
 use zip::write::SimpleFileOptions;
@@ -29,7 +29,7 @@ use crate::batch::package::{
 use crate::batch::{FileOutcome, Store, StoreError};
 use crate::consolidate::{self, ConsolidateError, CsvOptions, Rollup};
 use crate::format::Format;
-use crate::output::{sha256_hex, PACKAGE_SUFFIX};
+use crate::output::{persist, sha256_file, temp_beside, Run, PACKAGE_SUFFIX};
 use crate::roster::{Roster, Unit};
 
 /// A package could not be made.
@@ -51,13 +51,6 @@ pub enum PackageError {
     Store(#[from] StoreError),
 }
 
-/// One package made: its file name (in `OUT`) and bytes.
-#[derive(Debug)]
-pub struct Package {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
 /// `<代码>_<名称>_<年度>_上报包.zip`, safe on Windows as the templates' names are.
 pub fn file_name(unit: &Unit, year: i32) -> String {
     let workbook = crate::template::file_name(unit.code.as_str(), &unit.name, year);
@@ -65,112 +58,117 @@ pub fn file_name(unit: &Unit, year: i32) -> String {
     format!("{stem}{PACKAGE_SUFFIX}")
 }
 
-/// The packages of a run, one per top unit of the roster, in the roster's order (none
-/// without a roster: there is no unit to send up for). `rollups` are the run's (for
-/// each top unit's counts).
-pub fn make(
-    format: &Format,
-    year: i32,
-    roster: Option<&Roster>,
-    outcomes: &[FileOutcome],
-    store: &Store,
-    rollups: &[Rollup],
-) -> Result<Vec<Package>, PackageError> {
-    let Some(roster) = roster else {
+/// What a run has that its packages are made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Contents<'a> {
+    pub format: &'a Format,
+    pub year: i32,
+    pub roster: Option<&'a Roster>,
+    pub outcomes: &'a [FileOutcome],
+    pub store: &'a Store,
+    /// The run's roll-ups (each top unit's counts).
+    pub rollups: &'a [Rollup],
+}
+
+/// Writes the packages of a run into `out` through `run` (atomically, recorded), one per
+/// top unit of the roster in the roster's order (none without a roster: there is no unit
+/// to send up for); their names. Each is streamed through temporary files, one
+/// submission in memory at a time.
+pub fn write(run: &Run, out: &Path, contents: Contents<'_>) -> Result<Vec<String>, PackageError> {
+    let Some(roster) = contents.roster else {
         return Ok(Vec::new());
     };
     let roots = roster.roots();
     let single = roots.len() == 1;
-    roots
-        .into_iter()
-        .map(|top| {
-            let counts = rollups
-                .iter()
-                .find(|r| r.code == top.code.as_str())
-                .map(|r| r.tally)
-                .unwrap_or_default();
-            one(format, year, roster, top, single, outcomes, store, counts)
-        })
-        .collect()
+    let mut names = Vec::new();
+    for top in roots {
+        let name = file_name(top, contents.year);
+        one(run, out, &name, roster, top, single, contents)?;
+        names.push(name);
+    }
+    Ok(names)
 }
 
-/// The package of `top`'s subtree.
-#[allow(clippy::too_many_arguments)]
+/// The package of `top`'s subtree, written as `out/name`.
 fn one(
-    format: &Format,
-    year: i32,
+    run: &Run,
+    out: &Path,
+    name: &str,
     roster: &Roster,
     top: &Unit,
     single: bool,
-    outcomes: &[FileOutcome],
-    store: &Store,
-    counts: crate::batch::Tally,
-) -> Result<Package, PackageError> {
-    let name = file_name(top, year);
+    contents: Contents<'_>,
+) -> Result<(), PackageError> {
     let io = |source| PackageError::Io {
-        name: name.clone(),
+        name: name.to_string(),
         source,
     };
     let units: Vec<&Unit> = std::iter::once(top)
         .chain(roster.descendants(&top.code))
         .collect();
     let codes: HashSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
-    let carried: Vec<FileOutcome> = outcomes
+    let carried: Vec<FileOutcome> = contents
+        .outcomes
         .iter()
         .filter(|o| single || codes.contains(o.unit_code.as_str()))
         .cloned()
         .collect();
     let sub_roster = subtree_roster(&units).map_err(|e| io(std::io::Error::other(e)))?;
-    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    // The CSV files of the subtree, as an ingest of its files alone would write them.
+    // Every member is made in a temporary directory first, then hashed for the manifest.
     let dir = tempfile::tempdir().map_err(io)?;
     consolidate::write(
         dir.path(),
-        format,
-        year,
+        contents.format,
+        contents.year,
         Some(&sub_roster),
         &carried,
-        store,
+        contents.store,
         CsvOptions { bom: true },
     )?;
-    for csv in MEMBERS.iter().filter(|m| **m != CARRIED) {
-        members.push((
-            csv.to_string(),
-            std::fs::read(dir.path().join(csv)).map_err(io)?,
-        ));
+    write_carried(&dir.path().join(CARRIED), &carried, contents.store)?;
+    let mut members = Vec::new();
+    for member in MEMBERS {
+        let (size, sha256) = sha256_file(&dir.path().join(member)).map_err(io)?;
+        members.push(Member {
+            name: member.to_string(),
+            size,
+            sha256,
+        });
     }
-    members.push((CARRIED.to_string(), carried_lines(&carried, store)?));
-    members.sort();
+    members.sort_by(|a, b| a.name.cmp(&b.name));
     let manifest = Manifest {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
-        report_format: format.id.clone(),
-        year,
+        report_format: contents.format.id.clone(),
+        year: contents.year,
         tool: env!("CARGO_PKG_NAME").to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         top_unit: top.code.to_string(),
         roster: units.iter().map(|u| roster_entry(u, top)).collect(),
-        counts,
-        members: members
+        counts: contents
+            .rollups
             .iter()
-            .map(|(name, bytes)| Member {
-                name: name.clone(),
-                size: bytes.len() as u64,
-                sha256: sha256_hex(bytes),
-            })
-            .collect(),
+            .find(|r| r.code == top.code.as_str())
+            .map(|r| r.tally)
+            .unwrap_or_default(),
+        members,
     };
     let mut manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| io(e.into()))?;
     manifest_bytes.push(b'\n');
-    members.push((MANIFEST.to_string(), manifest_bytes));
-    members.sort();
-    let bytes = zipped(&members).map_err(|source| PackageError::Zip {
-        name: name.clone(),
+    std::fs::write(dir.path().join(MANIFEST), manifest_bytes).map_err(io)?;
+    let mut order: Vec<&str> = MEMBERS.to_vec();
+    order.push(MANIFEST);
+    order.sort_unstable();
+    run.intend(name).map_err(io)?;
+    let path = out.join(name);
+    let tmp = temp_beside(&path).map_err(io)?;
+    zip_members(tmp.as_file(), dir.path(), &order).map_err(|source| PackageError::Zip {
+        name: name.to_string(),
         source,
     })?;
-    Ok(Package { name, bytes })
+    persist(tmp, &path).map_err(io)?;
+    run.wrote_file(name).map_err(io)
 }
-
 /// A unit as the manifest lists it: the top unit has no parent in its package.
 fn roster_entry(unit: &Unit, top: &Unit) -> RosterEntry {
     let parent = match &unit.parent {
@@ -204,52 +202,37 @@ fn subtree_roster(units: &[&Unit]) -> Result<Roster, String> {
     Roster::parse(&bytes, "上报包名册").map_err(|e| e.to_string())
 }
 
-/// [`CARRIED`]: one JSON line per file, in the run's file order, each with its
+/// [`CARRIED`] at `path`: one JSON line per file, in the run's file order, each with its
 /// submission read back from the store.
-fn carried_lines(carried: &[FileOutcome], store: &Store) -> Result<Vec<u8>, PackageError> {
-    let mut out = Vec::new();
+fn write_carried(path: &Path, carried: &[FileOutcome], store: &Store) -> Result<(), PackageError> {
+    let io = |source| PackageError::Io {
+        name: CARRIED.to_string(),
+        source,
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
     for o in carried {
         let record = Carried::of(o, store)?;
-        serde_json::to_writer(&mut out, &record).map_err(|e| PackageError::Io {
-            name: CARRIED.to_string(),
-            source: e.into(),
-        })?;
-        out.push(b'\n');
+        serde_json::to_writer(&mut file, &record).map_err(|e| io(e.into()))?;
+        file.write_all(b"\n").map_err(io)?;
     }
-    Ok(out)
+    file.flush().map_err(io)
 }
 
-/// The members compressed into a zip, in the order given, with fixed timestamps and
-/// permissions (the same members give the same bytes).
-fn zipped(members: &[(String, Vec<u8>)]) -> zip::result::ZipResult<Vec<u8>> {
+/// The files `names` of `dir` compressed into a zip written to `file`, in that order,
+/// with fixed timestamps and permissions (the same members give the same bytes).
+fn zip_members(file: &std::fs::File, dir: &Path, names: &[&str]) -> zip::result::ZipResult<()> {
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(6))
         .last_modified_time(DateTime::DEFAULT)
         .unix_permissions(0o644);
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, bytes) in members {
-        let large = bytes.len() as u64 >= u64::from(u32::MAX);
-        zip.start_file(name.as_str(), options.large_file(large))?;
-        zip.write_all(bytes)?;
+    let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
+    for name in names {
+        let path = dir.join(name);
+        let large = std::fs::metadata(&path)?.len() >= u64::from(u32::MAX);
+        zip.start_file(*name, options.large_file(large))?;
+        std::io::copy(&mut std::fs::File::open(&path)?, &mut zip)?;
     }
-    Ok(zip.finish()?.into_inner())
-}
-
-/// Writes the packages into `out` through the run (atomically, recorded); their names.
-pub fn write(
-    run: &crate::output::Run,
-    out: &Path,
-    packages: Vec<Package>,
-) -> Result<Vec<String>, PackageError> {
-    let mut names = Vec::new();
-    for p in packages {
-        run.write(&p.name, &p.bytes)
-            .map_err(|source| PackageError::Io {
-                name: out.join(&p.name).display().to_string(),
-                source,
-            })?;
-        names.push(p.name);
-    }
-    Ok(names)
+    zip.finish()?.flush()?;
+    Ok(())
 }
