@@ -133,7 +133,11 @@ pub fn discover(inputs: &[PathBuf], out: Option<&Path>) -> Result<Vec<Input>, st
 fn mark_packages(inputs: &mut [Input]) {
     for input in inputs {
         let unsupported = matches!(input.not_read, Some((Status::Unsupported, _)));
-        if unsupported && super::package::is_package(&input.path) {
+        // A malformed zip is not a package, whatever the zip reader makes of it.
+        let is_package = || {
+            std::panic::catch_unwind(|| super::package::is_package(&input.path)).unwrap_or(false)
+        };
+        if unsupported && is_package() {
             input.not_read = None;
             input.package = true;
         }

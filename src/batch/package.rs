@@ -421,3 +421,109 @@ impl PackageRoster {
         self.names.get(code).map_or("", String::as_str)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip of `members` at `dir/name`.
+    fn zip_at(dir: &Path, name: &str, members: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        for (n, bytes) in members {
+            zip.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    fn manifest_with(members: Vec<Member>, version: u32) -> Vec<u8> {
+        serde_json::to_vec(&Manifest {
+            format: FORMAT.into(),
+            format_version: version,
+            report_format: "gov-2021".into(),
+            year: 2024,
+            tool: "nianbao".into(),
+            tool_version: "0".into(),
+            top_unit: "110".into(),
+            roster: vec![RosterEntry {
+                code: "110".into(),
+                name: "山市镇人民政府".into(),
+                parent: String::new(),
+                level: "township".into(),
+            }],
+            counts: Tally::default(),
+            members,
+        })
+        .unwrap()
+    }
+
+    fn member(name: &str, bytes: &[u8]) -> Member {
+        Member {
+            name: name.into(),
+            size: bytes.len() as u64,
+            sha256: crate::output::sha256_hex(bytes),
+        }
+    }
+
+    fn reason(path: &Path) -> String {
+        match open(path, |_, _| Ok(())) {
+            Err(Failure::Bad(reason)) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_package_is_refused_with_its_reason_and_nothing_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let line = b"{}\n".to_vec();
+        let good = manifest_with(vec![member(CARRIED, &line)], FORMAT_VERSION);
+        let ok = zip_at(
+            d,
+            "ok.zip",
+            &[(MANIFEST, good.clone()), (CARRIED, line.clone())],
+        );
+        assert!(is_package(&ok));
+        // `{}` is no carried file: refused on its line, after nothing was handed out.
+        assert!(reason(&ok).contains("第 1 行无法读取"), "{}", reason(&ok));
+
+        let future = manifest_with(vec![member(CARRIED, &line)], FORMAT_VERSION + 1);
+        let p = zip_at(d, "v.zip", &[(MANIFEST, future), (CARRIED, line.clone())]);
+        assert!(reason(&p).contains("格式版本为 2"), "{}", reason(&p));
+
+        let p = zip_at(
+            d,
+            "extra.zip",
+            &[
+                (MANIFEST, good.clone()),
+                (CARRIED, line.clone()),
+                ("x.xlsx", vec![1]),
+            ],
+        );
+        assert!(reason(&p).contains("与清单所列"), "{}", reason(&p));
+
+        let many: Vec<(String, Vec<u8>)> = (0..=MAX_ENTRIES)
+            .map(|i| (format!("{i}"), vec![]))
+            .collect();
+        let refs: Vec<(&str, Vec<u8>)> =
+            many.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+        let p = zip_at(d, "many.zip", &refs);
+        assert!(reason(&p).contains("个文件，上报包最多"), "{}", reason(&p));
+
+        let p = d.join("cut.zip");
+        std::fs::write(&p, &std::fs::read(&ok).unwrap()[..40]).unwrap();
+        assert!(!is_package(&p));
+        assert!(reason(&p).contains("不是完整的 zip"), "{}", reason(&p));
+
+        let other = zip_at(
+            d,
+            "other.zip",
+            &[(MANIFEST, b"{\"format\":\"x\"}".to_vec())],
+        );
+        assert!(!is_package(&other));
+    }
+}
