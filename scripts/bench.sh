@@ -251,7 +251,9 @@ ensure_scale() {
     mkdir -p "$dir/returns" "$dir/rosters" "$dir/pk" "$dir/county-out"
     scale_roster "$c" "$u" "$dir/units.csv"
     # Units with a workbook: every county and village (not the province).
-    awk 'NR == 1 || !/^230000000000,/' "$dir/units.csv" >"$dir/filled.csv"
+    # (the counties as roots: `fill` takes a roster whose parents are all in it).
+    awk -F, 'NR == 1 { print; next } $1 == "230000000000" { next }
+        { if ($3 == "230000000000") $3 = ""; print }' OFS=, "$dir/units.csv" >"$dir/filled.csv"
     values "$dir/filled.csv" "$dir/values.csv"
     local t0 t1 i code
     t0=$(date +%s%N)

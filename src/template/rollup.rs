@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 
 use super::sheets::{self, Cells, Styles};
-use super::TemplateError;
+use super::{TemplateError, CELL_TEXT_LIMIT};
 use crate::format::{Format, Key};
 use crate::layout::{self, Placement, FIRST_COL, KEY_COL};
 use crate::output::{GENERATED_PROPERTY, ROLLUP_MARK};
@@ -248,21 +248,57 @@ fn appendix(
         ws.merge_range(row, FIRST_COL, row, last_col, &heading, &styles.header)?;
         ws.set_row_height(row, 20)?;
         row += 1;
-        let text = if names.is_empty() {
-            "无".to_string()
-        } else {
-            names.join("、")
-        };
-        ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
-        ws.set_row_height(row, sheets::text_height(&text, width))?;
-        row += 1;
+        for text in name_cells(names) {
+            ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
+            ws.set_row_height(row, sheets::text_height(&text, width))?;
+            row += 1;
+        }
     }
     Ok(row - 1)
+}
+
+/// A list of unit names as the cells that show it: `、`-separated, as many cells as it
+/// takes to keep each within Excel's limit on a cell's text (a province's 30,000 names
+/// do not fit in one); `无` when there are none.
+fn name_cells(names: &[String]) -> Vec<String> {
+    if names.is_empty() {
+        return vec!["无".to_string()];
+    }
+    let mut cells = vec![String::new()];
+    // The characters of the last cell.
+    let mut length = 0;
+    for name in names {
+        let name: String = name.chars().take(CELL_TEXT_LIMIT / 2).collect();
+        let n = name.chars().count();
+        let cell = cells.last_mut().expect("never empty");
+        if length > 0 && length + 1 + n > CELL_TEXT_LIMIT {
+            cells.push(name);
+            length = n;
+        } else {
+            if length > 0 {
+                cell.push('、');
+                length += 1;
+            }
+            cell.push_str(&name);
+            length += n;
+        }
+    }
+    cells
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_of_names_takes_as_many_cells_as_it_needs() {
+        assert_eq!(name_cells(&[]), ["无"]);
+        let names: Vec<String> = (0..5000).map(|i| format!("第{i:04}村村民委员会")).collect();
+        let cells = name_cells(&names);
+        assert!(cells.len() > 1);
+        assert!(cells.iter().all(|c| c.chars().count() <= CELL_TEXT_LIMIT));
+        assert_eq!(cells.join("、"), names.join("、"));
+    }
 
     #[test]
     fn sheet_names_are_safe_and_unique() {
