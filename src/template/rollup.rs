@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use rust_xlsxwriter::{DocProperties, Workbook, Worksheet, XlsxError};
 
 use super::sheets::{self, Cells, Styles};
-use super::{TemplateError, CELL_TEXT_LIMIT};
+use super::TemplateError;
 use crate::format::{Format, Key};
 use crate::layout::{self, Placement, FIRST_COL, KEY_COL};
 use crate::output::{GENERATED_PROPERTY, ROLLUP_MARK};
@@ -250,16 +250,21 @@ fn appendix(
         row += 1;
         for text in name_cells(names) {
             ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
-            ws.set_row_height(row, sheets::text_height(&text, width))?;
+            ws.set_row_height(row, sheets::text_height(&text, width).min(409.0))?;
             row += 1;
         }
     }
     Ok(row - 1)
 }
 
+/// The most characters of names one cell of the list holds: well within Excel's limit on
+/// a cell's text, and few enough that the wrapped cell stays within Excel's tallest row
+/// (409 points) at the sheet's width.
+const NAMES_PER_CELL: usize = 1_000;
+
 /// A list of unit names as the cells that show it: `、`-separated, as many cells as it
-/// takes to keep each within Excel's limit on a cell's text (a province's 30,000 names
-/// do not fit in one); `无` when there are none.
+/// takes (a province's 30,000 names do not fit in one: Excel refuses a cell of more than
+/// 32,767 characters); `无` when there are none.
 fn name_cells(names: &[String]) -> Vec<String> {
     if names.is_empty() {
         return vec!["无".to_string()];
@@ -268,10 +273,10 @@ fn name_cells(names: &[String]) -> Vec<String> {
     // The characters of the last cell.
     let mut length = 0;
     for name in names {
-        let name: String = name.chars().take(CELL_TEXT_LIMIT / 2).collect();
+        let name: String = name.chars().take(NAMES_PER_CELL).collect();
         let n = name.chars().count();
         let cell = cells.last_mut().expect("never empty");
-        if length > 0 && length + 1 + n > CELL_TEXT_LIMIT {
+        if length > 0 && length + 1 + n > NAMES_PER_CELL {
             cells.push(name);
             length = n;
         } else {
@@ -296,7 +301,7 @@ mod tests {
         let names: Vec<String> = (0..5000).map(|i| format!("第{i:04}村村民委员会")).collect();
         let cells = name_cells(&names);
         assert!(cells.len() > 1);
-        assert!(cells.iter().all(|c| c.chars().count() <= CELL_TEXT_LIMIT));
+        assert!(cells.iter().all(|c| c.chars().count() <= NAMES_PER_CELL));
         assert_eq!(cells.join("、"), names.join("、"));
     }
 
