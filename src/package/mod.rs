@@ -113,22 +113,36 @@ fn one(
         .filter(|o| single || codes.contains(o.unit_code.as_str()))
         .cloned()
         .collect();
-    let sub_roster = subtree_roster(&units).map_err(|e| io(std::io::Error::other(e)))?;
     // Every member is made in a temporary directory first, then hashed for the manifest.
+    // The CSV files of a roster with one top unit are the run's own (just written in
+    // `out`); of one top unit among several, those an ingest of its files alone writes.
     let dir = tempfile::tempdir().map_err(io)?;
-    consolidate::write(
-        dir.path(),
-        contents.format,
-        contents.year,
-        Some(&sub_roster),
-        &carried,
-        contents.store,
-        CsvOptions { bom: true },
-    )?;
+    let csv_dir = if single {
+        out.to_path_buf()
+    } else {
+        let sub_roster = subtree_roster(&units).map_err(|e| io(std::io::Error::other(e)))?;
+        consolidate::write(
+            dir.path(),
+            contents.format,
+            contents.year,
+            Some(&sub_roster),
+            &carried,
+            contents.store,
+            CsvOptions { bom: true },
+        )?;
+        dir.path().to_path_buf()
+    };
     write_carried(&dir.path().join(CARRIED), &carried, contents.store)?;
+    let path_of = |member: &str| {
+        if member == CARRIED || member == MANIFEST {
+            dir.path().join(member)
+        } else {
+            csv_dir.join(member)
+        }
+    };
     let mut members = Vec::new();
     for member in MEMBERS {
-        let (size, sha256) = sha256_file(&dir.path().join(member)).map_err(io)?;
+        let (size, sha256) = sha256_file(&path_of(member)).map_err(io)?;
         members.push(Member {
             name: member.to_string(),
             size,
@@ -156,13 +170,16 @@ fn one(
     let mut manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| io(e.into()))?;
     manifest_bytes.push(b'\n');
     std::fs::write(dir.path().join(MANIFEST), manifest_bytes).map_err(io)?;
-    let mut order: Vec<&str> = MEMBERS.to_vec();
-    order.push(MANIFEST);
+    let mut order: Vec<(&str, std::path::PathBuf)> = MEMBERS
+        .iter()
+        .chain([&MANIFEST])
+        .map(|m| (*m, path_of(m)))
+        .collect();
     order.sort_unstable();
     run.intend(name).map_err(io)?;
     let path = out.join(name);
     let tmp = temp_beside(&path).map_err(io)?;
-    zip_members(tmp.as_file(), dir.path(), &order).map_err(|source| PackageError::Zip {
+    zip_members(tmp.as_file(), &order).map_err(|source| PackageError::Zip {
         name: name.to_string(),
         source,
     })?;
@@ -218,20 +235,24 @@ fn write_carried(path: &Path, carried: &[FileOutcome], store: &Store) -> Result<
     file.flush().map_err(io)
 }
 
-/// The files `names` of `dir` compressed into a zip written to `file`, in that order,
-/// with fixed timestamps and permissions (the same members give the same bytes).
-fn zip_members(file: &std::fs::File, dir: &Path, names: &[&str]) -> zip::result::ZipResult<()> {
+/// The files `members` (name in the zip, file) compressed into a zip written to `file`,
+/// in that order, with fixed timestamps and permissions (the same members give the same
+/// bytes). Deflated at a fast level: a province's package carries hundreds of MB of
+/// repetitive text, which shrinks tenfold even so.
+fn zip_members(
+    file: &std::fs::File,
+    members: &[(&str, std::path::PathBuf)],
+) -> zip::result::ZipResult<()> {
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(6))
+        .compression_level(Some(1))
         .last_modified_time(DateTime::DEFAULT)
         .unix_permissions(0o644);
     let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
-    for name in names {
-        let path = dir.join(name);
-        let large = std::fs::metadata(&path)?.len() >= u64::from(u32::MAX);
+    for (name, path) in members {
+        let large = std::fs::metadata(path)?.len() >= u64::from(u32::MAX);
         zip.start_file(*name, options.large_file(large))?;
-        std::io::copy(&mut std::fs::File::open(&path)?, &mut zip)?;
+        std::io::copy(&mut std::fs::File::open(path)?, &mut zip)?;
     }
     zip.finish()?.flush()?;
     Ok(())

@@ -637,3 +637,111 @@ fn previous_accepts_last_years_package() {
     assert_eq!(reports, tree(&scratch.path("b/reports")));
     assert_ne!(reports, tree(&scratch.path("c/reports")));
 }
+
+/// A roster with several top units writes one package for each, carrying only its own
+/// subtree's files: the two townships ingested together send up what they would have
+/// sent separately.
+#[test]
+fn a_roster_with_two_top_units_writes_a_package_for_each() {
+    let scratch = Scratch::new();
+    split_samples(&scratch);
+    let both = format!(
+        "{}{}",
+        read(&scratch.path("r1.csv")),
+        read(&scratch.path("r2.csv"))
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+    scratch.write("both.csv", both);
+    let dir = scratch.dir.path();
+    let y = SAMPLES_YEAR.to_string();
+    let run = ingest_in(
+        dir,
+        &[
+            "t1", "t2", "--units", "both.csv", "--out", "ob", "--year", &y,
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    let mut packages: Vec<String> = std::fs::read_dir(scratch.path("ob"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with("_上报包.zip"))
+        .collect();
+    packages.sort();
+    assert_eq!(
+        packages,
+        [
+            "231083102000_山市镇人民政府_2024_上报包.zip",
+            "231083103000_柴河镇人民政府_2024_上报包.zip"
+        ]
+    );
+    let chaihe = unzip(&std::fs::read(scratch.path(&format!("ob/{}", packages[1]))).unwrap());
+    let carried = &chaihe
+        .iter()
+        .find(|(n, _)| n == "submissions.jsonl")
+        .unwrap()
+        .1;
+    let lines: Vec<serde_json::Value> = carried
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines
+        .iter()
+        .all(|l| l["file"].as_str().unwrap().starts_with("t2/")));
+    let units = records_in(&chaihe, "units.csv");
+    assert_eq!(units.len(), 4, "{units:#?}");
+    // The county takes both packages as it takes the two townships' own.
+    for p in &packages {
+        std::fs::create_dir_all(scratch.path("pk")).unwrap();
+        std::fs::copy(
+            scratch.path(&format!("ob/{p}")),
+            scratch.path(&format!("pk/{p}")),
+        )
+        .unwrap();
+    }
+    let county = ingest_in(
+        dir,
+        &[
+            "c",
+            "pk",
+            "--units",
+            "units.csv",
+            "--out",
+            "via",
+            "--year",
+            &y,
+        ],
+    );
+    assert_eq!(county.status.code(), Some(1), "{county:?}");
+    let direct = ingest_in(
+        dir,
+        &[
+            "c",
+            "t1",
+            "t2",
+            "--units",
+            "units.csv",
+            "--out",
+            "direct",
+            "--year",
+            &y,
+        ],
+    );
+    assert_eq!(direct.status.code(), Some(1), "{direct:?}");
+    assert_eq!(
+        read(&scratch.path("direct/units.csv")),
+        without_package_prefix(&read(&scratch.path("via/units.csv")))
+    );
+}
+
+/// The rows of a CSV member of a package.
+fn records_in(parts: &[(String, Vec<u8>)], name: &str) -> Vec<BTreeMap<String, String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, &parts.iter().find(|(n, _)| n == name).unwrap().1).unwrap();
+    records(&path)
+}
