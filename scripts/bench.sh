@@ -35,6 +35,18 @@
 #      each at --jobs 1 and --jobs $(nproc), $BENCH_REPEAT times (default 3), keeping the
 #      fastest wall time and the largest peak RSS of the repeats;
 #   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores);
+#   4b. the scale run (BENCH_SCALE="COUNTIES UNITS", default "100 300": a province of
+#      100 counties × 300 units = 30,000 units; "0" skips it), in $work/scale-CxU/:
+#        units.csv       the province (no workbook) → C counties → U-1 villages each;
+#        returns/cNNN/   `nianbao fill` of every county's U units (the county and its
+#                        villages, the same numbers and awkward kinds as above, no
+#                        empty/pdf files);
+#        pk/             each county's package: `nianbao ingest returns/cNNN --units
+#                        <the county's own roster>` (untimed: the counties' own work);
+#      then, at all cores, BENCH_SCALE_REPEAT times (default 1):
+#        scale-direct    nianbao ingest returns --units units.csv (every workbook);
+#        scale-packages  nianbao ingest pk --units units.csv (the C packages);
+#      and the target: the package route under a tenth of the direct route's time;
 #   5. prints a table — what, N, threads, seconds, workbooks/s (all input files per
 #      second of wall time; for template, workbooks written), ratio to the baseline of the
 #      same N and threads, peak RSS, CPU seconds (user + system, the least of the repeats:
@@ -53,7 +65,8 @@
 #
 # Environment: BENCH_SIZES (default "1000 10000"), BENCH_REPEAT (default 3),
 # BENCH_JOBS (the "all cores" thread count, default `nproc`), NIANBAO / READ_BASELINE
-# (use these binaries and skip the build).
+# (use these binaries and skip the build), BENCH_SCALE (default "100 300"; "0": none),
+# BENCH_SCALE_REPEAT (default 1).
 
 set -euo pipefail
 
@@ -76,6 +89,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 sizes="${BENCH_SIZES:-1000 10000}"
+scale="${BENCH_SCALE:-100 300}"
+scale_repeat="${BENCH_SCALE_REPEAT:-1}"
 repeat="${BENCH_REPEAT:-3}"
 all="${BENCH_JOBS:-$(nproc)}"
 year=2024
@@ -208,6 +223,64 @@ ensure_set() {
     awk -v n="$n" -v ns="$((t1 - t0))" 'BEGIN { printf "   fill wrote %d workbooks in %.1f s (%.2f ms each)\n", n, ns / 1e9, ns / 1e6 / n }'
 }
 
+# scale_roster COUNTIES UNITS FILE: a province, COUNTIES counties under it, UNITS-1
+# villages under each county (COUNTIES × UNITS units besides the province).
+scale_roster() {
+    awk -v c="$1" -v u="$2" 'BEGIN {
+        print "code,name,parent_code,level"
+        print "230000000000,基准省人民政府,,province"
+        for (i = 1; i <= c; i++) {
+            printf "23%04d000000,第%03d县人民政府,230000000000,county\n", i, i
+            for (j = 1; j < u; j++)
+                printf "23%04d%06d,第%03d县第%03d村村民委员会,23%04d000000,village\n", i, j, i, j, i
+        }
+    }' >"$3"
+}
+
+# ensure_scale COUNTIES UNITS: makes $work/scale-CxU (roster, returns by county, one
+# package per county) unless a matching stamp is there.
+ensure_scale() {
+    local c="$1" u="$2" dir="$work/scale-$1x$2"
+    local want="gen=$gen_version scale=$c x $u"
+    if [[ $fresh == 0 && -f "$dir/stamp" && "$(cat "$dir/stamp")" == "$want" ]]; then
+        echo "== scale $c × $u: reusing $dir =="
+        return
+    fi
+    echo "== scale $c × $u: generating in $dir =="
+    rm -rf "$dir"
+    mkdir -p "$dir/returns" "$dir/rosters" "$dir/pk" "$dir/county-out"
+    scale_roster "$c" "$u" "$dir/units.csv"
+    # Units with a workbook: every county and village (not the province).
+    # (the counties as roots: `fill` takes a roster whose parents are all in it).
+    awk -F, 'NR == 1 { print; next } $1 == "230000000000" { next }
+        { if ($3 == "230000000000") $3 = ""; print }' OFS=, "$dir/units.csv" >"$dir/filled.csv"
+    values "$dir/filled.csv" "$dir/values.csv"
+    local t0 t1 i code
+    t0=$(date +%s%N)
+    "$NIANBAO" fill --year "$year" --units "$dir/filled.csv" --values "$dir/values.csv" \
+        --out "$dir/all" >/dev/null
+    t1=$(date +%s%N)
+    awk -v n="$((c * u))" -v ns="$((t1 - t0))" 'BEGIN { printf "   fill wrote %d workbooks in %.1f s\n", n, ns / 1e9 }'
+    t0=$(date +%s%N)
+    for ((i = 1; i <= c; i++)); do
+        code="$(printf '23%04d' "$i")"
+        mkdir -p "$dir/returns/c$i"
+        find "$dir/all" -maxdepth 1 -name "${code}*" -exec mv -t "$dir/returns/c$i" {} +
+        # The county's own roster: the county as its root.
+        awk -F, -v k="$code" 'NR == 1 { print; next }
+            index($1, k) == 1 { if ($1 == k "000000") $3 = ""; print }' OFS=, \
+            "$dir/units.csv" >"$dir/rosters/c$i.csv"
+        "$NIANBAO" ingest "$dir/returns/c$i" --units "$dir/rosters/c$i.csv" --year "$year" \
+            --quiet --out "$dir/county-out/c$i" || [[ $? == 1 ]]
+        cp "$dir/county-out/c$i/"*_上报包.zip "$dir/pk/"
+        rm -rf "$dir/county-out/c$i"
+    done
+    t1=$(date +%s%N)
+    rmdir "$dir/all" 2>/dev/null || true
+    awk -v c="$c" -v ns="$((t1 - t0))" 'BEGIN { printf "   %d county ingests (packages) in %.1f s\n", c, ns / 1e9 }'
+    echo "$want" >"$dir/stamp"
+}
+
 # ── measurement ─────────────────────────────────────────────────────────────────────
 
 # Results: one "what|n|threads|files|seconds|rss_kb" line per measurement.
@@ -314,6 +387,25 @@ for j in $threads_list; do
         --jobs "$j" --out "$scratch/template-out"
 done
 rm -rf "$scratch/ingest-out" "$scratch/template-out"
+
+if [[ "$scale" != 0 ]]; then
+    read -r scale_c scale_u <<<"$scale"
+    scale_n=$((scale_c * scale_u))
+    ensure_scale "$scale_c" "$scale_u"
+    sdir="$work/scale-${scale_c}x${scale_u}"
+    echo
+    echo "== scale: $scale_n units, direct and from $scale_c county packages =="
+    saved_repeat=$repeat
+    repeat=$scale_repeat
+    measure scale-direct "$scale_n" "$all" "$scale_n" "0 1" "$scratch/scale-out" -- \
+        "$NIANBAO" ingest "$sdir/returns" --units "$sdir/units.csv" --year "$year" \
+        --jobs "$all" --quiet --out "$scratch/scale-out"
+    measure scale-packages "$scale_n" "$all" "$scale_c" "0 1" "$scratch/scale-out" -- \
+        "$NIANBAO" ingest "$sdir/pk" --units "$sdir/units.csv" --year "$year" \
+        --jobs "$all" --quiet --out "$scratch/scale-out"
+    repeat=$saved_repeat
+    rm -rf "$scratch/scale-out"
+fi
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ── report ──────────────────────────────────────────────────────────────────────────
@@ -361,4 +453,9 @@ fi
 t="${best_seconds[template:$template_n:$all]}"
 ok="$(awk -v t="$t" 'BEGIN { print (t < 3) ? 1 : 0 }')"
 echo "  $(verdict "$ok")  template for $template_n units under 3 s, $all thread(s): $t s"
+if [[ "$scale" != 0 ]]; then
+    d="${best_seconds[scale-direct:$scale_n:$all]}" p="${best_seconds[scale-packages:$scale_n:$all]}"
+    ok="$(awk -v d="$d" -v p="$p" 'BEGIN { print (p < d / 10) ? 1 : 0 }')"
+    echo "  $(verdict "$ok")  $scale_n units from $scale_c packages under a tenth of direct, $all thread(s): $p s vs $d s = $(awk -v d="$d" -v p="$p" 'BEGIN { printf "%.2f", p / d }')"
+fi
 exit 0

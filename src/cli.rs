@@ -21,6 +21,9 @@ const INGEST_AFTER: &str =
   sections.csv      受理单位的文字部分
   files.csv         每个输入文件的状态和原因
   roster.csv        本次使用的名册副本
+  <代码>_<名称>_<年度>_上报包.zip
+                    名册每个顶层单位（乡镇的名册即本乡镇）一个上报包：清单、各单位数值、
+                    文字、关键数字、问题和 files.csv，不含工作簿；上级把它和工作簿放在一起汇总
   index.html        概览：各单位状态、各上级单位完成情况、图表
   汇总明细.xlsx     每个单位一行、每个单元格一列，供筛选和数据透视
   催报名单.xlsx     未报送、退回、年度不符的单位，按上级单位分组，附联系人和首要错误
@@ -187,7 +190,7 @@ pub struct IngestArgs {
     #[arg(long)]
     pub year: Option<i32>,
 
-    /// 上一年度 ingest 的输出目录，用于跨年度核对（上年结转等）。
+    /// 上一年度 ingest 的输出目录或上报包（…_上报包.zip），用于跨年度核对（上年结转等）。
     #[arg(long, value_name = "PREV_OUT")]
     pub previous: Option<PathBuf>,
 

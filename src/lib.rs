@@ -39,11 +39,13 @@
 //! 14. [`batch`] — every file checked in parallel, its status, the one attribution of
 //!     files to units ([`batch::Attribution`]), the on-disk store, the summary.
 //! 15. [`consolidate`] — the CSV outputs and roll-ups, and reading them back.
-//! 16. [`render`] — reports, roll-up reports and the overview as text (pure).
-//! 17. [`word`] — the same reports and roll-ups as Word documents (`.docx`, pure).
-//! 18. [`publish`] — writes what `render`, `word` and `template` make into the output
+//! 16. [`package`] — the checked packages (`…_上报包.zip`) a run sends up to the level
+//!     above, which reads them as [`batch::package`] inputs.
+//! 17. [`render`] — reports, roll-up reports and the overview as text (pure).
+//! 18. [`word`] — the same reports and roll-ups as Word documents (`.docx`, pure).
+//! 19. [`publish`] — writes what `render`, `word` and `template` make into the output
 //!     directory, and re-renders an earlier run from its CSVs.
-//! 19. [`fill`] — filled workbooks from a table of values (samples, other systems).
+//! 20. [`fill`] — filled workbooks from a table of values (samples, other systems).
 
 // Stages return values and findings; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -81,6 +83,8 @@ pub mod check;
 pub mod batch;
 
 pub mod consolidate;
+
+pub mod package;
 
 pub mod render;
 

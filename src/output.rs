@@ -59,6 +59,20 @@ pub const OUTPUT_FILES: &[&str] = &[
     LOCK_FILE,
 ];
 
+/// How the packages `ingest` writes directly in its output directory end: one
+/// `<代码>_<名称>_<年度>_上报包.zip` per top unit of the roster (see `package`).
+pub const PACKAGE_SUFFIX: &str = "_上报包.zip";
+
+/// The files `ingest` writes directly in its output directory by pattern rather than by
+/// one fixed name, as `ingest --help` shows them.
+pub const OUTPUT_PATTERNS: &[&str] = &["<代码>_<名称>_<年度>_上报包.zip"];
+
+/// Whether `name`, directly in the output directory, is one `ingest` writes there
+/// ([`OUTPUT_FILES`], or a package: [`OUTPUT_PATTERNS`]).
+pub fn is_output_name(name: &str) -> bool {
+    OUTPUT_FILES.contains(&name) || name.ends_with(PACKAGE_SUFFIX)
+}
+
 /// The subdirectories of the output directory whose published files
 /// ([`PUBLISHED_EXTENSIONS`]) a run writes, and removes when stale (see `publish`).
 pub const OUTPUT_DIRS: &[&str] = &OWNED_DIRS;
@@ -304,7 +318,7 @@ pub fn check_file(dir: &Path, file: &FileRecord) -> Result<(), RunError> {
 }
 
 /// Whether `path` (relative, `/`-separated) names a file a run may have published: a
-/// `.csv` or `.html` directly in `OUT`, or a published file directly in one of
+/// `.csv`, `.html` or package ([`PACKAGE_SUFFIX`]) directly in `OUT`, or a published file directly in one of
 /// [`OWNED_DIRS`]. Nothing else named by a record or a journal is ever removed.
 fn is_published_path(path: &str) -> bool {
     let plain = |name: &str| {
@@ -322,7 +336,11 @@ fn is_published_path(path: &str) -> bool {
             .map(str::to_owned)
     };
     match path.split('/').collect::<Vec<_>>()[..] {
-        [name] => plain(name) && matches!(extension(name).as_deref(), Some("csv" | "html")),
+        [name] => {
+            plain(name)
+                && (matches!(extension(name).as_deref(), Some("csv" | "html"))
+                    || name.ends_with(PACKAGE_SUFFIX))
+        }
         [dir, name] => {
             OWNED_DIRS.contains(&dir)
                 && plain(name)

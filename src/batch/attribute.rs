@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::package::PackageRoster;
 use super::{FileOutcome, Status};
 use crate::model::{clip, rule_ids, Finding, Level, UnitCode, IDENTITY_CONFLICT};
 use crate::roster::{normalize_name, Roster, Unit};
@@ -79,6 +80,54 @@ fn file_name_conflict(display: &str, roster: &Roster, code: &str) -> Option<Find
     Some(f)
 }
 
+/// The unit of a file a lower level's package carries, matched to this roster: `code` is
+/// the unit the lower level attributed it to. It must be a unit of the package's roster
+/// and of this one, under the same parent in both; the package's top unit (the
+/// township) may sit wherever this roster puts it. Without a roster, every unit of the
+/// package stands for itself.
+pub(super) fn attribute_carried(
+    sub: &mut Submission,
+    roster: Option<&Roster>,
+    package: &PackageRoster,
+    code: &str,
+) -> Result<String, String> {
+    let Some(parent) = package.parent(code) else {
+        return Err(format!(
+            "单位“{}”（代码 {}）不在上报包的名册中",
+            clip(&sub.unit_name),
+            clip(code)
+        ));
+    };
+    let Some(roster) = roster else {
+        return Ok(code.to_string());
+    };
+    let Some(unit) = UnitCode::new(code).and_then(|c| roster.get(&c)) else {
+        return Err(format!(
+            "单位“{}”（代码 {}）不在名册中",
+            clip(&sub.unit_name),
+            clip(code)
+        ));
+    };
+    let here = unit.parent.as_ref().map_or("", |p| p.as_str());
+    if code != package.top && here != parent {
+        let name = |c: &str| {
+            UnitCode::new(c)
+                .and_then(|c| roster.get(&c))
+                .map_or_else(|| package.name(c).to_string(), |u| u.name.clone())
+        };
+        return Err(format!(
+            "上报包中 {}（{code}）的上级是 {}（{parent}），名册中是 {}（{here}）",
+            unit.name,
+            name(parent),
+            name(here)
+        ));
+    }
+    if sub.unit_name.is_empty() {
+        sub.unit_name = unit.name.clone();
+    }
+    Ok(unit.code.to_string())
+}
+
 /// [`attribute`]'s match of the workbook's unit to the roster.
 fn match_unit(sub: &mut Submission, roster: Option<&Roster>) -> Result<String, String> {
     let Some(roster) = roster else {
@@ -135,11 +184,14 @@ fn identity_conflict(outcome: &FileOutcome) -> bool {
     outcome.identity_conflict
 }
 
-/// Two or more files for one unit are never both counted: the newest file (by its
-/// modification time; ties broken by the later path) is the unit's, the others become
-/// `duplicate` pointing at it. A file whose identities disagree (ID-3) comes after
-/// every file of the unit that has none, however new it is: it never displaces the
-/// unit's own consistent file.
+/// Two or more files for one unit are never both counted: the newest file is the
+/// unit's, the others become `duplicate` pointing at it. Newest by the file's
+/// modification time; for a file a package carries, that of the original file where
+/// it was read (the package records it), so a unit's return and its copy in a
+/// township's package compare by the unit's own save. On a tie the file read here (a
+/// workbook) wins over one in a package, then the later path. A file whose identities
+/// disagree (ID-3) comes after every file of the unit that has none, however new it
+/// is: it never displaces the unit's own consistent file.
 pub(super) fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
     let mut by_unit: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, o) in outcomes.iter().enumerate() {
@@ -150,7 +202,12 @@ pub(super) fn pick_one_per_unit(outcomes: &mut [FileOutcome]) {
     for indices in by_unit.values().filter(|v| v.len() > 1) {
         let Some(&chosen) = indices.iter().max_by_key(|&&i| {
             let o = &outcomes[i];
-            (!identity_conflict(o), o.modified, o.file.clone())
+            (
+                !identity_conflict(o),
+                o.modified,
+                o.package.is_none(),
+                o.file.clone(),
+            )
         }) else {
             continue;
         };
@@ -195,18 +252,18 @@ impl FileOutcome {
 /// Which file speaks for a unit when several are attributed to it: an accepted one,
 /// else a rejected one (at most one of these per unit, see [`pick_one_per_unit`]), else
 /// one for the wrong year, else any; the first in file order on a tie. Duplicates never
-/// do.
+/// do, nor does a file that names a roster unit but may not speak for it (a unit a
+/// package carries under another parent than this roster's: `unknown_unit`, its unit
+/// stays missing).
 fn file_rank(status: Status) -> Option<u8> {
     match status {
         Status::Accepted | Status::AcceptedWithWarnings => Some(0),
         Status::Rejected => Some(1),
         Status::WrongYear => Some(2),
-        Status::Duplicate | Status::Missing => None,
-        Status::Unidentified
-        | Status::UnknownUnit
-        | Status::Unreadable
-        | Status::Unsupported
-        | Status::Skipped => Some(3),
+        Status::Duplicate | Status::Missing | Status::Package | Status::UnknownUnit => None,
+        Status::Unidentified | Status::Unreadable | Status::Unsupported | Status::Skipped => {
+            Some(3)
+        }
     }
 }
 
@@ -224,6 +281,14 @@ fn roster_unit<'a>(roster: Option<&'a Roster>, code: &str) -> Option<&'a Unit> {
 /// unit: of several, the newest by modification time was kept and the others became
 /// `duplicate`), else the first file for another report year, else none. A duplicate
 /// never speaks for a unit.
+///
+/// **Packages.** A file a lower level's package carries (`…_上报包.zip/…`) is one of the
+/// unit's files like any other, judged here from what the lower level read. When a
+/// unit arrives both in a package and as its own workbook, or in two packages, the one
+/// rule above decides: the newest by the unit's own save (the original file's
+/// modification time, which the package records), a tie going to the workbook read
+/// here, then to the later path; the other is `duplicate` pointing to the chosen one
+/// and never counted.
 #[derive(Debug)]
 pub struct Attribution<'a> {
     roster: Option<&'a Roster>,

@@ -14,7 +14,7 @@ use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
 use super::Status;
-use crate::output::{OUTPUT_DIRS, OUTPUT_FILES, PUBLISHED_EXTENSIONS, TEMP_PREFIX};
+use crate::output::{is_output_name, OUTPUT_DIRS, PUBLISHED_EXTENSIONS, TEMP_PREFIX};
 use crate::read::{unsupported_by_extension, DOCUMENT_EXTENSIONS, SPREADSHEET_EXTENSIONS};
 
 /// A file found under the inputs.
@@ -31,6 +31,9 @@ pub struct Input {
     pub name_note: Option<String>,
     /// Why it is not read (skipped, unsupported, or unreadable for the walk), if so.
     pub not_read: Option<(Status, String)>,
+    /// A lower level's package (recognised by its manifest, whatever its name), read
+    /// by [`super::package`] rather than as a workbook.
+    pub package: bool,
 }
 
 /// What files.csv says of a name decoded as GBK.
@@ -121,7 +124,24 @@ pub fn discover(inputs: &[PathBuf], out: Option<&Path>) -> Result<Vec<Input>, st
     }
     let mut listed = named(found);
     listed.sort_by(|a, b| a.display.cmp(&b.display));
+    mark_packages(&mut listed);
     Ok(listed)
+}
+
+/// Marks the packages among the files that are not workbooks: a package is known by its
+/// manifest, not its name or extension.
+fn mark_packages(inputs: &mut [Input]) {
+    for input in inputs {
+        let unsupported = matches!(input.not_read, Some((Status::Unsupported, _)));
+        // A malformed zip is not a package, whatever the zip reader makes of it.
+        let is_package = || {
+            std::panic::catch_unwind(|| super::package::is_package(&input.path)).unwrap_or(false)
+        };
+        if unsupported && is_package() {
+            input.not_read = None;
+            input.package = true;
+        }
+    }
 }
 
 /// The real path of a directory entry without following the entry itself.
@@ -307,6 +327,7 @@ fn named(found: Vec<(PathBuf, Option<(Status, String)>)>) -> Vec<Input> {
                 display,
                 name_note,
                 not_read,
+                package: false,
             };
             (input, how)
         })
@@ -375,7 +396,7 @@ pub fn refuse_overwriting(out: &Path, inputs: &[(&Path, &str)]) -> Result<(), st
         let is = |name: &OsStr, list: &[&str]| list.iter().any(|x| name == *x);
         let temp = |name: &OsStr| name.to_string_lossy().starts_with(TEMP_PREFIX);
         let written = match parts.as_slice() {
-            [name] => is(name, OUTPUT_FILES) || temp(name),
+            [name] => is_output_name(&name.to_string_lossy()) || temp(name),
             [dir, name] => {
                 is(dir, OUTPUT_DIRS)
                     && (temp(name)

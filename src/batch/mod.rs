@@ -9,6 +9,7 @@
 
 mod attribute;
 mod discover;
+pub mod package;
 mod status;
 mod store;
 mod summary;
@@ -19,7 +20,7 @@ pub use status::{Counts, FileOutcome, Status, Tally};
 pub use store::{Store, StoreError, Stored};
 pub use summary::{summary, Summary};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rayon::prelude::*;
@@ -29,7 +30,8 @@ use crate::format::Formats;
 use crate::model::rule_ids;
 use crate::roster::Roster;
 use crate::validate::Submission;
-use attribute::{attribute, pick_one_per_unit};
+use attribute::{attribute, attribute_carried, pick_one_per_unit};
+use package::{Carried, PackageRoster};
 
 /// Settings of one ingest run.
 #[derive(Debug, Clone, Copy)]
@@ -79,23 +81,32 @@ fn process_with(
         .par_iter()
         .map(|input| {
             let outcome = match &input.not_read {
-                Some((status, reason)) => Ok(not_read(input, *status, reason)),
-                None => read_one(input, settings, &store, check),
+                Some((status, reason)) => Ok(vec![not_read(input, *status, reason)]),
+                None if input.package => read_package(input, settings, &store),
+                None => read_one(input, settings, &store, check).map(|o| vec![o]),
             };
             tick();
             outcome
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let year = settings.year.or_else(|| majority_year(&outcomes));
+    drop_packages_of_other_years(&mut outcomes, year);
     for o in &mut outcomes {
         mark_wrong_year(o, year);
     }
     pick_one_per_unit(&mut outcomes);
     // What outputs show of a name decoded or numbered, once every reason is final.
-    for (outcome, input) in outcomes.iter_mut().zip(inputs) {
-        if let Some(note) = &input.name_note {
+    let notes: HashMap<&str, &String> = inputs
+        .iter()
+        .filter_map(|i| Some((i.display.as_str(), i.name_note.as_ref()?)))
+        .collect();
+    for outcome in outcomes.iter_mut().filter(|o| o.package.is_none()) {
+        if let Some(note) = notes.get(outcome.file.as_str()) {
             outcome.reason = if outcome.reason.is_empty() {
-                note.clone()
+                note.to_string()
             } else {
                 format!("{}；{note}", outcome.reason)
             };
@@ -122,6 +133,7 @@ fn not_read(input: &Input, status: Status, reason: &str) -> FileOutcome {
         stored: None,
         modified: None,
         identity_conflict: false,
+        package: None,
     }
 }
 
@@ -146,18 +158,30 @@ fn read_one(
     outcome.modified = std::fs::metadata(&input.path)
         .and_then(|m| m.modified())
         .ok();
-    verdict(&mut outcome, &mut sub, settings.roster);
-    outcome.identity_conflict = sub
-        .findings
-        .iter()
-        .any(|f| f.level == crate::model::Level::Error && f.rule == rule_ids::IDENTITY);
+    let file = outcome.file.clone();
+    verdict(&mut outcome, &mut sub, |sub| {
+        attribute(sub, settings.roster, &file)
+    });
     let rollup = || catch_unwind(|| is_our_rollup(&input.path)).unwrap_or(false);
     if outcome.status == Status::Unidentified && rollup() {
         let mut skipped = not_read(input, Status::Skipped, ROLLUP_REASON);
         skipped.modified = outcome.modified;
         return Ok(skipped);
     }
-    // Every finding speaks of the unit the file was attributed to.
+    keep(outcome, sub, store)
+}
+
+/// What is kept of a file judged: its header, with its submission in the store (every
+/// finding speaking of the unit the file was attributed to).
+fn keep(
+    mut outcome: FileOutcome,
+    mut sub: Submission,
+    store: &Store,
+) -> Result<FileOutcome, StoreError> {
+    outcome.identity_conflict = sub
+        .findings
+        .iter()
+        .any(|f| f.level == crate::model::Level::Error && f.rule == rule_ids::IDENTITY);
     for f in &mut sub.findings {
         f.unit_code = sub.unit_code.clone();
         f.unit_name = sub.unit_name.clone();
@@ -173,6 +197,133 @@ fn read_one(
     });
     outcome.stored = Some(store.put(&sub)?);
     Ok(outcome)
+}
+
+/// A lower level's package: its own line (status `package`), then every file it carries
+/// as if read here, each under the package's name (`包.zip/原文件`). A package that
+/// cannot be verified, or is in another report format, is `unreadable` and nothing in
+/// it is used; a panic while reading it is the package's problem, not the batch's.
+fn read_package(
+    input: &Input,
+    settings: Settings<'_>,
+    store: &Store,
+) -> Result<Vec<FileOutcome>, StoreError> {
+    let mut carried: Vec<FileOutcome> = Vec::new();
+    let mut roster: Option<PackageRoster> = None;
+    let opened = catch_unwind(AssertUnwindSafe(|| {
+        package::open(&input.path, |manifest, c| {
+            let roster = roster.get_or_insert_with(|| PackageRoster::new(manifest));
+            carried.push(carried_outcome(c, &input.display, roster, settings, store)?);
+            Ok(())
+        })
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panicked(&input.display, panic);
+        let reason = what.findings.first().map(|f| f.message.clone());
+        Err(package::Failure::Bad(reason.unwrap_or_default()))
+    });
+    let manifest = match opened {
+        Ok(manifest) => manifest,
+        Err(package::Failure::Store(e)) => return Err(e),
+        Err(package::Failure::Bad(reason)) => {
+            let reason = format!("上报包无法使用，其中的文件均未采用：{reason}");
+            return Ok(vec![not_read(input, Status::Unreadable, &reason)]);
+        }
+    };
+    if let Some(reason) = format_mismatch(&manifest, settings.formats) {
+        return Ok(vec![not_read(input, Status::Unreadable, &reason)]);
+    }
+    let top = manifest.roster.iter().find(|u| u.code == manifest.top_unit);
+    let mut head = not_read(
+        input,
+        Status::Package,
+        &format!(
+            "{}（{}）{} 年度的上报包，含 {} 个文件，逐个列在下面",
+            top.map_or("", |u| u.name.as_str()),
+            manifest.top_unit,
+            manifest.year,
+            carried.len()
+        ),
+    );
+    head.year = Some(manifest.year);
+    head.workbook_code = manifest.top_unit.clone();
+    head.unit_name = top.map(|u| u.name.clone()).unwrap_or_default();
+    Ok(std::iter::once(head).chain(carried).collect())
+}
+
+/// Why a package's values cannot be taken for its year: they are in another report
+/// format than nianbao uses for that year.
+fn format_mismatch(manifest: &package::Manifest, formats: &Formats) -> Option<String> {
+    match formats.for_year(manifest.year) {
+        Ok(format) if format.id == manifest.report_format => None,
+        Ok(format) => Some(format!(
+            "上报包的报表格式为 {}，本版本 nianbao 的 {} 年度格式为 {}；其中的文件均未采用",
+            manifest.report_format, manifest.year, format.id
+        )),
+        Err(e) => Some(format!("上报包的年度 {} 无法汇总：{e}", manifest.year)),
+    }
+}
+
+/// One file a package carries, judged here from its submission as if its workbook had
+/// been read here (its unit matched to this roster: see [`attribute_carried`]). A file
+/// the lower level could not read keeps the status it had there.
+fn carried_outcome(
+    c: Carried,
+    package: &str,
+    roster: &PackageRoster,
+    settings: Settings<'_>,
+    store: &Store,
+) -> Result<FileOutcome, StoreError> {
+    let file = format!("{package}/{}", c.file);
+    let mut outcome = FileOutcome {
+        file: file.clone(),
+        status: c.status,
+        reason: c.reason,
+        unit_code: String::new(),
+        chosen: c.chosen.map(|f| format!("{package}/{f}")),
+        workbook_code: c.workbook_code,
+        unit_name: c.unit_name,
+        year: c.year,
+        counts: c.counts,
+        stored: None,
+        modified: c.modified,
+        identity_conflict: c.identity_conflict,
+        package: Some(package.to_string()),
+    };
+    let Some(mut sub) = c.submission else {
+        outcome.unit_code = c.unit_code;
+        return Ok(outcome);
+    };
+    (outcome.status, outcome.reason, outcome.chosen) = (Status::Accepted, String::new(), None);
+    for f in &mut sub.findings {
+        f.file = file.clone();
+    }
+    let code = c.unit_code;
+    verdict(&mut outcome, &mut sub, |sub| {
+        attribute_carried(sub, settings.roster, roster, &code)
+    });
+    keep(outcome, sub, store)
+}
+
+/// A package for another report year is unreadable as a whole, and the files it carries
+/// are dropped: nothing from it is used.
+fn drop_packages_of_other_years(outcomes: &mut Vec<FileOutcome>, run: Option<i32>) {
+    let wrong: HashSet<String> = outcomes
+        .iter()
+        .filter(|o| o.status == Status::Package && wrong_year(o.year, run).is_some())
+        .map(|o| o.file.clone())
+        .collect();
+    if wrong.is_empty() {
+        return;
+    }
+    outcomes.retain(|o| o.package.as_ref().is_none_or(|p| !wrong.contains(p)));
+    for o in outcomes.iter_mut().filter(|o| wrong.contains(&o.file)) {
+        if let Some((y, run)) = wrong_year(o.year, run) {
+            o.status = Status::Unreadable;
+            o.reason =
+                format!("这是 {y} 年度的上报包，本次汇总的是 {run} 年度；其中的文件均未采用");
+        }
+    }
 }
 
 const ROLLUP_REASON: &str = "nianbao 生成的汇总表，不是单位报送的文件";
@@ -228,7 +379,11 @@ fn majority_year(outcomes: &[FileOutcome]) -> Option<i32> {
 }
 
 /// The status of a file on its own: readable? whose? its findings' verdict.
-fn verdict(outcome: &mut FileOutcome, sub: &mut Submission, roster: Option<&Roster>) {
+fn verdict(
+    outcome: &mut FileOutcome,
+    sub: &mut Submission,
+    attribute: impl FnOnce(&mut Submission) -> Result<String, String>,
+) {
     let first_error = |sub: &Submission| {
         sub.findings
             .iter()
@@ -252,8 +407,7 @@ fn verdict(outcome: &mut FileOutcome, sub: &mut Submission, roster: Option<&Rost
                 |f| f.message.clone(),
             );
     } else {
-        let file = outcome.file.clone();
-        match attribute(sub, roster, &file) {
+        match attribute(sub) {
             Ok(code) => {
                 outcome.unit_code = code;
                 let (e, w) = (sub.errors(), sub.warnings());

@@ -3,12 +3,12 @@
 
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::store::Stored;
 
 /// What became of one input file. Stable codes, documented in README.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Identified, matched to a roster unit, no errors and no warnings.
@@ -31,13 +31,17 @@ pub enum Status {
     Unsupported,
     /// Deliberately not processed (Office lock files `~$…`, hidden files).
     Skipped,
+    /// A lower level's checked package (`…_上报包.zip`, see [`super::package`]): not a
+    /// unit's file itself; each file it carries is listed on its own, under the
+    /// package's name.
+    Package,
     /// A roster unit no file speaks for (a unit's status, never a file's).
     Missing,
 }
 
 impl Status {
     /// Every status, in the order the overview and summaries list them.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Accepted,
         Status::AcceptedWithWarnings,
         Status::Rejected,
@@ -49,6 +53,7 @@ impl Status {
         Status::Unreadable,
         Status::Unsupported,
         Status::Skipped,
+        Status::Package,
     ];
 
     /// The stable code in CSV outputs (documented in README.md).
@@ -150,6 +155,13 @@ impl Status {
                 "#cfd8dc",
                 BLACK,
             ),
+            Status::Package => w(
+                "package",
+                "上报包",
+                "下级报来的上报包：其中的每个文件另列一行，文件名以上报包的路径开头",
+                "#1565c0",
+                WHITE,
+            ),
         }
     }
 
@@ -191,7 +203,7 @@ struct StatusWords {
 /// `with_warnings` 有警告); 退回 `rejected`; 年度不符 `other` (the only file is for
 /// another year); 未报送 `missing` = no file at all. Hence
 /// `expected = accepted + rejected + other + missing`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub expected: usize,
     pub received: usize,
@@ -223,7 +235,8 @@ impl Tally {
             | Status::UnknownUnit
             | Status::Unreadable
             | Status::Unsupported
-            | Status::Skipped => {
+            | Status::Skipped
+            | Status::Package => {
                 self.received += 1;
                 self.other += 1;
             }
@@ -280,10 +293,13 @@ pub struct FileOutcome {
     /// The workbook's own identities disagree (an ID-3 error): it never displaces a
     /// unit's consistent file.
     pub identity_conflict: bool,
+    /// The package (its display name) the file came in, when it was not read here but
+    /// carried up by a lower level ([`super::package`]); None for a file read here.
+    pub package: Option<String>,
 }
 
 /// How many findings of each level a file has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub errors: usize,
     pub warnings: usize,

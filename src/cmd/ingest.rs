@@ -10,6 +10,7 @@ use nianbao::batch::{self, Settings};
 use nianbao::consolidate::{self, CsvOptions};
 use nianbao::format::Formats;
 use nianbao::output::Run;
+use nianbao::package;
 use nianbao::publish::{Extras, LastYear, Publisher, Soffice};
 
 use super::{report_templates, set_jobs, status, Outcome};
@@ -40,7 +41,14 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
     if let Some(units) = &args.units {
         skip_roster(&mut inputs, units);
     }
-    let previous_values = args.previous.as_ref().map(|p| p.join("values.csv"));
+    // A previous OUT directory is read for its values.csv; a previous package, itself.
+    let previous_values = args.previous.as_ref().map(|p| {
+        if p.is_dir() {
+            p.join("values.csv")
+        } else {
+            p.clone()
+        }
+    });
     let read: Vec<(&Path, &str)> = args
         .units
         .iter()
@@ -127,6 +135,16 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         CsvOptions { bom: !args.no_bom },
     )?;
     csv_files.iter().try_for_each(|f| out.wrote_file(f))?;
+    // The checked result sent up: one package per top unit of the roster.
+    let contents = package::Contents {
+        format,
+        year,
+        roster: roster.as_ref(),
+        outcomes: &run.outcomes,
+        store: &run.store,
+        rollups: &rollups,
+    };
+    package::write(&out, out_dir, contents)?;
     publisher.units(&run.outcomes, &run.store)?;
     publisher.finish(&rollups, &run.outcomes)?;
     if let Some(note) = out.finish()?.note() {

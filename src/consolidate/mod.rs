@@ -163,6 +163,7 @@ pub const DIAGNOSTICS_HEADER: &[&str] = &[
     "found",
     "expected",
     "hint",
+    "source",
 ];
 
 /// `sections.csv` header: the text sections of every accepted unit, so that reports
@@ -433,6 +434,7 @@ fn diagnostics_csv(
                 found,
                 expected,
                 &f.hint,
+                outcome.package.as_deref().unwrap_or(""),
             ])?;
         }
     }

@@ -322,8 +322,12 @@ pub struct Previous {
 }
 
 /// Reads the run in `dir` for `--previous`: a run that finished (when it has a run
-/// record: its values.csv as recorded), each value a finite number.
+/// record: its values.csv as recorded), each value a finite number; or, when `dir` is a
+/// file, a previous year's package (its values.csv, verified against its manifest).
 pub fn previous(dir: &Path) -> Result<Previous> {
+    if dir.is_file() {
+        return previous_package(dir);
+    }
     let shown = dir.display();
     let record = output::read_record(dir)?;
     if let Some(r) = &record {
@@ -356,13 +360,36 @@ pub fn previous(dir: &Path) -> Result<Previous> {
     })
 }
 
+/// `--previous` given a package: the values it carries, for the year its manifest says.
+fn previous_package(path: &Path) -> Result<Previous> {
+    let shown = path.display();
+    let (manifest, bytes) = crate::batch::package::member_bytes(path, "values.csv")
+        .map_err(|reason| anyhow!("--previous 给出的 {shown} 不是可用的上报包：{reason}"))?;
+    let dir = tempfile::tempdir().context("无法创建临时目录")?;
+    std::fs::write(dir.path().join("values.csv"), bytes).context("无法写入临时文件")?;
+    let mut values = BTreeMap::new();
+    let mut long = LongValues::open(dir.path(), "values.csv", "unit_code", Some(manifest.year))
+        .map_err(|e| anyhow!("{shown} 中的 values.csv：{e}"))?;
+    while let Some((code, v)) = long
+        .next_values()
+        .map_err(|e| anyhow!("{shown} 中的 values.csv：{e}"))?
+    {
+        values.insert(code, v);
+    }
+    Ok(Previous {
+        dir: path.to_path_buf(),
+        year: manifest.year,
+        values,
+    })
+}
+
 impl Previous {
     /// Fails unless the previous run's year is before `year`: a comparison with the same
     /// or a later year would reject units for figures that were never carried over.
     pub fn check_before(&self, year: i32) -> Result<()> {
         if self.year >= year {
             bail!(
-                "--previous 给出的 {} 是 {} 年度的汇总结果，不是本次 {year} 年度的上一年度；请给出更早年度（通常是 {} 年度）的 nianbao ingest 输出目录",
+                "--previous 给出的 {} 是 {} 年度的汇总结果，不是本次 {year} 年度的上一年度；请给出更早年度（通常是 {} 年度）的 nianbao ingest 输出目录或上报包",
                 self.dir.display(),
                 self.year,
                 year - 1
@@ -412,6 +439,7 @@ pub fn outcomes(dir: &Path) -> Result<Vec<FileOutcome>> {
             stored: None,
             modified: None,
             identity_conflict: false,
+            package: None,
         });
     }
     Ok(out)

@@ -111,6 +111,7 @@ fn outcome(file: &str, status: Status, code: &str, sub: Option<Submission>) -> F
         stored,
         modified: None,
         identity_conflict: false,
+        package: None,
     }
 }
 

@@ -253,21 +253,62 @@ fn appendix(
         ws.merge_range(row, FIRST_COL, row, last_col, &heading, &styles.header)?;
         ws.set_row_height(row, 20)?;
         row += 1;
-        let text = if names.is_empty() {
-            "无".to_string()
-        } else {
-            names.join("、")
-        };
-        ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
-        ws.set_row_height(row, sheets::text_height(&text, width))?;
-        row += 1;
+        for text in name_cells(names) {
+            ws.merge_range(row, FIRST_COL, row, last_col, &text, &styles.label)?;
+            ws.set_row_height(row, sheets::text_height(&text, width).min(409.0))?;
+            row += 1;
+        }
     }
     Ok(row - 1)
+}
+
+/// The most characters of names one cell of the list holds: well within Excel's limit on
+/// a cell's text, and few enough that the wrapped cell stays within Excel's tallest row
+/// (409 points) at the sheet's width.
+const NAMES_PER_CELL: usize = 1_000;
+
+/// A list of unit names as the cells that show it: `、`-separated, as many cells as it
+/// takes (a province's 30,000 names do not fit in one: Excel refuses a cell of more than
+/// 32,767 characters); `无` when there are none.
+fn name_cells(names: &[String]) -> Vec<String> {
+    if names.is_empty() {
+        return vec!["无".to_string()];
+    }
+    let mut cells = vec![String::new()];
+    // The characters of the last cell.
+    let mut length = 0;
+    for name in names {
+        let name: String = name.chars().take(NAMES_PER_CELL).collect();
+        let n = name.chars().count();
+        let cell = cells.last_mut().expect("never empty");
+        if length > 0 && length + 1 + n > NAMES_PER_CELL {
+            cells.push(name);
+            length = n;
+        } else {
+            if length > 0 {
+                cell.push('、');
+                length += 1;
+            }
+            cell.push_str(&name);
+            length += n;
+        }
+    }
+    cells
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_of_names_takes_as_many_cells_as_it_needs() {
+        assert_eq!(name_cells(&[]), ["无"]);
+        let names: Vec<String> = (0..5000).map(|i| format!("第{i:04}村村民委员会")).collect();
+        let cells = name_cells(&names);
+        assert!(cells.len() > 1);
+        assert!(cells.iter().all(|c| c.chars().count() <= NAMES_PER_CELL));
+        assert_eq!(cells.join("、"), names.join("、"));
+    }
 
     #[test]
     fn sheet_names_are_safe_and_unique() {

@@ -344,7 +344,10 @@ fn every_help_screen_is_in_chinese_with_an_example_and_the_exit_codes() {
     let ingest = text(&run(&scratch, &["ingest", "--help"]).stdout);
     let outputs = nianbao::output::OUTPUT_FILES.iter().map(|f| f.to_string());
     let folders = nianbao::output::OUTPUT_DIRS.iter().map(|d| format!("{d}/"));
-    for output in outputs.chain(folders) {
+    let patterns = nianbao::output::OUTPUT_PATTERNS
+        .iter()
+        .map(|p| p.to_string());
+    for output in outputs.chain(folders).chain(patterns) {
         assert!(ingest.contains(&output), "{output} in\n{ingest}");
     }
 }

@@ -342,8 +342,8 @@ fn the_rollup_workbook_among_the_inputs_is_skipped_by_its_content() {
 }
 
 /// Every file `ingest` writes at the top of its output directory is one the overwrite
-/// guard knows (`nianbao::output::OUTPUT_FILES`), every directory one of its
-/// `OUTPUT_DIRS`.
+/// guard knows (`nianbao::output::OUTPUT_FILES` or a package,
+/// `nianbao::output::is_output_name`), every directory one of its `OUTPUT_DIRS`.
 #[test]
 fn the_overwrite_guard_knows_every_output() {
     let scratch = Scratch::new();
@@ -358,12 +358,15 @@ fn the_overwrite_guard_knows_every_output() {
     for entry in std::fs::read_dir(scratch.path("out")).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().into_string().unwrap();
-        let known = if entry.file_type().unwrap().is_dir() {
-            nianbao::output::OUTPUT_DIRS
+        if entry.file_type().unwrap().is_dir() {
+            let known = nianbao::output::OUTPUT_DIRS;
+            assert!(known.contains(&name.as_str()), "{name} not in {known:?}");
         } else {
-            nianbao::output::OUTPUT_FILES
-        };
-        assert!(known.contains(&name.as_str()), "{name} not in {known:?}");
+            assert!(
+                nianbao::output::is_output_name(&name),
+                "{name} not an output"
+            );
+        }
     }
 }
 

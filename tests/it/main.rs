@@ -17,6 +17,7 @@ mod inputs;
 mod interop;
 mod lists;
 mod outputs;
+mod packages;
 mod quotes;
 mod report;
 mod rosters;

@@ -1,0 +1,529 @@
+//! A lower level's checked result as one input: the package (`<代码>_<名称>_<年度>_上报包.zip`)
+//! a township's `ingest` writes for its county. This file defines what a package is
+//! (its manifest and the record of each file it carries) and reads one back; the
+//! `package` module writes them.
+//!
+//! A package is recognised by its manifest, not its name: a zip whose `manifest.json`
+//! says [`FORMAT`]. Reading is bounded (the package's size, its members' count and each
+//! member's size are held to limits before anything is inflated, and a member is never
+//! inflated past the size its manifest states) and all or nothing: every member's size
+//! and SHA-256 must be those of the manifest, and the format version known; otherwise
+//! the package is `unreadable` with the reason, and nothing from it is used.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Counts, FileOutcome, Status, Store, StoreError, Tally};
+use crate::validate::Submission;
+
+/// What a package's manifest says it is.
+pub const FORMAT: &str = "nianbao-上报包";
+/// The version of the package format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The manifest's name in the zip.
+pub const MANIFEST: &str = "manifest.json";
+/// The carried files, one JSON record ([`Carried`]) per line.
+pub const CARRIED: &str = "submissions.jsonl";
+/// The members a package may have besides the manifest: the carried files and the CSV
+/// files of the lower level's run for people to open. Anything else makes it unreadable.
+pub const MEMBERS: [&str; 7] = [
+    CARRIED,
+    "values.csv",
+    "units.csv",
+    "sections.csv",
+    "rollup.csv",
+    "diagnostics.csv",
+    "files.csv",
+];
+
+/// The largest package read (a province's 30,000 units take a few hundred MB).
+const MAX_PACKAGE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// The largest manifest read (its roster: 30,000 units are about 3 MB).
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+/// The most a member may inflate to, whatever the manifest says.
+const MAX_MEMBER_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+/// The most entries a package's zip may list.
+const MAX_ENTRIES: usize = 64;
+/// The longest line of [`CARRIED`] (one file's submission).
+const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The manifest of a package (`manifest.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: String,
+    /// [`FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The report format the values are in (`format.id`).
+    pub report_format: String,
+    pub year: i32,
+    pub tool: String,
+    pub tool_version: String,
+    /// The code of the package's top unit (the township).
+    pub top_unit: String,
+    /// The top unit and every unit below it, depth-first.
+    pub roster: Vec<RosterEntry>,
+    /// How the units of the package stand ([`Tally`] of the top unit's subtree).
+    pub counts: Tally,
+    /// Every other member, by name, with its size and SHA-256.
+    pub members: Vec<Member>,
+}
+
+/// One unit of a package's roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterEntry {
+    pub code: String,
+    pub name: String,
+    /// Empty for the top unit.
+    pub parent: String,
+    pub level: String,
+}
+
+/// One member of a package and what its manifest says of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// One file of the lower level's run as a package carries it: its outcome there and,
+/// when it was read, what was read from it. The level above judges it again from the
+/// submission, as if it had read the workbook itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Carried {
+    pub file: String,
+    pub status: Status,
+    pub reason: String,
+    pub unit_code: String,
+    pub chosen: Option<String>,
+    pub workbook_code: String,
+    pub unit_name: String,
+    pub year: Option<i32>,
+    pub counts: Option<Counts>,
+    /// The file's modification time where it was read (which of two copies of a unit
+    /// is newer is decided by it at every level).
+    pub modified: Option<SystemTime>,
+    pub identity_conflict: bool,
+    /// The package the file came in at the lower level, if it came in one.
+    pub package: Option<String>,
+    pub submission: Option<Submission>,
+}
+
+impl Carried {
+    /// The record of an outcome of this run, its submission read back from `store`.
+    pub fn of(outcome: &FileOutcome, store: &Store) -> Result<Carried, StoreError> {
+        let o = outcome;
+        Ok(Carried {
+            file: o.file.clone(),
+            status: o.status,
+            reason: o.reason.clone(),
+            unit_code: o.unit_code.clone(),
+            chosen: o.chosen.clone(),
+            workbook_code: o.workbook_code.clone(),
+            unit_name: o.unit_name.clone(),
+            year: o.year,
+            counts: o.counts,
+            modified: o.modified,
+            identity_conflict: o.identity_conflict,
+            package: o.package.clone(),
+            submission: o.stored.map(|at| store.get(at)).transpose()?,
+        })
+    }
+}
+
+/// Whether the file at `path` is a package: a zip whose manifest names [`FORMAT`]
+/// (whatever the file is called). Reads only the zip's directory and the manifest.
+pub fn is_package(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    let zip = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic).map(|_| f));
+    if zip.is_err() || &magic != b"PK\x03\x04" {
+        return false;
+    }
+    let Ok(mut archive) = archive(path) else {
+        return false;
+    };
+    #[derive(Deserialize)]
+    struct Head {
+        format: String,
+    }
+    read_member(&mut archive, MANIFEST, MAX_MANIFEST_BYTES)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Head>(&bytes).ok())
+        .is_some_and(|head| head.format == FORMAT)
+}
+
+/// The zip of a package, its size and entry count held to the limits.
+fn archive(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("无法打开：{e}"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_PACKAGE_BYTES {
+        return Err(format!(
+            "上报包有 {} MB，超过 {} MB 的上限",
+            size / 1_048_576,
+            MAX_PACKAGE_BYTES / 1_048_576
+        ));
+    }
+    let archive = zip::ZipArchive::new(file).map_err(|e| format!("不是完整的 zip 文件（{e}）"))?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(format!(
+            "zip 中有 {} 个文件，上报包最多 {MAX_ENTRIES} 个",
+            archive.len()
+        ));
+    }
+    Ok(archive)
+}
+
+/// A whole member, refused when it is larger than `limit` once inflated.
+fn read_member(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    name: &str,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let member = archive.by_name(name).map_err(|_| format!("缺少 {name}"))?;
+    let mut bytes = Vec::new();
+    member
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{name} 无法解压（{e}）"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{name} 超过 {} MB 的上限", limit / 1_048_576));
+    }
+    Ok(bytes)
+}
+
+/// The manifest of a package, checked for what this build can read: the format and its
+/// version, and exactly the members it lists (no more, none unknown).
+fn manifest(archive: &mut zip::ZipArchive<std::fs::File>) -> Result<Manifest, String> {
+    let bytes = read_member(archive, MANIFEST, MAX_MANIFEST_BYTES)?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{MANIFEST} 不是有效的清单（{e}）"))?;
+    if manifest.format != FORMAT {
+        return Err(format!("{MANIFEST} 不是 nianbao 上报包的清单"));
+    }
+    if manifest.format_version != FORMAT_VERSION {
+        return Err(format!(
+            "上报包格式版本为 {}，本版本 nianbao 只能读取版本 {FORMAT_VERSION}；请用相同版本的 nianbao 重新生成上报包",
+            manifest.format_version
+        ));
+    }
+    let mut listed: Vec<&str> = manifest.members.iter().map(|m| m.name.as_str()).collect();
+    listed.push(MANIFEST);
+    listed.sort_unstable();
+    let mut found: Vec<String> = archive
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("zip 中的文件名无法读取（{e}）"))?;
+    found.sort_unstable();
+    if listed != found {
+        return Err(format!(
+            "zip 中的文件（{}）与清单所列（{}）不符（上报包被改动过？）",
+            found.join("、"),
+            listed.join("、")
+        ));
+    }
+    if let Some(m) = manifest
+        .members
+        .iter()
+        .find(|m| !MEMBERS.contains(&m.name.as_str()) || m.size > MAX_MEMBER_BYTES)
+    {
+        return Err(format!("清单中的 {} 不是上报包应有的文件，或过大", m.name));
+    }
+    if !manifest.roster.iter().any(|u| u.code == manifest.top_unit) {
+        return Err(format!("清单的名册中没有上报单位 {}", manifest.top_unit));
+    }
+    Ok(manifest)
+}
+
+/// Reads a member through `each` line by line, checking its size and SHA-256 against
+/// the manifest's at the end (so a line handed out is not yet known good: the caller
+/// uses nothing until this returns `Ok`).
+fn each_line(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    member: &Member,
+    mut each: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let name = &member.name;
+    let entry = archive.by_name(name).map_err(|_| format!("缺少 {name}"))?;
+    let mut reader = BufReader::new(Hashed::new(entry.take(member.size + 1)));
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE_BYTES)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{name} 无法解压（{e}）"))?;
+        if n == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') && n as u64 == MAX_LINE_BYTES {
+            return Err(format!(
+                "{name} 中有一行超过 {} MB",
+                MAX_LINE_BYTES / 1_048_576
+            ));
+        }
+        each(line.strip_suffix(b"\n").unwrap_or(&line))?;
+    }
+    let (size, sha256) = reader.into_inner().finish();
+    if size != member.size || sha256 != member.sha256 {
+        return Err(format!(
+            "{name} 与清单不符（大小或 SHA-256 不同：上报包被改动或损坏）"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a member's size and SHA-256 against the manifest without keeping it.
+fn verify(archive: &mut zip::ZipArchive<std::fs::File>, member: &Member) -> Result<(), String> {
+    each_line(archive, member, |_| Ok(()))
+}
+
+/// A reader that hashes what passes through it.
+struct Hashed<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Hashed<R> {
+    fn new(inner: R) -> Hashed<R> {
+        Hashed {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    fn finish(self) -> (u64, String) {
+        let digest = self.hasher.finalize();
+        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (self.size, hex)
+    }
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+/// Why a package could not be used: the package's own problem (its `unreadable`
+/// reason), or the run's (the store could not be written).
+#[derive(Debug)]
+pub enum Failure {
+    Bad(String),
+    Store(StoreError),
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Failure {
+        Failure::Bad(reason)
+    }
+}
+
+/// Reads and verifies the package at `path`, handing each carried file to `each` as it
+/// is read (one submission in memory at a time). What `each` was given may be used only
+/// once this returns `Ok`: the carried files' hash is known at their end.
+pub fn open(
+    path: &Path,
+    mut each: impl FnMut(&Manifest, Carried) -> Result<(), StoreError>,
+) -> Result<Manifest, Failure> {
+    let mut archive = archive(path)?;
+    let manifest = manifest(&mut archive)?;
+    for member in manifest.members.iter().filter(|m| m.name != CARRIED) {
+        verify(&mut archive, member)?;
+    }
+    let carried = manifest
+        .members
+        .iter()
+        .find(|m| m.name == CARRIED)
+        .ok_or_else(|| format!("清单中没有 {CARRIED}"))?
+        .clone();
+    let mut line_no = 0usize;
+    let mut failed = None;
+    each_line(&mut archive, &carried, |line| {
+        line_no += 1;
+        let c: Carried = serde_json::from_slice(line)
+            .map_err(|e| format!("{CARRIED} 第 {line_no} 行无法读取（{e}）"))?;
+        each(&manifest, c).map_err(|e| {
+            failed = Some(e);
+            String::new()
+        })
+    })
+    .map_err(|reason| match failed.take() {
+        Some(e) => Failure::Store(e),
+        None => Failure::Bad(reason),
+    })?;
+    Ok(manifest)
+}
+
+/// One member's bytes, verified against the manifest (for `--previous`, which reads the
+/// values a package carries): the manifest and the member, or why not.
+pub fn member_bytes(path: &Path, name: &str) -> Result<(Manifest, Vec<u8>), String> {
+    let mut archive = archive(path)?;
+    let manifest = manifest(&mut archive)?;
+    let member = manifest
+        .members
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| format!("上报包中没有 {name}"))?
+        .clone();
+    let mut bytes = Vec::new();
+    each_line(&mut archive, &member, |line| {
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+        Ok(())
+    })?;
+    Ok((manifest, bytes))
+}
+
+/// Where the units of a package sit in it: each unit's parent in the package's roster.
+#[derive(Debug)]
+pub struct PackageRoster {
+    pub top: String,
+    parents: HashMap<String, String>,
+    names: BTreeMap<String, String>,
+}
+
+impl PackageRoster {
+    pub fn new(manifest: &Manifest) -> PackageRoster {
+        PackageRoster {
+            top: manifest.top_unit.clone(),
+            parents: manifest
+                .roster
+                .iter()
+                .map(|u| (u.code.clone(), u.parent.clone()))
+                .collect(),
+            names: manifest
+                .roster
+                .iter()
+                .map(|u| (u.code.clone(), u.name.clone()))
+                .collect(),
+        }
+    }
+
+    /// The parent of `code` in the package (empty for the top unit), if `code` is in it.
+    pub fn parent(&self, code: &str) -> Option<&str> {
+        self.parents.get(code).map(String::as_str)
+    }
+
+    /// The name of `code` in the package.
+    pub fn name(&self, code: &str) -> &str {
+        self.names.get(code).map_or("", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A zip of `members` at `dir/name`.
+    fn zip_at(dir: &Path, name: &str, members: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        for (n, bytes) in members {
+            zip.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    fn manifest_with(members: Vec<Member>, version: u32) -> Vec<u8> {
+        serde_json::to_vec(&Manifest {
+            format: FORMAT.into(),
+            format_version: version,
+            report_format: "gov-2021".into(),
+            year: 2024,
+            tool: "nianbao".into(),
+            tool_version: "0".into(),
+            top_unit: "110".into(),
+            roster: vec![RosterEntry {
+                code: "110".into(),
+                name: "山市镇人民政府".into(),
+                parent: String::new(),
+                level: "township".into(),
+            }],
+            counts: Tally::default(),
+            members,
+        })
+        .unwrap()
+    }
+
+    fn member(name: &str, bytes: &[u8]) -> Member {
+        Member {
+            name: name.into(),
+            size: bytes.len() as u64,
+            sha256: crate::output::sha256_hex(bytes),
+        }
+    }
+
+    fn reason(path: &Path) -> String {
+        match open(path, |_, _| Ok(())) {
+            Err(Failure::Bad(reason)) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_package_is_refused_with_its_reason_and_nothing_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let line = b"{}\n".to_vec();
+        let good = manifest_with(vec![member(CARRIED, &line)], FORMAT_VERSION);
+        let ok = zip_at(
+            d,
+            "ok.zip",
+            &[(MANIFEST, good.clone()), (CARRIED, line.clone())],
+        );
+        assert!(is_package(&ok));
+        // `{}` is no carried file: refused on its line, after nothing was handed out.
+        assert!(reason(&ok).contains("第 1 行无法读取"), "{}", reason(&ok));
+
+        let future = manifest_with(vec![member(CARRIED, &line)], FORMAT_VERSION + 1);
+        let p = zip_at(d, "v.zip", &[(MANIFEST, future), (CARRIED, line.clone())]);
+        assert!(reason(&p).contains("格式版本为 2"), "{}", reason(&p));
+
+        let p = zip_at(
+            d,
+            "extra.zip",
+            &[
+                (MANIFEST, good.clone()),
+                (CARRIED, line.clone()),
+                ("x.xlsx", vec![1]),
+            ],
+        );
+        assert!(reason(&p).contains("与清单所列"), "{}", reason(&p));
+
+        let many: Vec<(String, Vec<u8>)> = (0..=MAX_ENTRIES)
+            .map(|i| (format!("{i}"), vec![]))
+            .collect();
+        let refs: Vec<(&str, Vec<u8>)> =
+            many.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+        let p = zip_at(d, "many.zip", &refs);
+        assert!(reason(&p).contains("个文件，上报包最多"), "{}", reason(&p));
+
+        let p = d.join("cut.zip");
+        std::fs::write(&p, &std::fs::read(&ok).unwrap()[..40]).unwrap();
+        assert!(!is_package(&p));
+        assert!(reason(&p).contains("不是完整的 zip"), "{}", reason(&p));
+
+        let other = zip_at(
+            d,
+            "other.zip",
+            &[(MANIFEST, b"{\"format\":\"x\"}".to_vec())],
+        );
+        assert!(!is_package(&other));
+    }
+}
