@@ -23,8 +23,9 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
     let n = |s: Status| counts.get(&s).copied().unwrap_or(0);
     let mut t = String::new();
     let year = run.year.map(|y| format!("{y} 年度")).unwrap_or_default();
-    // Accepted files first (with those with warnings among them), then every other
-    // status a file has, in `Status::ALL`'s order and by its own label.
+    // Accepted files first (with those with warnings among them), then 退回 and every
+    // other status some file has, in `Status::ALL`'s order and by its own label (a row
+    // of ten "… 0" hides the one that matters).
     let mut parts = vec![format!(
         "受理 {}（其中有警告 {}）",
         n(Status::Accepted) + n(Status::AcceptedWithWarnings),
@@ -34,6 +35,7 @@ pub fn summary(run: &Run, roster: Option<&Roster>, previous: Option<&PreviousYea
         Status::ALL
             .into_iter()
             .filter(|s| !s.is_accepted() && *s != Status::Missing)
+            .filter(|s| n(*s) > 0 || *s == Status::Rejected)
             .map(|s| format!("{} {}", s.label(), n(s))),
     );
     let _ = writeln!(
