@@ -694,7 +694,7 @@ fn run_rules(
                             ..LabelPath::default()
                         }),
                         format!(
-                            "{}：{heading}「{}」写{} {}，而{cells}为 {}",
+                            "{}：「{}」写{} {}，而{cells}为 {}",
                             rule.message,
                             clip(&q.quoted.sentence),
                             figure.label,

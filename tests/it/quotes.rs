@@ -42,8 +42,8 @@ fn a_number_the_text_misquotes_is_a_warning_quoting_sentence_number_and_cell() {
     assert_eq!(f["found"], "10");
     assert_eq!(f["expected"], "等于表格中的 12");
     let message = f["message"].as_str().unwrap();
+    assert_eq!(f["about"], "一、总体情况", "{f:#?}");
     for part in [
-        "一、总体情况",
         "「本年度共收到政府信息公开申请10件，已全部办结。」",
         "新收申请 10",
         "表三「一、本年新收政府信息公开申请数量」行「申请人情况/总计」列为 12",
