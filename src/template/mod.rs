@@ -22,6 +22,7 @@ mod findings_sheet;
 
 mod rollup;
 mod sheets;
+mod stamp;
 mod table_sheet;
 mod text_sheet;
 
