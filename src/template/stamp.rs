@@ -299,6 +299,113 @@ fn stamp(master: &Master, unit: &UnitInfo) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Formats;
+    use crate::identity::{Deadline, Handback};
+
+    /// Every member of a workbook, inflated, in order.
+    fn parts(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut zip = ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..zip.len())
+            .map(|i| {
+                let mut file = zip.by_index(i).unwrap();
+                let mut data = Vec::new();
+                file.read_to_end(&mut data).unwrap();
+                (file.name().unwrap().to_string(), data)
+            })
+            .collect()
+    }
+
+    fn unit(code: &str, name: &str, parent_code: &str, parent_name: &str, level: &str) -> UnitInfo {
+        UnitInfo {
+            code: code.into(),
+            name: name.into(),
+            parent_code: parent_code.into(),
+            parent_name: parent_name.into(),
+            level: level.into(),
+        }
+    }
+
+    #[test]
+    fn stamped_workbooks_hold_the_same_parts_as_built_ones() {
+        let formats = Formats::builtin();
+        let format = formats.for_year(2024).unwrap();
+        let handbacks = [
+            Handback::default(),
+            Handback {
+                deadline: Deadline::parse("2025-01-20"),
+                contact: "县政务公开办 0453-0000000".into(),
+            },
+        ];
+        let units = [
+            unit("231083", "基准市人民政府", "", "", "county"),
+            unit(
+                "231083101",
+                "山市镇人民政府",
+                "231083",
+                "基准市人民政府",
+                "township",
+            ),
+            unit(
+                "231083101001",
+                "山市村",
+                "231083101",
+                "山市镇人民政府",
+                "village",
+            ),
+            unit(
+                "231083101002",
+                "后山村",
+                "231083101",
+                "山市镇人民政府",
+                "village",
+            ),
+            // A parent not on the roster: its code without a name.
+            unit("231083101003", "前山村", "231083199", "", "village"),
+            unit(
+                "231083101004",
+                "A&B 社区",
+                "231083101",
+                "山市镇人民政府",
+                "community",
+            ),
+            unit(
+                "231083101005",
+                " 空格村",
+                "231083101",
+                "山市镇人民政府",
+                "village",
+            ),
+            unit(
+                "231083101006",
+                "x_x0041_村",
+                "231083101",
+                "山市镇<人民政府>",
+                "",
+            ),
+            UnitInfo::default(),
+        ];
+        for handback in &handbacks {
+            let prepared = Prepared::new(format, handback).unwrap();
+            let stamper = Stamper::new(&prepared, 2024);
+            for unit in &units {
+                let built =
+                    super::super::build(&prepared, 2024, unit, &Prefill::default()).unwrap();
+                let stamped = stamper.workbook(unit).unwrap();
+                assert_eq!(parts(&stamped), parts(&built), "{}", unit.name);
+                if !stampable(unit) {
+                    assert_eq!(stamped, built, "{} is built whole", unit.name);
+                }
+                // The same bytes every time, whichever master served it.
+                assert_eq!(
+                    Stamper::new(&prepared, 2024).workbook(unit).unwrap(),
+                    stamped
+                );
+            }
+            let masters = stamper.masters.lock().unwrap();
+            assert!(masters.values().all(Option::is_some), "every master usable");
+            assert_eq!(masters.len(), 4, "one master per level and parent shape");
+        }
+    }
 
     #[test]
     fn only_values_written_unchanged_are_stamped() {
