@@ -34,7 +34,8 @@
 #                   work without the disk's cost of creating ~3 output files per unit;
 #      each at --jobs 1 and --jobs $(nproc), $BENCH_REPEAT times (default 3), keeping the
 #      fastest wall time and the largest peak RSS of the repeats;
-#   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores);
+#   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores),
+#      into a fresh directory (template-fresh) and into the one just emptied (template);
 #   5. prints a table — what, N, threads, seconds, workbooks/s (all input files per
 #      second of wall time; for template, workbooks written), ratio to the baseline of the
 #      same N and threads, peak RSS, CPU seconds (user + system, the least of the repeats:
@@ -42,7 +43,7 @@
 #      and PASS/MISS for the targets:
 #        - ingest within 1.25× of the baseline (each N, each thread count);
 #        - ingest peak RSS at 10,000 files within 1.2× of that at 1,000 (each thread count);
-#        - templates for 1,000 units in under 3 s (all cores).
+#        - templates for 1,000 units in under 0.4 s into a fresh directory (all cores).
 #
 # Wall time is measured around the whole process (start-up, discovery, output included)
 # with `date +%s%N`; peak RSS comes from GNU time (`/usr/bin/time -v`, "Maximum resident
@@ -308,12 +309,20 @@ done
 
 echo
 echo "== template, $template_n units =="
+# template-fresh: each run into a new directory on a file system that has not just
+# deleted ~1,000 files (the target's case; the directory is made by `mktemp -d` inside
+# the timed command, ~2 ms). template: into the directory the previous repeat's output
+# was just deleted from, ext4's slow case (see BENCHMARKS.md, "The disk adds more").
+mkdir -p "$scratch/template-fresh"
 for j in $threads_list; do
+    measure template-fresh "$template_n" "$j" "$template_n" "0" - -- \
+        bash -c 'exec "$1" template --year "$2" --units "$3" --jobs "$4" --out "$(mktemp -d "$5/run.XXXXXX")"' \
+        _ "$NIANBAO" "$year" "$work/n$template_n/units.csv" "$j" "$scratch/template-fresh"
     measure template "$template_n" "$j" "$template_n" "0" "$scratch/template-out" -- \
         "$NIANBAO" template --year "$year" --units "$work/n$template_n/units.csv" \
         --jobs "$j" --out "$scratch/template-out"
 done
-rm -rf "$scratch/ingest-out" "$scratch/template-out"
+rm -rf "$scratch/ingest-out" "$scratch/template-out" "$scratch/template-fresh"
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ── report ──────────────────────────────────────────────────────────────────────────
@@ -358,7 +367,7 @@ if [[ " $sizes " == *" 1000 "* && " $sizes " == *" 10000 "* ]]; then
 else
     echo "  n/a   peak RSS target: needs BENCH_SIZES to include 1000 and 10000"
 fi
-t="${best_seconds[template:$template_n:$all]}"
-ok="$(awk -v t="$t" 'BEGIN { print (t < 3) ? 1 : 0 }')"
-echo "  $(verdict "$ok")  template for $template_n units under 3 s, $all thread(s): $t s"
+t="${best_seconds[template-fresh:$template_n:$all]}"
+ok="$(awk -v t="$t" 'BEGIN { print (t < 0.4) ? 1 : 0 }')"
+echo "  $(verdict "$ok")  template for $template_n units under 0.4 s into a fresh directory, $all thread(s): $t s"
 exit 0
