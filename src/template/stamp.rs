@@ -382,6 +382,14 @@ mod tests {
                 "山市镇<人民政府>",
                 "",
             ),
+            // Nothing in a workbook is sized to the unit's name.
+            unit(
+                "231083101007",
+                &"很长的村名".repeat(50),
+                "231083101",
+                "山",
+                "village",
+            ),
             UnitInfo::default(),
         ];
         for handback in &handbacks {
