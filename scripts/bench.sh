@@ -36,6 +36,7 @@
 #      fastest wall time and the largest peak RSS of the repeats;
 #   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores),
 #      into a fresh directory (template-fresh) and into the one just emptied (template);
+#      run before step 3, while no file has just been deleted;
 #   5. prints a table — what, N, threads, seconds, workbooks/s (all input files per
 #      second of wall time; for template, workbooks written), ratio to the baseline of the
 #      same N and threads, peak RSS, CPU seconds (user + system, the least of the repeats:
@@ -284,6 +285,27 @@ echo "   date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   repeats: $repeat (fastest wall time, largest peak RSS)"
 
+echo
+echo "== template, $template_n units =="
+# Before ingest: ext4 (without a journal) skips inodes freed in the last minute or more
+# and reads their inode blocks to find out, so a run just after the ingest rows deleted
+# thousands of files pays for it (see BENCHMARKS.md, "The disk adds more").
+# template-fresh: each run into a new directory (made by `mktemp -d` inside the timed
+# command, ~2 ms), every thread count before anything is deleted — the target's case.
+# template: into the directory the previous repeat's output was just deleted from.
+mkdir -p "$scratch/template-fresh"
+for j in $threads_list; do
+    measure template-fresh "$template_n" "$j" "$template_n" "0" - -- \
+        bash -c 'exec "$1" template --year "$2" --units "$3" --jobs "$4" --out "$(mktemp -d "$5/run.XXXXXX")"' \
+        _ "$NIANBAO" "$year" "$work/n$template_n/units.csv" "$j" "$scratch/template-fresh"
+done
+for j in $threads_list; do
+    measure template "$template_n" "$j" "$template_n" "0" "$scratch/template-out" -- \
+        "$NIANBAO" template --year "$year" --units "$work/n$template_n/units.csv" \
+        --jobs "$j" --out "$scratch/template-out"
+done
+rm -rf "$scratch/template-out" "$scratch/template-fresh"
+
 for n in $sizes; do
     dir="$work/n$n"
     files=$((n + 10))
@@ -307,22 +329,7 @@ for n in $sizes; do
     done
 done
 
-echo
-echo "== template, $template_n units =="
-# template-fresh: each run into a new directory on a file system that has not just
-# deleted ~1,000 files (the target's case; the directory is made by `mktemp -d` inside
-# the timed command, ~2 ms). template: into the directory the previous repeat's output
-# was just deleted from, ext4's slow case (see BENCHMARKS.md, "The disk adds more").
-mkdir -p "$scratch/template-fresh"
-for j in $threads_list; do
-    measure template-fresh "$template_n" "$j" "$template_n" "0" - -- \
-        bash -c 'exec "$1" template --year "$2" --units "$3" --jobs "$4" --out "$(mktemp -d "$5/run.XXXXXX")"' \
-        _ "$NIANBAO" "$year" "$work/n$template_n/units.csv" "$j" "$scratch/template-fresh"
-    measure template "$template_n" "$j" "$template_n" "0" "$scratch/template-out" -- \
-        "$NIANBAO" template --year "$year" --units "$work/n$template_n/units.csv" \
-        --jobs "$j" --out "$scratch/template-out"
-done
-rm -rf "$scratch/ingest-out" "$scratch/template-out" "$scratch/template-fresh"
+rm -rf "$scratch/ingest-out"
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ── report ──────────────────────────────────────────────────────────────────────────
