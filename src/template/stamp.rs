@@ -153,8 +153,8 @@ impl<'p, 'f> Stamper<'p, 'f> {
     }
 
     /// Builds the workbook of a unit of `shape` whose values are placeholders, and
-    /// finds the members that hold them. `None` when a placeholder is missing or broken
-    /// (then the units of this shape are built whole, as before).
+    /// finds the members that hold them. `None` when it cannot be built or a placeholder
+    /// is missing or broken (then the units of this shape are built whole, as before).
     fn make_master(&self, shape: &Shape) -> Result<Option<Master>, TemplateError> {
         let token = |slot: Slot, present: bool| if present { slot.token() } else { String::new() };
         let unit = UnitInfo {
@@ -164,8 +164,12 @@ impl<'p, 'f> Stamper<'p, 'f> {
             parent_name: token(Slot::ParentName, shape.parent_name),
             level: shape.level.clone(),
         };
-        let bytes: Arc<[u8]> =
-            super::build(self.prepared, self.year, &unit, &Prefill::default())?.into();
+        // A master the writer refuses is no master: each unit's own build then says
+        // what is wrong, naming the unit rather than a placeholder.
+        let Ok(bytes) = super::build(self.prepared, self.year, &unit, &Prefill::default()) else {
+            return Ok(None);
+        };
+        let bytes: Arc<[u8]> = bytes.into();
         let len = bytes.len();
         let io = |source: std::io::Error| TemplateError::Io {
             path: format!("{}（模板母版）", shape.level),
