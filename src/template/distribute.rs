@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, Format as Style, Workbook, XlsxError};
 
+use super::stamp::Stamper;
 use super::{
     build, check_year, file_name, folder_name, prepare, write_atomic, Prefill, TemplateError,
     UnitInfo,
@@ -134,6 +135,9 @@ pub fn emit(
     // once here rather than for each unit (about a fifth of a workbook's time, perf).
     let blank_unit = UnitInfo::default();
     let prepared = prepare(format, &how.handback, &blank_unit)?;
+    // And most of each workbook is the same bytes for every unit: stamped from a
+    // master per kind of unit rather than built (see `stamp`).
+    let stamper = Stamper::new(&prepared, year);
     let extra_columns: Vec<String> = roster
         .units()
         .first()
@@ -165,7 +169,7 @@ pub fn emit(
                 .map(|unit| {
                     let info = UnitInfo::from_roster(roster, unit);
                     let file = file_name(&info.code, &info.name, year);
-                    let mut bytes = build(&prepared, year, &info, &Prefill::default())?;
+                    let mut bytes = stamper.workbook(&info)?;
                     if let Sink::Folder(dir) = &sink {
                         write_atomic(&dir.join(&file), &bytes)?;
                         bytes = Vec::new();

@@ -7,6 +7,11 @@
 //! in column A (see [`crate::layout`] and README.md, "隐藏标识") so that a returned workbook can be
 //! read back with certainty even after rows are inserted or sheets reordered.
 //!
+//! `template` makes a roster's workbooks by stamping: one master workbook per kind of
+//! unit, with placeholders for the unit's values, copied for each unit with only the
+//! parts that name it rewritten (`stamp.rs`); the same workbook as building it whole,
+//! part for part, at a tenth of the cost.
+//!
 //! The same writer makes correction workbooks ([`correction_workbook`]: a rejected unit's
 //! report with its problems marked and listed, read back like any template), the
 //! roll-up in the official layout ([`rollup_workbook`]), and the coordinator's two lists:
@@ -22,6 +27,7 @@ mod findings_sheet;
 
 mod rollup;
 mod sheets;
+mod stamp;
 mod table_sheet;
 mod text_sheet;
 
