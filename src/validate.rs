@@ -399,45 +399,40 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     }
 }
 
-/// Whether a total depends, directly or through other totals, on a cell that could not
-/// be located.
-fn lost_part(format: &Format, found: &Found, key: &Key) -> bool {
+/// Every part a total adds up, directly or through the totals among its parts, once each.
+fn all_parts<'f>(format: &'f Format, key: &'f Key) -> Vec<&'f Key> {
     let totals = format.totals();
     let mut todo = vec![key];
     let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
     while let Some(k) = todo.pop() {
         if !seen.insert(k) {
             continue;
         }
         for part in totals.get(k).into_iter().flatten() {
-            if !found.cells.contains_key(part) {
-                return true;
-            }
+            out.push(part);
             todo.push(part);
         }
     }
-    false
+    out
+}
+
+/// Whether a total depends, directly or through other totals, on a cell that could not
+/// be located.
+fn lost_part(format: &Format, found: &Found, key: &Key) -> bool {
+    all_parts(format, key)
+        .into_iter()
+        .any(|part| !found.cells.contains_key(part))
 }
 
 /// Whether every part a total adds up (through the totals among them) was read as a
 /// number: if not, the total cannot be right either, and is not reported again.
 fn parts_read(format: &Format, sub: &Submission, key: &Key) -> bool {
     let totals = format.totals();
-    let mut todo = vec![key];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some(k) = todo.pop() {
-        if !seen.insert(k) {
-            continue;
-        }
-        for part in totals.get(k).into_iter().flatten() {
-            if totals.contains_key(part) {
-                todo.push(part);
-            } else if !sub.values.contains_key(part) {
-                return false;
-            }
-        }
-    }
-    true
+    all_parts(format, key)
+        .into_iter()
+        .filter(|part| !totals.contains_key(*part))
+        .all(|part| sub.values.contains_key(part))
 }
 
 /// A cell's value as a spreadsheet's SUM sees it: numbers (and formulas, computed)
