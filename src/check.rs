@@ -181,8 +181,15 @@ fn name_by_labels(sub: &mut Submission, sections: &[(Place, LabelPath)]) {
         } else {
             Spot::None
         };
+        // The format's hints point into the template's sheets, which a document has not.
+        if f.hint.contains("工作表") {
+            f.hint = DOCUMENT_HINT.to_string();
+        }
     }
 }
+
+/// The hint of a finding in a document whose rule's hint is about the template's sheets.
+const DOCUMENT_HINT: &str = "请在报告中改正后重新发送；使用下发的模板填报可以避免此类问题";
 
 /// The submission of a file that is not a readable workbook: one sentence, the read
 /// error's own, which says what happened and what to do (a hint would only repeat it).
