@@ -315,16 +315,17 @@ impl<'a> Publisher<'a> {
                 .map(|l| l.unit(self.format, unit.code, &sub.values));
             let signature =
                 Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
-            let rendered = render::unit_report_compared(
+            let (html, markdown) = render::unit_pages(
                 self.templates,
                 &data,
                 comparison.as_ref(),
                 signature.as_ref(),
+                self.extras.markdown,
             )?;
             let link = report_link(unit.code, unit.name);
-            self.write(&link, rendered.html.as_bytes())?;
-            if self.extras.markdown {
-                self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            self.write(&link, html.as_bytes())?;
+            if let Some(markdown) = markdown {
+                self.write(&link.replace(".html", ".md"), markdown.as_bytes())?;
             }
             let document =
                 self.word
@@ -339,7 +340,7 @@ impl<'a> Publisher<'a> {
                     &binder::UnitPieces {
                         title: &title,
                         docx: &document.body,
-                        html: binder::html_body(&rendered.html),
+                        html: binder::html_body(&html),
                         text: &text,
                     },
                 )?;

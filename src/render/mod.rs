@@ -227,12 +227,21 @@ impl Templates {
 
     /// Renders `<base>.html.j2` and `<base>.md.j2` from one context, converted to
     /// template values once (the conversion is a good part of a report's cost).
-    fn render_pair<S: Serialize>(&self, base: &str, ctx: &S) -> Result<Rendered, RenderError> {
+    /// Only the HTML when `markdown` is not set (a run without `--markdown` has no use
+    /// for it).
+    fn render_pair<S: Serialize>(
+        &self,
+        base: &str,
+        ctx: &S,
+        markdown: bool,
+    ) -> Result<(String, Option<String>), RenderError> {
         let ctx = Value::from(Serde(ctx));
-        Ok(Rendered {
-            html: self.render_value(&format!("{base}.html.j2"), &ctx)?,
-            markdown: one_newline(self.render_value(&format!("{base}.md.j2"), &ctx)?),
-        })
+        let html = self.render_value(&format!("{base}.html.j2"), &ctx)?;
+        let markdown = markdown
+            .then(|| self.render_value(&format!("{base}.md.j2"), &ctx))
+            .transpose()?
+            .map(one_newline);
+        Ok((html, markdown))
     }
 
     /// Renders `<base>.html.j2` into `html` and, when asked, `<base>.md.j2` into
@@ -482,9 +491,25 @@ pub fn unit_report_compared(
     comparison: Option<&Comparison>,
     signature: Option<&Signature>,
 ) -> Result<Rendered, RenderError> {
+    let (html, markdown) = unit_pages(t, d, comparison, signature, true)?;
+    Ok(Rendered {
+        html,
+        markdown: markdown.unwrap_or_default(),
+    })
+}
+
+/// [`unit_report_compared`]'s HTML, and its Markdown only when `markdown` is set
+/// (`--markdown`): half the rendering of a unit otherwise thrown away.
+pub fn unit_pages(
+    t: &Templates,
+    d: &UnitData,
+    comparison: Option<&Comparison>,
+    signature: Option<&Signature>,
+    markdown: bool,
+) -> Result<(String, Option<String>), RenderError> {
     let mut view = unit_view(d, comparison);
     view.signature = signature.cloned();
-    t.render_pair("unit", &view)
+    t.render_pair("unit", &view, markdown)
 }
 
 /// What the unit templates see, as a template value: for a report drawn by a later

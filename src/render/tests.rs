@@ -966,3 +966,22 @@ fn the_unit_lists_of_a_rollup_are_included_and_the_macro_still_draws_them() {
     rollup_report_to(&Templates::builtin(), &d, None, &mut builtin_html, None).unwrap();
     assert_eq!(html, String::from_utf8(builtin_html).unwrap());
 }
+
+#[test]
+fn without_markdown_a_unit_gets_the_same_html_and_no_markdown() {
+    let f = format("2021");
+    let (v, t) = (BTreeMap::new(), sample_texts());
+    let d = UnitData {
+        format: &f,
+        year: 2021,
+        code: "110",
+        name: "山市镇人民政府",
+        values: &v,
+        texts: &t,
+    };
+    let whole = unit_report(&Templates::builtin(), &d).unwrap();
+    let (html, markdown) = unit_pages(&Templates::builtin(), &d, None, None, false).unwrap();
+    assert_eq!((html, markdown), (whole.html.clone(), None));
+    let (_, markdown) = unit_pages(&Templates::builtin(), &d, None, None, true).unwrap();
+    assert_eq!(markdown, Some(whole.markdown));
+}
