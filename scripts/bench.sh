@@ -54,8 +54,11 @@
 #      same N and threads, peak RSS, CPU seconds (user + system, the least of the repeats:
 #      less disturbed than wall time when the machine is busy) —
 #      and PASS/MISS for the targets:
-#        - ingest within 1.25× of the baseline (each N, each thread count);
-#        - ingest peak RSS at 10,000 files within 1.2× of that at 1,000 (each thread count);
+#        - ingest with its output on tmpfs within 2.0× of the baseline (each N, each
+#          thread count), and on disk within 2.5× (issue 15; the `ingest` row writes into
+#          a directory just emptied, the file system's worst case: see BENCHMARKS.md);
+#        - ingest peak RSS at 10,000 files at most that at 1,000 plus 1.5 KB for each
+#          of the 9,000 more units (each thread count);
 #        - templates for 1,000 units in under 0.4 s into a fresh directory (all cores).
 #
 # Wall time is measured around the whole process (start-up, discovery, output included)
@@ -446,19 +449,27 @@ done
 echo
 echo "Targets:"
 verdict() { if [[ "$1" == 1 ]]; then echo PASS; else echo MISS; fi; }
+# ratio_verdict WHAT LIMIT N THREADS LABEL: WHAT's best wall time against the baseline's.
+ratio_verdict() {
+    local b="${best_seconds[baseline:$3:$4]:-}" i="${best_seconds[$1:$3:$4]:-}"
+    [[ -z "$b" || -z "$i" ]] && return
+    local ok
+    ok="$(awk -v a="$i" -v b="$b" -v l="$2" 'BEGIN { print (a <= l * b) ? 1 : 0 }')"
+    echo "  $(verdict "$ok")  $5 within $2× of baseline, N=$3, $4 thread(s): $(awk -v a="$i" -v b="$b" 'BEGIN { printf "%.2f×", a / b }')"
+}
 for n in $sizes; do
     for j in $threads_list; do
-        b="${best_seconds[baseline:$n:$j]}" i="${best_seconds[ingest:$n:$j]}"
-        ok="$(awk -v a="$i" -v b="$b" 'BEGIN { print (a <= 1.25 * b) ? 1 : 0 }')"
-        echo "  $(verdict "$ok")  ingest within 1.25× of baseline, N=$n, $j thread(s): $(awk -v a="$i" -v b="$b" 'BEGIN { printf "%.2f×", a / b }')"
+        ratio_verdict ingest-tmpfs 2.0 "$n" "$j" "ingest, output on tmpfs,"
+        ratio_verdict ingest 2.5 "$n" "$j" "ingest into a just-emptied directory on disk (worst case),"
     done
 done
 if [[ " $sizes " == *" 1000 "* && " $sizes " == *" 10000 "* ]]; then
     if [[ -n "$gnu_time" ]]; then
         for j in $threads_list; do
             small="${rss_kb[ingest:1000:$j]}" big="${rss_kb[ingest:10000:$j]}"
-            ok="$(awk -v s="$small" -v b="$big" 'BEGIN { print (b <= 1.2 * s) ? 1 : 0 }')"
-            echo "  $(verdict "$ok")  ingest peak RSS at 10,000 within 1.2× of 1,000, $j thread(s): $(awk -v s="$small" -v b="$big" 'BEGIN { printf "%.1f MB vs %.1f MB = %.2f×", b / 1024, s / 1024, b / s }')"
+            # Both in KB: 1.5 KB for each of the 9,000 more units.
+            ok="$(awk -v s="$small" -v b="$big" 'BEGIN { print (b <= s + 1.5 * 9000) ? 1 : 0 }')"
+            echo "  $(verdict "$ok")  ingest peak RSS at 10,000 ≤ at 1,000 + 1.5 KB × 9,000, $j thread(s): $(awk -v s="$small" -v b="$big" 'BEGIN { printf "%.1f MB vs %.1f MB: %.2f KB per additional unit", b / 1024, s / 1024, (b - s) / 9000 }')"
         done
     else
         echo "  n/a   peak RSS target: needs GNU time (apt-get install time)"

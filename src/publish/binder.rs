@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::{PublishError, Publisher};
 use crate::consolidate::{Rollup, ALL_CODE};
-use crate::render::{self, Comparison, RollupData};
+use crate::render::{self, RollupData};
 use crate::word::{Volume, Word};
 
 /// The directory in `OUT` where the pieces wait (hidden; not a published directory).
@@ -138,14 +138,15 @@ fn html_escape(text: &str) -> String {
 const VOLUME_CSS: &str = "<style>\n.binder-part { break-before: page; page-break-before: always; }\n.binder-toc ol { line-height: 1.8; }\n.binder-title { text-align: center; margin-top: 3em; }\n</style>\n";
 
 impl Publisher<'_> {
-    /// The volumes of the parent `r` (none for the whole roster), `data` and `html` being
-    /// its roll-up as the roll-up report has it.
+    /// The volumes of the parent `r` (none for the whole roster), `data` being its
+    /// roll-up, `link` its HTML report (already written; read back for the HTML volume)
+    /// and `document` its Word report's `document.xml` (consumed by the first part).
     pub(super) fn volumes(
         &self,
         r: &Rollup,
         data: &RollupData,
-        comparison: Option<&Comparison>,
-        html: &str,
+        link: &str,
+        mut document: Vec<u8>,
     ) -> Result<(), PublishError> {
         let Some(pieces) = &self.pieces else {
             return Ok(());
@@ -154,16 +155,17 @@ impl Publisher<'_> {
             return Ok(());
         }
         // The units bound: those of the roll-up with their pieces (every accepted one).
-        let mut units: Vec<(&str, &str, String)> = Vec::new();
-        for (code, name) in data.included {
-            if let Some(title) = pieces.read(code, TITLE)? {
-                units.push((code, name, title));
-            }
-        }
+        // Each title is held once, as an entry of the contents (a county binds thousands).
         let stem = render::file_stem(&r.code, &r.name);
         let rollup_title = format!("{}{}年政府信息公开工作年度报告汇总表", r.name, self.year);
         let mut contents = vec![rollup_title];
-        contents.extend(units.iter().map(|(_, _, t)| t.clone()));
+        let mut units: Vec<&str> = Vec::new();
+        for (code, _) in data.included {
+            if let Some(title) = pieces.read(code, TITLE)? {
+                units.push(code);
+                contents.push(title);
+            }
+        }
 
         // 年报汇编 (.docx)
         let title = format!("{}{}年政府信息公开工作年度报告汇编", r.name, self.year);
@@ -174,18 +176,19 @@ impl Publisher<'_> {
             note: &note,
             contents: &contents,
         };
-        let rollup_body = self.word.rollup_body(data, comparison)?;
         let relative = format!("rollups/{stem}_年报汇编.docx");
         self.write_file(&relative, |file| {
             let mut next = 0;
             self.word.volume::<_, PublishError>(file, &volume, |w| {
                 let body = match next {
-                    0 => Some(rollup_body.clone()),
-                    n if n <= units.len() => pieces.read(units[n - 1].0, DOCX)?,
+                    0 => Some(Word::rollup_part(std::mem::take(&mut document), 0)),
+                    n if n <= units.len() => pieces
+                        .read(units[n - 1], DOCX)?
+                        .map(|body| Word::new_page(&body, n)),
                     _ => return Ok(false),
                 };
-                if let Some(body) = body {
-                    w.write_all(Word::new_page(&body, next).as_bytes())
+                if let Some(part) = body {
+                    w.write_all(part.as_bytes())
                         .map_err(zip::result::ZipError::Io)?;
                 }
                 next += 1;
@@ -193,6 +196,13 @@ impl Publisher<'_> {
             })?;
             Ok(())
         })?;
+
+        let path = self.out.join(link);
+        let html = std::fs::read_to_string(&path).map_err(|source| PublishError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let html = html.as_str();
 
         // 年报汇编 (.html)
         let relative_html = format!("rollups/{stem}_年报汇编.html");
@@ -216,25 +226,31 @@ impl Publisher<'_> {
                 _ => head.to_string(),
             };
             let head = head.replacen("</head>", &format!("{VOLUME_CSS}</head>"), 1);
-            let mut text = format!(
+            // Written as it goes (a plain file: how it is cut does not change its bytes).
+            write!(
+                out,
                 "{head}\n<h1 class=\"binder-title\">{}</h1>\n<p class=\"meta\">{}</p>\n<nav class=\"binder-toc\">\n<h2>目录</h2>\n<ol>\n",
                 html_escape(&title),
                 html_escape(&note)
-            );
+            )
+            .map_err(io)?;
             for (n, entry) in contents.iter().enumerate() {
-                text.push_str(&format!(
-                    "<li><a href=\"#part-{}\">{}</a></li>\n",
+                writeln!(
+                    out,
+                    "<li><a href=\"#part-{}\">{}</a></li>",
                     n + 1,
                     html_escape(entry)
-                ));
+                )
+                .map_err(io)?;
             }
-            text.push_str("</ol>\n</nav>\n");
-            text.push_str(&format!(
+            out.write_all(b"</ol>\n</nav>\n").map_err(io)?;
+            write!(
+                out,
                 "<section class=\"binder-part\" id=\"part-1\">\n{}\n</section>\n",
                 html_body(html)
-            ));
-            out.write_all(text.as_bytes()).map_err(io)?;
-            for (n, (code, _, _)) in units.iter().enumerate() {
+            )
+            .map_err(io)?;
+            for (n, code) in units.iter().enumerate() {
                 let body = pieces.read(code, HTML)?.unwrap_or_default();
                 let part = format!(
                     "<section class=\"binder-part\" id=\"part-{}\">\n{body}\n</section>\n",
@@ -266,7 +282,7 @@ impl Publisher<'_> {
         self.write_file(&relative, |file| {
             let mut next = 0;
             self.word.volume::<_, PublishError>(file, &volume, |w| {
-                let Some((code, _, _)) = units.get(next) else {
+                let Some(code) = units.get(next) else {
                     return Ok(false);
                 };
                 next += 1;
@@ -282,7 +298,7 @@ impl Publisher<'_> {
 
     /// Writes `relative` through a file `write` fills (for a zip, which seeks) and notes
     /// it when it is a Word document.
-    fn write_file(
+    pub(super) fn write_file(
         &self,
         relative: &str,
         write: impl FnOnce(&mut BufWriter<&mut std::fs::File>) -> Result<(), PublishError>,

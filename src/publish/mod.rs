@@ -315,16 +315,17 @@ impl<'a> Publisher<'a> {
                 .map(|l| l.unit(self.format, unit.code, &sub.values));
             let signature =
                 Signature::from_cover(unit.name, sub.cover.get("date").map(String::as_str));
-            let rendered = render::unit_report_compared(
+            let (html, markdown) = render::unit_pages(
                 self.templates,
                 &data,
                 comparison.as_ref(),
                 signature.as_ref(),
+                self.extras.markdown,
             )?;
             let link = report_link(unit.code, unit.name);
-            self.write(&link, rendered.html.as_bytes())?;
-            if self.extras.markdown {
-                self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            self.write(&link, html.as_bytes())?;
+            if let Some(markdown) = markdown {
+                self.write(&link.replace(".html", ".md"), markdown.as_bytes())?;
             }
             let document =
                 self.word
@@ -339,7 +340,7 @@ impl<'a> Publisher<'a> {
                     &binder::UnitPieces {
                         title: &title,
                         docx: &document.body,
-                        html: binder::html_body(&rendered.html),
+                        html: binder::html_body(&html),
                         text: &text,
                     },
                 )?;
@@ -426,18 +427,22 @@ impl<'a> Publisher<'a> {
             let comparison = self
                 .last_year
                 .map(|l| l.rollup(self.format, &r.values, &included));
-            let rendered =
-                render::rollup_report_compared(self.templates, &data, comparison.as_ref())?;
             let link = rollup_link(&r.code, &r.name);
-            self.write(&link, rendered.html.as_bytes())?;
-            if self.extras.markdown {
-                self.write(&link.replace(".html", ".md"), rendered.markdown.as_bytes())?;
+            self.rollup_reports(&link, &data, comparison.as_ref())?;
+            // The Word document is kept for the parent's volume (none for the whole
+            // roster): it is rendered once.
+            let volume = self.pieces.is_some() && r.code != ALL_CODE;
+            let mut document = Vec::new();
+            self.write_file(&link.replace(".html", ".docx"), |file| {
+                document = self
+                    .word
+                    .rollup_report_to(file, &data, comparison.as_ref(), volume)?
+                    .1;
+                Ok(())
+            })?;
+            if volume {
+                self.volumes(r, &data, &link, document)?;
             }
-            let docx = self
-                .word
-                .rollup_report_compared(&data, comparison.as_ref())?;
-            self.write(&link.replace(".html", ".docx"), &docx)?;
-            self.volumes(r, &data, comparison.as_ref(), &rendered.html)?;
         }
         if let Some(pieces) = &self.pieces {
             pieces.remove()?;
@@ -516,6 +521,36 @@ impl<'a> Publisher<'a> {
             soffice.convert(self.out, self.run, &docx)?;
         }
         Ok(())
+    }
+
+    /// A roll-up's HTML report at `link` (and its Markdown with `--markdown`), rendered
+    /// straight into the files: the whole roster's lists every unit.
+    fn rollup_reports(
+        &self,
+        link: &str,
+        data: &RollupData,
+        comparison: Option<&render::Comparison>,
+    ) -> Result<(), PublishError> {
+        self.write_with(link, |html| {
+            if !self.extras.markdown {
+                return Ok(render::rollup_report_to(
+                    self.templates,
+                    data,
+                    comparison,
+                    html,
+                    None,
+                )?);
+            }
+            self.write_with(&link.replace(".html", ".md"), |markdown| {
+                Ok(render::rollup_report_to(
+                    self.templates,
+                    data,
+                    comparison,
+                    html,
+                    Some(markdown),
+                )?)
+            })
+        })
     }
 
     /// Code → name, from the roster and then from the workbooks.

@@ -68,6 +68,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/report/unit.md.j2"),
     ),
     (
+        "units.html.j2",
+        include_str!("../../templates/report/units.html.j2"),
+    ),
+    (
+        "units.md.j2",
+        include_str!("../../templates/report/units.md.j2"),
+    ),
+    (
         "rollup.html.j2",
         include_str!("../../templates/report/rollup.html.j2"),
     ),
@@ -219,12 +227,60 @@ impl Templates {
 
     /// Renders `<base>.html.j2` and `<base>.md.j2` from one context, converted to
     /// template values once (the conversion is a good part of a report's cost).
-    fn render_pair<S: Serialize>(&self, base: &str, ctx: &S) -> Result<Rendered, RenderError> {
+    /// Only the HTML when `markdown` is not set (a run without `--markdown` has no use
+    /// for it).
+    fn render_pair<S: Serialize>(
+        &self,
+        base: &str,
+        ctx: &S,
+        markdown: bool,
+    ) -> Result<(String, Option<String>), RenderError> {
         let ctx = Value::from(Serde(ctx));
-        Ok(Rendered {
-            html: self.render_value(&format!("{base}.html.j2"), &ctx)?,
-            markdown: one_newline(self.render_value(&format!("{base}.md.j2"), &ctx)?),
-        })
+        let html = self.render_value(&format!("{base}.html.j2"), &ctx)?;
+        let markdown = markdown
+            .then(|| self.render_value(&format!("{base}.md.j2"), &ctx))
+            .transpose()?
+            .map(one_newline);
+        Ok((html, markdown))
+    }
+
+    /// Renders `<base>.html.j2` into `html` and, when asked, `<base>.md.j2` into
+    /// `markdown` (ending with one line break, as [`Templates::render_pair`] ends it), from
+    /// one context converted to template values once: for a report too large to hold as
+    /// strings (the whole roster's roll-up lists every unit).
+    fn render_pair_to<S: Serialize>(
+        &self,
+        base: &str,
+        ctx: &S,
+        html: &mut dyn std::io::Write,
+        markdown: Option<&mut dyn std::io::Write>,
+    ) -> Result<(), RenderError> {
+        let ctx = Value::from(Serde(ctx));
+        self.render_value_to(&format!("{base}.html.j2"), &ctx, html)?;
+        if let Some(out) = markdown {
+            let name = format!("{base}.md.j2");
+            let mut trimmed = OneNewline::new(out);
+            self.render_value_to(&name, &ctx, &mut trimmed)?;
+            trimmed.finish().map_err(|e| RenderError::Render {
+                file: self.origin(&name),
+                line: LineNo(None),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `name` rendered into `out` from a context already converted.
+    fn render_value_to(
+        &self,
+        name: &str,
+        ctx: &Value,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), RenderError> {
+        self.template(name)?
+            .render_captured_to(ctx, out)
+            .map(|_| ())
+            .map_err(|e| self.error(name, &e))
     }
 
     /// Renders `name` straight into `out`, for pages too large to hold as one string.
@@ -435,9 +491,25 @@ pub fn unit_report_compared(
     comparison: Option<&Comparison>,
     signature: Option<&Signature>,
 ) -> Result<Rendered, RenderError> {
+    let (html, markdown) = unit_pages(t, d, comparison, signature, true)?;
+    Ok(Rendered {
+        html,
+        markdown: markdown.unwrap_or_default(),
+    })
+}
+
+/// [`unit_report_compared`]'s HTML, and its Markdown only when `markdown` is set
+/// (`--markdown`): half the rendering of a unit otherwise thrown away.
+pub fn unit_pages(
+    t: &Templates,
+    d: &UnitData,
+    comparison: Option<&Comparison>,
+    signature: Option<&Signature>,
+    markdown: bool,
+) -> Result<(String, Option<String>), RenderError> {
     let mut view = unit_view(d, comparison);
     view.signature = signature.cloned();
-    t.render_pair("unit", &view)
+    t.render_pair("unit", &view, markdown)
 }
 
 /// What the unit templates see, as a template value: for a report drawn by a later
@@ -516,7 +588,25 @@ pub fn rollup_report_compared(
     d: &RollupData,
     comparison: Option<&Comparison>,
 ) -> Result<Rendered, RenderError> {
-    t.render_pair("rollup", &rollup_view(d, comparison))
+    let (mut html, mut markdown) = (Vec::new(), Vec::new());
+    rollup_report_to(t, d, comparison, &mut html, Some(&mut markdown))?;
+    Ok(Rendered {
+        html: String::from_utf8_lossy(&html).into_owned(),
+        markdown: String::from_utf8_lossy(&markdown).into_owned(),
+    })
+}
+
+/// [`rollup_report_compared`] written as it renders: the HTML into `html` and, when
+/// given, the Markdown into `markdown` (the same bytes). The whole roster's roll-up of
+/// a province lists every unit: it is not held as a string.
+pub fn rollup_report_to(
+    t: &Templates,
+    d: &RollupData,
+    comparison: Option<&Comparison>,
+    html: &mut dyn std::io::Write,
+    markdown: Option<&mut dyn std::io::Write>,
+) -> Result<(), RenderError> {
+    t.render_pair_to("rollup", &rollup_view(d, comparison), html, markdown)
 }
 
 fn rollup_view(d: &RollupData, comparison: Option<&Comparison>) -> RollupView {
@@ -678,6 +768,51 @@ fn one_newline(mut s: String) -> String {
     s.truncate(s.trim_end().len());
     s.push('\n');
     s
+}
+
+/// A writer that does to a stream what [`one_newline`] does to a string: it holds back
+/// trailing white space until more text follows it, and [`OneNewline::finish`] ends the
+/// text with one line break.
+struct OneNewline<'a> {
+    out: &'a mut dyn std::io::Write,
+    /// White space not yet known to be followed by text (and a split character's start).
+    pending: Vec<u8>,
+}
+
+impl<'a> OneNewline<'a> {
+    fn new(out: &'a mut dyn std::io::Write) -> Self {
+        OneNewline {
+            out,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Drops the white space held back and ends the text with one line break.
+    fn finish(self) -> std::io::Result<()> {
+        let text = String::from_utf8_lossy(&self.pending);
+        self.out.write_all(text.trim_end().as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+}
+
+impl std::io::Write for OneNewline<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        // Everything up to the last character that is not white space can go.
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(text) => text.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        let text = std::str::from_utf8(&self.pending[..valid]).unwrap_or_default();
+        let keep_from = text.trim_end().len();
+        self.out.write_all(&self.pending[..keep_from])?;
+        self.pending.drain(..keep_from);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 // ── Views (what templates see) ──────────────────────────────────────────────────────

@@ -889,3 +889,99 @@ fn the_html_and_markdown_reports_end_with_the_same_signature_as_word() {
     );
     assert!(!plain.html.contains("class=\"signature\""));
 }
+
+#[test]
+fn markdown_written_piece_by_piece_ends_as_the_whole_string_does() {
+    let pieces = [
+        "| 一 |",
+        "  \n",
+        "\n",
+        "正文　",
+        "\n\n",
+        "末行",
+        "\u{3000}\n",
+        "  ",
+        "\n\n",
+    ];
+    let mut out = Vec::new();
+    let mut w = OneNewline::new(&mut out);
+    for p in pieces {
+        std::io::Write::write_all(&mut w, p.as_bytes()).unwrap();
+    }
+    w.finish().unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        one_newline(pieces.concat())
+    );
+    // A character split between two writes is not cut.
+    let mut out = Vec::new();
+    let mut w = OneNewline::new(&mut out);
+    let bytes = "文　".as_bytes();
+    std::io::Write::write_all(&mut w, &bytes[..4]).unwrap();
+    std::io::Write::write_all(&mut w, &bytes[4..]).unwrap();
+    w.finish().unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "文\n");
+}
+
+#[test]
+fn the_unit_lists_of_a_rollup_are_included_and_the_macro_still_draws_them() {
+    let f = format("2021");
+    let whole = sample_rollup(&f);
+    assert!(whole.html.contains(
+        "<tr><td>111</td><td>山市村村民委员会</td></tr>\n<tr><td>110</td><td>山市镇人民政府</td></tr>\n</table>\n\n<h3>未报送的单位（1 个）</h3>"
+    ));
+    assert!(whole
+        .markdown
+        .contains("| 112 | 东兴村\\|村民委员会 |\n\n### 被退回的单位"));
+    // A user's roll-up template written for the macro gets the same list.
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = include_str!("../../templates/report/rollup.html.j2");
+    let old = builtin.replace(
+        "{% with list = included %}{% include \"units.html.j2\" %}{% endwith %}\n\n",
+        "{{ m.units(included) }}\n",
+    );
+    assert_ne!(old, builtin);
+    std::fs::write(dir.path().join("rollup.html.j2"), old).unwrap();
+    let t = Templates::from_dir(dir.path()).unwrap();
+    let mut html = Vec::new();
+    let v = BTreeMap::new();
+    let included = vec![("111".to_string(), "山市村村民委员会".to_string())];
+    let d = RollupData {
+        format: &f,
+        year: 2021,
+        code: "110",
+        name: "山市镇",
+        level: "township",
+        values: &v,
+        tally: crate::batch::Tally::default(),
+        included: &included,
+        missing: &[],
+        rejected: &[],
+        other: &[],
+    };
+    rollup_report_to(&t, &d, None, &mut html, None).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("<tr><td>111</td><td>山市村村民委员会</td></tr>\n</table>\n\n<h3>"));
+    let mut builtin_html = Vec::new();
+    rollup_report_to(&Templates::builtin(), &d, None, &mut builtin_html, None).unwrap();
+    assert_eq!(html, String::from_utf8(builtin_html).unwrap());
+}
+
+#[test]
+fn without_markdown_a_unit_gets_the_same_html_and_no_markdown() {
+    let f = format("2021");
+    let (v, t) = (BTreeMap::new(), sample_texts());
+    let d = UnitData {
+        format: &f,
+        year: 2021,
+        code: "110",
+        name: "山市镇人民政府",
+        values: &v,
+        texts: &t,
+    };
+    let whole = unit_report(&Templates::builtin(), &d).unwrap();
+    let (html, markdown) = unit_pages(&Templates::builtin(), &d, None, None, false).unwrap();
+    assert_eq!((html, markdown), (whole.html.clone(), None));
+    let (_, markdown) = unit_pages(&Templates::builtin(), &d, None, None, true).unwrap();
+    assert_eq!(markdown, Some(whole.markdown));
+}

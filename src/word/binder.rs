@@ -21,7 +21,7 @@ use zip::result::ZipError;
 use super::xml::escape;
 use super::{Word, WordError, PAGE};
 use crate::format::Format;
-use crate::render::{Comparison, RollupData, UnitData};
+use crate::render::{Comparison, UnitData};
 
 /// The section codes whose texts the 文字汇编 gathers: 一、总体情况 and 五、存在的主要问题及
 /// 改进情况 in the format definitions (their headings are taken from the format).
@@ -113,14 +113,24 @@ fn title(text: &str, name: &str) -> String {
 /// paragraph (`pageBreakBefore`), so that no empty line opens the page; a body that does
 /// not begin with a paragraph gets an empty one before it.
 pub(super) fn on_new_page(body: &str, n: usize) -> String {
-    let body = body.trim_start();
+    let mut part = body.to_string();
+    put_on_new_page(&mut part, n);
+    part
+}
+
+/// [`on_new_page`] done to `body` in place: a county's roll-up lists every unit, and
+/// is not copied.
+fn put_on_new_page(body: &mut String, n: usize) {
+    let leading = body.len() - body.trim_start().len();
+    body.drain(..leading);
     let mark = format!(
         r#"<w:bookmarkStart w:id="{}" w:name="{}"/><w:bookmarkEnd w:id="{}"/>"#,
         n + 1,
         bookmark(n),
         n + 1
     );
-    if let Some(rest) = body.strip_prefix("<w:p><w:pPr>") {
+    const OPEN: &str = "<w:p><w:pPr>";
+    if let Some(rest) = body.strip_prefix(OPEN) {
         // pageBreakBefore comes after pStyle in a paragraph's properties.
         let style_end = rest
             .strip_prefix("<w:pStyle")
@@ -128,16 +138,17 @@ pub(super) fn on_new_page(body: &str, n: usize) -> String {
             .unwrap_or(0);
         if let Some(close) = rest.find("</w:pPr>") {
             if style_end <= close {
-                return format!(
-                    "<w:p><w:pPr>{}<w:pageBreakBefore/>{}</w:pPr>{mark}{}",
-                    &rest[..style_end],
-                    &rest[style_end..close],
-                    &rest[close + "</w:pPr>".len()..]
-                );
+                // The later insertion first, so that the earlier position still holds.
+                body.insert_str(OPEN.len() + close + "</w:pPr>".len(), &mark);
+                body.insert_str(OPEN.len() + style_end, "<w:pageBreakBefore/>");
+                return;
             }
         }
     }
-    format!(r#"<w:p><w:pPr><w:pageBreakBefore/></w:pPr>{mark}</w:p>{body}"#)
+    body.insert_str(
+        0,
+        &format!(r#"<w:p><w:pPr><w:pageBreakBefore/></w:pPr>{mark}</w:p>"#),
+    );
 }
 
 /// The table of contents: a `TOC` field over the `Title` paragraphs, its entries filled
@@ -188,20 +199,21 @@ impl Word {
         })
     }
 
-    /// The body of a parent's roll-up document (tables and who is counted), for its
-    /// 年报汇编.
-    ///
-    /// # Errors
-    /// A template that does not render (named with its line).
-    pub fn rollup_body(
-        &self,
-        d: &RollupData,
-        comparison: Option<&Comparison>,
-    ) -> Result<String, WordError> {
-        let mut document = Vec::new();
-        self.rollup_document_to(d, comparison, &mut document)?;
-        let document = String::from_utf8_lossy(&document);
-        Ok(split_body(&document).0.to_string())
+    /// A parent's roll-up document (`document.xml` as [`Word::rollup_report_to`] kept
+    /// it) made entry `n` of its 年报汇编 ([`Word::new_page`] of its body), in place: a
+    /// county's lists every unit.
+    pub fn rollup_part(document: Vec<u8>, n: usize) -> String {
+        let mut part = String::from_utf8(document)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let (start, end) = {
+            let body = split_body(&part).0;
+            let start = body.as_ptr() as usize - part.as_ptr() as usize;
+            (start, start + body.len())
+        };
+        part.truncate(end);
+        part.drain(..start);
+        put_on_new_page(&mut part, n);
+        part
     }
 
     /// A volume into `out`: the cover, the contents (when `volume.contents` has entries),

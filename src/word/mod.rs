@@ -222,20 +222,6 @@ impl Word {
         })
     }
 
-    /// The roll-up's `document.xml` into `out`.
-    fn rollup_document_to(
-        &self,
-        d: &RollupData,
-        comparison: Option<&Comparison>,
-        out: &mut dyn std::io::Write,
-    ) -> Result<(), WordError> {
-        let ctx = render::rollup_context(d, comparison);
-        let values = render::values_with_totals(d.format, d.values);
-        let view = DocxView::new(&ctx, d.name, d.format, &values, None);
-        let ctx = view.into_context(ctx);
-        Ok(self.templates.render_to("rollup.docx.xml.j2", ctx, out)?)
-    }
-
     /// A parent's roll-up as a `.docx`: the summed tables and who is counted.
     ///
     /// # Errors
@@ -254,14 +240,47 @@ impl Word {
         d: &RollupData,
         comparison: Option<&Comparison>,
     ) -> Result<Vec<u8>, WordError> {
+        let out = std::io::Cursor::new(Vec::new());
+        let (out, _) = self.rollup_report_to(out, d, comparison, false)?;
+        Ok(out.into_inner())
+    }
+
+    /// [`Word::rollup_report_compared`] written into `out` as it renders (the whole
+    /// roster's roll-up lists every unit), with its `document.xml` when `keep` is set:
+    /// for the parent's 年报汇编 ([`Word::rollup_part`]), so that it is rendered once.
+    ///
+    /// # Errors
+    /// A template that does not render (named with its line), or `out` could not be
+    /// written.
+    pub fn rollup_report_to<W: std::io::Write + std::io::Seek>(
+        &self,
+        out: W,
+        d: &RollupData,
+        comparison: Option<&Comparison>,
+        keep: bool,
+    ) -> Result<(W, Vec<u8>), WordError> {
         let ctx = render::rollup_context(d, comparison);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, None);
         let title = view.title.clone();
         let ctx = view.into_context(ctx);
-        self.shared.package(&title, d.name, |out| {
-            Ok::<_, WordError>(self.templates.render_to("rollup.docx.xml.j2", ctx, out)?)
-        })
+        let mut document = Vec::new();
+        let mut keep = |xml: &[u8]| {
+            if keep {
+                document.extend_from_slice(xml);
+            }
+        };
+        let out = self.shared.package_to(out, &title, d.name, |out| {
+            let mut tee = Tee {
+                out,
+                keep: &mut keep,
+            };
+            Ok::<_, WordError>(
+                self.templates
+                    .render_to("rollup.docx.xml.j2", ctx, &mut tee)?,
+            )
+        })?;
+        Ok((out, document))
     }
 }
 

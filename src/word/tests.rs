@@ -330,3 +330,44 @@ fn a_users_template_replaces_the_builtin_one_and_its_errors_name_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_rollup_written_to_a_file_keeps_the_document_it_packed() {
+    let f = format("2021");
+    let word = Word::new(&crate::render::Templates::builtin()).unwrap();
+    let values = BTreeMap::new();
+    let included = vec![("111".to_string(), "山市村村民委员会".to_string())];
+    let d = RollupData {
+        format: &f,
+        year: 2021,
+        code: "110",
+        name: "山市镇人民政府",
+        level: "township",
+        values: &values,
+        tally: crate::batch::Tally {
+            expected: 1,
+            received: 1,
+            accepted: 1,
+            ..Default::default()
+        },
+        included: &included,
+        missing: &[],
+        rejected: &[],
+        other: &[],
+    };
+    let (out, document) = word
+        .rollup_report_to(std::io::Cursor::new(Vec::new()), &d, None, true)
+        .unwrap();
+    let docx = out.into_inner();
+    assert_eq!(docx, word.rollup_report(&d).unwrap());
+    let packed = parts(&docx)
+        .into_iter()
+        .find(|(name, _)| name == "word/document.xml")
+        .unwrap()
+        .1;
+    assert_eq!(String::from_utf8(document).unwrap(), packed);
+    // The volume's part: the body on a new page, the section properties left out.
+    let part = Word::rollup_part(packed.clone().into_bytes(), 0);
+    assert!(part.starts_with("<w:p><w:pPr><w:pStyle w:val=\"Title\"/><w:pageBreakBefore/>"));
+    assert!(part.contains("山市村村民委员会") && !part.contains("<w:sectPr"));
+}
