@@ -25,7 +25,9 @@
 #                          - a .pdf (unsupported);
 #                        so nN/returns holds N + 10 files;
 #   3. for each N, on the same files (one untimed warm-up read first, so the page cache
-#      is warm for everybody):
+#      is warm for everybody) — and, at one thread, `peer-openpyxl`: scripts/peer_openpyxl.py,
+#      the Python script a colleague would write (openpyxl reads every workbook and lists its
+#      numbers, nothing else), when python3 and openpyxl are installed (skipped otherwise):
 #        baseline   target/release/examples/read_baseline: calamine opens each file and
 #                   reads every sheet, nothing else — the floor no ingest can beat;
 #        ingest     nianbao ingest returns --units units.csv --year 2024 --quiet
@@ -392,6 +394,12 @@ for n in $sizes; do
     for j in $threads_list; do
         measure baseline "$n" "$j" "$files" "0" - -- \
             "$READ_BASELINE" --jobs "$j" "$dir/returns"
+        # The peer a colleague would write (one thread: a plain Python loop), when Python
+        # and openpyxl are there.
+        if [[ "$j" == 1 ]] && python3 -c 'import openpyxl' 2>/dev/null; then
+            measure peer-openpyxl "$n" 1 "$files" "0" "$scratch/peer-out" -- \
+                python3 "$here/peer_openpyxl.py" "$dir/returns" "$scratch/peer-out"
+        fi
         measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
             "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
             --jobs "$j" --quiet --out "$scratch/ingest-out"
