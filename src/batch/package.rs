@@ -169,6 +169,12 @@ fn archive(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, String> {
             MAX_PACKAGE_BYTES / 1_048_576
         ));
     }
+    let mut file = file;
+    if let Some(count) = declared_entries(&mut file, size).filter(|c| *c > MAX_ENTRIES as u64) {
+        return Err(format!(
+            "zip 中有 {count} 个文件，上报包最多 {MAX_ENTRIES} 个"
+        ));
+    }
     let archive = zip::ZipArchive::new(file).map_err(|e| format!("不是完整的 zip 文件（{e}）"))?;
     if archive.len() > MAX_ENTRIES {
         return Err(format!(
@@ -177,6 +183,24 @@ fn archive(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, String> {
         ));
     }
     Ok(archive)
+}
+
+/// How many entries the zip's end record says it has, read from the file's last 64 KiB
+/// before the zip reader parses (and allocates for) a directory of any length; `None`
+/// when no end record is found there (the zip reader then says what is wrong). A zip64
+/// count (`0xFFFF`) is taken as it stands: more than a package ever holds.
+fn declared_entries(file: &mut std::fs::File, size: u64) -> Option<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let tail = size.min(22 + 0xFFFF);
+    file.seek(SeekFrom::Start(size - tail)).ok()?;
+    let mut bytes = Vec::with_capacity(tail as usize);
+    file.by_ref().take(tail).read_to_end(&mut bytes).ok()?;
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let at = (0..bytes.len().saturating_sub(21))
+        .rev()
+        .find(|&i| bytes[i..].starts_with(b"PK\x05\x06"))?;
+    let count = bytes.get(at + 10..at + 12)?;
+    Some(u64::from(u16::from_le_bytes([count[0], count[1]])))
 }
 
 /// A whole member, refused when it is larger than `limit` once inflated.
@@ -513,6 +537,20 @@ mod tests {
             many.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
         let p = zip_at(d, "many.zip", &refs);
         assert!(reason(&p).contains("个文件，上报包最多"), "{}", reason(&p));
+
+        // A directory claiming 60,000 entries is refused by its end record, before the
+        // zip reader would walk it (here it would only say the zip is broken).
+        let mut bytes = std::fs::read(&ok).unwrap();
+        let end = bytes.len() - 22;
+        assert!(bytes[end..].starts_with(b"PK\x05\x06"));
+        bytes[end + 10..end + 12].copy_from_slice(&60_000u16.to_le_bytes());
+        let p = d.join("claims.zip");
+        std::fs::write(&p, &bytes).unwrap();
+        assert!(
+            reason(&p).contains("zip 中有 60000 个文件"),
+            "{}",
+            reason(&p)
+        );
 
         let p = d.join("cut.zip");
         std::fs::write(&p, &std::fs::read(&ok).unwrap()[..40]).unwrap();
