@@ -230,7 +230,7 @@ impl Skeleton {
     /// `html` cut at the slot markers; none when a marker is broken, names no slot of
     /// the `slots`, or a slot is drawn other than once (a macro that does not simply
     /// print each number).
-    fn cut(html: &str, slots: usize) -> Option<Skeleton> {
+    pub(super) fn cut(html: &str, slots: usize) -> Option<Skeleton> {
         let mut pieces = Vec::new();
         let mut order = Vec::new();
         let mut rest = html;
