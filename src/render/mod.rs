@@ -43,6 +43,7 @@ use escape::{auto_escape, formatter};
 use overview::{href, percent};
 use sections::{field_sentences, numeral, paragraphs};
 use status::status_counts;
+pub(crate) use table::{slot_marker, Skeleton};
 use table::{table_part, with_totals, Shape};
 
 /// The templates shipped with the binary. A user's directory may override any of them by
@@ -563,13 +564,18 @@ pub fn unit_pages(
 /// What the unit templates see, as a template value: for a report drawn by a later
 /// module from the same view (the Word document), so that both show the same parts in
 /// the same order with the same words.
-pub(crate) fn unit_context(d: &UnitData, comparison: Option<&Comparison>) -> Value {
-    Value::from(Serde(&unit_view(d, comparison, None)))
+/// `t` lends its table layouts (laid out once per format).
+pub(crate) fn unit_context(t: &Templates, d: &UnitData, comparison: Option<&Comparison>) -> Value {
+    Value::from(Serde(&unit_view(d, comparison, Some(t))))
 }
 
 /// What the roll-up templates see, as a template value (see [`unit_context`]).
-pub(crate) fn rollup_context(d: &RollupData, comparison: Option<&Comparison>) -> Value {
-    Value::from(Serde(&rollup_view(d, comparison, None)))
+pub(crate) fn rollup_context(
+    t: &Templates,
+    d: &RollupData,
+    comparison: Option<&Comparison>,
+) -> Value {
+    Value::from(Serde(&rollup_view(d, comparison, Some(t))))
 }
 
 /// The values with every missing total computed from its parts, as the report's tables

@@ -142,7 +142,7 @@ pub(super) fn table_part(
 
 /// The marker drawn in place of number cell `slot` when a table's skeleton is drawn:
 /// private-use characters that no label or escaping produces.
-fn slot_marker(slot: usize) -> String {
+pub(crate) fn slot_marker(slot: usize) -> String {
     format!("{SLOT_OPEN}{slot}{SLOT_CLOSE}")
 }
 
@@ -219,9 +219,10 @@ fn marker_slot(text: &str) -> Option<usize> {
         .ok()
 }
 
-/// A table's HTML cut at its numbers: `pieces[i]`, then the number of slot `order[i]`,
-/// …, then the last piece.
-pub(super) struct Skeleton {
+/// A table's HTML (or Word's XML) cut at its numbers: `pieces[i]`, then the number of
+/// slot `order[i]`, …, then the last piece.
+#[derive(Debug)]
+pub(crate) struct Skeleton {
     pieces: Vec<String>,
     order: Vec<usize>,
 }
@@ -230,7 +231,7 @@ impl Skeleton {
     /// `html` cut at the slot markers; none when a marker is broken, names no slot of
     /// the `slots`, or a slot is drawn other than once (a macro that does not simply
     /// print each number).
-    pub(super) fn cut(html: &str, slots: usize) -> Option<Skeleton> {
+    pub(crate) fn cut(html: &str, slots: usize) -> Option<Skeleton> {
         let mut pieces = Vec::new();
         let mut order = Vec::new();
         let mut rest = html;
@@ -253,9 +254,15 @@ impl Skeleton {
         (clean && order.len() == slots).then_some(Skeleton { pieces, order })
     }
 
-    /// The table's HTML with `numbers` in their slots, as a safe string. None when a
-    /// number would need escaping (number texts never do; then the macro draws it).
+    /// The table's HTML with `numbers` in their slots, as a safe string; see
+    /// [`Skeleton::fill_text`].
     fn fill(&self, numbers: &[String]) -> Option<Value> {
+        self.fill_text(numbers).map(Value::from_safe_string)
+    }
+
+    /// The table's text with `numbers` in their slots. None when a number would need
+    /// escaping in HTML or XML (number texts never do; then the table is drawn whole).
+    pub(crate) fn fill_text(&self, numbers: &[String]) -> Option<String> {
         let needs_escaping = |n: &String| n.contains(['&', '<', '>', '"', '\'']);
         debug_assert!(!numbers.iter().any(needs_escaping), "{numbers:?}");
         if numbers.iter().any(needs_escaping) {
@@ -269,7 +276,7 @@ impl Skeleton {
             html.push_str(numbers.get(slot)?);
         }
         html.push_str(self.pieces.last()?);
-        Some(Value::from_safe_string(html))
+        Some(html)
     }
 }
 

@@ -1002,7 +1002,11 @@ fn unit_html_drawn_by_the_macro() -> String {
 #[test]
 fn tables_from_skeletons_are_the_bytes_the_macro_draws() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("unit.html.j2"), unit_html_drawn_by_the_macro()).unwrap();
+    std::fs::write(
+        dir.path().join("unit.html.j2"),
+        unit_html_drawn_by_the_macro(),
+    )
+    .unwrap();
     let by_macro = Templates::from_dir(dir.path()).unwrap();
     // A user's own table macro (here a copy of the built-in one) draws every table.
     let own_macro = tempfile::tempdir().unwrap();
@@ -1019,8 +1023,14 @@ fn tables_from_skeletons_are_the_bytes_the_macro_draws() {
         // Two units through one template set: the second is filled from the skeleton the
         // first drew, and shows its own numbers.
         for (v, t) in [
-            (values(&[("t3.new.natural", 4.0), ("t2.fees.fee_amount", 7730.28)]), sample_texts()),
-            (values(&[("t3.new.legal", 12.5), ("t4.all.direct_pending", 3.0)]), texts(&[])),
+            (
+                values(&[("t3.new.natural", 4.0), ("t2.fees.fee_amount", 7730.28)]),
+                sample_texts(),
+            ),
+            (
+                values(&[("t3.new.legal", 12.5), ("t4.all.direct_pending", 3.0)]),
+                texts(&[]),
+            ),
         ] {
             let d = UnitData {
                 format: &f,
