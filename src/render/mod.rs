@@ -24,8 +24,9 @@ pub use escape::md_escape;
 pub(crate) use escape::printed;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use minijinja::value::{Serde, Value};
 use minijinja::Environment;
@@ -33,7 +34,7 @@ use serde::Serialize;
 
 use crate::roster::level_label;
 
-use crate::format::{Format, Key};
+use crate::format::{Format, Key, Table};
 use crate::model::number_text;
 
 use charts::{outcome_chart, requests_chart, status_chart, BarChart, StackChart};
@@ -42,7 +43,8 @@ use escape::{auto_escape, formatter};
 use overview::{href, percent};
 use sections::{field_sentences, numeral, paragraphs};
 use status::status_counts;
-use table::{table_part, with_totals, TableView};
+pub(crate) use table::{slot_marker, Skeleton};
+use table::{table_part, with_totals, Shape};
 
 /// The templates shipped with the binary. A user's directory may override any of them by
 /// name (and add partials of its own).
@@ -138,7 +140,14 @@ pub struct Templates {
     env: Environment<'static>,
     /// Template name → how a user recognises it (a path, or `内置模板 unit.html.j2`).
     origins: BTreeMap<String, String>,
+    /// Each table's layout and HTML skeleton, drawn once per format and table.
+    shapes: Arc<Mutex<ShapeCache>>,
 }
+
+/// Table layouts by the address of their format and table (both live as long as the run
+/// that renders with them), each with the format id and table code it was drawn for: an
+/// address reused by another format is drawn again.
+type ShapeCache = HashMap<(usize, usize), (String, String, Arc<Shape>)>;
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -207,7 +216,47 @@ impl Templates {
         sources: BTreeMap<String, (Cow<'static, str>, String)>,
     ) -> Result<Templates, RenderError> {
         let (env, origins) = compile(sources, auto_escape, formatter)?;
-        Ok(Templates { env, origins })
+        Ok(Templates {
+            env,
+            origins,
+            shapes: Arc::default(),
+        })
+    }
+
+    /// `table`'s layout for `format`, drawn on first use; with its HTML skeleton when the
+    /// table macro is the built-in one (a user's macro may do more with a number than
+    /// print it, so it draws every table itself).
+    fn shape(&self, format: &Format, table: &Table) -> Arc<Shape> {
+        let key = (
+            std::ptr::from_ref(format) as usize,
+            std::ptr::from_ref(table) as usize,
+        );
+        let mut shapes = self.shapes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((id, code, shape)) = shapes.get(&key) {
+            if *id == format.id && *code == table.code {
+                return shape.clone();
+            }
+        }
+        let builtin_macro = self
+            .origins
+            .get("macros.html.j2")
+            .is_some_and(|o| o.starts_with("内置模板"));
+        let draw = |t: Value| {
+            self.env
+                .render_named_str(
+                    "nianbao-table.html",
+                    "{% import \"macros.html.j2\" as m %}{{ m.table(t) }}",
+                    minijinja::context! { t },
+                )
+                .ok()
+        };
+        let shape = Shape::of(
+            format,
+            table,
+            builtin_macro.then_some(&draw as &dyn Fn(Value) -> Option<String>),
+        );
+        shapes.insert(key, (format.id.clone(), table.code.clone(), shape.clone()));
+        shape
     }
 
     /// Every template of the set whose name contains `part` (`.docx`), with its source and
@@ -507,7 +556,7 @@ pub fn unit_pages(
     signature: Option<&Signature>,
     markdown: bool,
 ) -> Result<(String, Option<String>), RenderError> {
-    let mut view = unit_view(d, comparison);
+    let mut view = unit_view(d, comparison, Some(t));
     view.signature = signature.cloned();
     t.render_pair("unit", &view, markdown)
 }
@@ -515,13 +564,18 @@ pub fn unit_pages(
 /// What the unit templates see, as a template value: for a report drawn by a later
 /// module from the same view (the Word document), so that both show the same parts in
 /// the same order with the same words.
-pub(crate) fn unit_context(d: &UnitData, comparison: Option<&Comparison>) -> Value {
-    Value::from(Serde(&unit_view(d, comparison)))
+/// `t` lends its table layouts (laid out once per format).
+pub(crate) fn unit_context(t: &Templates, d: &UnitData, comparison: Option<&Comparison>) -> Value {
+    Value::from(Serde(&unit_view(d, comparison, Some(t))))
 }
 
 /// What the roll-up templates see, as a template value (see [`unit_context`]).
-pub(crate) fn rollup_context(d: &RollupData, comparison: Option<&Comparison>) -> Value {
-    Value::from(Serde(&rollup_view(d, comparison)))
+pub(crate) fn rollup_context(
+    t: &Templates,
+    d: &RollupData,
+    comparison: Option<&Comparison>,
+) -> Value {
+    Value::from(Serde(&rollup_view(d, comparison, Some(t))))
 }
 
 /// The values with every missing total computed from its parts, as the report's tables
@@ -533,7 +587,13 @@ pub(crate) fn values_with_totals<'a>(
     with_totals(format, values)
 }
 
-fn unit_view(d: &UnitData, comparison: Option<&Comparison>) -> UnitView {
+/// The unit's view; with `shapes`, its tables laid out once per format (and drawn as HTML
+/// from their skeletons).
+fn unit_view(
+    d: &UnitData,
+    comparison: Option<&Comparison>,
+    shapes: Option<&Templates>,
+) -> UnitView {
     let values = with_totals(d.format, d.values);
     let mut parts = Vec::new();
     let mut opening = Vec::new();
@@ -555,11 +615,15 @@ fn unit_view(d: &UnitData, comparison: Option<&Comparison>) -> UnitView {
                 paragraphs,
                 empty: own == 0,
                 table: None,
+                table_html: None,
             },
         ));
     }
     for table in &d.format.tables {
-        parts.push((numeral(&table.number), table_part(d.format, table, &values)));
+        parts.push((
+            numeral(&table.number),
+            table_part(d.format, table, &values, shapes),
+        ));
     }
     // Stable: a section and a table with the same number keep definition order.
     parts.sort_by_key(|(n, _)| *n);
@@ -606,16 +670,31 @@ pub fn rollup_report_to(
     html: &mut dyn std::io::Write,
     markdown: Option<&mut dyn std::io::Write>,
 ) -> Result<(), RenderError> {
-    t.render_pair_to("rollup", &rollup_view(d, comparison), html, markdown)
+    t.render_pair_to(
+        "rollup",
+        &rollup_view(d, comparison, Some(t)),
+        html,
+        markdown,
+    )
 }
 
-fn rollup_view(d: &RollupData, comparison: Option<&Comparison>) -> RollupView {
+/// The roll-up's view; `shapes` as for [`unit_view`].
+fn rollup_view(
+    d: &RollupData,
+    comparison: Option<&Comparison>,
+    shapes: Option<&Templates>,
+) -> RollupView {
     let values = with_totals(d.format, d.values);
     let mut tables: Vec<(usize, PartView)> = d
         .format
         .tables
         .iter()
-        .map(|table| (numeral(&table.number), table_part(d.format, table, &values)))
+        .map(|table| {
+            (
+                numeral(&table.number),
+                table_part(d.format, table, &values, shapes),
+            )
+        })
         .collect();
     tables.sort_by_key(|(n, _)| *n);
     let fields = d
@@ -860,7 +939,12 @@ struct PartView {
     paragraphs: Vec<String>,
     /// The unit wrote nothing for this section.
     empty: bool,
-    table: Option<TableView>,
+    /// The table ([`table`]'s lazily filled object, so that a template that only
+    /// prints `table_html` pays nothing for its cells).
+    table: Option<Value>,
+    /// The table as the built-in macro draws it, from its skeleton: what
+    /// `m.table(part.table)` prints, without walking the cells.
+    table_html: Option<Value>,
 }
 
 #[derive(Serialize)]

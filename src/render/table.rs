@@ -9,10 +9,13 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object, Serde, Value};
 
 use serde::Serialize;
 
-use super::PartView;
+use super::{PartView, Templates};
 use crate::format::{Block, Format, Key, Kind, Table};
 use crate::grid::{BlockGrid, GridCell, TableGrid};
 use crate::model::number_text;
@@ -21,7 +24,7 @@ use crate::model::number_text;
 /// wide; in a narrower block the last column stretches over the rest (as the official
 /// table 二 does for its single-column blocks).
 #[derive(Serialize)]
-pub(super) struct TableView {
+struct TableView {
     code: String,
     heading: String,
     width: usize,
@@ -35,7 +38,7 @@ pub(super) struct TableView {
     dense: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct BlockView {
     title: Option<String>,
     /// Header rows of merged cells (HTML).
@@ -49,7 +52,7 @@ struct BlockView {
     md_rows: Vec<Vec<String>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct CellView {
     text: String,
     colspan: usize,
@@ -101,16 +104,254 @@ pub(super) fn with_totals<'a>(
     Cow::Owned(filled)
 }
 
-pub(super) fn table_part(format: &Format, table: &Table, values: &BTreeMap<Key, f64>) -> PartView {
+/// A table part for a unit's values: the table's [`Shape`] (from `shapes` when given, so
+/// that it is laid out once per format) filled with the unit's numbers, and the table
+/// already drawn as HTML when the shape has an HTML skeleton.
+pub(super) fn table_part(
+    format: &Format,
+    table: &Table,
+    values: &BTreeMap<Key, f64>,
+    shapes: Option<&Templates>,
+) -> PartView {
+    let shape = match shapes {
+        Some(t) => t.shape(format, table),
+        None => Shape::of(format, table, None),
+    };
+    let numbers: Vec<String> = shape
+        .slots
+        .iter()
+        .map(|key| number_text(values.get(key).copied().unwrap_or(0.0)))
+        .collect();
+    let table_html = shape
+        .html
+        .get()
+        .and_then(Option::as_ref)
+        .and_then(|h| h.fill(&numbers));
     PartView {
         heading: table.heading(),
         paragraphs: Vec::new(),
         empty: false,
-        table: Some(table_view(format, table, values)),
+        table: Some(Value::from_object(TableObject {
+            shape,
+            numbers,
+            blocks: OnceLock::new(),
+        })),
+        table_html,
     }
 }
 
-fn table_view(format: &Format, table: &Table, values: &BTreeMap<Key, f64>) -> TableView {
+/// The marker drawn in place of number cell `slot` when a table's skeleton is drawn:
+/// private-use characters that no label or escaping produces.
+pub(crate) fn slot_marker(slot: usize) -> String {
+    format!("{SLOT_OPEN}{slot}{SLOT_CLOSE}")
+}
+
+const SLOT_OPEN: char = '\u{E000}';
+const SLOT_CLOSE: char = '\u{E001}';
+
+/// A table's layout for one format, the same for every unit: the view with a slot marker
+/// in each number cell, the key each slot shows, and (when drawn by the built-in macro)
+/// the HTML around the numbers.
+pub(super) struct Shape {
+    /// The table's view; number cells hold [`slot_marker`]s.
+    view: TableView,
+    /// The value each slot shows, in slot order.
+    slots: Vec<Key>,
+    /// The HTML the table macro draws, cut at the numbers (set once drawn).
+    html: OnceLock<Option<Skeleton>>,
+}
+
+impl Shape {
+    /// The table's layout, and its HTML skeleton drawn by `draw` (given the table as a
+    /// template value with markers for numbers) when given.
+    pub(super) fn of(
+        format: &Format,
+        table: &Table,
+        draw: Option<&dyn Fn(Value) -> Option<String>>,
+    ) -> Arc<Shape> {
+        let mut slots = Vec::new();
+        let view = table_view(format, table, &mut slots);
+        let shape = Arc::new(Shape {
+            view,
+            slots,
+            html: OnceLock::new(),
+        });
+        let skeleton = draw.and_then(|draw| {
+            let markers = (0..shape.slots.len()).map(slot_marker).collect();
+            let object = Value::from_object(TableObject {
+                shape: shape.clone(),
+                numbers: markers,
+                blocks: OnceLock::new(),
+            });
+            Skeleton::cut(&draw(object)?, shape.slots.len())
+        });
+        let _ = shape.html.set(skeleton);
+        shape
+    }
+
+    /// The view with the unit's `numbers` in place of the slot markers.
+    fn filled(&self, numbers: &[String]) -> Vec<BlockView> {
+        let fill = |text: &mut String| {
+            if let Some(slot) = marker_slot(text) {
+                if let Some(n) = numbers.get(slot) {
+                    text.clone_from(n);
+                }
+            }
+        };
+        let mut blocks = self.view.blocks.clone();
+        for b in &mut blocks {
+            for c in b.rows.iter_mut().flatten() {
+                fill(&mut c.text);
+            }
+            for t in b.md_rows.iter_mut().flatten() {
+                fill(t);
+            }
+        }
+        blocks
+    }
+}
+
+/// The slot of a text that is exactly one [`slot_marker`].
+fn marker_slot(text: &str) -> Option<usize> {
+    text.strip_prefix(SLOT_OPEN)?
+        .strip_suffix(SLOT_CLOSE)?
+        .parse()
+        .ok()
+}
+
+/// A table's HTML (or Word's XML) cut at its numbers: `pieces[i]`, then the number of
+/// slot `order[i]`, …, then the last piece.
+#[derive(Debug)]
+pub(crate) struct Skeleton {
+    pieces: Vec<String>,
+    order: Vec<usize>,
+}
+
+impl Skeleton {
+    /// `html` cut at the slot markers; none when a marker is broken, names no slot of
+    /// the `slots`, or a slot is drawn other than once (a macro that does not simply
+    /// print each number).
+    pub(crate) fn cut(html: &str, slots: usize) -> Option<Skeleton> {
+        let mut pieces = Vec::new();
+        let mut order = Vec::new();
+        let mut rest = html;
+        while let Some(at) = rest.find(SLOT_OPEN) {
+            pieces.push(rest[..at].to_string());
+            let after = &rest[at + SLOT_OPEN.len_utf8()..];
+            let end = after.find(SLOT_CLOSE)?;
+            let slot: usize = after[..end].parse().ok()?;
+            order.push(slot);
+            rest = &after[end + SLOT_CLOSE.len_utf8()..];
+        }
+        pieces.push(rest.to_string());
+        let mut seen = vec![false; slots];
+        for &s in &order {
+            if s >= slots || std::mem::replace(&mut seen[s], true) {
+                return None;
+            }
+        }
+        let clean = !pieces.iter().any(|p| p.contains(SLOT_CLOSE));
+        (clean && order.len() == slots).then_some(Skeleton { pieces, order })
+    }
+
+    /// The table's HTML with `numbers` in their slots, as a safe string; see
+    /// [`Skeleton::fill_text`].
+    fn fill(&self, numbers: &[String]) -> Option<Value> {
+        self.fill_text(numbers).map(Value::from_safe_string)
+    }
+
+    /// The table's text with `numbers` in their slots. None when a number would need
+    /// escaping in HTML or XML (number texts never do; then the table is drawn whole).
+    pub(crate) fn fill_text(&self, numbers: &[String]) -> Option<String> {
+        let needs_escaping = |n: &String| n.contains(['&', '<', '>', '"', '\'']);
+        debug_assert!(!numbers.iter().any(needs_escaping), "{numbers:?}");
+        if numbers.iter().any(needs_escaping) {
+            return None;
+        }
+        let len = self.pieces.iter().map(String::len).sum::<usize>()
+            + numbers.iter().map(String::len).sum::<usize>();
+        let mut html = String::with_capacity(len);
+        for (piece, &slot) in self.pieces.iter().zip(&self.order) {
+            html.push_str(piece);
+            html.push_str(numbers.get(slot)?);
+        }
+        html.push_str(self.pieces.last()?);
+        Some(html)
+    }
+}
+
+/// A table as templates see it (`part.table`): the layout shared by every unit of the
+/// format and the unit's numbers, turned into template values only when a template
+/// looks at the rows (the built-in HTML uses the skeleton instead).
+#[derive(Debug)]
+struct TableObject {
+    shape: Arc<Shape>,
+    numbers: Vec<String>,
+    blocks: OnceLock<Value>,
+}
+
+impl std::fmt::Debug for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shape")
+            .field("code", &self.view.code)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TableObject {
+    fn blocks(&self) -> Value {
+        self.blocks
+            .get_or_init(|| Value::from(Serde(self.shape.filled(&self.numbers))))
+            .clone()
+    }
+
+    /// The whole table as a plain template value (to print or list it).
+    fn whole(&self) -> Value {
+        let v = &self.shape.view;
+        Value::from(Serde(TableView {
+            code: v.code.clone(),
+            heading: v.heading.clone(),
+            width: v.width,
+            cols: v.cols.clone(),
+            blocks: self.shape.filled(&self.numbers),
+            notes: v.notes.clone(),
+            dense: v.dense,
+        }))
+    }
+}
+
+impl Object for TableObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let v = &self.shape.view;
+        Some(match key.as_str()? {
+            "code" => Value::from(v.code.as_str()),
+            "heading" => Value::from(v.heading.as_str()),
+            "width" => Value::from(v.width),
+            "cols" => Value::from(Serde(&v.cols)),
+            "blocks" => self.blocks(),
+            "notes" => Value::from(Serde(&v.notes)),
+            "dense" => Value::from(v.dense),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match self.whole().try_iter() {
+            Ok(keys) => Enumerator::Values(keys.collect()),
+            Err(_) => Enumerator::Empty,
+        }
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        true
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.whole(), f)
+    }
+}
+
+fn table_view(format: &Format, table: &Table, slots: &mut Vec<Key>) -> TableView {
     let grid = TableGrid::of(table);
     let (width, lw) = (grid.width, grid.label_cols);
     let mut cols = Vec::with_capacity(width);
@@ -137,7 +378,7 @@ fn table_view(format: &Format, table: &Table, values: &BTreeMap<Key, f64>) -> Ta
             .blocks
             .iter()
             .zip(grid.blocks)
-            .map(|(b, g)| block_view(format, table, b, g, values))
+            .map(|(b, g)| block_view(format, table, b, g, slots))
             .collect(),
         notes,
         dense: table.blocks.iter().any(|b| b.columns.len() > 10),
@@ -164,7 +405,7 @@ fn block_view(
     table: &Table,
     block: &Block,
     grid: BlockGrid,
-    values: &BTreeMap<Key, f64>,
+    slots: &mut Vec<Key>,
 ) -> BlockView {
     let totals = format.totals();
     let mut header: Vec<Vec<CellView>> = (0..grid.header_rows).map(|_| Vec::new()).collect();
@@ -192,12 +433,13 @@ fn block_view(
         }
         for (col, span) in block.columns.iter().zip(&grid.columns) {
             let key = Key::cell(&table.code, &row.code, &col.code);
-            let text = number_text(values.get(&key).copied().unwrap_or(0.0));
+            let text = slot_marker(slots.len());
             let class = if totals.contains_key(&key) {
                 "num total"
             } else {
                 "num"
             };
+            slots.push(key);
             md.push(text.clone());
             cells.push(CellView::new(text, class).span(1, span.cols));
         }

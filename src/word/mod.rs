@@ -50,7 +50,7 @@ use serde::Serialize;
 use crate::render::{self, Comparison, LineNo, RenderError, RollupData, Templates, UnitData};
 
 use package::Shared;
-use table::{word_tables, CELL_MARGIN, TABLE_FONT_HALF_POINTS};
+use table::{word_tables, Skeletons, CELL_MARGIN, TABLE_FONT_HALF_POINTS};
 
 /// The templates shipped with the binary; a user's directory may override any of them by
 /// name (and add partials whose names contain `.docx`).
@@ -147,6 +147,10 @@ pub use crate::render::Signature;
 pub struct Word {
     templates: Compiled,
     shared: Shared,
+    /// The report templates of the run, for their table layouts (made once per format).
+    layouts: Templates,
+    /// Each table's XML drawn once per format, cut at its numbers.
+    skeletons: Skeletons,
 }
 
 /// The Word templates compiled in their own environment (XML escaping).
@@ -177,11 +181,17 @@ impl Word {
         }
         let (env, origins) =
             render::compile(sources, |_| xml::XML, xml::formatter).map_err(WordError::Template)?;
+        let layouts = templates.clone();
         let templates = Compiled { env, origins };
         let ctx = minijinja::context! { sizes => Value::from(Serde(&SIZES)) };
         let styles = templates.render("styles.docx.xml.j2", ctx)?;
         let shared = Shared::new(&styles)?;
-        Ok(Word { templates, shared })
+        Ok(Word {
+            templates,
+            shared,
+            layouts,
+            skeletons: Skeletons::default(),
+        })
     }
 
     /// A unit's annual report as a `.docx`, with its 落款 when it has one.
@@ -205,9 +215,16 @@ impl Word {
         comparison: Option<&Comparison>,
         mut keep: impl FnMut(&[u8]),
     ) -> Result<Vec<u8>, WordError> {
-        let ctx = render::unit_context(d, comparison);
+        let ctx = render::unit_context(&self.layouts, d, comparison);
         let values = render::values_with_totals(d.format, d.values);
-        let view = DocxView::new(&ctx, d.name, d.format, &values, signature.cloned());
+        let view = DocxView::new(
+            &ctx,
+            d.name,
+            d.format,
+            &values,
+            &self.skeletons,
+            signature.cloned(),
+        );
         let title = view.title.clone();
         let ctx = view.into_context(ctx);
         self.shared.package(&title, d.name, |out| {
@@ -259,9 +276,9 @@ impl Word {
         comparison: Option<&Comparison>,
         keep: bool,
     ) -> Result<(W, Vec<u8>), WordError> {
-        let ctx = render::rollup_context(d, comparison);
+        let ctx = render::rollup_context(&self.layouts, d, comparison);
         let values = render::values_with_totals(d.format, d.values);
-        let view = DocxView::new(&ctx, d.name, d.format, &values, None);
+        let view = DocxView::new(&ctx, d.name, d.format, &values, &self.skeletons, None);
         let title = view.title.clone();
         let ctx = view.into_context(ctx);
         let mut document = Vec::new();
@@ -346,6 +363,7 @@ impl DocxView {
         name: &str,
         format: &crate::format::Format,
         values: &BTreeMap<crate::format::Key, f64>,
+        skeletons: &Skeletons,
         signature: Option<Signature>,
     ) -> DocxView {
         let title = ctx
@@ -362,7 +380,7 @@ impl DocxView {
         DocxView {
             title,
             title_lines,
-            tables: word_tables(format, values, PAGE.text_width()),
+            tables: word_tables(format, values, PAGE.text_width(), skeletons),
             signature,
             page: PAGE,
         }

@@ -17,14 +17,16 @@
 //!
 //! The numbers are the report's, through the same number → text rule ([`number_text`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::xml::escape_into;
 
 use crate::format::{Block, Format, Key, Table};
 use crate::grid::{BlockGrid, GridCell, TableGrid};
 use crate::model::number_text;
+use crate::render::{slot_marker, Skeleton};
 
 /// Twips (1/20 point) in a millimetre, rounded down where widths are summed.
 const TWIPS_PER_MM: f64 = 56.692_913;
@@ -126,17 +128,79 @@ impl Placed {
 }
 
 /// Every table of the format as Word draws it, by table code, `width` twips wide, as
-/// the XML of a `w:tbl` element.
+/// the XML of a `w:tbl` element: from each table's skeleton in `skeletons` (drawn on
+/// first use), the unit's numbers filled in.
 pub(super) fn word_tables(
     format: &Format,
     values: &BTreeMap<Key, f64>,
     width: u32,
+    skeletons: &Skeletons,
 ) -> BTreeMap<String, String> {
     format
         .tables
         .iter()
-        .map(|t| (t.code.clone(), word_table(format, t, values, width).xml()))
+        .map(|t| {
+            let drawn = skeletons.get(format, t, width);
+            let numbers: Vec<String> = drawn
+                .slots
+                .iter()
+                .map(|key| number_text(values.get(key).copied().unwrap_or(0.0)))
+                .collect();
+            let xml = drawn
+                .xml
+                .as_ref()
+                .and_then(|s| s.fill_text(&numbers))
+                .unwrap_or_else(|| {
+                    let mut number =
+                        |key: Key| number_text(values.get(&key).copied().unwrap_or(0.0));
+                    word_table(format, t, &mut number, width).xml()
+                });
+            (t.code.clone(), xml)
+        })
         .collect()
+}
+
+/// Each table's XML drawn once per format, table and width with slot markers for the
+/// numbers and cut at them ([`Skeleton`]): the table's structure is the same for every
+/// unit of a format. Keyed by the addresses of format and table (they live as long as
+/// the run), with the format id and table code checked, as the HTML's layouts are.
+#[derive(Debug, Default)]
+pub(super) struct Skeletons(Mutex<SkeletonMap>);
+
+type SkeletonMap = HashMap<(usize, usize, u32), (String, String, Arc<Drawn>)>;
+
+/// A table's XML cut at its numbers, and the value each slot shows.
+#[derive(Debug)]
+pub(super) struct Drawn {
+    slots: Vec<Key>,
+    /// None if the cut failed (then every unit's table is drawn whole).
+    xml: Option<Skeleton>,
+}
+
+impl Skeletons {
+    fn get(&self, format: &Format, table: &Table, width: u32) -> Arc<Drawn> {
+        let key = (
+            std::ptr::from_ref(format) as usize,
+            std::ptr::from_ref(table) as usize,
+            width,
+        );
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((id, code, drawn)) = map.get(&key) {
+            if *id == format.id && *code == table.code {
+                return drawn.clone();
+            }
+        }
+        let mut slots = Vec::new();
+        let mut marker = |key: Key| {
+            slots.push(key);
+            slot_marker(slots.len() - 1)
+        };
+        let xml = word_table(format, table, &mut marker, width).xml();
+        let xml = Skeleton::cut(&xml, slots.len());
+        let drawn = Arc::new(Drawn { slots, xml });
+        map.insert(key, (format.id.clone(), table.code.clone(), drawn.clone()));
+        drawn
+    }
 }
 
 impl WordTable {
@@ -252,10 +316,11 @@ impl WordCell {
     }
 }
 
+/// The table, each number cell's text given by `number` (called in row order).
 fn word_table(
     format: &Format,
     table: &Table,
-    values: &BTreeMap<Key, f64>,
+    number: &mut dyn FnMut(Key) -> String,
     width: u32,
 ) -> WordTable {
     let grid = TableGrid::of(table);
@@ -267,7 +332,7 @@ fn word_table(
         }
         let repeat = i == 0 && block.title.is_none();
         rows.extend(block_rows(
-            format, table, block, block_grid, values, &widths, repeat,
+            format, table, block, block_grid, number, &widths, repeat,
         ));
     }
     WordTable {
@@ -331,7 +396,7 @@ fn block_rows(
     table: &Table,
     block: &Block,
     grid: BlockGrid,
-    values: &BTreeMap<Key, f64>,
+    number: &mut dyn FnMut(Key) -> String,
     widths: &[u32],
     repeat: bool,
 ) -> Vec<WordRow> {
@@ -357,7 +422,7 @@ fn block_rows(
                 col: span.col,
                 rows: 1,
                 cols: span.cols,
-                text: number_text(values.get(&key).copied().unwrap_or(0.0)),
+                text: number(key),
                 vertical: false,
                 class,
             });
@@ -467,7 +532,36 @@ mod tests {
     fn table(format: &str, code: &str) -> WordTable {
         let formats = Formats::builtin();
         let f = formats.by_id(format).unwrap();
-        word_table(f, f.table(code).unwrap(), &BTreeMap::new(), WIDTH)
+        word_table(f, f.table(code).unwrap(), &mut |_| "0".to_string(), WIDTH)
+    }
+
+    #[test]
+    fn tables_from_skeletons_are_the_tables_drawn_whole() {
+        let formats = Formats::builtin();
+        let skeletons = Skeletons::default();
+        for id in ["2019", "2021"] {
+            let f = formats.by_id(id).unwrap();
+            // Two units through one set of skeletons: the second is filled from the
+            // skeleton the first drew, and shows its own numbers.
+            for values in [
+                BTreeMap::from([(Key::from_string("t3.new.natural"), 4.0)]),
+                BTreeMap::from([
+                    (Key::from_string("t3.new.legal"), 12.5),
+                    (Key::from_string("t2.fees.fee_amount"), 7730.28),
+                ]),
+            ] {
+                let filled = word_tables(f, &values, WIDTH, &skeletons);
+                for t in &f.tables {
+                    let mut number =
+                        |key: Key| number_text(values.get(&key).copied().unwrap_or(0.0));
+                    let whole = word_table(f, t, &mut number, WIDTH).xml();
+                    assert_eq!(filled[&t.code], whole, "{id} {}", t.code);
+                }
+            }
+            for t in &f.tables {
+                assert!(skeletons.get(f, t, WIDTH).xml.is_some(), "{id} {}", t.code);
+            }
+        }
     }
 
     /// Every row covers every grid column exactly once, through the cells' spans.
