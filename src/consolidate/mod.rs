@@ -109,11 +109,22 @@ const UNITS_BASE_HEADER: &[&str] = &[
 ];
 const UNITS_BASE_NUMERIC: &[&str] = &["errors", "warnings", "fixes"];
 
+/// The last column of `units.csv`: the date on an accepted unit's cover (填报日期), as
+/// typed, which its report's 落款 shows; `nianbao report` reads it back so that the
+/// reports it renders again end the same way.
+pub const UNITS_SIGNED: &str = "signed_on";
+
 /// `units.csv` header: who, status and counts, then one column per key figure of the
-/// format (`new_requests`, `handled_total`, … for both official formats).
+/// format (`new_requests`, `handled_total`, … for both official formats), then
+/// [`UNITS_SIGNED`].
 pub fn units_header(format: &Format) -> Vec<&str> {
     let figures = format.key_figures.iter().map(|k| k.column.as_str());
-    UNITS_BASE_HEADER.iter().copied().chain(figures).collect()
+    UNITS_BASE_HEADER
+        .iter()
+        .copied()
+        .chain(figures)
+        .chain([UNITS_SIGNED])
+        .collect()
 }
 
 /// `rollup.csv` header.
@@ -371,10 +382,17 @@ fn unit_row(
         count(|c| c.warnings),
         count(|c| c.fixes),
     );
+    let signed = match (file, sub) {
+        (Some(o), Some(sub)) if o.status.is_accepted() => {
+            sub.cover.get("date").map_or("", |d| d.trim())
+        }
+        _ => "",
+    };
     let mut row = vec![
         code, name, parent, level, status, path, reason, &errors, &warnings, &fixes,
     ];
     row.extend(figures.iter().map(String::as_str));
+    row.push(signed);
     sheet.row(&row)
 }
 

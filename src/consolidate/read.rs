@@ -399,6 +399,23 @@ impl Previous {
     }
 }
 
+/// The 落款 date of each accepted unit, by code (units.csv's [`super::UNITS_SIGNED`]);
+/// empty for a run written before the column existed.
+pub fn signed_on(dir: &Path) -> Result<BTreeMap<String, String>> {
+    let mut units = Csv::open(dir, "units.csv")?;
+    let (Ok(code), Ok(signed)) = (units.col("unit_code"), units.col(super::UNITS_SIGNED)) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut out = BTreeMap::new();
+    while units.read_next()? {
+        let date = units.text(signed);
+        if !date.is_empty() {
+            out.insert(units.text(code), date);
+        }
+    }
+    Ok(out)
+}
+
 /// One outcome per row of units.csv that names a file.
 pub fn outcomes(dir: &Path) -> Result<Vec<FileOutcome>> {
     let mut units = Csv::open(dir, "units.csv")?;

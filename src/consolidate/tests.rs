@@ -341,7 +341,8 @@ fn headers_and_row_counts() {
                 "handled_total",
                 "carried_over",
                 "review_total",
-                "litigation_total"
+                "litigation_total",
+                "signed_on"
             ],
             "{}",
             f.id

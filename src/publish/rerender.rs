@@ -85,6 +85,7 @@ pub fn rerender(
     let (year, ingest) = (record.year, record.ingest.clone());
     let format = formats.for_year(year)?;
     let outcomes = csv_out::outcomes(out)?;
+    let signed = csv_out::signed_on(out)?;
     let rollups = csv_out::rollups(out, year, &outcomes, roster.as_ref())?;
 
     run.carry(|path| !rendered_again(path));
@@ -104,7 +105,15 @@ pub fn rerender(
             bail!("{shown} 中的 values.csv 有单位 {code} 的数值，但 units.csv 中它不是受理的单位（文件被改动过？）");
         };
         let texts = sections.take(&code)?;
-        render_unit(&mut publisher, outcome, year, format, unit_values, texts)?;
+        let cover = cover_of(&signed, &code);
+        render_unit(
+            &mut publisher,
+            outcome,
+            (year, format),
+            unit_values,
+            texts,
+            cover,
+        )?;
         done.insert(code);
     }
     sections.finish()?;
@@ -113,20 +122,36 @@ pub fn rerender(
     for (code, outcome) in &accepted {
         if !done.contains(*code) {
             let none = BTreeMap::new();
-            render_unit(&mut publisher, outcome, year, format, none, BTreeMap::new())?;
+            let cover = cover_of(&signed, code);
+            render_unit(
+                &mut publisher,
+                outcome,
+                (year, format),
+                none,
+                BTreeMap::new(),
+                cover,
+            )?;
         }
     }
     publisher.finish(&rollups, &outcomes)?;
     Ok(run.finish()?)
 }
 
+/// The cover fields a report needs again: the date its 落款 shows.
+fn cover_of(signed: &BTreeMap<String, String>, code: &str) -> BTreeMap<String, String> {
+    signed
+        .get(code)
+        .map(|d| BTreeMap::from([("date".to_string(), d.clone())]))
+        .unwrap_or_default()
+}
+
 fn render_unit(
     publisher: &mut Publisher<'_>,
     outcome: &FileOutcome,
-    year: i32,
-    format: &crate::format::Format,
+    (year, format): (i32, &crate::format::Format),
     values: BTreeMap<crate::format::Key, f64>,
     texts: BTreeMap<String, String>,
+    cover: BTreeMap<String, String>,
 ) -> Result<()> {
     let sub = Submission {
         unit_code: outcome.unit_code.clone(),
@@ -137,7 +162,7 @@ fn render_unit(
         by_labels: false,
         values,
         texts,
-        cover: BTreeMap::new(),
+        cover,
         places: BTreeMap::new(),
         findings: Vec::new(),
     };

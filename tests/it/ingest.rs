@@ -493,6 +493,21 @@ fn report_renders_the_same_pages_again_from_the_outputs() {
     }
 }
 
+/// The samples' covers carry a date: the reports rendered again from the CSVs end with
+/// the same 落款 as those `ingest` wrote (units.csv's `signed_on`).
+#[test]
+fn reports_rendered_again_keep_their_signature() {
+    let scratch = Scratch::new();
+    let out = scratch.path("out");
+    ingest_samples(2024, &out).arg("--quiet").assert().code(1);
+    let report = out.join("reports/231083102000_山市镇人民政府.html");
+    let before = std::fs::read_to_string(&report).unwrap();
+    assert!(before.contains("2025年1月13日"), "the sample's 落款");
+    std::fs::remove_dir_all(out.join("reports")).unwrap();
+    nianbao().arg("report").arg(&out).assert().code(0);
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), before);
+}
+
 #[test]
 fn the_seed_unit_is_reported_from_its_sample_workbook() {
     // samples/returns/2020 holds 山市镇人民政府's 2020 report as the seed document has it.
