@@ -43,6 +43,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// The files `ingest` writes directly in its output directory. Inputs are never among
 /// them: a run refuses to start when one of these would replace the roster, a
 /// `--previous` file or a returned workbook.
+/// The CSV files of a run's data that `ingest` writes into `OUT` (its run record lists
+/// them; `report` reads them back; a package carries them).
+pub const CSV_FILES: [&str; 6] = [
+    "values.csv",
+    "units.csv",
+    "sections.csv",
+    "rollup.csv",
+    "diagnostics.csv",
+    "files.csv",
+];
+
 pub const OUTPUT_FILES: &[&str] = &[
     "values.csv",
     "units.csv",
@@ -156,19 +167,41 @@ fn hex(digest: &[u8]) -> String {
 
 /// The size and SHA-256 of a file, read in pieces.
 pub fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 1 << 16];
-    let mut size = 0;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
+    let mut reader = Sha256Reader::new(File::open(path)?);
+    std::io::copy(&mut reader, &mut std::io::sink())?;
+    Ok(reader.finish())
+}
+
+/// A reader that hashes what passes through it: the size and SHA-256 of a stream read
+/// once for another purpose (a package member checked while it is parsed).
+pub struct Sha256Reader<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Sha256Reader<R> {
+    pub fn new(inner: R) -> Sha256Reader<R> {
+        Sha256Reader {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
         }
-        hasher.update(&buf[..n]);
-        size += n as u64;
     }
-    Ok((size, hex(&hasher.finalize())))
+
+    /// How many bytes were read, and their SHA-256 in lower-case hex.
+    pub fn finish(self) -> (u64, String) {
+        (self.size, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<R: Read> Read for Sha256Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
 }
 
 /// A writer that counts and hashes what goes through it (a file written piece by piece

@@ -16,9 +16,9 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{Counts, FileOutcome, Status, Store, StoreError, Tally};
+use crate::output::{Sha256Reader, CSV_FILES};
 use crate::validate::Submission;
 
 /// What a package's manifest says it is.
@@ -33,12 +33,12 @@ pub const CARRIED: &str = "submissions.jsonl";
 /// files of the lower level's run for people to open. Anything else makes it unreadable.
 pub const MEMBERS: [&str; 7] = [
     CARRIED,
-    "values.csv",
-    "units.csv",
-    "sections.csv",
-    "rollup.csv",
-    "diagnostics.csv",
-    "files.csv",
+    CSV_FILES[0],
+    CSV_FILES[1],
+    CSV_FILES[2],
+    CSV_FILES[3],
+    CSV_FILES[4],
+    CSV_FILES[5],
 ];
 
 /// The largest package read (a province's 30,000 units take a few hundred MB).
@@ -275,7 +275,7 @@ fn each_line(
 ) -> Result<(), String> {
     let name = &member.name;
     let entry = archive.by_name(name).map_err(|_| format!("缺少 {name}"))?;
-    let mut reader = BufReader::new(Hashed::new(entry.take(member.size + 1)));
+    let mut reader = BufReader::new(Sha256Reader::new(entry.take(member.size + 1)));
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -306,38 +306,6 @@ fn each_line(
 /// Checks a member's size and SHA-256 against the manifest without keeping it.
 fn verify(archive: &mut zip::ZipArchive<std::fs::File>, member: &Member) -> Result<(), String> {
     each_line(archive, member, |_| Ok(()))
-}
-
-/// A reader that hashes what passes through it.
-struct Hashed<R> {
-    inner: R,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<R: Read> Hashed<R> {
-    fn new(inner: R) -> Hashed<R> {
-        Hashed {
-            inner,
-            hasher: Sha256::new(),
-            size: 0,
-        }
-    }
-
-    fn finish(self) -> (u64, String) {
-        let digest = self.hasher.finalize();
-        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-        (self.size, hex)
-    }
-}
-
-impl<R: Read> Read for Hashed<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
 }
 
 /// Why a package could not be used: the package's own problem (its `unreadable`

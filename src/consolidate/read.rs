@@ -19,15 +19,7 @@ use crate::format::Key;
 use crate::output::{self, RunState};
 use crate::roster::Roster;
 
-/// The CSV files `ingest` writes into `OUT` (its run record lists them).
-pub const CSV_FILES: [&str; 6] = [
-    "values.csv",
-    "units.csv",
-    "sections.csv",
-    "rollup.csv",
-    "diagnostics.csv",
-    "files.csv",
-];
+pub use crate::output::CSV_FILES;
 
 /// One CSV of a run's outputs, read a record at a time.
 pub struct Csv {

@@ -370,23 +370,8 @@ fn return_of(code: &str, values: &[(&str, f64)]) -> Vec<u8> {
 }
 
 fn return_for(code: &str, year: i32, values: &[(&str, f64)]) -> Vec<u8> {
-    use nianbao::format::{Formats, Key};
-    use nianbao::template::{workbook_bytes, Prefill, UnitInfo};
     let name = UNITS.iter().find(|(c, _)| *c == code).unwrap().1;
-    let info = UnitInfo {
-        code: code.into(),
-        name: name.into(),
-        ..Default::default()
-    };
-    let mut prefill = Prefill::default();
-    for (k, v) in values {
-        prefill.values.insert(Key::from_string(k), *v);
-    }
-    for (k, v) in TEXTS {
-        prefill.texts.insert(k.to_string(), v.to_string());
-    }
-    let formats = Formats::builtin();
-    workbook_bytes(formats.for_year(year).unwrap(), year, &info, &prefill).unwrap()
+    unit_return(code, name, year, values)
 }
 
 const OK: &[(&str, f64)] = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
