@@ -274,31 +274,28 @@ fn carried_outcome(
     settings: Settings<'_>,
     store: &Store,
 ) -> Result<FileOutcome, StoreError> {
+    let Carried {
+        outcome: c,
+        submission,
+    } = c;
     let file = format!("{package}/{}", c.file);
+    let code = c.unit_code.clone();
     let mut outcome = FileOutcome {
         file: file.clone(),
-        status: c.status,
-        reason: c.reason,
         unit_code: String::new(),
         chosen: c.chosen.map(|f| format!("{package}/{f}")),
-        workbook_code: c.workbook_code,
-        unit_name: c.unit_name,
-        year: c.year,
-        counts: c.counts,
         stored: None,
-        modified: c.modified,
-        identity_conflict: c.identity_conflict,
         package: Some(package.to_string()),
+        ..c
     };
-    let Some(mut sub) = c.submission else {
-        outcome.unit_code = c.unit_code;
+    let Some(mut sub) = submission else {
+        outcome.unit_code = code;
         return Ok(outcome);
     };
     (outcome.status, outcome.reason, outcome.chosen) = (Status::Accepted, String::new(), None);
     for f in &mut sub.findings {
         f.file = file.clone();
     }
-    let code = c.unit_code;
     verdict(&mut outcome, &mut sub, |sub| {
         attribute_carried(sub, settings.roster, roster, &code)
     });

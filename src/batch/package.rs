@@ -13,11 +13,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, FileOutcome, Status, Store, StoreError, Tally};
+use super::{FileOutcome, Store, StoreError, Tally};
 use crate::output::{Sha256Reader, CSV_FILES};
 use crate::validate::Submission;
 
@@ -97,42 +96,23 @@ pub struct Member {
 /// submission, as if it had read the workbook itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Carried {
-    pub file: String,
-    pub status: Status,
-    pub reason: String,
-    pub unit_code: String,
-    pub chosen: Option<String>,
-    pub workbook_code: String,
-    pub unit_name: String,
-    pub year: Option<i32>,
-    pub counts: Option<Counts>,
-    /// The file's modification time where it was read (which of two copies of a unit
-    /// is newer is decided by it at every level).
-    pub modified: Option<SystemTime>,
-    pub identity_conflict: bool,
-    /// The package the file came in at the lower level, if it came in one.
-    pub package: Option<String>,
+    /// The file's outcome at the lower level: its modification time there decides which
+    /// of two copies of a unit is newer at every level; `package` is the package it came
+    /// in there, if it came in one.
+    #[serde(flatten)]
+    pub outcome: FileOutcome,
     pub submission: Option<Submission>,
 }
 
 impl Carried {
     /// The record of an outcome of this run, its submission read back from `store`.
     pub fn of(outcome: &FileOutcome, store: &Store) -> Result<Carried, StoreError> {
-        let o = outcome;
         Ok(Carried {
-            file: o.file.clone(),
-            status: o.status,
-            reason: o.reason.clone(),
-            unit_code: o.unit_code.clone(),
-            chosen: o.chosen.clone(),
-            workbook_code: o.workbook_code.clone(),
-            unit_name: o.unit_name.clone(),
-            year: o.year,
-            counts: o.counts,
-            modified: o.modified,
-            identity_conflict: o.identity_conflict,
-            package: o.package.clone(),
-            submission: o.stored.map(|at| store.get(at)).transpose()?,
+            submission: outcome.stored.map(|at| store.get(at)).transpose()?,
+            outcome: FileOutcome {
+                stored: None,
+                ..outcome.clone()
+            },
         })
     }
 }

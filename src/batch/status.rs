@@ -267,8 +267,9 @@ impl Tally {
     }
 }
 
-/// One input file and what became of it.
-#[derive(Debug, Clone)]
+/// One input file and what became of it. Serialised as a package carries it
+/// ([`super::package::Carried`]), without its place in this run's store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileOutcome {
     /// The path as shown in outputs: relative to the input it was found under, `/`-separated.
     pub file: String,
@@ -287,6 +288,7 @@ pub struct FileOutcome {
     /// Counts of its findings (None for files not read).
     pub counts: Option<Counts>,
     /// Where its submission is kept in the run's [`super::Store`] (None for files not read).
+    #[serde(skip)]
     pub stored: Option<Stored>,
     /// The file's modification time, to pick the newest of several files for a unit.
     pub modified: Option<SystemTime>,
