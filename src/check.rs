@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::format::{Formats, Key};
+use crate::format::{Format, Formats, Key};
 use crate::locate::{self, Found, IdentifiedBy, NameMatch};
 use crate::model::{
     clip, is_terminal_control, rule_ids, terminal_text, Finding, LabelPath, Level, Place, Spot,
@@ -53,7 +53,11 @@ pub fn check_file(
                 .and_then(|p| p.get(&found.identity.unit_code));
             let mut sub = validate::validate(found, formats, Context { previous });
             if let Some(sections) = document {
-                name_by_labels(&mut sub, &sections);
+                let format = sub
+                    .format_id
+                    .as_deref()
+                    .and_then(|id| formats.by_id(id).ok());
+                name_by_labels(&mut sub, &sections, format);
             }
             sub
         }
@@ -158,8 +162,9 @@ fn section_places(found: &Found, formats: &Formats) -> Vec<(Place, LabelPath)> {
 
 /// A document's findings named by labels instead of cells: a document has no cells a
 /// clerk could find (`locate` made them up to read its tables), so each finding about a
-/// place is named by its table, row and column, or by its text section.
-fn name_by_labels(sub: &mut Submission, sections: &[(Place, LabelPath)]) {
+/// place is named by its table, row and column, or by its text section; and a rule's
+/// hint that points into the template is replaced by its `document_hint`.
+fn name_by_labels(sub: &mut Submission, sections: &[(Place, LabelPath)], format: Option<&Format>) {
     for f in &mut sub.findings {
         if f.about.is_none() {
             if let Spot::Cells { cells } = &f.spot {
@@ -181,15 +186,15 @@ fn name_by_labels(sub: &mut Submission, sections: &[(Place, LabelPath)]) {
         } else {
             Spot::None
         };
-        // The format's hints point into the template's sheets, which a document has not.
-        if f.hint.contains("工作表") {
-            f.hint = DOCUMENT_HINT.to_string();
+        // A rule's hint that points into the template says where else to look.
+        if let Some(hint) = format
+            .and_then(|format| format.rules.iter().find(|r| r.id == f.rule))
+            .and_then(|rule| rule.document_hint.as_ref())
+        {
+            f.hint = hint.clone();
         }
     }
 }
-
-/// The hint of a finding in a document whose rule's hint is about the template's sheets.
-const DOCUMENT_HINT: &str = "请在报告中改正后重新发送；使用下发的模板填报可以避免此类问题";
 
 /// The submission of a file that is not a readable workbook: one sentence, the read
 /// error's own, which says what happened and what to do (a hint would only repeat it).

@@ -287,6 +287,9 @@ pub struct Rule {
     pub kind: RuleKind,
     pub message: String,
     pub hint: Option<String>,
+    /// The hint for a finding in a Word report or web page, where `hint` points into
+    /// the template's sheets or formulas, which a document has not; `None`: `hint` fits both.
+    pub document_hint: Option<String>,
     /// For a comparison the template checks live: the caption of its 通过/不通过 row.
     pub live_check: Option<String>,
 }

@@ -126,6 +126,7 @@ struct RawRule {
     require_any: Option<Vec<String>>,
     max: Option<f64>,
     live_check: Option<String>,
+    document_hint: Option<String>,
     guards: Option<Vec<String>>,
     quotes: Option<Vec<RawQuote>>,
 }
@@ -528,6 +529,7 @@ impl RawRule {
             kind,
             message: self.message,
             hint: self.hint,
+            document_hint: self.document_hint,
             live_check: self.live_check,
         };
         Some((rule, checks))
