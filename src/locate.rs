@@ -1556,7 +1556,7 @@ fn drop_signature(lines: &mut Vec<&str>) {
     while lines.last().is_some_and(|p| p.trim().is_empty()) {
         lines.pop();
     }
-    if !lines.last().is_some_and(|p| is_date_line(p)) {
+    if lines.last().and_then(|p| crate::quotes::date(p)).is_none() {
         return;
     }
     lines.pop();
@@ -1567,28 +1567,6 @@ fn drop_signature(lines: &mut Vec<&str>) {
     if lines.last().is_some_and(|p| signed(p)) {
         lines.pop();
     }
-}
-
-/// A line that is only a date: `2025年1月13日`, `二〇二五年一月十三日`.
-fn is_date_line(text: &str) -> bool {
-    let digits = |s: &str, max: usize| {
-        let n = s.chars().count();
-        n >= 1
-            && n <= max
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || "〇零一二三四五六七八九十".contains(c))
-    };
-    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(rest) = text.strip_suffix('日') else {
-        return false;
-    };
-    let Some((year, rest)) = rest.split_once('年') else {
-        return false;
-    };
-    let Some((month, day)) = rest.split_once('月') else {
-        return false;
-    };
-    digits(year, 4) && year.chars().count() == 4 && digits(month, 3) && digits(day, 3)
 }
 
 /// The numeric fields a section's text states in the format's sentence
@@ -1844,21 +1822,7 @@ mod tests {
 
     #[test]
     fn a_signature_ends_the_text_and_is_not_part_of_it() {
-        for date in [
-            "2025年1月13日",
-            "二〇二五年一月十三日",
-            " 2025 年 1 月 13 日 ",
-        ] {
-            assert!(is_date_line(date), "{date}");
-        }
-        for not in [
-            "2025年1月",
-            "共收到申请12件",
-            "截至2024年12月31日",
-            "2025年1月13日。",
-        ] {
-            assert!(!is_date_line(not), "{not}");
-        }
+        // Which lines are dates: `quotes::date`'s own tests.
         let rows = ["无。", "山市镇人民政府", "2025年1月13日", ""];
         let mut lines = rows.to_vec();
         drop_signature(&mut lines);

@@ -89,6 +89,36 @@ pub fn chinese_number(text: &str) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
+/// A date as people write it, the whole of `text`: `2025-01-13`, `2025/1/13`,
+/// `2025.1.13`, `2025年1月13日`, `二〇二五年一月十三日`, blanks around its parts
+/// allowed: (year, month, day) when it is a plausible one.
+pub fn date(text: &str) -> Option<(u32, u32, u32)> {
+    let mut numbers = Vec::with_capacity(3);
+    let mut rest = text.trim();
+    for seps in [['-', '/', '.', '年'], ['-', '/', '.', '月']] {
+        let end = rest.find(seps)?;
+        numbers.push(date_part(&rest[..end])?);
+        rest = &rest[end..];
+        rest = &rest[rest.chars().next()?.len_utf8()..];
+    }
+    let day = rest.trim().strip_suffix('日').unwrap_or(rest);
+    numbers.push(date_part(day)?);
+    let (y, m, d) = (numbers[0], numbers[1], numbers[2]);
+    let valid = (1990..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
+    valid.then_some((y, m, d))
+}
+
+/// One number of a date, in Arabic or Chinese digits (no separators, no 万).
+fn date_part(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || chinese_digit(c).is_some() || c == '十');
+    let n = chinese_number(text).filter(|_| plain)?;
+    (n.fract() == 0.0 && n < 10_000.0).then_some(n as u32)
+}
+
 /// One element of a pattern: literal text, a gap of a few words, or the number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
@@ -368,6 +398,30 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_read_in_the_ways_people_write_them() {
+        for text in [
+            "2025-01-13",
+            "2025/1/13",
+            "2025.1.13",
+            "2025年1月13日",
+            " 2025 年 1 月 13 日 ",
+            "二〇二五年一月十三日",
+        ] {
+            assert_eq!(date(text), Some((2025, 1, 13)), "{text}");
+        }
+        for text in [
+            "2025年1月",
+            "2025-13-01",
+            "1月13日",
+            "2025年1月13日。",
+            "截至2025年1月13日",
+            "2025-1-1,5",
+        ] {
+            assert_eq!(date(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn patterns_need_one_number_between_words() {
         assert!(Pattern::parse("收到…申请…{n}件").is_ok());
         assert!(Pattern::parse("收到申请件").is_err());
@@ -413,7 +467,7 @@ mod tests {
         assert!(found("2023年共收到政府信息公开申请9件。").is_empty());
         assert!(found("比上年收到申请增加3件。").is_empty());
         assert!(found("其中收到自然人申请3件。").is_empty());
-        assert!(found("收到行政复议申请2件。").len() == 1); // the 复议 figure, not 新收
+        // The 复议 figure, not 新收:
         assert_eq!(found("收到行政复议申请2件。"), [(1, 2.0)]);
         assert!(found("行政复议、行政诉讼共3件。").is_empty());
         assert!(found("行政复议结果维持1件。").is_empty());

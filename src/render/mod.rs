@@ -486,43 +486,25 @@ pub struct Signature {
 
 impl Signature {
     /// The 落款 of `unit`, when `date` (the cover's 填报日期) reads as a date:
-    /// `2021-01-12`, `2021/1/12`, `2021.1.12`, `2021年1月12日`, or the first two with a
-    /// time after them (a date cell read from Excel). Anything else gives none: a report
-    /// without a date line is better than one with a wrong one.
+    /// any way [`crate::quotes::date`] reads (`2021-01-12`, `2021年1月12日` …), or one of
+    /// them with a time after it (a date cell read from Excel). Anything else gives none:
+    /// a report without a date line is better than one with a wrong one.
     ///
-    /// `nianbao report` re-renders from the CSVs, which do not carry the cover, so its
-    /// documents have no 落款; `ingest`'s do when the cover has a date.
+    /// `nianbao report` re-renders from the CSVs, where units.csv's `signed_on` carries
+    /// the cover's date, so its reports end as `ingest`'s do.
     pub fn from_cover(unit: &str, date: Option<&str>) -> Option<Signature> {
-        let (y, m, d) = parse_date(date?.trim())?;
+        let date = date?.trim();
+        // `2021-01-12T00:00:00`, `2021-01-12 08:30`: the day is before the time.
+        let day = match date.split_once(['T', ' ']) {
+            Some((day, time)) if time.contains(':') => day,
+            _ => date,
+        };
+        let (y, m, d) = crate::quotes::date(day)?;
         Some(Signature {
             unit: unit.to_string(),
             date: format!("{y}年{m}月{d}日"),
         })
     }
-}
-
-/// Year, month and day of a date as clerks type it (see [`Signature::from_cover`]).
-fn parse_date(text: &str) -> Option<(u32, u32, u32)> {
-    let mut numbers = Vec::new();
-    let mut rest = text;
-    for sep in [['-', '/', '.', '年'], ['-', '/', '.', '月']] {
-        let end = rest.find(|c: char| !c.is_ascii_digit())?;
-        numbers.push(rest[..end].parse::<u32>().ok()?);
-        let sep_char = rest[end..].chars().next()?;
-        if !sep.contains(&sep_char) {
-            return None;
-        }
-        rest = &rest[end + sep_char.len_utf8()..];
-    }
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    numbers.push(rest[..end].parse::<u32>().ok()?);
-    let tail = &rest[end..];
-    let tail_ok = tail.is_empty() || tail == "日" || tail.starts_with(['T', ' ']);
-    let (y, m, d) = (numbers[0], numbers[1], numbers[2]);
-    let valid = (1990..=2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
-    (tail_ok && valid).then_some((y, m, d))
 }
 
 // ── Entry points ────────────────────────────────────────────────────────────────────
