@@ -39,6 +39,25 @@ fn ingest_in(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// The one package a run wrote in `out`.
+/// The county reading every sample workbook itself ([`split_samples`]' folders), into
+/// `direct`: what the package route must give too.
+fn ingest_direct(dir: &Path, year: &str) -> std::process::Output {
+    ingest_in(
+        dir,
+        &[
+            "c",
+            "t1",
+            "t2",
+            "--units",
+            "units.csv",
+            "--out",
+            "direct",
+            "--year",
+            year,
+        ],
+    )
+}
+
 fn package_in(out: &Path) -> PathBuf {
     let found: Vec<PathBuf> = std::fs::read_dir(out)
         .unwrap()
@@ -132,20 +151,7 @@ fn the_samples_through_two_township_packages_give_the_county_the_same_outputs() 
     split_samples(&scratch);
     let dir = scratch.dir.path();
     let y = SAMPLES_YEAR.to_string();
-    let direct = ingest_in(
-        dir,
-        &[
-            "c",
-            "t1",
-            "t2",
-            "--units",
-            "units.csv",
-            "--out",
-            "direct",
-            "--year",
-            &y,
-        ],
-    );
+    let direct = ingest_direct(dir, &y);
     assert_eq!(direct.status.code(), Some(1), "{direct:?}");
     for (t, roster) in [("t1", "r1.csv"), ("t2", "r2.csv")] {
         let out = format!("o{t}");
@@ -717,20 +723,7 @@ fn a_roster_with_two_top_units_writes_a_package_for_each() {
         ],
     );
     assert_eq!(county.status.code(), Some(1), "{county:?}");
-    let direct = ingest_in(
-        dir,
-        &[
-            "c",
-            "t1",
-            "t2",
-            "--units",
-            "units.csv",
-            "--out",
-            "direct",
-            "--year",
-            &y,
-        ],
-    );
+    let direct = ingest_direct(dir, &y);
     assert_eq!(direct.status.code(), Some(1), "{direct:?}");
     assert_eq!(
         read(&scratch.path("direct/units.csv")),
