@@ -96,6 +96,17 @@ impl Pieces {
         }
     }
 
+    /// A scratch file among the pieces, removed when dropped: a parent's roll-up
+    /// document kept for its volume.
+    pub(super) fn scratch(&self) -> Result<BufWriter<std::fs::File>, PublishError> {
+        tempfile::tempfile_in(&self.dir)
+            .map(BufWriter::new)
+            .map_err(|source| PublishError::Io {
+                path: self.dir.display().to_string(),
+                source,
+            })
+    }
+
     /// Removes the directory and every piece in it.
     pub(super) fn remove(&self) -> Result<(), PublishError> {
         std::fs::remove_dir_all(&self.dir).map_err(|source| PublishError::Dir {
@@ -140,13 +151,13 @@ const VOLUME_CSS: &str = "<style>\n.binder-part { break-before: page; page-break
 impl Publisher<'_> {
     /// The volumes of the parent `r` (none for the whole roster), `data` being its
     /// roll-up, `link` its HTML report (already written; read back for the HTML volume)
-    /// and `document` its Word report's `document.xml` (consumed by the first part).
+    /// and `kept` its Word report's `document.xml` (the first part).
     pub(super) fn volumes(
         &self,
         r: &Rollup,
         data: &RollupData,
         link: &str,
-        mut document: Vec<u8>,
+        kept: BufWriter<std::fs::File>,
     ) -> Result<(), PublishError> {
         let Some(pieces) = &self.pieces else {
             return Ok(());
@@ -154,6 +165,10 @@ impl Publisher<'_> {
         if r.code == ALL_CODE {
             return Ok(());
         }
+        let mut kept = kept.into_inner().map_err(|e| PublishError::Io {
+            path: pieces.dir.display().to_string(),
+            source: e.into_error(),
+        })?;
         // The units bound: those of the roll-up with their pieces (every accepted one).
         // Each title is held once, as an entry of the contents (a county binds thousands).
         let stem = render::file_stem(&r.code, &r.name);
@@ -181,7 +196,10 @@ impl Publisher<'_> {
             let mut next = 0;
             self.word.volume::<_, PublishError>(file, &volume, |w| {
                 let body = match next {
-                    0 => Some(Word::rollup_part(std::mem::take(&mut document), 0)),
+                    0 => {
+                        Word::rollup_part_to(&mut kept, 0, w).map_err(zip::result::ZipError::Io)?;
+                        None
+                    }
                     n if n <= units.len() => pieces
                         .read(units[n - 1], DOCX)?
                         .map(|body| Word::new_page(&body, n)),

@@ -431,17 +431,18 @@ impl<'a> Publisher<'a> {
             self.rollup_reports(&link, &data, comparison.as_ref())?;
             // The Word document is kept for the parent's volume (none for the whole
             // roster): it is rendered once.
-            let volume = self.pieces.is_some() && r.code != ALL_CODE;
-            let mut document = Vec::new();
+            let mut kept = match &self.pieces {
+                Some(pieces) if r.code != ALL_CODE => Some(pieces.scratch()?),
+                _ => None,
+            };
             self.write_file(&link.replace(".html", ".docx"), |file| {
-                document = self
-                    .word
-                    .rollup_report_to(file, &data, comparison.as_ref(), volume)?
-                    .1;
+                let keep = kept.as_mut().map(|k| k as &mut dyn std::io::Write);
+                self.word
+                    .rollup_report_to(file, &data, comparison.as_ref(), keep)?;
                 Ok(())
             })?;
-            if volume {
-                self.volumes(r, &data, &link, document)?;
+            if let Some(kept) = kept {
+                self.volumes(r, &data, &link, kept)?;
             }
         }
         if let Some(pieces) = &self.pieces {

@@ -14,7 +14,7 @@
 //! without updating; page numbers appear when Word updates the field (F9), since only a
 //! layout engine knows them.
 
-use std::io::{Seek, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use zip::result::ZipError;
 
@@ -113,16 +113,7 @@ fn title(text: &str, name: &str) -> String {
 /// paragraph (`pageBreakBefore`), so that no empty line opens the page; a body that does
 /// not begin with a paragraph gets an empty one before it.
 pub(super) fn on_new_page(body: &str, n: usize) -> String {
-    let mut part = body.to_string();
-    put_on_new_page(&mut part, n);
-    part
-}
-
-/// [`on_new_page`] done to `body` in place: a county's roll-up lists every unit, and
-/// is not copied.
-fn put_on_new_page(body: &mut String, n: usize) {
-    let leading = body.len() - body.trim_start().len();
-    body.drain(..leading);
+    let mut body = body.trim_start().to_string();
     let mark = format!(
         r#"<w:bookmarkStart w:id="{}" w:name="{}"/><w:bookmarkEnd w:id="{}"/>"#,
         n + 1,
@@ -141,7 +132,7 @@ fn put_on_new_page(body: &mut String, n: usize) {
                 // The later insertion first, so that the earlier position still holds.
                 body.insert_str(OPEN.len() + close + "</w:pPr>".len(), &mark);
                 body.insert_str(OPEN.len() + style_end, "<w:pageBreakBefore/>");
-                return;
+                return body;
             }
         }
     }
@@ -149,29 +140,64 @@ fn put_on_new_page(body: &mut String, n: usize) {
         0,
         &format!(r#"<w:p><w:pPr><w:pageBreakBefore/></w:pPr>{mark}</w:p>"#),
     );
+    body
 }
 
 /// The table of contents: a `TOC` field over the `Title` paragraphs, its entries filled
-/// in as links to the bookmarks.
-fn contents(entries: &[String]) -> String {
-    let mut out = paragraph("TOCHeading", "目　录");
+/// in as links to the bookmarks. Written entry by entry: a county's lists every unit.
+fn contents_to(out: &mut dyn Write, entries: &[String]) -> std::io::Result<()> {
+    out.write_all(paragraph("TOCHeading", "目　录").as_bytes())?;
     for (n, entry) in entries.iter().enumerate() {
-        out.push_str(r#"<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr>"#);
+        out.write_all(br#"<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr>"#)?;
         if n == 0 {
-            out.push_str(concat!(
+            out.write_all(concat!(
                 r#"<w:r><w:fldChar w:fldCharType="begin"/></w:r>"#,
                 r#"<w:r><w:instrText xml:space="preserve"> TOC \h \z \n \t "Title,1" </w:instrText></w:r>"#,
                 r#"<w:r><w:fldChar w:fldCharType="separate"/></w:r>"#
-            ));
+            ).as_bytes())?;
         }
-        out.push_str(&format!(
+        write!(
+            out,
             r#"<w:hyperlink w:anchor="{}" w:history="1"><w:r><w:t xml:space="preserve">{}</w:t></w:r></w:hyperlink></w:p>"#,
             bookmark(n),
             escape(entry)
-        ));
+        )?;
     }
-    out.push_str(r#"<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>"#);
-    out
+    out.write_all(br#"<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>"#)
+}
+
+/// How much of a kept document is read at a time to find where its body begins and
+/// ends: the opening and the closing section properties are a few hundred bytes.
+const WINDOW: u64 = 64 * 1024;
+
+/// Where the body of the `document.xml` in `file` lies, as [`split_body`] cuts it
+/// (trimmed, without the closing section properties), found from its first and last
+/// [`WINDOW`] bytes.
+fn body_span(file: &mut (impl Read + Seek)) -> std::io::Result<(u64, u64)> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let head = read_at(file, 0, WINDOW.min(len))?;
+    let start = find(&head, b"<w:body>").map_or(0, |i| (i + b"<w:body>".len()) as u64);
+    let tail_at = len.saturating_sub(WINDOW).max(start);
+    let tail = read_at(file, tail_at, len - tail_at)?;
+    let end = rfind(&tail, b"</w:body>").unwrap_or(tail.len());
+    let end = rfind(&tail[..end], b"<w:sectPr").unwrap_or(end);
+    let trimmed = tail[..end].trim_ascii_end().len();
+    Ok((start, (tail_at + trimmed as u64).max(start)))
+}
+
+fn read_at(file: &mut (impl Read + Seek), at: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(at))?;
+    let mut bytes = Vec::new();
+    file.take(len).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 impl Word {
@@ -188,9 +214,7 @@ impl Word {
         comparison: Option<&Comparison>,
     ) -> Result<UnitDocument, WordError> {
         let mut document = Vec::new();
-        let docx = self.unit_report_with(d, signature, comparison, |xml| {
-            document.extend_from_slice(xml);
-        })?;
+        let docx = self.unit_report_with(d, signature, comparison, &mut document)?;
         let document = String::from_utf8_lossy(&document);
         let (body, _) = split_body(&document);
         Ok(UnitDocument {
@@ -200,20 +224,33 @@ impl Word {
     }
 
     /// A parent's roll-up document (`document.xml` as [`Word::rollup_report_to`] kept
-    /// it) made entry `n` of its 年报汇编 ([`Word::new_page`] of its body), in place: a
-    /// county's lists every unit.
-    pub fn rollup_part(document: Vec<u8>, n: usize) -> String {
-        let mut part = String::from_utf8(document)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let (start, end) = {
-            let body = split_body(&part).0;
-            let start = body.as_ptr() as usize - part.as_ptr() as usize;
-            (start, start + body.len())
+    /// it in `kept`) written into `out` as entry `n` of its 年报汇编 ([`Word::new_page`]
+    /// of its body), streamed: a county's lists every unit.
+    ///
+    /// # Errors
+    /// `kept` could not be read or `out` written.
+    pub fn rollup_part_to(
+        kept: &mut (impl Read + Seek),
+        n: usize,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let (start, end) = body_span(kept)?;
+        let opening = read_at(kept, start, WINDOW.min(end - start))?;
+        // The opening up to a tag's start (ASCII: a character boundary) is put on the
+        // new page; the title paragraph it needs is at the very beginning.
+        let cut = if start + (opening.len() as u64) < end {
+            opening
+                .iter()
+                .rposition(|&b| b == b'<')
+                .unwrap_or(opening.len())
+        } else {
+            opening.len()
         };
-        part.truncate(end);
-        part.drain(..start);
-        put_on_new_page(&mut part, n);
-        part
+        out.write_all(on_new_page(&String::from_utf8_lossy(&opening[..cut]), n).as_bytes())?;
+        let rest = start + cut as u64;
+        kept.seek(SeekFrom::Start(rest))?;
+        std::io::copy(&mut kept.take(end - rest), out)?;
+        Ok(())
     }
 
     /// A volume into `out`: the cover, the contents (when `volume.contents` has entries),
@@ -236,7 +273,7 @@ impl Word {
                 put(&title(volume.title, volume.creator))?;
                 put(&paragraph("Meta", volume.note))?;
                 if !volume.contents.is_empty() {
-                    put(&contents(volume.contents))?;
+                    contents_to(w, volume.contents).map_err(ZipError::Io)?;
                 }
                 while part(w)? {}
                 let mut put = |text: &str| w.write_all(text.as_bytes()).map_err(ZipError::Io);
@@ -298,6 +335,29 @@ mod tests {
         let other = on_new_page("<w:tbl/>", 2);
         assert!(other
             .starts_with("<w:p><w:pPr><w:pageBreakBefore/></w:pPr><w:bookmarkStart w:id=\"3\""));
+    }
+
+    #[test]
+    fn a_kept_document_longer_than_the_window_streams_as_its_body_on_a_new_page() {
+        let rows: String = (0..20_000)
+            .map(|i| format!("<w:p><w:r><w:t>第{i}个单位</w:t></w:r></w:p>"))
+            .collect();
+        for body in [
+            format!(
+                r#"<w:p><w:pPr><w:pStyle w:val="Title"/></w:pPr><w:r><w:t>汇总</w:t></w:r></w:p>{rows}"#
+            ),
+            "<w:tbl/>".to_string(),
+        ] {
+            let doc = format!(
+                "<?xml?><w:document><w:body>\n {body} \n<w:sectPr><w:pgSz/></w:sectPr></w:body></w:document>"
+            );
+            let mut out = Vec::new();
+            Word::rollup_part_to(&mut std::io::Cursor::new(doc.as_bytes()), 3, &mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                on_new_page(split_body(&doc).0, 3)
+            );
+        }
     }
 
     #[test]

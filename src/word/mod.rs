@@ -203,17 +203,17 @@ impl Word {
         d: &UnitData,
         signature: Option<&Signature>,
     ) -> Result<Vec<u8>, WordError> {
-        self.unit_report_with(d, signature, None, |_| {})
+        self.unit_report_with(d, signature, None, &mut std::io::sink())
     }
 
     /// [`Word::unit_report`], with last year's key figures when `comparison` is given,
-    /// handing `keep` the `document.xml` as it is written.
+    /// writing the `document.xml` to `keep` too as it is written.
     fn unit_report_with(
         &self,
         d: &UnitData,
         signature: Option<&Signature>,
         comparison: Option<&Comparison>,
-        mut keep: impl FnMut(&[u8]),
+        keep: &mut dyn std::io::Write,
     ) -> Result<Vec<u8>, WordError> {
         let ctx = render::unit_context(&self.layouts, d, comparison);
         let values = render::values_with_totals(d.format, d.values);
@@ -228,10 +228,7 @@ impl Word {
         let title = view.title.clone();
         let ctx = view.into_context(ctx);
         self.shared.package(&title, d.name, |out| {
-            let mut tee = Tee {
-                out,
-                keep: &mut keep,
-            };
+            let mut tee = Tee { out, keep };
             Ok::<_, WordError>(
                 self.templates
                     .render_to("unit.docx.xml.j2", ctx, &mut tee)?,
@@ -258,46 +255,41 @@ impl Word {
         comparison: Option<&Comparison>,
     ) -> Result<Vec<u8>, WordError> {
         let out = std::io::Cursor::new(Vec::new());
-        let (out, _) = self.rollup_report_to(out, d, comparison, false)?;
+        let out = self.rollup_report_to(out, d, comparison, None)?;
         Ok(out.into_inner())
     }
 
     /// [`Word::rollup_report_compared`] written into `out` as it renders (the whole
-    /// roster's roll-up lists every unit), with its `document.xml` when `keep` is set:
-    /// for the parent's 年报汇编 ([`Word::rollup_part`]), so that it is rendered once.
+    /// roster's roll-up lists every unit), its `document.xml` also written to `keep`
+    /// when given: for the parent's 年报汇编 ([`Word::rollup_part_to`]), so that it is
+    /// rendered once and a county's, which lists every unit, is never held whole.
     ///
     /// # Errors
-    /// A template that does not render (named with its line), or `out` could not be
-    /// written.
+    /// A template that does not render (named with its line), or `out` or `keep` could
+    /// not be written.
     pub fn rollup_report_to<W: std::io::Write + std::io::Seek>(
         &self,
         out: W,
         d: &RollupData,
         comparison: Option<&Comparison>,
-        keep: bool,
-    ) -> Result<(W, Vec<u8>), WordError> {
+        keep: Option<&mut dyn std::io::Write>,
+    ) -> Result<W, WordError> {
         let ctx = render::rollup_context(&self.layouts, d, comparison);
         let values = render::values_with_totals(d.format, d.values);
         let view = DocxView::new(&ctx, d.name, d.format, &values, &self.skeletons, None);
         let title = view.title.clone();
         let ctx = view.into_context(ctx);
-        let mut document = Vec::new();
-        let mut keep = |xml: &[u8]| {
-            if keep {
-                document.extend_from_slice(xml);
-            }
-        };
-        let out = self.shared.package_to(out, &title, d.name, |out| {
-            let mut tee = Tee {
-                out,
-                keep: &mut keep,
+        self.shared.package_to(out, &title, d.name, |out| {
+            let rendered = match keep {
+                Some(keep) => {
+                    let mut tee = Tee { out, keep };
+                    self.templates
+                        .render_to("rollup.docx.xml.j2", ctx, &mut tee)
+                }
+                None => self.templates.render_to("rollup.docx.xml.j2", ctx, out),
             };
-            Ok::<_, WordError>(
-                self.templates
-                    .render_to("rollup.docx.xml.j2", ctx, &mut tee)?,
-            )
-        })?;
-        Ok((out, document))
+            Ok::<_, WordError>(rendered?)
+        })
     }
 }
 
@@ -407,21 +399,22 @@ impl DocxView {
     }
 }
 
-/// A writer that also hands what it writes to `keep`.
+/// A writer that also writes what it writes to `keep`.
 struct Tee<'a, 'k> {
     out: &'a mut dyn std::io::Write,
-    keep: &'k mut dyn FnMut(&[u8]),
+    keep: &'k mut dyn std::io::Write,
 }
 
 impl std::io::Write for Tee<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
-        (self.keep)(&buf[..n]);
+        self.keep.write_all(&buf[..n])?;
         Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+        self.out.flush()?;
+        self.keep.flush()
     }
 }
 
