@@ -1,8 +1,9 @@
 //! The volumes of each parent with units under it, in `rollups/`:
 //!
 //! - `<code>_<name>_年报汇编.docx` and `.html`: the roll-up tables, then the report of the
-//!   parent and of every accepted unit under it in roster order, each on a new page, with
-//!   a table of contents (anchors in HTML);
+//!   parent and of each accepted unit directly under it in roster order, each on a new
+//!   page, with a table of contents (anchors in HTML); the units further down are in
+//!   their own parents' volumes;
 //! - `<code>_<name>_文字汇编.docx`: the 一 and 五 texts of the same units, under each
 //!   unit's name.
 //!
@@ -169,13 +170,17 @@ impl Publisher<'_> {
             path: pieces.dir.display().to_string(),
             source: e.into_error(),
         })?;
-        // The units bound: those of the roll-up with their pieces (every accepted one).
-        // Each title is held once, as an entry of the contents (a county binds thousands).
+        // The units bound: the parent and its direct children, those of the roll-up with
+        // their pieces (every accepted one). Each title is held once, as an entry of the
+        // contents.
         let stem = render::file_stem(&r.code, &r.name);
         let rollup_title = format!("{}{}年政府信息公开工作年度报告汇总表", r.name, self.year);
         let mut contents = vec![rollup_title];
         let mut units: Vec<&str> = Vec::new();
         for (code, _) in data.included {
+            if !self.bound_into(code, &r.code) {
+                continue;
+            }
             if let Some(title) = pieces.read(code, TITLE)? {
                 units.push(code);
                 contents.push(title);
@@ -312,6 +317,21 @@ impl Publisher<'_> {
             })?;
             Ok(())
         })
+    }
+
+    /// Whether the report of `code` is bound into the volumes of `parent`: the parent's
+    /// own and its direct children's. A grandchild's is in its own parent's volume,
+    /// which goes up with it: a county's volume holds its townships' and departments'
+    /// reports, not every village's (at 10,000 villages that document would be 460 MB
+    /// of text, beyond what Word opens; at 100,000, beyond 4 GB).
+    fn bound_into(&self, code: &str, parent: &str) -> bool {
+        code == parent
+            || self.roster.is_some_and(|roster| {
+                crate::model::UnitCode::new(code)
+                    .and_then(|c| roster.get(&c))
+                    .and_then(|u| u.parent.as_ref())
+                    .is_some_and(|p| p.as_str() == parent)
+            })
     }
 
     /// Writes `relative` through a file `write` fills (for a zip, which seeks) and notes

@@ -1,7 +1,8 @@
 //! The volumes of a parent (年报汇编, 文字汇编) and `--pdf`, from the 2024 samples:
 //!
 //! - the 年报汇编 of 山市镇 holds the roll-up and then every accepted unit's report of
-//!   its subtree in roster order, each title starting a new page and listed in the table
+//!   its subtree (its villages) in roster order (a county's binds its townships' and
+//!   departments' reports, not their villages'), each title starting a new page and listed in the table
 //!   of contents (the `.docx` and the `.html`); LibreOffice converts it to pages;
 //! - the 文字汇编 holds each of those units' 一、总体情况 text (from sections.csv);
 //! - no `.md` without `--markdown`; `--pdf` puts a PDF beside every `.docx`;
@@ -80,6 +81,41 @@ fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+#[test]
+fn the_county_volume_binds_its_townships_and_departments_not_their_villages() {
+    let scratch = Scratch::new();
+    let out = scratch.path("out");
+    ingest(&out, &[]);
+    let county = "231083000000_海林市人民政府";
+    let title = |name: &str| format!("{name}2024年政府信息公开工作年度报告");
+    for ext in ["html", "docx"] {
+        let path = out.join(format!("rollups/{county}_年报汇编.{ext}"));
+        let text = if ext == "html" {
+            std::fs::read_to_string(&path).unwrap()
+        } else {
+            part(&path, "word/document.xml").replace(
+                "</w:t></w:r><w:r><w:br/></w:r><w:r><w:t xml:space=\"preserve\">",
+                "",
+            )
+        };
+        for direct in [
+            "海林市人民政府",
+            "山市镇人民政府",
+            "柴河镇人民政府",
+            "海林市教育局",
+        ] {
+            assert!(text.contains(&title(direct)), "{ext}: {direct} missing");
+        }
+        // Villages are bound into their township's volume only.
+        for village in ["山市村村民委员会", "柴河村村民委员会"] {
+            assert!(!text.contains(&title(village)), "{ext}: {village} bound");
+        }
+    }
+    let township =
+        std::fs::read_to_string(out.join(format!("rollups/{TOWNSHIP}_年报汇编.html"))).unwrap();
+    assert!(township.contains(&title("山市村村民委员会")));
 }
 
 #[test]
