@@ -590,6 +590,7 @@ impl<'a> Publisher<'a> {
                 file: o.map(|o| o.file.clone()).unwrap_or_default(),
                 reason: o.map(|o| o.reason.clone()).unwrap_or_default(),
                 new_requests: self.new_requests.get(code).copied(),
+                last_year_new_requests: None,
                 report: o
                     .filter(|o| o.status.is_accepted())
                     .map(|_| report_link(code, name)),

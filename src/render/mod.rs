@@ -448,6 +448,8 @@ pub struct OverviewUnit {
     /// Why the file has its status (for a rejected unit: its first error).
     pub reason: String,
     pub new_requests: Option<f64>,
+    /// Last year's 新收申请 (`ingest --previous`), filled in by [`overview_compared`].
+    pub last_year_new_requests: Option<f64>,
     /// Relative link to the unit's report, e.g. `reports/110_山市镇.html`.
     pub report: Option<String>,
     /// Relative link to the correction workbook.
@@ -763,28 +765,26 @@ pub fn overview_compared(
         })
         .collect();
     let statuses = status_counts(&d.units);
+    // Last year's figures go into the rows in place: a county's are thousands.
+    let mut units = d.units;
+    if let Some(p) = previous {
+        for unit in &mut units {
+            unit.last_year_new_requests = p.new_requests.get(&unit.code).copied();
+        }
+    }
     let view = OverviewView {
         title: format!("{}年政府信息公开工作年度报告 汇总概览", d.year),
         year: d.year,
         format: FormatView::of(d.format),
-        unit_count: d.units.len(),
+        unit_count: units.len(),
         summary: statuses.clone(),
-        requests_chart: requests_chart(&d.units),
-        attention: d
-            .units
+        requests_chart: requests_chart(&units),
+        attention: units
             .iter()
             .filter(|u| u.status == crate::batch::Status::Rejected)
             .map(overview::unit_row)
             .collect(),
-        units: Value::from_object(Rows(
-            d.units
-                .into_iter()
-                .map(|unit| {
-                    let last_year = previous.and_then(|p| p.new_requests.get(&unit.code).copied());
-                    overview::Compared { unit, last_year }
-                })
-                .collect(),
-        )),
+        units: Value::from_object(Rows(units)),
         previous_year: previous.map(|p| p.year),
         parents,
         status_chart: status_chart(&statuses),

@@ -11,19 +11,10 @@ use super::{OverviewUnit, RowView};
 use crate::model::number_text;
 use crate::roster::level_label;
 
-/// A row of the overview's unit table with last year's 新收申请 (`ingest --previous`).
-#[derive(Debug)]
-pub(super) struct Compared {
-    pub(super) unit: OverviewUnit,
-    pub(super) last_year: Option<f64>,
-}
-
 /// The overview's unit table: the display fields are worked out per row, on demand.
-impl RowView for Compared {
+impl RowView for OverviewUnit {
     fn view(&self) -> Value {
-        let mut row = unit_row(&self.unit);
-        row.last_year_new_requests = self.last_year.map(number_text);
-        Value::from(Serde(row))
+        Value::from(Serde(unit_row(self)))
     }
 }
 
@@ -69,7 +60,7 @@ pub(super) fn unit_row(u: &OverviewUnit) -> UnitRow {
         file_name: u.file.rsplit('/').next().unwrap_or(&u.file).to_string(),
         reason: u.reason.clone(),
         new_requests: u.new_requests.map(number_text),
-        last_year_new_requests: None,
+        last_year_new_requests: u.last_year_new_requests.map(number_text),
         report: u.report.as_deref().map(href),
         correction: u.correction.as_deref().map(href),
     }

@@ -643,6 +643,7 @@ fn overview_unit(code: &str, name: &str, status: &str, new: Option<f64>) -> Over
             String::new()
         },
         new_requests: new,
+        last_year_new_requests: None,
         report: new.map(|_| format!("reports/{}.html", file_stem(code, name))),
         correction: (status == crate::batch::Status::Rejected)
             .then(|| format!("corrections/{code}#1.xlsx")),
