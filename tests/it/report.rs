@@ -208,6 +208,7 @@ fn overview_html(templates: &Templates) -> String {
                     String::new()
                 },
                 new_requests: received.then_some(((i * 7) % 23) as f64),
+                last_year_new_requests: None,
                 parent_code: "110".to_string(),
                 parent_name: "山市镇人民政府".to_string(),
                 reason: String::new(),
@@ -232,6 +233,7 @@ fn overview_html(templates: &Templates) -> String {
             warnings: 0,
             file: "回收/山市镇年报(1).xlsx".to_string(),
             new_requests: Some(29.0),
+            last_year_new_requests: None,
             report: Some("reports/110_山市镇人民政府.html".to_string()),
             correction: None,
         },
