@@ -17,7 +17,7 @@
 //! run, when the next one starts). The whole roster (`ALL`) gets no volume: it would be
 //! every report of the batch in one file.
 
-use std::io::BufWriter;
+use std::io::{BufRead, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use super::{PublishError, Publisher};
@@ -28,16 +28,21 @@ use crate::word::{Volume, Word};
 /// The directory in `OUT` where the pieces wait (hidden; not a published directory).
 const PIECES_DIR: &str = ".nianbao-pieces";
 
-/// What is kept of each accepted unit for the volumes, a file per unit and kind.
+/// What is kept of each accepted unit for the volumes, one file per unit: a line with
+/// the byte length of each piece, then the pieces one after the other (one file, not one
+/// per piece: creating and removing files is most of what keeping them costs).
 pub(super) struct Pieces {
     dir: PathBuf,
 }
 
-/// The kinds of piece.
-const TITLE: &str = "title";
-const DOCX: &str = "docx.xml";
-const HTML: &str = "html";
-const TEXT: &str = "text.xml";
+/// The kinds of piece, in the order they are kept.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Title,
+    Docx,
+    Html,
+    Text,
+}
 
 /// One unit's pieces, as made by the per-unit pass.
 pub(super) struct UnitPieces<'a> {
@@ -62,39 +67,50 @@ impl Pieces {
         Ok(Pieces { dir })
     }
 
-    /// A piece's file: the unit code in hex (any code is a safe file name).
-    fn path(&self, code: &str, kind: &str) -> PathBuf {
+    /// A unit's file: the unit code in hex (any code is a safe file name).
+    fn path(&self, code: &str) -> PathBuf {
         let hex: String = code.bytes().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("u{hex}.{kind}"))
+        self.dir.join(format!("u{hex}"))
     }
 
     pub(super) fn save(&self, code: &str, p: &UnitPieces) -> Result<(), PublishError> {
-        for (kind, text) in [
-            (TITLE, p.title),
-            (DOCX, p.docx),
-            (HTML, p.html),
-            (TEXT, p.text),
-        ] {
-            let path = self.path(code, kind);
-            std::fs::write(&path, text).map_err(|source| PublishError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-        }
-        Ok(())
+        let pieces = [p.title, p.docx, p.html, p.text];
+        let lengths: Vec<String> = pieces.iter().map(|p| p.len().to_string()).collect();
+        let mut bytes = lengths.join(" ").into_bytes();
+        bytes.push(b'\n');
+        bytes.reserve(pieces.iter().map(|p| p.len()).sum());
+        pieces.iter().for_each(|p| bytes.extend_from_slice(p.as_bytes()));
+        let path = self.path(code);
+        std::fs::write(&path, bytes).map_err(|source| PublishError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// A unit's piece, if it has one.
-    fn read(&self, code: &str, kind: &str) -> Result<Option<String>, PublishError> {
-        let path = self.path(code, kind);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(PublishError::Io {
-                path: path.display().to_string(),
-                source,
-            }),
-        }
+    fn read(&self, code: &str, kind: Kind) -> Result<Option<String>, PublishError> {
+        let path = self.path(code);
+        let io = |source| PublishError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = match std::fs::File::open(&path) {
+            Ok(file) => std::io::BufReader::new(file),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(io(source)),
+        };
+        let mut line = String::new();
+        file.read_line(&mut line).map_err(io)?;
+        let lengths: Vec<u64> = line
+            .split_whitespace()
+            .map(|n| n.parse().unwrap_or(0))
+            .collect();
+        let at = lengths.iter().take(kind as usize).sum::<u64>();
+        let len = lengths.get(kind as usize).copied().unwrap_or(0);
+        file.seek_relative(at as i64).map_err(io)?;
+        let mut piece = String::new();
+        file.take(len).read_to_string(&mut piece).map_err(io)?;
+        Ok(Some(piece))
     }
 
     /// A scratch file among the pieces, removed when dropped: a parent's roll-up
@@ -181,7 +197,7 @@ impl Publisher<'_> {
             if !self.bound_into(code, &r.code) {
                 continue;
             }
-            if let Some(title) = pieces.read(code, TITLE)? {
+            if let Some(title) = pieces.read(code, Kind::Title)? {
                 units.push(code);
                 contents.push(title);
             }
@@ -206,7 +222,7 @@ impl Publisher<'_> {
                         None
                     }
                     n if n <= units.len() => pieces
-                        .read(units[n - 1], DOCX)?
+                        .read(units[n - 1], Kind::Docx)?
                         .map(|body| Word::new_page(&body, n)),
                     _ => return Ok(false),
                 };
@@ -274,7 +290,7 @@ impl Publisher<'_> {
             )
             .map_err(io)?;
             for (n, code) in units.iter().enumerate() {
-                let body = pieces.read(code, HTML)?.unwrap_or_default();
+                let body = pieces.read(code, Kind::Html)?.unwrap_or_default();
                 let part = format!(
                     "<section class=\"binder-part\" id=\"part-{}\">\n{body}\n</section>\n",
                     n + 2
@@ -309,7 +325,7 @@ impl Publisher<'_> {
                     return Ok(false);
                 };
                 next += 1;
-                if let Some(text) = pieces.read(code, TEXT)? {
+                if let Some(text) = pieces.read(code, Kind::Text)? {
                     w.write_all(text.as_bytes())
                         .map_err(zip::result::ZipError::Io)?;
                 }
