@@ -712,7 +712,11 @@ fn read_units(text: &str, origin: &str) -> Result<Vec<Unit>, RosterError> {
             origin: origin.to_string(),
             header_line: header.line,
         }),
-        Some(_) => Ok(units),
+        Some(_) => {
+            // Kept for the whole run: not the spare room of its growth.
+            units.shrink_to_fit();
+            Ok(units)
+        }
     }
 }
 

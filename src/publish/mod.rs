@@ -599,13 +599,15 @@ impl<'a> Publisher<'a> {
                     .map(|_| correction_link(code, name, self.year)),
             }
         };
-        let mut units = Vec::new();
+        // Exactly as many rows as units: the list is one of the largest of the run.
+        let elsewhere = who.elsewhere();
+        let mut units = Vec::with_capacity(who.walk().len() + elsewhere.len());
         for (u, _) in who.walk() {
             let parent = u.parent.as_ref().map_or("", |p| p.as_str());
             let file = who.file(u.code.as_str());
             units.push(row(u.code.as_str(), &u.name, parent, &u.level, file));
         }
-        for o in who.elsewhere() {
+        for o in elsewhere {
             units.push(row(o.unit(), &o.unit_name, "", "", Some(o)));
         }
         units
