@@ -56,8 +56,7 @@ impl Publisher<'_> {
             .find(|r| r.code == ALL_CODE)
             .map(|r| r.tally.sentence())
             .unwrap_or_default();
-        let details = self.details(&who, &summary)?;
-        self.write(DETAILS_FILE, &details)?;
+        self.write_file(DETAILS_FILE, |file| self.details(&who, &summary, file))?;
         let chase = self.chase_list(&who, rollups, summary)?;
         self.write(CHASE_FILE, &template::chase_workbook(&chase)?)?;
         let bom = starts_with_bom(&self.out.join("units.csv"));
@@ -65,7 +64,12 @@ impl Publisher<'_> {
         Ok(())
     }
 
-    fn details(&self, who: &Attribution<'_>, summary: &str) -> Result<Vec<u8>, PublishError> {
+    fn details(
+        &self,
+        who: &Attribution<'_>,
+        summary: &str,
+        out: &mut std::io::BufWriter<&mut std::fs::File>,
+    ) -> Result<(), PublishError> {
         let notes = vec![
             format!(
                 "{}年度政府信息公开工作年度报告汇总明细：{}（{}）。",
@@ -128,7 +132,7 @@ impl Publisher<'_> {
             })?;
         }
         values.finish()?;
-        Ok(book.finish()?)
+        Ok(book.finish_to(out)?)
     }
 
     fn chase_list(

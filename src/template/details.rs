@@ -268,13 +268,17 @@ impl DetailsWorkbook {
         Ok(())
     }
 
-    /// The workbook's bytes.
-    pub fn finish(self) -> Result<Vec<u8>, TemplateError> {
+    /// The workbook written into `out` (a file: at 100,000 units it is 56 MB, which
+    /// a buffer would hold twice over while it grows).
+    pub fn finish_to<W: std::io::Write + std::io::Seek + Send>(
+        self,
+        out: W,
+    ) -> Result<(), TemplateError> {
         let year = self.year;
-        self.build().map_err(|e| error(year, e))
+        self.build(out).map_err(|e| error(year, e))
     }
 
-    fn build(self) -> Result<Vec<u8>, XlsxError> {
+    fn build<W: std::io::Write + std::io::Seek + Send>(self, out: W) -> Result<(), XlsxError> {
         let last_col = (DETAILS_FIXED.len() + self.columns.len()) as u16 - 1;
         let last_row = self.next_row.max(DETAILS_HEADER_ROWS + 1) - 1;
         let mut wb = self.workbook;
@@ -322,7 +326,7 @@ impl DetailsWorkbook {
         for (i, line) in self.notes.iter().enumerate() {
             notes.write_string_with_format(i as u32, 0, line, &wrap)?;
         }
-        wb.save_to_buffer()
+        wb.save_to_writer(out)
     }
 }
 
@@ -447,7 +451,9 @@ mod tests {
                 })
                 .unwrap();
             }
-            wb.finish().unwrap()
+            let mut out = std::io::Cursor::new(Vec::new());
+            wb.finish_to(&mut out).unwrap();
+            out.into_inner()
         };
         assert_eq!(make(), make());
     }
