@@ -79,7 +79,9 @@ impl Pieces {
         let mut bytes = lengths.join(" ").into_bytes();
         bytes.push(b'\n');
         bytes.reserve(pieces.iter().map(|p| p.len()).sum());
-        pieces.iter().for_each(|p| bytes.extend_from_slice(p.as_bytes()));
+        pieces
+            .iter()
+            .for_each(|p| bytes.extend_from_slice(p.as_bytes()));
         let path = self.path(code);
         std::fs::write(&path, bytes).map_err(|source| PublishError::Io {
             path: path.display().to_string(),
