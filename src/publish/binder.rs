@@ -195,8 +195,10 @@ impl Publisher<'_> {
         let rollup_title = format!("{}{}年政府信息公开工作年度报告汇总表", r.name, self.year);
         let mut contents = vec![rollup_title];
         let mut units: Vec<&str> = Vec::new();
+        let mut further_down = 0;
         for (code, _) in data.included {
             if !self.bound_into(code, &r.code) {
+                further_down += 1;
                 continue;
             }
             if let Some(title) = pieces.read(code, Kind::Title)? {
@@ -207,7 +209,12 @@ impl Publisher<'_> {
 
         // 年报汇编 (.docx)
         let title = format!("{}{}年政府信息公开工作年度报告汇编", r.name, self.year);
-        let note = format!("收入汇总表和 {} 个单位的年度报告", units.len());
+        let mut note = format!("收入汇总表和 {} 个单位的年度报告", units.len());
+        if further_down > 0 {
+            note.push_str(&format!(
+                "；所属单位的下级另有 {further_down} 份报告，编入各所属单位的汇编"
+            ));
+        }
         let volume = Volume {
             title: &title,
             creator: &r.name,

@@ -113,6 +113,10 @@ fn the_county_volume_binds_its_townships_and_departments_not_their_villages() {
             assert!(!text.contains(&title(village)), "{ext}: {village} bound");
         }
     }
+    // The county's cover says where the other accepted reports are (18 in all).
+    let html =
+        std::fs::read_to_string(out.join(format!("rollups/{county}_年报汇编.html"))).unwrap();
+    assert!(html.contains("收入汇总表和 6 个单位的年度报告；所属单位的下级另有 12 份报告"));
     let township =
         std::fs::read_to_string(out.join(format!("rollups/{TOWNSHIP}_年报汇编.html"))).unwrap();
     assert!(township.contains(&title("山市村村民委员会")));
