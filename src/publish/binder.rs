@@ -91,6 +91,15 @@ impl Pieces {
 
     /// A unit's piece, if it has one.
     fn read(&self, code: &str, kind: Kind) -> Result<Option<String>, PublishError> {
+        Ok(self.read_with_lengths(code, kind)?.map(|(piece, _)| piece))
+    }
+
+    /// A unit's piece, if it has one, and the length in bytes of each of its pieces.
+    fn read_with_lengths(
+        &self,
+        code: &str,
+        kind: Kind,
+    ) -> Result<Option<(String, Vec<u64>)>, PublishError> {
         let path = self.path(code);
         let io = |source| PublishError::Io {
             path: path.display().to_string(),
@@ -112,7 +121,7 @@ impl Pieces {
         file.seek_relative(at as i64).map_err(io)?;
         let mut piece = String::new();
         file.take(len).read_to_string(&mut piece).map_err(io)?;
-        Ok(Some(piece))
+        Ok(Some((piece, lengths)))
     }
 
     /// A scratch file among the pieces, removed when dropped: a parent's roll-up
@@ -133,6 +142,43 @@ impl Pieces {
             source,
         })
     }
+}
+
+/// The most Word body one volume binds, in bytes. A zip member without the large-file
+/// (Zip64) fields holds under 4 GiB, and LibreOffice does not open a `.docx` whose
+/// member has them (tried): a volume that would pass this binds the reports that fit,
+/// in roster order, and its cover says how many are left out (each is in `reports/`).
+/// Reached by a parent of some 60,000 units, or of a thousand with texts of a million
+/// characters each.
+const VOLUME_LIMIT: u64 = 3 << 30;
+
+/// The running size of a volume's parts, against [`VOLUME_LIMIT`].
+struct Bound {
+    bytes: u64,
+    limit: u64,
+}
+
+impl Bound {
+    fn new(start: u64) -> Bound {
+        Bound {
+            bytes: start,
+            limit: VOLUME_LIMIT,
+        }
+    }
+
+    /// Adds a part of `len` bytes if it fits; whether it did.
+    fn take(&mut self, len: u64) -> bool {
+        let fits = self.bytes.saturating_add(len) <= self.limit;
+        if fits {
+            self.bytes += len;
+        }
+        fits
+    }
+}
+
+/// The size of the kept roll-up document.
+fn kept_len(kept: &std::fs::File) -> std::io::Result<u64> {
+    kept.metadata().map(|m| m.len())
 }
 
 /// Removes the pieces a killed run left in `out`.
@@ -195,13 +241,21 @@ impl Publisher<'_> {
         let rollup_title = format!("{}{}年政府信息公开工作年度报告汇总表", r.name, self.year);
         let mut contents = vec![rollup_title];
         let mut units: Vec<&str> = Vec::new();
-        let mut further_down = 0;
+        let (mut further_down, mut left_out) = (0, 0);
+        let mut bound = Bound::new(kept_len(&kept).map_err(|source| PublishError::Io {
+            path: pieces.dir.display().to_string(),
+            source,
+        })?);
         for (code, _) in data.included {
             if !self.bound_into(code, &r.code) {
                 further_down += 1;
                 continue;
             }
-            if let Some(title) = pieces.read(code, Kind::Title)? {
+            if let Some((title, lengths)) = pieces.read_with_lengths(code, Kind::Title)? {
+                if !bound.take(lengths.get(Kind::Docx as usize).copied().unwrap_or(0)) {
+                    left_out += 1;
+                    continue;
+                }
                 units.push(code);
                 contents.push(title);
             }
@@ -213,6 +267,12 @@ impl Publisher<'_> {
         if further_down > 0 {
             note.push_str(&format!(
                 "；所属单位的下级另有 {further_down} 份报告，编入各所属单位的汇编"
+            ));
+        }
+        if left_out > 0 {
+            note.push_str(&format!(
+                "；另有 {left_out} 份报告因汇编超过 {} GB 未编入，见 reports/ 中各单位的报告",
+                VOLUME_LIMIT >> 30
             ));
         }
         let volume = Volume {
@@ -369,5 +429,24 @@ impl Publisher<'_> {
         self.write_through(relative, write)?;
         self.note_docx(relative);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_volume_binds_parts_while_they_fit_and_skips_the_rest() {
+        let mut bound = Bound {
+            bytes: 10,
+            limit: 100,
+        };
+        assert!(bound.take(50));
+        assert!(!bound.take(41), "10 + 50 + 41 passes 100");
+        assert!(bound.take(40), "a smaller later part still fits");
+        assert!(!bound.take(1));
+        assert!(!bound.take(u64::MAX));
+        assert_eq!(bound.bytes, 100);
     }
 }
