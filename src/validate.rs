@@ -738,6 +738,52 @@ fn run_rules(
     }
 }
 
+/// The rules comparing with last year (`previous` terms) run again on a submission made
+/// elsewhere: a unit carried up in a package, checked by the township with its own
+/// last year or none, is checked against `previous`, what the level above was given, as
+/// if its workbook had been read here. Its earlier findings of those rules go: one
+/// comparison, one finding.
+pub fn cross_year(format: &Format, previous: &BTreeMap<Key, f64>, sub: &mut Submission) {
+    let cross = cross_year_checks(format);
+    let rules: std::collections::HashSet<&str> = cross
+        .iter()
+        .map(|c| format.rules[c.rule].id.as_str())
+        .collect();
+    sub.findings.retain(|f| !rules.contains(f.rule.as_str()));
+    let ctx = Context {
+        previous: Some(previous),
+    };
+    for check in cross {
+        evaluate(format, check, ctx, sub);
+    }
+    sub.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// The checks that compare with last year's figures.
+fn cross_year_checks(format: &Format) -> Vec<&crate::format::Check> {
+    format
+        .checks
+        .iter()
+        .filter(|c| c.lhs.iter().chain(&c.rhs).any(|t| t.previous))
+        .collect()
+}
+
+/// Forgets where the values were found in the unit's workbook, once validated (the
+/// findings carry their own places), except this year's cells of the cross-year checks:
+/// a level above that is given last year ([`cross_year`]) names them as reading the
+/// workbook would. A dozen places, not every cell's.
+pub fn keep_cross_year_places(format: Option<&Format>, sub: &mut Submission) {
+    let keys: std::collections::HashSet<&Key> = format
+        .map(cross_year_checks)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|c| c.lhs.iter().chain(&c.rhs))
+        .filter(|t| !t.previous)
+        .map(|t| &t.key)
+        .collect();
+    sub.places.retain(|k, _| keys.contains(k));
+}
+
 /// A number the text quotes that differs from the tables' figure it names.
 struct Misquote<'f> {
     section: &'f crate::format::Section,

@@ -165,6 +165,11 @@ fn read_one(
     verdict(&mut outcome, &mut sub, |sub| {
         attribute(sub, settings.roster, &file)
     });
+    let format = sub
+        .format_id
+        .as_deref()
+        .and_then(|id| settings.formats.by_id(id).ok());
+    crate::validate::keep_cross_year_places(format, &mut sub);
     let rollup = || catch_unwind(|| is_our_rollup(&input.path)).unwrap_or(false);
     if outcome.status == Status::Unidentified && rollup() {
         let mut skipped = not_read(input, Status::Skipped, ROLLUP_REASON);
@@ -189,9 +194,6 @@ fn keep(
         f.unit_code = sub.unit_code.clone();
         f.unit_name = sub.unit_name.clone();
     }
-    // Where each value was in the workbook was needed by validation only: findings carry
-    // their own places. Not stored.
-    sub.places.clear();
     outcome.unit_name = sub.unit_name.clone();
     outcome.counts = Some(Counts {
         errors: sub.errors(),
@@ -296,6 +298,15 @@ fn carried_outcome(
         return Ok(outcome);
     };
     (outcome.status, outcome.reason, outcome.chosen) = (Status::Accepted, String::new(), None);
+    // Last year as given here (`--previous`), not as the township had it.
+    let previous = settings.previous.and_then(|p| p.get(&sub.unit_code));
+    let format = sub
+        .format_id
+        .as_deref()
+        .and_then(|id| settings.formats.by_id(id).ok());
+    if let (Some(previous), Some(format)) = (previous, format) {
+        crate::validate::cross_year(format, previous, &mut sub);
+    }
     for f in &mut sub.findings {
         f.file = file.clone();
     }

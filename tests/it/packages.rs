@@ -644,6 +644,75 @@ fn previous_accepts_last_years_package() {
     assert_ne!(reports, tree(&scratch.path("c/reports")));
 }
 
+/// The county's `--previous` applies to the units a township carries up as to its own
+/// workbooks: a township that checked without last year sends no year-on-year finding,
+/// and the county finds it (本年“二、上年结转”不等于上年“四、结转下年度继续办理”), once,
+/// as reading the workbooks itself would. Fails if carried units skip the cross-year
+/// rules.
+#[test]
+fn the_countys_previous_year_checks_the_units_carried_in_packages() {
+    let scratch = Scratch::new();
+    scratch.write("units.csv", ROSTER);
+    scratch.write("town.csv", township_roster(ROSTER, "110"));
+    for (code, name) in [("111", "山市村村民委员会"), ("110", "山市镇人民政府")] {
+        let last = [
+            ("t3.new.natural", 5.0),
+            ("t3.open.natural", 3.0),
+            ("t3.carry_next.natural", 2.0),
+        ];
+        scratch.write(
+            &format!("y2023/{code}.xlsx"),
+            unit_return(code, name, 2023, &last),
+        );
+        let this = [("t3.new.natural", 1.0), ("t3.open.natural", 1.0)];
+        scratch.write(
+            &format!("y2024/{code}.xlsx"),
+            unit_return(code, name, 2024, &this),
+        );
+    }
+    let dir = scratch.dir.path();
+    let last = ingest_in(dir, &["y2023", "--units", "town.csv", "--out", "o2023"]);
+    assert!(last.status.code().unwrap() <= 1, "{last:?}");
+    // The township, without last year: no year-on-year finding in its package.
+    let town = ingest_in(dir, &["y2024", "--units", "town.csv", "--out", "ot"]);
+    assert!(town.status.code().unwrap() <= 1, "{town:?}");
+    let cross = |out: &str| -> Vec<BTreeMap<String, String>> {
+        records(&scratch.path(&format!("{out}/diagnostics.csv")))
+            .into_iter()
+            .filter(|r| r["message"].contains("上年"))
+            .map(|mut r| {
+                r.remove("source");
+                r.into_iter()
+                    .map(|(k, v)| (k, without_package_prefix(&v)))
+                    .collect()
+            })
+            .collect()
+    };
+    assert!(cross("ot").is_empty(), "{:?}", cross("ot"));
+    std::fs::create_dir_all(scratch.path("pk")).unwrap();
+    let package = package_in(&scratch.path("ot"));
+    let name = package.file_name().unwrap().to_string_lossy().to_string();
+    std::fs::copy(&package, scratch.path(&format!("pk/{name}"))).unwrap();
+    let args = |input: &str, out: &'static str| {
+        let previous = "o2023".to_string();
+        [
+            input.to_string(),
+            "--units".into(),
+            "units.csv".into(),
+            "--out".into(),
+            out.into(),
+            "--previous".into(),
+            previous,
+        ]
+    };
+    let direct = ingest_in(dir, &args("y2024", "direct").each_ref().map(String::as_str));
+    let via = ingest_in(dir, &args("pk", "via").each_ref().map(String::as_str));
+    assert_eq!(direct.status.code(), via.status.code(), "{via:?}");
+    let found = cross("direct");
+    assert_eq!(found.len(), 2, "both units, one finding each: {found:?}");
+    assert_eq!(found, cross("via"));
+}
+
 /// A roster with several top units writes one package for each, carrying only its own
 /// subtree's files: the two townships ingested together send up what they would have
 /// sent separately.
