@@ -20,7 +20,7 @@ pub use status::{Counts, FileOutcome, Status, Tally};
 pub use store::{Store, StoreError, Stored};
 pub use summary::{summary, Summary};
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rayon::prelude::*;
@@ -101,19 +101,20 @@ fn process_with(
         mark_wrong_year(o, year);
     }
     pick_one_per_unit(&mut outcomes);
-    // What outputs show of a name decoded or numbered, once every reason is final.
-    let notes: HashMap<&str, &String> = inputs
-        .iter()
-        .filter_map(|i| Some((i.display.as_str(), i.name_note.as_ref()?)))
-        .collect();
-    for outcome in outcomes.iter_mut().filter(|o| o.package.is_none()) {
-        if let Some(note) = notes.get(outcome.file.as_str()) {
-            outcome.reason = if outcome.reason.is_empty() {
-                note.to_string()
-            } else {
-                format!("{}；{note}", outcome.reason)
-            };
+    // What outputs show of a name decoded or numbered, once every reason is final (a
+    // file carried in a package whose reason the township's run gave whole has it).
+    for outcome in &mut outcomes {
+        let Some(note) = &outcome.name_note else {
+            continue;
+        };
+        if outcome.reason.contains(note.as_str()) {
+            continue;
         }
+        outcome.reason = if outcome.reason.is_empty() {
+            note.clone()
+        } else {
+            format!("{}；{note}", outcome.reason)
+        };
     }
     Ok(Run {
         year,
@@ -137,6 +138,7 @@ fn not_read(input: &Input, status: Status, reason: &str) -> FileOutcome {
         modified: None,
         identity_conflict: false,
         package: None,
+        name_note: input.name_note.clone(),
     }
 }
 

@@ -298,6 +298,11 @@ pub struct FileOutcome {
     /// The package (its display name) the file came in, when it was not read here but
     /// carried up by a lower level ([`super::package`]); None for a file read here.
     pub package: Option<String>,
+    /// What the file's name needed where it was found (decoded from GBK, numbered to
+    /// tell it from another of the same name), added to `reason` once it is final; it
+    /// travels in a package, so the level above says it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_note: Option<String>,
 }
 
 /// How many findings of each level a file has.

@@ -449,6 +449,7 @@ pub fn outcomes(dir: &Path) -> Result<Vec<FileOutcome>> {
             modified: None,
             identity_conflict: false,
             package: None,
+            name_note: None,
         });
     }
     Ok(out)

@@ -112,6 +112,7 @@ fn outcome(file: &str, status: Status, code: &str, sub: Option<Submission>) -> F
         modified: None,
         identity_conflict: false,
         package: None,
+        name_note: None,
     }
 }
 

@@ -138,6 +138,28 @@ fn names_that_are_not_utf8_stay_apart_and_are_shown_decoded() {
     // The decoded names are the ones in the other outputs too.
     let diagnostics = std::fs::read_to_string(scratch.path("out/diagnostics.csv")).unwrap();
     assert!(!diagnostics.contains("\u{FFFD}\u{FFFD}"), "{diagnostics}");
+    // The level above, reading this run's package, says the same of the names.
+    let package = std::fs::read_dir(scratch.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_上报包.zip"))
+        .expect("a package");
+    let name = package.file_name().unwrap().to_string_lossy().to_string();
+    std::fs::create_dir_all(scratch.path("up")).unwrap();
+    std::fs::copy(&package, scratch.path(&format!("up/{name}"))).unwrap();
+    let above = ingest(&scratch, &["up", "--units", "units.csv", "--out", "out2"]);
+    assert_eq!(above.status.code(), Some(0), "{}", text(&above.stderr));
+    let carried = files_csv(&scratch.path("out2"));
+    for file in ["回收/治山村年报.xlsx", "回收/长山村年报.xlsx"] {
+        let (status, reason) = &carried[&format!("up/{name}/{file}")];
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("accepted", "文件名按 GBK 解码"),
+            "{carried:#?}"
+        );
+    }
+    let (_, reason) = &carried[&format!("up/{name}/回收/\u{FFFD}1（2）.xlsx")];
+    assert_eq!(reason.matches("以区分").count(), 1, "said once: {reason}");
 }
 
 // ---------------------------------------------------------------------------------------
