@@ -49,5 +49,15 @@ pub fn run(formats: &Formats, args: &TemplateArgs) -> Result<Outcome> {
         ));
     }
     status(format_args!("分发清单：{}", emitted.list.display()));
+    let left = template::left_over(&args.out, args.year, &emitted);
+    if !left.is_empty() {
+        let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
+        status(format_args!(
+            "注意：输出目录中另有 {} 个不是本次生成的模板或分发文件夹（{}{}），可能是按以前的名册生成的；请核对后删除，不要分发。",
+            left.len(),
+            shown.join("、"),
+            if left.len() > shown.len() { " 等" } else { "" }
+        ));
+    }
     Ok(Outcome::Clean)
 }

@@ -70,6 +70,61 @@ pub struct Emitted {
     pub packages: Vec<String>,
 }
 
+/// What an earlier `template` run left in `out_dir` that this one (`emitted`) did not
+/// write: parents' folders and zips holding a [`LIST_CSV`], and, at the top and in the
+/// folders this run wrote, workbooks named as this year's templates are
+/// (`<code>_<name>_<year>.xlsx`). Listed, never removed (a coordinator may keep other
+/// files there): sent out, one would give a unit a template of a roster that no longer
+/// has it where it was.
+pub fn left_over(out_dir: &Path, year: i32, emitted: &Emitted) -> Vec<String> {
+    let written: std::collections::HashSet<String> = emitted
+        .files
+        .iter()
+        .map(|f| format!("{}{}", f.package, f.file))
+        .chain(emitted.packages.iter().cloned())
+        .chain([emitted.blank.clone()])
+        .collect();
+    let folders = emitted.packages.iter().filter(|p| p.ends_with('/'));
+    let mut left: Vec<String> = std::iter::once(String::new())
+        .chain(folders.cloned())
+        .flat_map(|folder| {
+            let top = folder.is_empty();
+            let entries = std::fs::read_dir(out_dir.join(&folder))
+                .into_iter()
+                .flatten();
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(move |e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let path = e.path();
+                    let ours = name.starts_with(|c: char| c.is_ascii_digit()) && name.contains('_');
+                    let shown = if top && path.is_dir() && path.join(LIST_CSV).is_file() {
+                        format!("{name}/")
+                    } else if top && ours && name.ends_with(".zip") && zip_holds_list(&path) {
+                        name
+                    } else if ours && name.ends_with(&format!("_{year}.xlsx")) {
+                        format!("{folder}{name}")
+                    } else {
+                        return None;
+                    };
+                    Some(shown)
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|shown| !written.contains(shown))
+        .collect();
+    left.sort();
+    left
+}
+
+/// Whether the zip at `path` holds a distribution list.
+fn zip_holds_list(path: &Path) -> bool {
+    std::fs::File::open(path)
+        .ok()
+        .and_then(|f| zip::ZipArchive::new(f).ok())
+        .is_some_and(|mut z| z.by_name(LIST_CSV).is_ok())
+}
+
 /// File name of the blank workbook for units not on the roster.
 pub fn blank_file_name(year: i32) -> String {
     format!("空白模板_{year}.xlsx")

@@ -37,7 +37,8 @@ pub use details::{
     DetailRow, DetailsWorkbook, DETAILS_FIXED, DETAILS_HEADER_ROWS, DETAILS_NAME, DETAILS_SHEET,
 };
 pub use distribute::{
-    blank_file_name, emit, ByParent, Distributed, Distribution, Emitted, LIST_CSV, LIST_XLSX,
+    blank_file_name, emit, left_over, ByParent, Distributed, Distribution, Emitted, LIST_CSV,
+    LIST_XLSX,
 };
 pub use findings_sheet::FINDINGS_SHEET;
 pub use rollup::{rollup_sheet_names, rollup_workbook, RollupSheet};

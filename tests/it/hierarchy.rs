@@ -455,3 +455,60 @@ fn a_dropped_folder_is_ingested_and_does_not_wait_without_a_terminal() {
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("ingest"));
 }
+
+/// A second `template --by-parent` into the same folder after the roster lost a township:
+/// the township's old folder (and a unit's old workbook at the top) is named on stderr
+/// as not made by this run, and left in place; a rerun with the same roster says nothing.
+#[test]
+fn templates_left_by_an_earlier_roster_are_named_not_removed() {
+    let scratch = Scratch::new();
+    let out = template(&scratch, "out", &["--by-parent"]);
+    let again = |roster: &str| {
+        let roster = scratch.write("now.csv", roster);
+        let run = nianbao()
+            .args(["template", "--year", "2024", "--by-parent", "--units"])
+            .arg(&roster)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{run:?}");
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    assert!(!again(COUNTY).contains("不是本次生成"));
+    // The township and its villages gone; the department renamed.
+    let smaller = "code,name,parent_code,level\n100,示例县人民政府,,county\n121,示例县财政局,100,department\n";
+    let stderr = again(smaller);
+    assert!(
+        stderr.contains("不是本次生成") && stderr.contains("110_山市镇人民政府/"),
+        "{stderr}"
+    );
+    assert!(out.join("110_山市镇人民政府").is_dir(), "left in place");
+    // Inside the county's folder, written again: the department's old workbook.
+    assert!(
+        stderr.contains("100_示例县人民政府/120_示例县教育局_2024.xlsx"),
+        "{stderr}"
+    );
+    let zipped = scratch.path("zipped");
+    let run = |roster: &str, out: &Path| {
+        let roster = scratch.write("z.csv", roster);
+        let run = nianbao()
+            .args([
+                "template",
+                "--year",
+                "2024",
+                "--by-parent",
+                "--zip",
+                "--units",
+            ])
+            .arg(&roster)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    run(COUNTY, &zipped);
+    let stderr = run(smaller, &zipped);
+    assert!(stderr.contains("110_山市镇人民政府.zip"), "{stderr}");
+}
