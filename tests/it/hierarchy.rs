@@ -462,23 +462,26 @@ fn a_dropped_folder_is_ingested_and_does_not_wait_without_a_terminal() {
 #[test]
 fn templates_left_by_an_earlier_roster_are_named_not_removed() {
     let scratch = Scratch::new();
-    let out = template(&scratch, "out", &["--by-parent"]);
-    let again = |roster: &str| {
+    // `template --by-parent [extra]` of `roster` into `out`; its stderr.
+    let run = |roster: &str, out: &Path, extra: &[&str]| {
         let roster = scratch.write("now.csv", roster);
         let run = nianbao()
             .args(["template", "--year", "2024", "--by-parent", "--units"])
             .arg(&roster)
             .arg("--out")
-            .arg(&out)
+            .arg(out)
+            .args(extra)
             .output()
             .unwrap();
         assert!(run.status.success(), "{run:?}");
         String::from_utf8_lossy(&run.stderr).into_owned()
     };
-    assert!(!again(COUNTY).contains("不是本次生成"));
+    let out = scratch.path("out");
+    run(COUNTY, &out, &[]);
+    assert!(!run(COUNTY, &out, &[]).contains("不是本次生成"));
     // The township and its villages gone; the department renamed.
     let smaller = "code,name,parent_code,level\n100,示例县人民政府,,county\n121,示例县财政局,100,department\n";
-    let stderr = again(smaller);
+    let stderr = run(smaller, &out, &[]);
     assert!(
         stderr.contains("不是本次生成") && stderr.contains("110_山市镇人民政府/"),
         "{stderr}"
@@ -490,25 +493,7 @@ fn templates_left_by_an_earlier_roster_are_named_not_removed() {
         "{stderr}"
     );
     let zipped = scratch.path("zipped");
-    let run = |roster: &str, out: &Path| {
-        let roster = scratch.write("z.csv", roster);
-        let run = nianbao()
-            .args([
-                "template",
-                "--year",
-                "2024",
-                "--by-parent",
-                "--zip",
-                "--units",
-            ])
-            .arg(&roster)
-            .arg("--out")
-            .arg(out)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&run.stderr).into_owned()
-    };
-    run(COUNTY, &zipped);
-    let stderr = run(smaller, &zipped);
+    run(COUNTY, &zipped, &["--zip"]);
+    let stderr = run(smaller, &zipped, &["--zip"]);
     assert!(stderr.contains("110_山市镇人民政府.zip"), "{stderr}");
 }
