@@ -169,6 +169,9 @@ pub struct FillArgs {
     /// 指定报告格式 id，覆盖按年度的自动选择。
     #[arg(long, value_name = "ID")]
     pub format: Option<String>,
+
+    #[command(flatten)]
+    pub handback: HandbackArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -272,6 +275,14 @@ pub struct TemplateArgs {
     #[arg(long, requires = "by_parent")]
     pub zip: bool,
 
+    #[command(flatten)]
+    pub handback: HandbackArgs,
+}
+
+/// When and to whom a workbook goes back: printed on the cover and in the 填报说明, kept
+/// in the identity sheet (`template`, and `fill` for workbooks sent out prefilled).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HandbackArgs {
     /// 交回期限，如 2025-01-20：印在每个模板的封面和填报说明中；汇总时，保存时间晚于期限的工作簿记一条“信息”（不影响受理）。
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_deadline)]
     pub deadline: Option<nianbao::identity::Deadline>,
@@ -279,6 +290,15 @@ pub struct TemplateArgs {
     /// 联系人和电话，如 "县政务公开办 0453-0000000"：印在封面和填报说明中。
     #[arg(long, value_name = "TEXT")]
     pub contact: Option<String>,
+}
+
+impl HandbackArgs {
+    pub fn handback(&self) -> nianbao::identity::Handback {
+        nianbao::identity::Handback {
+            deadline: self.deadline,
+            contact: self.contact.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// `--deadline`: a day of the calendar, `2025-01-20`.

@@ -230,13 +230,15 @@ struct UnitValues {
 }
 
 /// Writes one filled workbook per unit found in `values` into `out`, in roster order, and
-/// returns their paths. Nothing is written if any line of `values` is wrong.
+/// returns their paths; `handback` (deadline, contact) is printed on each as on a
+/// template. Nothing is written if any line of `values` is wrong.
 pub fn run(
     format: &Format,
     year: i32,
     roster: &Roster,
     values: &Path,
     out: &Path,
+    handback: &crate::identity::Handback,
 ) -> Result<Vec<PathBuf>, FillError> {
     template::check_year(year)?;
     let path = values.display().to_string();
@@ -261,7 +263,7 @@ pub fn run(
     jobs.par_iter()
         .map(|(info, prefill)| {
             let file = out.join(template::file_name(&info.code, &info.name, year));
-            let bytes = template::workbook_bytes(format, year, info, prefill)?;
+            let bytes = template::workbook_bytes_handed(format, year, info, prefill, handback)?;
             template::write_atomic(&file, &bytes)?;
             Ok(file)
         })

@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use nianbao::format::Formats;
-use nianbao::identity::Handback;
 use nianbao::template;
 
 use super::{format_for, set_jobs, status, Outcome};
@@ -23,10 +22,7 @@ pub fn run(formats: &Formats, args: &TemplateArgs) -> Result<Outcome> {
     }
     let roster = super::load_roster(&args.units)?;
     let how = template::Distribution {
-        handback: Handback {
-            deadline: args.deadline,
-            contact: args.contact.clone().unwrap_or_default(),
-        },
+        handback: args.handback.handback(),
         by_parent: args.by_parent.then_some(template::ByParent {
             descendants: args.depth == "all",
             zip: args.zip,

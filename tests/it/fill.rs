@@ -205,8 +205,15 @@ fn refused(year: i32, csv: &str) -> (Vec<LineError>, String) {
     let values = scratch.write("values.csv", csv);
     let formats = Formats::builtin();
     let format = formats.for_year(year).unwrap();
-    let err = nianbao::fill::run(format, year, &roster, &values, &scratch.path("lib"))
-        .expect_err("refused");
+    let err = nianbao::fill::run(
+        format,
+        year,
+        &roster,
+        &values,
+        &scratch.path("lib"),
+        &Default::default(),
+    )
+    .expect_err("refused");
     let (code, out, stderr) = fill(&scratch, year, csv);
     assert_eq!(code, 2, "{out}{stderr}");
     assert!(!scratch.path("lib").exists() && !scratch.path("out").exists());

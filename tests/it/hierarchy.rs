@@ -497,3 +497,38 @@ fn templates_left_by_an_earlier_roster_are_named_not_removed() {
     let stderr = run(smaller, &zipped, &["--zip"]);
     assert!(stderr.contains("110_山市镇人民政府.zip"), "{stderr}");
 }
+
+/// `fill` takes `--deadline`/`--contact` as `template` does (workbooks sent out
+/// prefilled): the same sentence on the cover, the same identity fields.
+#[test]
+fn filled_workbooks_carry_the_deadline_and_contact_too() {
+    let scratch = Scratch::new();
+    let roster = scratch.write("county.csv", COUNTY);
+    let values = scratch.write("v.csv", "unit_code,field,value\n111,t3.new.natural,3\n");
+    let out = scratch.path("filled");
+    nianbao()
+        .args(["fill", "--year", "2024", "--units"])
+        .arg(&roster)
+        .arg("--values")
+        .arg(&values)
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--deadline",
+            "2025-01-20",
+            "--contact",
+            "镇党政办 0453-1100000",
+        ])
+        .assert()
+        .success();
+    let file = out.join("111_山市村村民委员会_2024.xlsx");
+    let sentence = "请于 2025 年 1 月 20 日前交回本表，联系：镇党政办 0453-1100000。";
+    let cover = dump_sheet(&file, "封面");
+    assert!(cover.iter().any(|(_, t)| t == sentence), "{cover:?}");
+    let id = dump_sheet(&file, nianbao::identity::SHEET);
+    assert!(
+        id.windows(2)
+            .any(|w| w[0].1 == "deadline" && w[1].1 == "2025-01-20"),
+        "{id:?}"
+    );
+}
