@@ -73,6 +73,17 @@ pub struct Manifest {
     pub members: Vec<Member>,
 }
 
+impl Manifest {
+    /// The member called `name`, as the manifest lists it.
+    fn member(&self, name: &str) -> Result<Member, String> {
+        self.members
+            .iter()
+            .find(|m| m.name == name)
+            .cloned()
+            .ok_or_else(|| format!("上报包的清单中没有 {name}"))
+    }
+}
+
 /// One unit of a package's roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterEntry {
@@ -314,12 +325,7 @@ pub fn open(
     for member in manifest.members.iter().filter(|m| m.name != CARRIED) {
         verify(&mut archive, member)?;
     }
-    let carried = manifest
-        .members
-        .iter()
-        .find(|m| m.name == CARRIED)
-        .ok_or_else(|| format!("清单中没有 {CARRIED}"))?
-        .clone();
+    let carried = manifest.member(CARRIED)?;
     let mut line_no = 0usize;
     let mut failed = None;
     each_line(&mut archive, &carried, |line| {
@@ -343,12 +349,7 @@ pub fn open(
 pub fn member_bytes(path: &Path, name: &str) -> Result<(Manifest, Vec<u8>), String> {
     let mut archive = archive(path)?;
     let manifest = manifest(&mut archive)?;
-    let member = manifest
-        .members
-        .iter()
-        .find(|m| m.name == name)
-        .ok_or_else(|| format!("上报包中没有 {name}"))?
-        .clone();
+    let member = manifest.member(name)?;
     let mut bytes = Vec::new();
     each_line(&mut archive, &member, |line| {
         bytes.extend_from_slice(line);

@@ -43,7 +43,7 @@ use escape::{auto_escape, formatter};
 use overview::{href, percent};
 use sections::{field_sentences, numeral, paragraphs};
 use status::status_counts;
-pub(crate) use table::{slot_marker, Skeleton};
+pub(crate) use table::{slot_marker, slot_numbers, Skeleton};
 use table::{table_part, with_totals, Shape};
 
 /// The templates shipped with the binary. A user's directory may override any of them by

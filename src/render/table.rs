@@ -117,11 +117,7 @@ pub(super) fn table_part(
         Some(t) => t.shape(format, table),
         None => Shape::of(format, table, None),
     };
-    let numbers: Vec<String> = shape
-        .slots
-        .iter()
-        .map(|key| number_text(values.get(key).copied().unwrap_or(0.0)))
-        .collect();
+    let numbers = slot_numbers(&shape.slots, values);
     let table_html = shape
         .html
         .get()
@@ -138,6 +134,15 @@ pub(super) fn table_part(
         })),
         table_html,
     }
+}
+
+/// The numbers a skeleton's slots take, in slot order, as every report prints them (an
+/// empty cell is 0): shared by the HTML and the Word tables.
+pub(crate) fn slot_numbers(slots: &[Key], values: &BTreeMap<Key, f64>) -> Vec<String> {
+    slots
+        .iter()
+        .map(|key| number_text(values.get(key).copied().unwrap_or(0.0)))
+        .collect()
 }
 
 /// The marker drawn in place of number cell `slot` when a table's skeleton is drawn:

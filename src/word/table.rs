@@ -26,7 +26,7 @@ use super::xml::escape_into;
 use crate::format::{Block, Format, Key, Table};
 use crate::grid::{BlockGrid, GridCell, TableGrid};
 use crate::model::number_text;
-use crate::render::{slot_marker, Skeleton};
+use crate::render::{slot_marker, slot_numbers, Skeleton};
 
 /// Twips (1/20 point) in a millimetre, rounded down where widths are summed.
 const TWIPS_PER_MM: f64 = 56.692_913;
@@ -141,11 +141,7 @@ pub(super) fn word_tables(
         .iter()
         .map(|t| {
             let drawn = skeletons.get(format, t, width);
-            let numbers: Vec<String> = drawn
-                .slots
-                .iter()
-                .map(|key| number_text(values.get(key).copied().unwrap_or(0.0)))
-                .collect();
+            let numbers = slot_numbers(&drawn.slots, values);
             let xml = drawn
                 .xml
                 .as_ref()

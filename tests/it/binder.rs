@@ -14,18 +14,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{ingest_samples, nianbao, Scratch};
+use crate::common::{ingest_samples, nianbao, soffice, Scratch};
 
 const TOWNSHIP: &str = "231083102000_山市镇人民政府";
-
-fn soffice() -> bool {
-    ["soffice", "libreoffice"].into_iter().any(|bin| {
-        Command::new(bin)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
 
 fn ingest(out: &Path, extra: &[&str]) {
     ingest_samples(2024, out)
@@ -251,7 +242,7 @@ fn the_township_volume_binds_every_accepted_report_in_roster_order() {
 
 #[test]
 fn pdf_copies_of_every_word_document() {
-    if !soffice() {
+    if soffice().is_none() {
         println!("SKIPPED: LibreOffice (soffice) is not installed");
         return;
     }

@@ -96,16 +96,10 @@ fn an_overwritten_total_disagrees_with_its_parts() {
     let path = filled.write(&scratch, "in.xlsx");
     // The clerk unprotected the sheet and typed over three totals.
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表三 依申请公开")
-        .unwrap();
+    let t3 = sheet_mut(&mut sheets, "表三 依申请公开");
     t3.cells
         .insert(pos(2020, "t3.new.total"), calamine::Data::Float(9.0)); // 一 row total
-    let t4 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表四 复议诉讼")
-        .unwrap();
+    let t4 = sheet_mut(&mut sheets, "表四 复议诉讼");
     t4.cells
         .insert(pos(2020, "t4.all.review_total"), calamine::Data::Float(4.0)); // 行政复议 总计
     let out = scratch.path("overwritten.xlsx");
@@ -149,10 +143,7 @@ fn totals_saved_without_results_are_recomputed() {
     // A program that does not store formula results: every total cell is empty (the 总计
     // column from 一 down, the （七）总计 row).
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表三 依申请公开")
-        .unwrap();
+    let t3 = sheet_mut(&mut sheets, "表三 依申请公开");
     let (first_row, total_col) = pos(2020, "t3.new.total");
     let (total_row, first_col) = pos(2020, "t3.total.natural");
     t3.cells.retain(|(r, c), _| {
@@ -340,10 +331,7 @@ fn inserted_rows_shift_nothing_into_the_wrong_cell() {
     let scratch = Scratch::new();
     let path = balanced().write(&scratch, "in.xlsx");
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表三 依申请公开")
-        .unwrap();
+    let t3 = sheet_mut(&mut sheets, "表三 依申请公开");
     // Two rows inserted above （一）予以公开: from there down, every cell is two rows lower.
     let (open_row, natural_col) = pos(2020, "t3.open.natural");
     let inserted = 2;
@@ -488,10 +476,7 @@ fn a_missing_row_is_an_error_not_a_guess() {
     let scratch = Scratch::new();
     let path = balanced().write(&scratch, "in.xlsx");
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表三 依申请公开")
-        .unwrap();
+    let t3 = sheet_mut(&mut sheets, "表三 依申请公开");
     let (partial_row, _) = pos(2020, "t3.partial.natural");
     t3.cells.retain(|(r, _), _| *r != partial_row); // the （二）部分公开 row deleted
     let out = scratch.path("row_deleted.xlsx");
@@ -641,10 +626,7 @@ fn numbers_typed_outside_the_report_cells_are_listed_a_few_at_a_time() {
     let scratch = Scratch::new();
     let path = balanced().write(&scratch, "in.xlsx");
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表三 依申请公开")
-        .unwrap();
+    let t3 = sheet_mut(&mut sheets, "表三 依申请公开");
     // Thirty rows inserted above （一）予以公开, each with twelve numbers, some right of
     // the table.
     let (open_row, first_col) = pos(2020, "t3.open.natural");

@@ -13,6 +13,17 @@ use nianbao::format::{Format, Formats, Key};
 /// re-export only, so that moving the module changes this line and nothing else.
 pub use nianbao::layout;
 
+/// The LibreOffice binary, if one runs here (`soffice`, else `libreoffice`): the tests
+/// that need it print `SKIPPED` without it.
+pub fn soffice() -> Option<&'static str> {
+    ["soffice", "libreoffice"].into_iter().find(|bin| {
+        std::process::Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
 pub fn nianbao() -> Command {
     Command::cargo_bin("nianbao").expect("binary built")
 }
@@ -171,6 +182,14 @@ impl Filled<'_> {
 pub struct PlainSheet {
     pub name: String,
     pub cells: std::collections::BTreeMap<(u32, u16), Data>,
+}
+
+/// The sheet called `name` among `sheets`, to change; panics when there is none.
+pub fn sheet_mut<'a>(sheets: &'a mut [PlainSheet], name: &str) -> &'a mut PlainSheet {
+    sheets
+        .iter_mut()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no sheet {name}"))
 }
 
 /// Reads every sheet's values (formulas keep only their cached results).

@@ -69,7 +69,7 @@ fn rejected(scratch: &Scratch) -> PathBuf {
     filled.raw = &[("t2.rules.made", "十二")];
     let path = filled.write(scratch, "template.xlsx");
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
+    let t3 = sheet_mut(&mut sheets, T3);
     insert_rows(t3, 2, INSERTED);
     let out = scratch.path("山市镇年报.xlsx");
     write_plain(&sheets, &out);
@@ -352,10 +352,10 @@ fn correction_workbook_checks_like_a_returned_template() {
     // requests carried on entered. The row total of that row is left without a result, as
     // a program that does not store results would; the reader recomputes it.
     let mut sheets = plain_sheets(&path);
-    let t2 = sheets.iter_mut().find(|s| s.name == T2).unwrap();
+    let t2 = sheet_mut(&mut sheets, T2);
     t2.cells
         .insert(pos(2020, "t2.rules.made"), Data::Float(12.0));
-    let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
+    let t3 = sheet_mut(&mut sheets, T3);
     t3.cells
         .insert(pos(2020, "t3.carry_next.natural"), Data::Float(2.0));
     t3.cells.remove(&pos(2020, "t3.carry_next.total"));
@@ -705,7 +705,7 @@ fn a_total_typed_over_comes_back_as_a_formula_and_the_note_says_so() {
     filled.values = &[("t3.new.natural", 2.0), ("t3.open.natural", 2.0)];
     let path = filled.write(&scratch, "in.xlsx");
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets.iter_mut().find(|s| s.name == T3).unwrap();
+    let t3 = sheet_mut(&mut sheets, T3);
     t3.cells.insert(pos(2020, "t3.new.total"), Data::Float(9.0)); // 一 row total, typed over
     let typed = scratch.path("typed.xlsx");
     write_plain(&sheets, &typed);

@@ -684,15 +684,6 @@ fn word_97_and_wps_documents_are_asked_to_be_saved_as_docx() {
 
 // ── Our own reports, through LibreOffice ────────────────────────────────────────────
 
-fn soffice() -> Option<&'static str> {
-    ["soffice", "libreoffice"].into_iter().find(|bin| {
-        Command::new(bin)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
 /// values.csv as (unit, key) → value text.
 fn values_of(out: &Path) -> BTreeMap<(String, String), String> {
     records(&out.join("values.csv"))

@@ -777,10 +777,7 @@ fn a_row_copied_thousands_of_times_gives_a_short_message() {
     let scratch = Scratch::new();
     let path = Filled::new(2020).write(&scratch, "rows.xlsx");
     let mut sheets = plain_sheets(&path);
-    let t3 = sheets
-        .iter_mut()
-        .find(|s| s.name == "表三 依申请公开")
-        .unwrap();
+    let t3 = sheet_mut(&mut sheets, "表三 依申请公开");
     let (row0, _) = pos(2020, "t3.new.natural");
     let key = t3.cells[&(row0, layout::KEY_COL)].clone();
     for r in 0..5000 {

@@ -661,7 +661,7 @@ fn formula_error_workbook() -> (Vec<u8>, String) {
 /// A filled workbook whose hidden `_nianbao` sheet says `template_version` 0.
 fn old_template_workbook() -> Vec<u8> {
     let mut sheets = plain(&good("204", "旧模板单位"));
-    let id = sheets.iter_mut().find(|s| s.name == "_nianbao").unwrap();
+    let id = sheet_mut(&mut sheets, "_nianbao");
     let row = id
         .cells
         .iter()
@@ -1352,12 +1352,7 @@ fn fuzz_seeds(scratch: &Scratch, with_ods: bool) -> Vec<(String, Vec<u8>)> {
         ("xlsx".to_string(), periodic_xlsx(300, Bomb::Honest)),
     ];
     let path = scratch.write("seed.xlsx", &xlsx);
-    let Some(bin) = ["soffice", "libreoffice"].into_iter().find(|b| {
-        StdCommand::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) else {
+    let Some(bin) = crate::common::soffice() else {
         eprintln!("SKIPPED: LibreOffice not installed; no .xls/.ods seeds");
         return seeds;
     };

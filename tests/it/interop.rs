@@ -30,15 +30,6 @@ use nianbao::template::correction_workbook;
 
 use crate::common::*;
 
-fn soffice() -> Option<&'static str> {
-    ["soffice", "libreoffice"].into_iter().find(|bin| {
-        Command::new(bin)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
 /// Runs LibreOffice headless with the profile `profile`: `--convert-to convert_to` of
 /// `files` into `outdir`. Returns what it printed.
 fn run_soffice(

@@ -505,15 +505,6 @@ fn the_lists_moved_among_the_returns_are_not_taken_for_returns() {
 
 // ── LibreOffice ───────────────────────────────────────────────────────────────────────
 
-fn soffice() -> Option<&'static str> {
-    ["soffice", "libreoffice"].into_iter().find(|bin| {
-        Process::new(bin)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
-
 /// `file` converted by LibreOffice to `to` (`xlsx`, `pdf`) in `dir`, with a private
 /// profile.
 fn convert(bin: &str, file: &Path, to: &str, dir: &Path) -> PathBuf {

@@ -119,6 +119,36 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// The samples split as the hierarchy sends them: the villages and the township's own
 /// return of 山市镇 (t1) and of 柴河镇 (t2), the county's and its departments' (c); and
 /// the townships' rosters.
+/// The county reading its own workbooks (`c`) and the packages sent up (`pk`), into
+/// `out`: the package route of [`ingest_direct`].
+fn ingest_via(dir: &Path, out: &str, year: &str) -> std::process::Output {
+    ingest_in(
+        dir,
+        &[
+            "c",
+            "pk",
+            "--units",
+            "units.csv",
+            "--out",
+            out,
+            "--year",
+            year,
+        ],
+    )
+}
+
+/// Copies `package` into `pk/` under its own name, as a township sends it up; its new
+/// path.
+fn send_up(scratch: &Scratch, package: &Path) -> PathBuf {
+    let to = scratch.path(&format!(
+        "pk/{}",
+        package.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(package, &to).unwrap();
+    to
+}
+
 fn split_samples(scratch: &Scratch) {
     let returns = root().join(format!("samples/returns/{SAMPLES_YEAR}"));
     for entry in std::fs::read_dir(&returns).unwrap() {
@@ -158,28 +188,14 @@ fn the_samples_through_two_township_packages_give_the_county_the_same_outputs() 
         let run = ingest_in(dir, &[t, "--units", roster, "--out", &out, "--year", &y]);
         assert!(run.status.code().unwrap() <= 1, "{run:?}");
         let package = package_in(&scratch.path(&out));
-        let name = package.file_name().unwrap().to_string_lossy().to_string();
-        std::fs::create_dir_all(scratch.path("pk")).unwrap();
-        std::fs::copy(&package, scratch.path(&format!("pk/{name}"))).unwrap();
+        send_up(&scratch, &package);
         // No workbook travels.
         let bytes = std::fs::read(&package).unwrap();
         assert!(unzip(&bytes)
             .iter()
             .all(|(n, _)| !n.ends_with(".xlsx") && !n.ends_with(".xls")));
     }
-    let via = ingest_in(
-        dir,
-        &[
-            "c",
-            "pk",
-            "--units",
-            "units.csv",
-            "--out",
-            "via",
-            "--year",
-            &y,
-        ],
-    );
+    let via = ingest_via(dir, "via", &y);
     assert_eq!(via.status.code(), Some(1), "{via:?}");
     let (direct, via) = (scratch.path("direct"), scratch.path("via"));
 
@@ -326,14 +342,7 @@ fn township_package(scratch: &Scratch) -> PathBuf {
         &["t1", "--units", "r1.csv", "--out", "o1", "--year", &y],
     );
     assert!(run.status.code().unwrap() <= 1, "{run:?}");
-    let package = package_in(&scratch.path("o1"));
-    let to = scratch.path(&format!(
-        "pk/{}",
-        package.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-    std::fs::copy(&package, &to).unwrap();
-    to
+    send_up(scratch, &package_in(&scratch.path("o1")))
 }
 
 fn row<'a>(
@@ -497,19 +506,7 @@ fn a_unit_in_a_package_and_as_a_workbook_is_counted_once_by_its_newest_save() {
         };
         set_modified(&copy, time);
         let out = format!("out{offset}");
-        let run = ingest_in(
-            scratch.dir.path(),
-            &[
-                "c",
-                "pk",
-                "--units",
-                "units.csv",
-                "--out",
-                &out,
-                "--year",
-                &y,
-            ],
-        );
+        let run = ingest_via(scratch.dir.path(), &out, &y);
         assert_eq!(run.status.code(), Some(1), "{run:?}");
         let files = records(&scratch.path(&format!("{out}/files.csv")));
         let other = if chosen == &workbook {
@@ -689,10 +686,7 @@ fn the_countys_previous_year_checks_the_units_carried_in_packages() {
             .collect()
     };
     assert!(cross("ot").is_empty(), "{:?}", cross("ot"));
-    std::fs::create_dir_all(scratch.path("pk")).unwrap();
-    let package = package_in(&scratch.path("ot"));
-    let name = package.file_name().unwrap().to_string_lossy().to_string();
-    std::fs::copy(&package, scratch.path(&format!("pk/{name}"))).unwrap();
+    send_up(&scratch, &package_in(&scratch.path("ot")));
     let args = |input: &str, out: &'static str| {
         let previous = "o2023".to_string();
         [
@@ -771,26 +765,9 @@ fn a_roster_with_two_top_units_writes_a_package_for_each() {
     assert_eq!(units.len(), 4, "{units:#?}");
     // The county takes both packages as it takes the two townships' own.
     for p in &packages {
-        std::fs::create_dir_all(scratch.path("pk")).unwrap();
-        std::fs::copy(
-            scratch.path(&format!("ob/{p}")),
-            scratch.path(&format!("pk/{p}")),
-        )
-        .unwrap();
+        send_up(&scratch, &scratch.path(&format!("ob/{p}")));
     }
-    let county = ingest_in(
-        dir,
-        &[
-            "c",
-            "pk",
-            "--units",
-            "units.csv",
-            "--out",
-            "via",
-            "--year",
-            &y,
-        ],
-    );
+    let county = ingest_via(dir, "via", &y);
     assert_eq!(county.status.code(), Some(1), "{county:?}");
     let direct = ingest_direct(dir, &y);
     assert_eq!(direct.status.code(), Some(1), "{direct:?}");

@@ -137,10 +137,7 @@ fn a_deleted_row_is_one_finding_naming_it() {
     let path = filled.write(&scratch, "in.xlsx");
     let out = scratch.path("deleted.xlsx");
     rewrite(&path, &out, |sheets| {
-        let t3 = sheets
-            .iter_mut()
-            .find(|s| s.name == "表三 依申请公开")
-            .unwrap();
+        let t3 = sheet_mut(sheets, "表三 依申请公开");
         let (gone, _) = pos(2020, "t3.partial.natural");
         let (total_row, first_col) = pos(2020, "t3.total.natural");
         // The row deleted, the rows below moving up; the （七）总计 row shows #REF! as
@@ -189,10 +186,7 @@ fn a_total_showing_the_error_of_a_part_is_not_reported_again() {
         "t3.total.total",
     ];
     rewrite(&path, &out, |sheets| {
-        let t3 = sheets
-            .iter_mut()
-            .find(|s| s.name == "表三 依申请公开")
-            .unwrap();
+        let t3 = sheet_mut(sheets, "表三 依申请公开");
         for key in broken {
             t3.cells.insert(
                 pos(2020, key),

@@ -31,12 +31,7 @@ use crate::common::{ingest_samples, nianbao, Scratch};
 /// component is installed beside it (the Calc-only packages leave it out, and then
 /// `--convert-to pdf` of a `.docx` fails).
 fn writer() -> Option<&'static str> {
-    let bin = ["soffice", "libreoffice"].into_iter().find(|bin| {
-        Command::new(bin)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })?;
+    let bin = crate::common::soffice()?;
     let program = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
         .unwrap_or_default()
