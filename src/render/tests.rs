@@ -625,6 +625,23 @@ fn file_stems_are_safe() {
     assert!(!file_stem("2", "..").contains(".."));
 }
 
+/// 山市镇人民政府 (code 110) reporting `values` and `texts` for `year`.
+fn shanshi<'a>(
+    format: &'a Format,
+    year: i32,
+    values: &'a BTreeMap<Key, f64>,
+    texts: &'a BTreeMap<String, String>,
+) -> UnitData<'a> {
+    UnitData {
+        format,
+        year,
+        code: "110",
+        name: "山市镇人民政府",
+        values,
+        texts,
+    }
+}
+
 fn overview_unit(code: &str, name: &str, status: &str, new: Option<f64>) -> OverviewUnit {
     let status = crate::batch::Status::from_code(status).expect("a status code");
     OverviewUnit {
@@ -807,14 +824,7 @@ fn comparison_words_the_change_and_none_is_unchanged() {
     assert_eq!(change_text(0.5), "+0.5");
     let f = format("2021");
     let (v, t) = (values(&[("t3.new.natural", 4.0)]), texts(&[]));
-    let d = UnitData {
-        format: &f,
-        year: 2021,
-        code: "110",
-        name: "山市镇人民政府",
-        values: &v,
-        texts: &t,
-    };
+    let d = shanshi(&f, 2021, &v, &t);
     let templates = Templates::builtin();
     let plain = unit_report(&templates, &d).unwrap();
     assert_eq!(
@@ -856,14 +866,7 @@ fn comparison_words_the_change_and_none_is_unchanged() {
 fn the_html_and_markdown_reports_end_with_the_same_signature_as_word() {
     let f = format("2021");
     let (v, t) = (values(&[("t3.new.natural", 4.0)]), texts(&[]));
-    let d = UnitData {
-        format: &f,
-        year: 2021,
-        code: "110",
-        name: "山市镇人民政府",
-        values: &v,
-        texts: &t,
-    };
+    let d = shanshi(&f, 2021, &v, &t);
     let templates = Templates::builtin();
     // The one definition of what the 落款 says (the Word report uses it too).
     let signature = Signature::from_cover("山市镇人民政府", Some("2022/1/12")).unwrap();
@@ -972,14 +975,7 @@ fn the_unit_lists_of_a_rollup_are_included_and_the_macro_still_draws_them() {
 fn without_markdown_a_unit_gets_the_same_html_and_no_markdown() {
     let f = format("2021");
     let (v, t) = (BTreeMap::new(), sample_texts());
-    let d = UnitData {
-        format: &f,
-        year: 2021,
-        code: "110",
-        name: "山市镇人民政府",
-        values: &v,
-        texts: &t,
-    };
+    let d = shanshi(&f, 2021, &v, &t);
     let whole = unit_report(&Templates::builtin(), &d).unwrap();
     let (html, markdown) = unit_pages(&Templates::builtin(), &d, None, None, false).unwrap();
     assert_eq!((html, markdown), (whole.html.clone(), None));
@@ -1073,14 +1069,7 @@ fn a_template_still_reads_every_field_of_a_table() {
     let t = Templates::from_dir(dir.path()).unwrap();
     let f = format("2021");
     let (v, x) = (values(&[("t3.new.natural", 4.0)]), texts(&[]));
-    let d = UnitData {
-        format: &f,
-        year: 2021,
-        code: "110",
-        name: "山市镇人民政府",
-        values: &v,
-        texts: &x,
-    };
+    let d = shanshi(&f, 2021, &v, &x);
     let html = unit_report(&t, &d).unwrap().html;
     let t3 = html
         .lines()
