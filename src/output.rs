@@ -492,9 +492,10 @@ pub struct Run {
     journaled: BTreeSet<String>,
     /// Files of the earlier run kept as they are (`report` keeps the CSV files).
     carried: Vec<FileRecord>,
-    /// Path → size and SHA-256 of each file this run wrote; held compactly (the path
-    /// once, no spare room): a run of 100,000 units writes over 200,000 files.
-    written: Mutex<WrittenFiles>,
+    /// Each file this run wrote, with its size and SHA-256, as it was written: kept on
+    /// disk until [`Run::finish`] lists them, since a run of 100,000 units writes over
+    /// 200,000 files.
+    written: Mutex<WrittenLog>,
     started: Option<(i32, Vec<String>)>,
 }
 
@@ -545,6 +546,7 @@ impl Run {
             .filter(|l| is_published_path(l))
             .map(str::to_string)
             .collect();
+        let written = WrittenLog::new_in(out).map_err(|source| RunError::io(out, source))?;
         let (found, found_error) = match read_record(out) {
             Ok(found) => (found, None),
             Err(e @ RunError::BadRecord { .. }) => (None, Some(e)),
@@ -573,7 +575,7 @@ impl Run {
             unfinished,
             journaled,
             carried: Vec::new(),
-            written: Mutex::new(BTreeMap::new()),
+            written: Mutex::new(written),
             started: None,
         })
     }
@@ -659,7 +661,7 @@ impl Run {
         self.written
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path.into(), (size, sha256.into_boxed_str()));
+            .add(path, size, &sha256);
     }
 
     /// Records a file the run wrote by other means, reading it back for its hash.
@@ -684,7 +686,9 @@ impl Run {
     pub fn finish(mut self) -> Result<Finished, RunError> {
         let (year, ingest) = self.started.take().unwrap_or_default();
         let written = self.written.get_mut().unwrap_or_else(|p| p.into_inner());
-        let mut files = std::mem::take(written);
+        let mut files = written
+            .files()
+            .map_err(|source| RunError::io(&self.out, source))?;
         for f in std::mem::take(&mut self.carried) {
             files
                 .entry(f.path.into_boxed_str())
@@ -764,6 +768,79 @@ struct RecordOut<'a, F> {
 
 /// Path → size and SHA-256 (hex) of each file a run wrote.
 type WrittenFiles = BTreeMap<Box<str>, (u64, Box<str>)>;
+
+/// The files a run wrote, in the order it wrote them, appended to an unnamed temporary
+/// file in the output directory (gone when the run ends, even if it is killed): memory
+/// stays flat however many files a run writes, and the list is read back once, at the
+/// end. Each entry is the path, the size (u64, little-endian) and the SHA-256 in hex, each
+/// text preceded by its length in bytes (u32, little-endian).
+struct WrittenLog {
+    file: std::io::BufWriter<File>,
+    /// The first error writing the log, reported when the files are listed.
+    error: Option<std::io::Error>,
+}
+
+impl WrittenLog {
+    fn new_in(out: &Path) -> std::io::Result<WrittenLog> {
+        Ok(WrittenLog {
+            file: std::io::BufWriter::new(tempfile::tempfile_in(out)?),
+            error: None,
+        })
+    }
+
+    fn add(&mut self, path: &str, size: u64, sha256: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let out = &mut self.file;
+        let written = put_text(out, path)
+            .and_then(|_| out.write_all(&size.to_le_bytes()))
+            .and_then(|_| put_text(out, sha256));
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+
+    /// Every file written, by path; a path written twice has its last size and hash.
+    fn files(&mut self) -> std::io::Result<WrittenFiles> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.file.flush()?;
+        let file = self.file.get_mut();
+        file.rewind()?;
+        let mut log = std::io::BufReader::new(&*file);
+        let mut files = WrittenFiles::new();
+        while let Some(path) = get_text(&mut log)? {
+            let mut size = [0u8; 8];
+            log.read_exact(&mut size)?;
+            let sha256 = get_text(&mut log)?.ok_or(std::io::ErrorKind::UnexpectedEof)?;
+            files.insert(path, (u64::from_le_bytes(size), sha256));
+        }
+        Ok(files)
+    }
+}
+
+/// A text of the [`WrittenLog`]: its length in bytes (u32, little-endian), then its bytes.
+fn put_text(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    let len = u32::try_from(text.len()).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+    out.write_all(&len.to_le_bytes())?;
+    out.write_all(text.as_bytes())
+}
+
+/// The next text of the [`WrittenLog`], `None` at its end.
+fn get_text(log: &mut impl Read) -> std::io::Result<Option<Box<str>>> {
+    let mut len = [0u8; 4];
+    match log.read_exact(&mut len) {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        other => other?,
+    }
+    let mut bytes = vec![0; u32::from_le_bytes(len) as usize];
+    log.read_exact(&mut bytes)?;
+    String::from_utf8(bytes)
+        .map(|s| Some(s.into_boxed_str()))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
 
 /// The files a run wrote, as [`Run`] holds them (path → size and SHA-256), listed as
 /// [`FileRecord`]s.
