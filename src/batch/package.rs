@@ -51,9 +51,11 @@ const MAX_ENTRIES: usize = 64;
 /// The longest line of [`CARRIED`] (one file's submission).
 const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The manifest of a package (`manifest.json`).
+/// The manifest of a package (`manifest.json`). Read with its roster as a list; written
+/// with whatever lists the units (`R`), so that a county's manifest is streamed from its
+/// roster rather than copied from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
+pub struct Manifest<R = Vec<RosterEntry>> {
     /// [`FORMAT`].
     pub format: String,
     /// [`FORMAT_VERSION`] when written.
@@ -66,7 +68,7 @@ pub struct Manifest {
     /// The code of the package's top unit (the township).
     pub top_unit: String,
     /// The top unit and every unit below it, depth-first.
-    pub roster: Vec<RosterEntry>,
+    pub roster: R,
     /// How the units of the package stand ([`Tally`] of the top unit's subtree).
     pub counts: Tally,
     /// Every other member, by name, with its size and SHA-256.
@@ -84,14 +86,14 @@ impl Manifest {
     }
 }
 
-/// One unit of a package's roster.
+/// One unit of a package's roster (read as `String`s, written from the roster's `&str`s).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RosterEntry {
-    pub code: String,
-    pub name: String,
+pub struct RosterEntry<S = String> {
+    pub code: S,
+    pub name: S,
     /// Empty for the top unit.
-    pub parent: String,
-    pub level: String,
+    pub parent: S,
+    pub level: S,
 }
 
 /// One member of a package and what its manifest says of it.

@@ -107,11 +107,10 @@ fn one(
         .chain(roster.descendants(&top.code))
         .collect();
     let codes: HashSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
-    let carried: Vec<FileOutcome> = contents
+    let carried: Vec<&FileOutcome> = contents
         .outcomes
         .iter()
         .filter(|o| single || codes.contains(o.unit_code.as_str()))
-        .cloned()
         .collect();
     // Every member is made in a temporary directory first, then hashed for the manifest.
     // The CSV files of a roster with one top unit are the run's own (just written in
@@ -121,12 +120,13 @@ fn one(
         out.to_path_buf()
     } else {
         let sub_roster = subtree_roster(&units).map_err(|e| io(std::io::Error::other(e)))?;
+        let sub_outcomes: Vec<FileOutcome> = carried.iter().map(|&o| o.clone()).collect();
         consolidate::write(
             dir.path(),
             contents.format,
             contents.year,
             Some(&sub_roster),
-            &carried,
+            &sub_outcomes,
             contents.store,
             CsvOptions { bom: true },
         )?;
@@ -158,7 +158,10 @@ fn one(
         tool: env!("CARGO_PKG_NAME").to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         top_unit: top.code.to_string(),
-        roster: units.iter().map(|u| roster_entry(u, top)).collect(),
+        roster: RosterOut {
+            units: &units,
+            top,
+        },
         counts: contents
             .rollups
             .iter()
@@ -167,9 +170,12 @@ fn one(
             .unwrap_or_default(),
         members,
     };
-    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| io(e.into()))?;
-    manifest_bytes.push(b'\n');
-    std::fs::write(dir.path().join(MANIFEST), manifest_bytes).map_err(io)?;
+    {
+        let file = std::fs::File::create(dir.path().join(MANIFEST)).map_err(io)?;
+        let mut file = std::io::BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut file, &manifest).map_err(|e| io(e.into()))?;
+        file.write_all(b"\n").and_then(|_| file.flush()).map_err(io)?;
+    }
     let mut order: Vec<(&str, std::path::PathBuf)> = MEMBERS
         .iter()
         .chain([&MANIFEST])
@@ -186,17 +192,30 @@ fn one(
     persist(tmp, &path).map_err(io)?;
     run.wrote_file(name).map_err(io)
 }
+/// The units of a package as its manifest lists them, written from the roster as they
+/// are serialised (a county's is every unit of the county).
+struct RosterOut<'a> {
+    units: &'a [&'a Unit],
+    top: &'a Unit,
+}
+
+impl serde::Serialize for RosterOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.units.iter().map(|u| roster_entry(u, self.top)))
+    }
+}
+
 /// A unit as the manifest lists it: the top unit has no parent in its package.
-fn roster_entry(unit: &Unit, top: &Unit) -> RosterEntry {
+fn roster_entry<'a>(unit: &'a Unit, top: &Unit) -> RosterEntry<&'a str> {
     let parent = match &unit.parent {
-        Some(p) if unit.code != top.code => p.to_string(),
-        _ => String::new(),
+        Some(p) if unit.code != top.code => p.as_str(),
+        _ => "",
     };
     RosterEntry {
-        code: unit.code.to_string(),
-        name: unit.name.clone(),
+        code: unit.code.as_str(),
+        name: &unit.name,
         parent,
-        level: unit.level.clone(),
+        level: &unit.level,
     }
 }
 
@@ -221,7 +240,7 @@ fn subtree_roster(units: &[&Unit]) -> Result<Roster, String> {
 
 /// [`CARRIED`] at `path`: one JSON line per file, in the run's file order, each with its
 /// submission read back from the store.
-fn write_carried(path: &Path, carried: &[FileOutcome], store: &Store) -> Result<(), PackageError> {
+fn write_carried(path: &Path, carried: &[&FileOutcome], store: &Store) -> Result<(), PackageError> {
     let io = |source| PackageError::Io {
         name: CARRIED.to_string(),
         source,
