@@ -463,13 +463,8 @@ impl<'a> Publisher<'a> {
             .iter()
             .filter(|r| !(r.code == ALL_CODE && same_as_root(r)))
             .collect();
-        let names_of = |codes: &[String]| -> Vec<String> {
-            named(codes)
-                .into_iter()
-                .map(|(code, name)| if name.is_empty() { code } else { name })
-                .collect()
-        };
-        let listed: Vec<(String, [Vec<String>; 3])> = on_sheets
+        let names_of = |codes| Self::listed_names(&names, codes);
+        let listed: Vec<(String, [Vec<&str>; 3])> = on_sheets
             .iter()
             .map(|r| {
                 let lists = [&r.included, &r.missing, &r.rejected].map(|c| names_of(c));
@@ -524,7 +519,19 @@ impl<'a> Publisher<'a> {
         Ok(())
     }
 
-    /// A roll-up's HTML report at `link` (and its Markdown with `--markdown`), rendered
+    /// Each unit of `codes` by its name (its code when it has none), borrowed: a county's
+/// roll-up sheet lists every unit of the county.
+fn listed_names<'n>(names: &BTreeMap<&'n str, &'n str>, codes: &'n [String]) -> Vec<&'n str> {
+    codes
+        .iter()
+        .map(|c| match names.get(c.as_str()) {
+            Some(name) if !name.is_empty() => name,
+            _ => c.as_str(),
+        })
+        .collect()
+}
+
+/// A roll-up's HTML report at `link` (and its Markdown with `--markdown`), rendered
     /// straight into the files: the whole roster's lists every unit.
     fn rollup_reports(
         &self,

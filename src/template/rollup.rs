@@ -26,9 +26,9 @@ pub struct RollupSheet<'a> {
     pub summary: &'a str,
     /// The names of the units in the totals, of those that sent nothing and of those
     /// sent back, in roster order: listed under the tables.
-    pub included: &'a [String],
-    pub missing: &'a [String],
-    pub rejected: &'a [String],
+    pub included: &'a [&'a str],
+    pub missing: &'a [&'a str],
+    pub rejected: &'a [&'a str],
 }
 
 /// The workbook: one sheet per entry of `sheets`, in order, named by
@@ -270,7 +270,7 @@ const NAMES_PER_CELL: usize = 1_000;
 /// A list of unit names as the cells that show it: `、`-separated, as many cells as it
 /// takes (a province's 30,000 names do not fit in one: Excel refuses a cell of more than
 /// 32,767 characters); `无` when there are none.
-fn name_cells(names: &[String]) -> Vec<String> {
+fn name_cells(names: &[&str]) -> Vec<String> {
     if names.is_empty() {
         return vec!["无".to_string()];
     }
@@ -304,6 +304,7 @@ mod tests {
     fn a_long_list_of_names_takes_as_many_cells_as_it_needs() {
         assert_eq!(name_cells(&[]), ["无"]);
         let names: Vec<String> = (0..5000).map(|i| format!("第{i:04}村村民委员会")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let cells = name_cells(&names);
         assert!(cells.len() > 1);
         assert!(cells.iter().all(|c| c.chars().count() <= NAMES_PER_CELL));
