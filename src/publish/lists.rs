@@ -180,7 +180,7 @@ impl Publisher<'_> {
         let contact_columns: Vec<String> = self
             .roster
             .and_then(|r| r.units().first())
-            .map(|u| u.extra.iter().map(|(h, _)| h.clone()).collect())
+            .map(|u| u.extra.iter().map(|(h, _)| h.to_string()).collect())
             .unwrap_or_default();
         // Parents in roster order; the roster's top-level units first.
         let position: HashMap<&str, usize> = who

@@ -57,7 +57,7 @@ pub struct Distributed {
     /// else the parent's folder (`110_山市镇人民政府/`) or zip (`….zip`).
     pub package: String,
     /// The roster's other columns (联系人, 电话 …), in its order.
-    pub extra: Vec<(String, String)>,
+    pub extra: Vec<(std::sync::Arc<str>, String)>,
 }
 
 /// What `emit` wrote.
@@ -196,7 +196,7 @@ pub fn emit(
     let extra_columns: Vec<String> = roster
         .units()
         .first()
-        .map(|u| u.extra.iter().map(|(h, _)| h.clone()).collect())
+        .map(|u| u.extra.iter().map(|(h, _)| h.to_string()).collect())
         .unwrap_or_default();
     let mut files: Vec<Distributed> = Vec::new();
     let mut packages = Vec::new();
