@@ -59,7 +59,8 @@ pub struct Roster {
     parent_of: Vec<Option<usize>>,
     children_of: Vec<Vec<usize>>,
     roots: Vec<usize>,
-    normalized_names: Vec<String>,
+    /// Each unit's name after [`normalize_name`], where that differs from its name.
+    normalized_names: Vec<Option<Box<str>>>,
 }
 
 /// Why a roster could not be loaded. Every message is for the clerk: plain Chinese, naming
@@ -538,11 +539,11 @@ impl Roster {
         if wanted.is_empty() {
             return Vec::new();
         }
-        self.normalized_names
+        self.units
             .iter()
-            .enumerate()
-            .filter(|(_, n)| **n == wanted)
-            .map(|(i, _)| &self.units[i])
+            .zip(&self.normalized_names)
+            .filter(|(u, n)| n.as_deref().unwrap_or(&u.name) == wanted)
+            .map(|(u, _)| u)
             .collect()
     }
 
@@ -611,7 +612,11 @@ impl Roster {
                 None => roots.push(i),
             }
         }
-        let normalized_names = units.iter().map(|u| normalize_name(&u.name)).collect();
+        let normalized_names = units
+            .iter()
+            .map(|u| Some(normalize_name(&u.name)).filter(|n| *n != u.name))
+            .map(|n| n.map(String::into_boxed_str))
+            .collect();
 
         Ok(Roster {
             units,

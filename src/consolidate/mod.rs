@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::batch::{Attribution, Counts, FileOutcome, Status, Store, StoreError, Tally};
 use crate::format::{Format, Key, KeyFigure};
@@ -60,14 +61,15 @@ pub struct Rollup {
     pub depth: usize,
     /// How the units of the subtree stand (the counts every output shows).
     pub tally: Tally,
-    /// Codes of the units of the subtree with an accepted file, in roster order.
-    pub included: Vec<String>,
+    /// Codes of the units of the subtree with an accepted file, in roster order. Each
+    /// unit's code is one string shared by the lists of every roll-up it counts in.
+    pub included: Vec<Arc<str>>,
     /// Codes of the units of the subtree with no file at all (未报送), in roster order.
-    pub missing: Vec<String>,
+    pub missing: Vec<Arc<str>>,
     /// Codes of the units whose file was rejected (退回, not counted), in roster order.
-    pub rejected: Vec<String>,
+    pub rejected: Vec<Arc<str>>,
     /// Codes of the units whose only file is for another year, in roster order.
-    pub other: Vec<String>,
+    pub other: Vec<Arc<str>>,
     /// The sum of each key over the included units; a key none of them has is absent.
     pub values: BTreeMap<Key, f64>,
 }

@@ -2,6 +2,7 @@
 //! roster's, with the lists of units included, missing and rejected.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{Rollup, ALL_CODE, ALL_LEVEL, ALL_NAME};
 use crate::batch::{Attribution, Status, Tally};
@@ -41,10 +42,10 @@ impl Sums {
             }
             // Membership lists and counts in roster order, from the headers alone.
             for (unit, _) in who.walk() {
-                let code = unit.code.to_string();
-                let status = who.status(unit.code.as_str());
+                let code: Arc<str> = Arc::from(unit.code.as_str());
+                let status = who.status(&code);
                 let mut indices = vec![0];
-                indices.extend(member_of.get(&code).into_iter().flatten());
+                indices.extend(member_of.get(&*code).into_iter().flatten());
                 for i in indices {
                     rollups[i].count(&code, status);
                 }
@@ -62,7 +63,7 @@ impl Sums {
                 }
             }
             for (code, status) in units {
-                rollups[0].count(code, status);
+                rollups[0].count(&Arc::from(code), status);
             }
         }
         Sums { rollups, member_of }
@@ -111,7 +112,7 @@ impl Rollup {
     }
 
     /// Counts one unit of the subtree and lists it by its status.
-    fn count(&mut self, code: &str, status: Status) {
+    fn count(&mut self, code: &Arc<str>, status: Status) {
         self.tally.add(status);
         let list = match status {
             Status::Accepted | Status::AcceptedWithWarnings => &mut self.included,
@@ -119,6 +120,6 @@ impl Rollup {
             Status::Missing => &mut self.missing,
             _ => &mut self.other,
         };
-        list.push(code.to_string());
+        list.push(Arc::clone(code));
     }
 }

@@ -158,10 +158,7 @@ fn one(
         tool: env!("CARGO_PKG_NAME").to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         top_unit: top.code.to_string(),
-        roster: RosterOut {
-            units: &units,
-            top,
-        },
+        roster: RosterOut { units: &units, top },
         counts: contents
             .rollups
             .iter()
@@ -174,7 +171,9 @@ fn one(
         let file = std::fs::File::create(dir.path().join(MANIFEST)).map_err(io)?;
         let mut file = std::io::BufWriter::new(file);
         serde_json::to_writer_pretty(&mut file, &manifest).map_err(|e| io(e.into()))?;
-        file.write_all(b"\n").and_then(|_| file.flush()).map_err(io)?;
+        file.write_all(b"\n")
+            .and_then(|_| file.flush())
+            .map_err(io)?;
     }
     let mut order: Vec<(&str, std::path::PathBuf)> = MEMBERS
         .iter()

@@ -395,12 +395,12 @@ impl<'a> Publisher<'a> {
     /// The roll-up reports and workbook, and the overview page.
     pub fn finish(self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
         let names = self.names(outcomes);
-        let named = |codes: &[String]| -> Vec<(String, String)> {
+        let named = |codes: &[std::sync::Arc<str>]| -> Vec<(String, String)> {
             codes
                 .iter()
                 .map(|c| {
-                    let name = names.get(c.as_str()).copied().unwrap_or_default();
-                    (c.clone(), name.to_string())
+                    let name = names.get(&**c).copied().unwrap_or_default();
+                    (c.to_string(), name.to_string())
                 })
                 .collect()
         };
@@ -520,18 +520,21 @@ impl<'a> Publisher<'a> {
     }
 
     /// Each unit of `codes` by its name (its code when it has none), borrowed: a county's
-/// roll-up sheet lists every unit of the county.
-fn listed_names<'n>(names: &BTreeMap<&'n str, &'n str>, codes: &'n [String]) -> Vec<&'n str> {
-    codes
-        .iter()
-        .map(|c| match names.get(c.as_str()) {
-            Some(name) if !name.is_empty() => name,
-            _ => c.as_str(),
-        })
-        .collect()
-}
+    /// roll-up sheet lists every unit of the county.
+    fn listed_names<'n>(
+        names: &BTreeMap<&'n str, &'n str>,
+        codes: &'n [std::sync::Arc<str>],
+    ) -> Vec<&'n str> {
+        codes
+            .iter()
+            .map(|c| match names.get(&**c) {
+                Some(name) if !name.is_empty() => name,
+                _ => &**c,
+            })
+            .collect()
+    }
 
-/// A roll-up's HTML report at `link` (and its Markdown with `--markdown`), rendered
+    /// A roll-up's HTML report at `link` (and its Markdown with `--markdown`), rendered
     /// straight into the files: the whole roster's lists every unit.
     fn rollup_reports(
         &self,
