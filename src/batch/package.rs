@@ -106,26 +106,29 @@ pub struct Member {
 
 /// One file of the lower level's run as a package carries it: its outcome there and,
 /// when it was read, what was read from it. The level above judges it again from the
-/// submission, as if it had read the workbook itself.
+/// submission, as if it had read the workbook itself. Read as owned values; written
+/// ([`Carried::of`]) from the run's outcome and the submission's bytes in the store as
+/// they are, which are what serialising it again would give.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Carried {
+pub struct Carried<O = FileOutcome, S = Submission> {
     /// The file's outcome at the lower level: its modification time there decides which
     /// of two copies of a unit is newer at every level; `package` is the package it came
     /// in there, if it came in one.
     #[serde(flatten)]
-    pub outcome: FileOutcome,
-    pub submission: Option<Submission>,
+    pub outcome: O,
+    pub submission: Option<S>,
 }
 
+/// A [`Carried`] as written: borrowed outcome, stored submission.
+pub type CarriedOut<'a> = Carried<&'a FileOutcome, Box<serde_json::value::RawValue>>;
+
 impl Carried {
-    /// The record of an outcome of this run, its submission read back from `store`.
-    pub fn of(outcome: &FileOutcome, store: &Store) -> Result<Carried, StoreError> {
+    /// The record of an outcome of this run, its submission's bytes read back from
+    /// `store` (its place in the store is not serialised).
+    pub fn of<'a>(outcome: &'a FileOutcome, store: &Store) -> Result<CarriedOut<'a>, StoreError> {
         Ok(Carried {
-            submission: outcome.stored.map(|at| store.get(at)).transpose()?,
-            outcome: FileOutcome {
-                stored: None,
-                ..outcome.clone()
-            },
+            submission: outcome.stored.map(|at| store.get_raw(at)).transpose()?,
+            outcome,
         })
     }
 }

@@ -98,19 +98,37 @@ impl Store {
     }
 
     pub fn get(&self, at: Stored) -> Result<Submission, StoreError> {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut bytes = vec![0; at.len];
-        {
-            let mut store = self.lock();
-            store
-                .file
-                .seek(SeekFrom::Start(at.offset))
-                .and_then(|_| store.file.read_exact(&mut bytes))
-                .map_err(|e| self.io_error(e))?;
-        }
-        serde_json::from_slice(&bytes).map_err(|source| StoreError::Json {
+        let bytes = self.read(at)?;
+        serde_json::from_slice(&bytes).map_err(|source| self.json_error(source))
+    }
+
+    /// A submission as it is stored: its JSON, checked to be JSON but not parsed into a
+    /// [`Submission`] (a package copies it as it is).
+    pub fn get_raw(&self, at: Stored) -> Result<Box<serde_json::value::RawValue>, StoreError> {
+        let bytes = self.read(at)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            self.json_error(serde::de::Error::custom(format_args!("不是 UTF-8：{e}")))
+        })?;
+        serde_json::value::RawValue::from_string(text).map_err(|source| self.json_error(source))
+    }
+
+    fn json_error(&self, source: serde_json::Error) -> StoreError {
+        StoreError::Json {
             path: self.parent.display().to_string(),
             source,
-        })
+        }
+    }
+
+    /// The bytes of one stored submission.
+    fn read(&self, at: Stored) -> Result<Vec<u8>, StoreError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut bytes = vec![0; at.len];
+        let mut store = self.lock();
+        store
+            .file
+            .seek(SeekFrom::Start(at.offset))
+            .and_then(|_| store.file.read_exact(&mut bytes))
+            .map_err(|e| self.io_error(e))?;
+        Ok(bytes)
     }
 }
