@@ -98,6 +98,12 @@ impl Store {
     }
 
     pub fn get(&self, at: Stored) -> Result<Submission, StoreError> {
+        self.get_part(at)
+    }
+
+    /// The parts of a stored submission that `T` names (a struct with some of
+    /// [`Submission`]'s fields): the others are skipped, not built.
+    pub fn get_part<T: serde::de::DeserializeOwned>(&self, at: Stored) -> Result<T, StoreError> {
         let bytes = self.read(at)?;
         serde_json::from_slice(&bytes).map_err(|source| self.json_error(source))
     }

@@ -33,7 +33,6 @@ use crate::format::{Format, Key, KeyFigure};
 use crate::model::number_text;
 use crate::model::{Finding, Level};
 use crate::roster::Roster;
-use crate::validate::Submission;
 
 /// How the CSV files are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,14 +336,23 @@ pub enum ConsolidateError {
     Store(#[from] StoreError),
 }
 
+/// What the CSV files need of a unit's submission (its findings and places are not
+/// read back here).
+#[derive(Debug, serde::Deserialize)]
+struct Figures {
+    values: BTreeMap<Key, f64>,
+    texts: BTreeMap<String, String>,
+    cover: BTreeMap<String, String>,
+}
+
 /// The submission that gives a unit its figures: its accepted or rejected file.
 fn load_for_figures(
     store: &Store,
     file: Option<&FileOutcome>,
-) -> Result<Option<Submission>, StoreError> {
+) -> Result<Option<Figures>, StoreError> {
     match file {
         Some(o) if o.status.is_accepted() || o.status == Status::Rejected => {
-            o.stored.map(|i| store.get(i)).transpose()
+            o.stored.map(|i| store.get_part(i)).transpose()
         }
         _ => Ok(None),
     }
@@ -361,7 +369,7 @@ fn unit_row(
     parent: &str,
     level: &str,
     file: Option<&FileOutcome>,
-    sub: Option<&Submission>,
+    sub: Option<&Figures>,
 ) -> Result<(), csv::Error> {
     let status = file.map_or(Status::Missing, |o| o.status).code();
     let path = file.map_or("", |o| o.file.as_str());
@@ -415,7 +423,12 @@ fn diagnostics_csv(
         let Some(at) = outcome.stored else {
             continue;
         };
-        let sub = store.get(at)?;
+        /// What the diagnostics need of a submission.
+        #[derive(serde::Deserialize)]
+        struct Diagnosed {
+            findings: Vec<Finding>,
+        }
+        let sub: Diagnosed = store.get_part(at)?;
         let code = outcome.unit();
         let name = match who.unit(code) {
             Some(unit) => unit.name.as_str(),
@@ -467,7 +480,7 @@ fn section_rows(
     format: &Format,
     code: &str,
     name: &str,
-    sub: &Submission,
+    sub: &Figures,
 ) -> Result<(), csv::Error> {
     for section in &format.sections {
         let text = sub.texts.get(&section.code).map_or("", String::as_str);
