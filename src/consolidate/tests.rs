@@ -6,6 +6,7 @@ use crate::cell::CellRef;
 use crate::format::Formats;
 use crate::locate::IdentifiedBy;
 use crate::model::Spot;
+use crate::validate::Submission;
 
 const EVIL: &str = "=cmd|' /C calc'!A0";
 
