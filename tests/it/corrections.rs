@@ -407,11 +407,10 @@ fn rollup_has_a_sheet_per_parent_in_the_official_layout() {
             county.insert(Key::field(&field.code), 1000.5 + i as f64);
         }
         let town: BTreeMap<Key, f64> = county.iter().map(|(k, v)| (k.clone(), v * 2.0)).collect();
-        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let county_in = names(&["示例县人民政府", "山市镇人民政府", "示例县教育局"]);
-        let county_missing = names(&["东兴村村民委员会"]);
-        let town_in = names(&["山市镇人民政府", "山市村村民委员会"]);
-        let town_rejected = names(&["东兴村村民委员会"]);
+        let county_in = ["示例县人民政府", "山市镇人民政府", "示例县教育局"];
+        let county_missing = ["东兴村村民委员会"];
+        let town_in = ["山市镇人民政府", "山市村村民委员会"];
+        let town_rejected = ["东兴村村民委员会"];
         let sheets = [
             RollupSheet {
                 code: "100",
@@ -742,7 +741,7 @@ fn every_rollup_table_is_about_as_wide_as_the_printed_page() {
     for year in [2020, 2024] {
         let format = Formats::builtin().for_year(year).unwrap().clone();
         let values = distinct_values(&format);
-        let names: Vec<String> = vec!["山市镇人民政府".into()];
+        let names = ["山市镇人民政府"];
         let sheets = [RollupSheet {
             code: "110",
             name: "山市镇人民政府",

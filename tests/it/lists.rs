@@ -259,7 +259,7 @@ fn the_chase_list_names_every_unit_missing_or_rejected_with_its_contacts() {
             .get(&nianbao::model::UnitCode::new(&r["单位代码"]).unwrap())
             .unwrap();
         for (column, value) in &unit.extra {
-            assert_eq!(&r[column], value, "{column} of {}", unit.name);
+            assert_eq!(&r[&**column], value, "{column} of {}", unit.name);
         }
         let parent = roster.get(unit.parent.as_ref().unwrap()).unwrap();
         assert_eq!(r["上级单位"], parent.name);
