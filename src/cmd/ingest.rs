@@ -125,7 +125,7 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         }));
     let csv_files = consolidate::read::CSV_FILES;
     csv_files.iter().try_for_each(|f| out.intend(f))?;
-    let rollups = consolidate::write(
+    let consolidated = consolidate::write(
         out_dir,
         format,
         year,
@@ -134,7 +134,10 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         &run.store,
         CsvOptions { bom: !args.no_bom },
     )?;
-    csv_files.iter().try_for_each(|f| out.wrote_file(f))?;
+    for f in &consolidated.files {
+        out.wrote(&f.path, f.size, f.sha256.clone());
+    }
+    let rollups = consolidated.rollups;
     // The checked result sent up: one package per top unit of the roster.
     let contents = package::Contents {
         format,
@@ -143,6 +146,7 @@ pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         outcomes: &run.outcomes,
         store: &run.store,
         rollups: &rollups,
+        csvs: &consolidated.files,
     };
     package::write(&out, out_dir, contents)?;
     publisher.units(&run.outcomes, &run.store)?;

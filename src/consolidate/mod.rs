@@ -32,6 +32,7 @@ use crate::batch::{Attribution, Counts, FileOutcome, Status, Store, StoreError, 
 use crate::format::{Format, Key, KeyFigure};
 use crate::model::number_text;
 use crate::model::{Finding, Level};
+use crate::output::FileRecord;
 use crate::roster::Roster;
 
 /// How the CSV files are written.
@@ -207,7 +208,7 @@ pub fn write(
     outcomes: &[FileOutcome],
     store: &Store,
     options: CsvOptions,
-) -> Result<Vec<Rollup>, ConsolidateError> {
+) -> Result<Consolidated, ConsolidateError> {
     let who = Attribution::new(roster, outcomes);
     let cells = key_labels(format);
     let year_text = year.to_string();
@@ -315,11 +316,20 @@ pub fn write(
     }
     let diagnostics = diagnostics_csv(out_dir, &who, outcomes, store, options)?;
     let files = files_csv(out_dir, outcomes, options)?;
-    // All five are complete: only now do they replace the previous run's files.
-    for sheet in [values, units, sections, rollup, diagnostics, files] {
-        sheet.persist()?;
-    }
-    Ok(rollups)
+    // All six are complete: only now do they replace the previous run's files.
+    let files = [values, units, sections, rollup, diagnostics, files]
+        .into_iter()
+        .map(Sheet::persist)
+        .collect::<Result<_, _>>()?;
+    Ok(Consolidated { rollups, files })
+}
+
+/// What [`write`] made: the roll-ups, and the CSV files it wrote with their sizes and
+/// SHA-256 (taken as they were written, not read back).
+#[derive(Debug)]
+pub struct Consolidated {
+    pub rollups: Vec<Rollup>,
+    pub files: Vec<FileRecord>,
 }
 
 /// A failure to write the outputs or to read back a stored submission.

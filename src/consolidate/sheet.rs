@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{ConsolidateError, CsvOptions};
+use crate::output::{FileRecord, Hashing};
 
 /// The guard every CSV nianbao writes shares (also `template`'s distribution list).
 pub use crate::output::neutralise;
@@ -14,8 +15,11 @@ pub use crate::output::neutralise;
 /// and which columns are numeric (written as they are; every other column goes through
 /// [`neutralise`]).
 pub(super) struct Sheet {
-    writer: csv::Writer<std::io::BufWriter<tempfile::NamedTempFile>>,
+    /// Hashed as it is written: the run record and a package's manifest list each file
+    /// with its SHA-256, and values.csv is most of what a run writes.
+    writer: csv::Writer<Hashing<std::io::BufWriter<tempfile::NamedTempFile>>>,
     numeric: Vec<bool>,
+    name: String,
     path: PathBuf,
 }
 
@@ -32,7 +36,9 @@ impl Sheet {
             path: path.display().to_string(),
             source,
         };
-        let mut file = std::io::BufWriter::new(crate::output::temp_beside(&path).map_err(io)?);
+        let mut file = Hashing::new(std::io::BufWriter::new(
+            crate::output::temp_beside(&path).map_err(io)?,
+        ));
         if options.bom {
             file.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         }
@@ -44,6 +50,7 @@ impl Sheet {
         Ok(Sheet {
             writer,
             numeric,
+            name: name.to_string(),
             path,
         })
     }
@@ -54,24 +61,34 @@ impl Sheet {
             self.numeric.len(),
             "a row must match its header"
         );
-        let record = fields.iter().zip(&self.numeric).map(|(field, numeric)| {
-            if *numeric {
+        for (field, numeric) in fields.iter().zip(&self.numeric) {
+            let text = if *numeric {
                 Cow::Borrowed(*field)
             } else {
                 neutralise(field)
-            }
-        });
-        self.writer.write_record(record.map(|c| c.into_owned()))
+            };
+            self.writer.write_field(text.as_bytes())?;
+        }
+        // Ends the record.
+        self.writer.write_record(None::<&[u8]>)
     }
 
-    pub(super) fn persist(self) -> Result<(), ConsolidateError> {
+    /// Puts the file in place of the previous one; its name (relative to the directory
+    /// it was created in), size and SHA-256.
+    pub(super) fn persist(self) -> Result<FileRecord, ConsolidateError> {
         let io = |source| ConsolidateError::Write {
             path: self.path.display().to_string(),
             source,
         };
-        let file = self.writer.into_inner().map_err(|e| io(e.into_error()))?;
+        let hashing = self.writer.into_inner().map_err(|e| io(e.into_error()))?;
+        let (file, size, sha256) = hashing.finish();
         let tmp = file.into_inner().map_err(|e| io(e.into_error()))?;
         tmp.as_file().sync_all().map_err(io)?;
-        crate::output::persist(tmp, &self.path).map_err(io)
+        crate::output::persist(tmp, &self.path).map_err(io)?;
+        Ok(FileRecord {
+            path: self.name,
+            size,
+            sha256,
+        })
     }
 }

@@ -158,6 +158,13 @@ fn write_all(
         )
         .unwrap()
     });
+    // Each file as written is the file on disk.
+    for f in &rollups.files {
+        let on_disk = crate::output::sha256_file(&out.path().join(&f.path)).unwrap();
+        assert_eq!((f.size, f.sha256.clone()), on_disk, "{}", f.path);
+    }
+    assert_eq!(rollups.files.len(), crate::output::CSV_FILES.len());
+    let rollups = rollups.rollups;
     let read = |name: &str| std::fs::read(out.path().join(name)).unwrap();
     let outputs = Outputs {
         values: read("values.csv"),

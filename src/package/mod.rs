@@ -29,7 +29,7 @@ use crate::batch::package::{
 use crate::batch::{FileOutcome, Store, StoreError};
 use crate::consolidate::{self, ConsolidateError, CsvOptions, Rollup};
 use crate::format::Format;
-use crate::output::{persist, sha256_file, temp_beside, Run, PACKAGE_SUFFIX};
+use crate::output::{persist, sha256_file, temp_beside, FileRecord, Hashing, Run, PACKAGE_SUFFIX};
 use crate::roster::{Roster, Unit};
 
 /// A package could not be made.
@@ -68,6 +68,9 @@ pub struct Contents<'a> {
     pub store: &'a Store,
     /// The run's roll-ups (each top unit's counts).
     pub rollups: &'a [Rollup],
+    /// The run's CSV files with their sizes and SHA-256 ([`consolidate::write`]): a
+    /// package of the run's one top unit carries them as they are.
+    pub csvs: &'a [FileRecord],
 }
 
 /// Writes the packages of a run into `out` through `run` (atomically, recorded), one per
@@ -116,12 +119,12 @@ fn one(
     // The CSV files of a roster with one top unit are the run's own (just written in
     // `out`); of one top unit among several, those an ingest of its files alone writes.
     let dir = tempfile::tempdir().map_err(io)?;
-    let csv_dir = if single {
-        out.to_path_buf()
+    let (csv_dir, mut written) = if single {
+        (out.to_path_buf(), contents.csvs.to_vec())
     } else {
         let sub_roster = subtree_roster(&units).map_err(|e| io(std::io::Error::other(e)))?;
         let sub_outcomes: Vec<FileOutcome> = carried.iter().map(|&o| o.clone()).collect();
-        consolidate::write(
+        let written = consolidate::write(
             dir.path(),
             contents.format,
             contents.year,
@@ -130,9 +133,13 @@ fn one(
             contents.store,
             CsvOptions { bom: true },
         )?;
-        dir.path().to_path_buf()
+        (dir.path().to_path_buf(), written.files)
     };
-    write_carried(&dir.path().join(CARRIED), &carried, contents.store)?;
+    written.push(write_carried(
+        &dir.path().join(CARRIED),
+        &carried,
+        contents.store,
+    )?);
     let path_of = |member: &str| {
         if member == CARRIED || member == MANIFEST {
             dir.path().join(member)
@@ -140,15 +147,21 @@ fn one(
             csv_dir.join(member)
         }
     };
-    let mut members = Vec::new();
-    for member in MEMBERS {
-        let (size, sha256) = sha256_file(&path_of(member)).map_err(io)?;
-        members.push(Member {
-            name: member.to_string(),
-            size,
-            sha256,
-        });
-    }
+    // Each member as it was written; one that was not (none is) is read for its hash.
+    let mut members = MEMBERS
+        .iter()
+        .map(|&member| {
+            let (size, sha256) = match written.iter_mut().find(|f| f.path == member) {
+                Some(f) => (f.size, std::mem::take(&mut f.sha256)),
+                None => sha256_file(&path_of(member)).map_err(io)?,
+            };
+            Ok(Member {
+                name: member.to_string(),
+                size,
+                sha256,
+            })
+        })
+        .collect::<Result<Vec<_>, PackageError>>()?;
     members.sort_by(|a, b| a.name.cmp(&b.name));
     let manifest = Manifest {
         format: FORMAT.to_string(),
@@ -239,18 +252,29 @@ fn subtree_roster(units: &[&Unit]) -> Result<Roster, String> {
 
 /// [`CARRIED`] at `path`: one JSON line per file, in the run's file order, each with its
 /// submission read back from the store.
-fn write_carried(path: &Path, carried: &[&FileOutcome], store: &Store) -> Result<(), PackageError> {
+fn write_carried(
+    path: &Path,
+    carried: &[&FileOutcome],
+    store: &Store,
+) -> Result<FileRecord, PackageError> {
     let io = |source| PackageError::Io {
         name: CARRIED.to_string(),
         source,
     };
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut file = Hashing::new(std::io::BufWriter::new(file));
     for o in carried {
         let record = Carried::of(o, store)?;
         serde_json::to_writer(&mut file, &record).map_err(|e| io(e.into()))?;
         file.write_all(b"\n").map_err(io)?;
     }
-    file.flush().map_err(io)
+    let (mut file, size, sha256) = file.finish();
+    file.flush().map_err(io)?;
+    Ok(FileRecord {
+        path: CARRIED.to_string(),
+        size,
+        sha256,
+    })
 }
 
 /// The files `members` (name in the zip, file) compressed into a zip written to `file`,
