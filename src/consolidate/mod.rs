@@ -324,7 +324,7 @@ pub fn write(
     Ok(Consolidated { rollups, files })
 }
 
-/// What [`write`] made: the roll-ups, and the CSV files it wrote with their sizes and
+/// What [`write()`] made: the roll-ups, and the CSV files it wrote with their sizes and
 /// SHA-256 (taken as they were written, not read back).
 #[derive(Debug)]
 pub struct Consolidated {
