@@ -1062,4 +1062,28 @@ mod run_tests {
         left.sort();
         assert_eq!(left, ["a.html", "mine.html"]);
     }
+
+    #[test]
+    fn the_written_log_lists_each_path_once_with_its_last_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = WrittenLog::new_in(dir.path()).unwrap();
+        log.add("reports/山市镇.html", 10, &"a".repeat(64));
+        log.add("index.html", 3, &"b".repeat(64));
+        log.add("reports/山市镇.html", 12, &"c".repeat(64));
+        let files = log.files().unwrap();
+        let listed: Vec<(&str, u64, &str)> = files
+            .iter()
+            .map(|(path, (size, sha256))| (&**path, *size, &**sha256))
+            .collect();
+        let (index, town) = ("b".repeat(64), "c".repeat(64));
+        assert_eq!(
+            listed,
+            [
+                ("index.html", 3, index.as_str()),
+                ("reports/山市镇.html", 12, town.as_str())
+            ]
+        );
+        // The log is in the directory only as an unnamed file: nothing is left there.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

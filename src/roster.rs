@@ -1059,6 +1059,32 @@ code,name,parent_code,level,contact
     }
 
     #[test]
+    fn the_first_repeated_row_in_file_order_is_reported() {
+        // Sorted by code, 2 comes before 9; in the file 9's repeat (line 4) comes before
+        // 2's (line 5), and 9 is repeated twice: the report is 9's first repeat.
+        let text =
+            "code,name,parent_code,level\n9,县,,县\n2,镇,9,镇\n9,乡,,乡\n2,乡,9,乡\n9,村,,村\n";
+        let err = Roster::parse(text.as_bytes(), "dup.csv").expect_err("duplicates");
+        match &err {
+            RosterError::DuplicateCode {
+                code,
+                first_line,
+                line,
+                ..
+            } => assert_eq!((code.as_str(), *first_line, *line), ("9", 2, 4)),
+            other => panic!("wrong variant: {other:?}"),
+        }
+        // Every unit is found by its code, whatever the order of the file.
+        let text = "code,name,parent_code,level\nz,县,,县\na,镇,z,镇\nm,村,a,村\n";
+        let roster = Roster::parse(text.as_bytes(), "r.csv").unwrap();
+        for (c, name) in [("z", "县"), ("a", "镇"), ("m", "村")] {
+            assert_eq!(roster.get(&code(c)).map(|u| u.name.as_str()), Some(name));
+        }
+        assert!(roster.get(&code("b")).is_none());
+        assert_eq!(codes(&roster.descendants(&code("z"))), ["a", "m"]);
+    }
+
+    #[test]
     fn unknown_parent() {
         let text = "code,name,parent_code,level\n1,县,,县\n2,镇,9,镇\n";
         let err = Roster::parse(text.as_bytes(), "p.csv").expect_err("unknown parent");
