@@ -13,13 +13,17 @@ use nianbao::output::Run;
 use nianbao::package;
 use nianbao::publish::{Extras, LastYear, Publisher, Soffice};
 
-use super::{report_templates, set_jobs, status, Outcome};
+use super::{in_pool, report_templates, set_jobs, status, Outcome};
 use crate::cli::IngestArgs;
 
 /// Problems when a unit of the roster did not report or was sent back.
 pub fn run(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
-    let extras = extras(args.markdown, args.pdf)?;
     set_jobs(args.jobs)?;
+    in_pool(|| ingest(formats, args))
+}
+
+fn ingest(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
+    let extras = extras(args.markdown, args.pdf)?;
     let (units, out_dir) = places(args)?;
     let args = &IngestArgs {
         units,

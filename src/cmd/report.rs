@@ -4,10 +4,15 @@
 use anyhow::Result;
 use nianbao::format::Formats;
 
-use super::{report_templates, status, Outcome};
+use super::{in_pool, report_templates, set_jobs, status, Outcome};
 use crate::cli::ReportArgs;
 
 pub fn run(formats: &Formats, args: &ReportArgs) -> Result<Outcome> {
+    set_jobs(None)?;
+    in_pool(|| report(formats, args))
+}
+
+fn report(formats: &Formats, args: &ReportArgs) -> Result<Outcome> {
     let extras = super::ingest::extras(args.markdown, args.pdf)?;
     let templates = report_templates(args.report_templates.as_deref())?;
     let mut command = vec!["report".to_string()];
