@@ -334,50 +334,35 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     // the normalised parts. Only a total that matches neither was typed over. Totals are
     // taken in dependency order, so a total of totals (表三's grand total) compares with
     // its parts already recomputed.
-    let mut done: std::collections::BTreeSet<&Key> = std::collections::BTreeSet::new();
-    loop {
-        let ready: Vec<(&Key, &Vec<Key>)> = totals
-            .iter()
-            .filter(|(k, parts)| {
-                !done.contains(k)
-                    && parts
-                        .iter()
-                        .all(|p| !totals.contains_key(p) || done.contains(p))
-            })
-            .collect();
-        if ready.is_empty() {
-            break;
+    for key in format.totals_in_order() {
+        let parts = &totals[key];
+        let (Some(located), Some(&value)) = (found.cells.get(key), sub.values.get(key)) else {
+            continue;
+        };
+        if blank.contains(key) {
+            continue;
         }
-        for (key, parts) in ready {
-            done.insert(key);
-            let (Some(located), Some(&value)) = (found.cells.get(key), sub.values.get(key)) else {
-                continue;
+        let as_typed: f64 = parts.iter().map(|p| raw_number(found, p)).sum();
+        let normalised: Option<f64> = parts.iter().map(|p| sub.values.get(p)).sum();
+        let Some(normalised) = normalised else {
+            continue;
+        };
+        if (value - as_typed).abs() < 0.005 && (value - normalised).abs() >= 0.005 {
+            sub.values.insert(key.clone(), normalised);
+            let message = format!("{}：合计按修正后的数字重新计算", format.describe(key));
+            let f = Finding {
+                found: number_text(value),
+                expected: number_text(normalised),
+                ..cell_finding(
+                    sub,
+                    format,
+                    key,
+                    &located.place,
+                    (Level::Fixed, rule_ids::NORMALISED),
+                    message,
+                )
             };
-            if blank.contains(key) {
-                continue;
-            }
-            let as_typed: f64 = parts.iter().map(|p| raw_number(found, p)).sum();
-            let normalised: Option<f64> = parts.iter().map(|p| sub.values.get(p)).sum();
-            let Some(normalised) = normalised else {
-                continue;
-            };
-            if (value - as_typed).abs() < 0.005 && (value - normalised).abs() >= 0.005 {
-                sub.values.insert(key.clone(), normalised);
-                let message = format!("{}：合计按修正后的数字重新计算", format.describe(key));
-                let f = Finding {
-                    found: number_text(value),
-                    expected: number_text(normalised),
-                    ..cell_finding(
-                        sub,
-                        format,
-                        key,
-                        &located.place,
-                        (Level::Fixed, rule_ids::NORMALISED),
-                        message,
-                    )
-                };
-                sub.findings.push(f);
-            }
+            sub.findings.push(f);
         }
     }
     // A total over a part that could not be read is unknown too: rules that use it are

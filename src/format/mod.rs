@@ -373,6 +373,9 @@ pub struct Format {
     /// Every computed total and its parts, from the `total` rules.
     #[serde(skip)]
     totals: BTreeMap<Key, Vec<Key>>,
+    /// The totals in dependency order ([`Format::totals_in_order`]).
+    #[serde(skip)]
+    totals_in_order: Vec<Key>,
 }
 
 /// A definition that cannot be used. Names the file and what is wrong with it.
@@ -493,6 +496,7 @@ impl Format {
             let parts = check.rhs.iter().map(|t| t.key.clone()).collect();
             totals.entry(check.lhs[0].key.clone()).or_insert(parts);
         }
+        self.totals_in_order = dependency_order(&totals);
         self.totals = totals;
     }
 
@@ -531,6 +535,38 @@ impl Format {
     /// is the total of both its row and its column (table 三's grand total).
     pub fn totals(&self) -> &BTreeMap<Key, Vec<Key>> {
         &self.totals
+    }
+
+    /// The totals in dependency order, worked out once per format (validation goes
+    /// through it for every file): first those whose parts are all plain cells, then
+    /// those whose totals among their parts are all earlier (表三's grand total is a
+    /// total of totals), each round in key order. Totals that depend on one another in a
+    /// circle are left out.
+    pub fn totals_in_order(&self) -> &[Key] {
+        &self.totals_in_order
+    }
+}
+
+/// The order of [`Format::totals_in_order`].
+fn dependency_order(totals: &BTreeMap<Key, Vec<Key>>) -> Vec<Key> {
+    let mut done: BTreeSet<&Key> = BTreeSet::new();
+    let mut order = Vec::new();
+    loop {
+        let ready: Vec<&Key> = totals
+            .iter()
+            .filter(|(key, parts)| {
+                !done.contains(key)
+                    && parts
+                        .iter()
+                        .all(|p| !totals.contains_key(p) || done.contains(p))
+            })
+            .map(|(key, _)| key)
+            .collect();
+        if ready.is_empty() {
+            return order;
+        }
+        done.extend(ready.iter().copied());
+        order.extend(ready.into_iter().cloned());
     }
 }
 

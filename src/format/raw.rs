@@ -219,6 +219,7 @@ impl RawFormat {
             key_figures: Vec::new(),
             index: Default::default(),
             totals: Default::default(),
+            totals_in_order: Default::default(),
         };
         let mut ids = HashSet::new();
         for raw in self.rules {

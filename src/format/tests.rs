@@ -437,3 +437,28 @@ fn key_figures_have_labels_and_fall_back_to_the_column() {
     let f = Format::from_toml(&text, name).unwrap();
     assert_eq!(f.key_figure("new_requests").unwrap().label, "new_requests");
 }
+
+#[test]
+fn totals_come_after_the_totals_among_their_parts() {
+    for format in Format::builtin() {
+        let order = format.totals_in_order();
+        // Every total once (the built-in formats have no circle).
+        let mut sorted: Vec<&Key> = order.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), order.len(), "{}", format.id);
+        assert_eq!(order.len(), format.totals().len(), "{}", format.id);
+        let position = |k: &Key| order.iter().position(|o| o == k);
+        let mut nested = 0;
+        for (i, key) in order.iter().enumerate() {
+            for part in &format.totals()[key] {
+                if let Some(p) = position(part) {
+                    assert!(p < i, "{}: {part} comes after {key}", format.id);
+                    nested += 1;
+                }
+            }
+        }
+        // 表三's grand total is a total of totals: the order matters.
+        assert!(nested > 0, "{}", format.id);
+    }
+}
