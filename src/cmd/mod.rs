@@ -134,7 +134,7 @@ pub fn set_jobs(jobs: Option<usize>) -> Result<()> {
 /// free after a parallel pass (every unit's reports) stays with them; the parts of a
 /// run that are not parallel (the roll-ups, 汇总表, the overview) reuse it when they run
 /// on one of those threads, rather than taking more on the main thread. 10,000 files,
-/// one thread: peak 37.9–38.5 → 35.6–35.8 MB (BENCHMARKS.md).
+/// one thread: peak 39.4–41.9 → 34.5–35.0 MB; two: 40.9–43.8 → 38.2–38.4 MB (BENCHMARKS.md).
 pub fn in_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| work())
 }
