@@ -921,27 +921,40 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
             col_rows.push(*row);
         }
     }
-    let columns_at = |row: u32| -> HashMap<String, Vec<u16>> {
-        let Some(key_row) = col_rows.iter().rev().find(|r| **r < row) else {
-            return HashMap::new();
-        };
-        let mut map: HashMap<String, Vec<u16>> = HashMap::new();
-        let from = CellRef::new(*key_row, 0);
-        let to = CellRef::new(*key_row + 1, 0);
-        for (at, v) in sheet.cells.range(from..to) {
-            if let RawValue::Text(code) = v {
-                map.entry(code.trim().to_string()).or_default().push(at.col);
+    // Each column-key row's columns by code, read once: every row under it uses them.
+    let col_maps: Vec<(u32, HashMap<&str, Vec<u16>>)> = col_rows
+        .iter()
+        .map(|&key_row| {
+            let mut map: HashMap<&str, Vec<u16>> = HashMap::new();
+            let from = CellRef::new(key_row, 0);
+            let to = CellRef::new(key_row + 1, 0);
+            for (at, v) in sheet.cells.range(from..to) {
+                if let RawValue::Text(code) = v {
+                    map.entry(code.trim()).or_default().push(at.col);
+                }
             }
-        }
-        map
+            (key_row, map)
+        })
+        .collect();
+    let no_columns = HashMap::new();
+    // The columns of the nearest column-key row above `row`.
+    let columns_at = |row: u32| -> &HashMap<&str, Vec<u16>> {
+        col_maps
+            .iter()
+            .rev()
+            .find(|(key_row, _)| *key_row < row)
+            .map_or(&no_columns, |(_, map)| map)
     };
     for block in &table.blocks {
         for row in &block.rows {
             let at_rows = rows.get(row.code.as_str()).cloned().unwrap_or_default();
-            let what = if row.label.is_empty() {
-                format!("表{}", table.number)
-            } else {
-                format!("表{}「{}」行", table.number, row.label)
+            // Named only in a finding: most rows have none.
+            let what = || {
+                if row.label.is_empty() {
+                    format!("表{}", table.number)
+                } else {
+                    format!("表{}「{}」行", table.number, row.label)
+                }
             };
             let r = match at_rows.as_slice() {
                 [r] => *r,
@@ -951,7 +964,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                         &sheet.name,
                         Spot::None,
                         row_path(table, block, row),
-                        format!("找不到{what}（模板中的这一行被删除了）"),
+                        format!("找不到{}（模板中的这一行被删除了）", what()),
                         "请使用下发的模板重新填写，不要删除表格中的行",
                     );
                     continue;
@@ -965,7 +978,8 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                         Spot::None,
                         row_path(table, block, row),
                         format!(
-                            "{what}出现了多次（{}），无法确定以哪一行为准",
+                            "{}出现了多次（{}），无法确定以哪一行为准",
+                            what(),
                             clip(&cells.join("、"))
                         ),
                         "请删除复制出来的多余行，只保留一行",
@@ -976,7 +990,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
             let cols = columns_at(r);
             for col in &block.columns {
                 let key = Key::cell(&table.code, &row.code, &col.code);
-                match cols.get(&col.code).map(Vec::as_slice) {
+                match cols.get(col.code.as_str()).map(Vec::as_slice) {
                     Some([c]) => {
                         let at = CellRef::new(r, *c);
                         found.cells.insert(key, Located::value(sheet, at));
@@ -987,7 +1001,8 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                         Spot::Row { row: r },
                         cell_path(table, block, row, col),
                         format!(
-                            "找不到{what}的「{}」列（模板中的列被删除或复制了）",
+                            "找不到{}的「{}」列（模板中的列被删除或复制了）",
+                            what(),
                             col.label
                         ),
                         "请使用下发的模板重新填写，不要增删表格中的列",
@@ -1067,10 +1082,13 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
         let header_anchor = rows.iter().flatten().map(|at| at.row).min();
         let cols = block_columns_by_label(block, &by_label, header_anchor.unwrap_or(u32::MAX));
         for (row, at_row) in block.rows.iter().zip(&rows) {
-            let what = if row.label.is_empty() {
-                format!("表{}", table.number)
-            } else {
-                format!("表{}「{}」行", table.number, row.label)
+            // Named only in a finding: most rows have none.
+            let what = || {
+                if row.label.is_empty() {
+                    format!("表{}", table.number)
+                } else {
+                    format!("表{}「{}」行", table.number, row.label)
+                }
             };
             let r = match at_row {
                 Some(at) => at.row,
@@ -1084,7 +1102,7 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                         &sheet.name,
                         Spot::None,
                         row_path(table, block, row),
-                        format!("找不到{what}（按标签也无法确定位置）"),
+                        format!("找不到{}（按标签也无法确定位置）", what()),
                         "请使用下发的模板填写，行标签不要改动",
                     );
                     continue;
@@ -1102,7 +1120,11 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
                         &sheet.name,
                         Spot::None,
                         cell_path(table, block, row, col),
-                        format!("找不到{what}的「{}」列（按标签也无法确定位置）", col.label),
+                        format!(
+                            "找不到{}的「{}」列（按标签也无法确定位置）",
+                            what(),
+                            col.label
+                        ),
                         "请使用下发的模板填写，表头不要改动",
                     ),
                 }
