@@ -470,7 +470,6 @@ fn run_rules(
     sub: &mut Submission,
 ) {
     for (index, rule) in format.rules.iter().enumerate() {
-        let hint = rule.hint.clone().unwrap_or_default();
         let push = |sub: &mut Submission,
                     keys: Vec<Key>,
                     (sheet, spot): (String, Spot),
@@ -487,7 +486,12 @@ fn run_rules(
                 spot,
                 about,
                 keys,
-                ..Finding::file_level(rule.level, &rule.id, message, hint.clone())
+                ..Finding::file_level(
+                    rule.level,
+                    &rule.id,
+                    message,
+                    rule.hint.clone().unwrap_or_default(),
+                )
             };
             sub.findings.push(f);
         };
@@ -516,10 +520,11 @@ fn run_rules(
             }
             RuleKind::EmptyTable => {
                 for table in &format.tables {
+                    let prefix = format!("{}.", table.code);
                     let cells: Vec<&Key> = found
                         .cells
                         .keys()
-                        .filter(|k| k.as_str().starts_with(&format!("{}.", table.code)))
+                        .filter(|k| k.as_str().starts_with(&prefix))
                         .collect();
                     // A total's formula saved without its result is no more filled in.
                     let totals = format.totals();
