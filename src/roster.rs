@@ -455,10 +455,16 @@ impl Roster {
 
     /// Where the unit `code` is in [`Roster::units`].
     fn position(&self, code: &UnitCode) -> Option<usize> {
-        self.by_code
-            .binary_search_by(|&i| self.units[i as usize].code.cmp(code))
-            .ok()
-            .map(|found| self.by_code[found] as usize)
+        position_in(&self.units, &self.by_code, code)
+    }
+
+    /// The names of the roster's other columns (联系人, 电话 …), in file order: every
+    /// unit has each of them.
+    pub fn extra_columns(&self) -> Vec<String> {
+        self.units
+            .first()
+            .map(|u| u.extra.iter().map(|(h, _)| h.to_string()).collect())
+            .unwrap_or_default()
     }
 
     /// The direct children of `code`, in file order. Empty for an unknown code.
@@ -576,18 +582,12 @@ impl Roster {
                 line: units[again].line,
             });
         }
-        let index = |code: &UnitCode| {
-            by_code
-                .binary_search_by(|&i| units[i as usize].code.cmp(code))
-                .ok()
-                .map(|found| by_code[found] as usize)
-        };
 
         let mut parent_of = Vec::with_capacity(units.len());
         for unit in &units {
             let parent = match &unit.parent {
                 None => None,
-                Some(parent) => match index(parent) {
+                Some(parent) => match position_in(&units, &by_code, parent) {
                     Some(p) => Some(p),
                     None => {
                         return Err(RosterError::UnknownParent {
@@ -819,6 +819,15 @@ fn unit_from_record(
         code,
         line,
     })
+}
+
+/// Where the unit `code` is in `units`, by binary search in `by_code` (their positions
+/// sorted by code).
+fn position_in(units: &[Unit], by_code: &[u32], code: &UnitCode) -> Option<usize> {
+    by_code
+        .binary_search_by(|&i| units[i as usize].code.cmp(code))
+        .ok()
+        .map(|found| by_code[found] as usize)
 }
 
 /// Rejects a unit that is its own ancestor. Walks each parent chain once (iteratively);

@@ -22,7 +22,7 @@ use crate::batch::{Attribution, FileOutcome, Status};
 use crate::consolidate::read::{Csv, LongValues};
 use crate::consolidate::{neutralise, Rollup, ALL_CODE};
 use crate::format::Key;
-use crate::roster::{level_label, Unit};
+use crate::roster::{level_label, Roster, Unit};
 use crate::template::{self, ChaseGroup, ChaseList, ChaseUnit, DetailRow, DetailsWorkbook};
 
 /// The files written here, at the top of the output directory.
@@ -177,11 +177,7 @@ impl Publisher<'_> {
             .map(|(code, o)| (code, o.file.as_str()))
             .collect();
         let mut errors = first_errors(self.out, &rejected)?;
-        let contact_columns: Vec<String> = self
-            .roster
-            .and_then(|r| r.units().first())
-            .map(|u| u.extra.iter().map(|(h, _)| h.to_string()).collect())
-            .unwrap_or_default();
+        let contact_columns = self.roster.map(Roster::extra_columns).unwrap_or_default();
         // Parents in roster order; the roster's top-level units first.
         let position: HashMap<&str, usize> = who
             .walk()

@@ -193,11 +193,7 @@ pub fn emit(
     // And most of each workbook is the same bytes for every unit: stamped from a
     // master per kind of unit rather than built (see `stamp`).
     let stamper = Stamper::new(&prepared, year);
-    let extra_columns: Vec<String> = roster
-        .units()
-        .first()
-        .map(|u| u.extra.iter().map(|(h, _)| h.to_string()).collect())
-        .unwrap_or_default();
+    let extra_columns = roster.extra_columns();
     let mut files: Vec<Distributed> = Vec::new();
     let mut packages = Vec::new();
     for group in groups(roster, how.by_parent) {
