@@ -123,6 +123,12 @@ fn process_with(
     })
 }
 
+/// The format a submission's values are in, if the run knows it.
+fn format_of<'f>(sub: &Submission, settings: Settings<'f>) -> Option<&'f crate::format::Format> {
+    let id = sub.format_id.as_deref()?;
+    settings.formats.by_id(id).ok()
+}
+
 fn not_read(input: &Input, status: Status, reason: &str) -> FileOutcome {
     FileOutcome {
         file: input.display.clone(),
@@ -167,11 +173,7 @@ fn read_one(
     verdict(&mut outcome, &mut sub, |sub| {
         attribute(sub, settings.roster, &file)
     });
-    let format = sub
-        .format_id
-        .as_deref()
-        .and_then(|id| settings.formats.by_id(id).ok());
-    crate::validate::keep_cross_year_places(format, &mut sub);
+    crate::validate::keep_cross_year_places(format_of(&sub, settings), &mut sub);
     let rollup = || catch_unwind(|| is_our_rollup(&input.path)).unwrap_or(false);
     if outcome.status == Status::Unidentified && rollup() {
         let mut skipped = not_read(input, Status::Skipped, ROLLUP_REASON);
@@ -302,11 +304,7 @@ fn carried_outcome(
     (outcome.status, outcome.reason, outcome.chosen) = (Status::Accepted, String::new(), None);
     // Last year as given here (`--previous`), not as the township had it.
     let previous = settings.previous.and_then(|p| p.get(&sub.unit_code));
-    let format = sub
-        .format_id
-        .as_deref()
-        .and_then(|id| settings.formats.by_id(id).ok());
-    if let (Some(previous), Some(format)) = (previous, format) {
+    if let (Some(previous), Some(format)) = (previous, format_of(&sub, settings)) {
         crate::validate::cross_year(format, previous, &mut sub);
     }
     for f in &mut sub.findings {
