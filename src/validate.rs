@@ -754,7 +754,7 @@ fn cross_year_checks(format: &Format) -> Vec<&crate::format::Check> {
     format
         .checks
         .iter()
-        .filter(|c| c.lhs.iter().chain(&c.rhs).any(|t| t.previous))
+        .filter(|c| c.needs_previous())
         .collect()
 }
 
