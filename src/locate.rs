@@ -949,13 +949,7 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
         for row in &block.rows {
             let at_rows = rows.get(row.code.as_str()).cloned().unwrap_or_default();
             // Named only in a finding: most rows have none.
-            let what = || {
-                if row.label.is_empty() {
-                    format!("表{}", table.number)
-                } else {
-                    format!("表{}「{}」行", table.number, row.label)
-                }
-            };
+            let what = || row_in_words(table, row);
             let r = match at_rows.as_slice() {
                 [r] => *r,
                 [] => {
@@ -1010,6 +1004,16 @@ fn by_keys(sheet: &RawSheet, table: &Table, found: &mut Found) {
                 }
             }
         }
+    }
+}
+
+/// How a finding names a row of a table: 表三「（一）予以公开」行, or 表三 for a row
+/// without a label.
+fn row_in_words(table: &Table, row: &Row) -> String {
+    if row.label.is_empty() {
+        format!("表{}", table.number)
+    } else {
+        format!("表{}「{}」行", table.number, row.label)
     }
 }
 
@@ -1083,13 +1087,7 @@ fn by_labels(wb: &RawWorkbook, table: &Table, found: &mut Found) {
         let cols = block_columns_by_label(block, &by_label, header_anchor.unwrap_or(u32::MAX));
         for (row, at_row) in block.rows.iter().zip(&rows) {
             // Named only in a finding: most rows have none.
-            let what = || {
-                if row.label.is_empty() {
-                    format!("表{}", table.number)
-                } else {
-                    format!("表{}「{}」行", table.number, row.label)
-                }
-            };
+            let what = || row_in_words(table, row);
             let r = match at_row {
                 Some(at) => at.row,
                 None if row.label.is_empty() => match cols.iter().flatten().map(|c| c.1).max() {
