@@ -29,7 +29,7 @@ use crate::batch::package::{
 use crate::batch::{FileOutcome, Store, StoreError};
 use crate::consolidate::{self, ConsolidateError, CsvOptions, Rollup};
 use crate::format::Format;
-use crate::output::{persist, sha256_file, temp_beside, FileRecord, Hashing, Run, PACKAGE_SUFFIX};
+use crate::output::{persist, temp_beside, FileRecord, Hashing, Run, PACKAGE_SUFFIX};
 use crate::roster::{Roster, Unit};
 
 /// A package could not be made.
@@ -115,7 +115,7 @@ fn one(
         .iter()
         .filter(|o| single || codes.contains(o.unit_code.as_str()))
         .collect();
-    // Every member is made in a temporary directory first, then hashed for the manifest.
+    // Every member is made in a temporary directory first, hashed as it is written.
     // The CSV files of a roster with one top unit are the run's own (just written in
     // `out`); of one top unit among several, those an ingest of its files alone writes.
     let dir = tempfile::tempdir().map_err(io)?;
@@ -147,21 +147,15 @@ fn one(
             csv_dir.join(member)
         }
     };
-    // Each member as it was written; one that was not (none is) is read for its hash.
-    let mut members = MEMBERS
-        .iter()
-        .map(|&member| {
-            let (size, sha256) = match written.iter_mut().find(|f| f.path == member) {
-                Some(f) => (f.size, std::mem::take(&mut f.sha256)),
-                None => sha256_file(&path_of(member)).map_err(io)?,
-            };
-            Ok(Member {
-                name: member.to_string(),
-                size,
-                sha256,
-            })
+    // Each member (the six CSV files and the carried files) as it was written.
+    let mut members: Vec<Member> = written
+        .into_iter()
+        .map(|f| Member {
+            name: f.path,
+            size: f.size,
+            sha256: f.sha256,
         })
-        .collect::<Result<Vec<_>, PackageError>>()?;
+        .collect();
     members.sort_by(|a, b| a.name.cmp(&b.name));
     let manifest = Manifest {
         format: FORMAT.to_string(),
@@ -204,6 +198,7 @@ fn one(
     persist(tmp, &path).map_err(io)?;
     run.wrote_file(name).map_err(io)
 }
+
 /// The units of a package as its manifest lists them, written from the roster as they
 /// are serialised (a county's is every unit of the county).
 struct RosterOut<'a> {
