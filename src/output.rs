@@ -280,9 +280,11 @@ pub struct FileRecord {
     pub sha256: String,
 }
 
-/// The contents of [`RUN_RECORD`].
+/// The contents of [`RUN_RECORD`]: read with its files as a list; written with whatever
+/// lists them (`F`), so that a run of 100,000 units streams its 200,000 files into the
+/// record rather than copying them into a list first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunRecord {
+pub struct RunRecord<F = Vec<FileRecord>> {
     /// `nianbao`.
     pub tool: String,
     /// The version of the tool that wrote the record.
@@ -298,7 +300,7 @@ pub struct RunRecord {
     pub year: i32,
     /// Every file the run wrote (or, for `report`, kept from the ingest), by path. While
     /// [`RunState::Running`]: the files earlier runs wrote that the run may replace.
-    pub files: Vec<FileRecord>,
+    pub files: F,
 }
 
 impl RunRecord {
@@ -731,12 +733,12 @@ impl Run {
         ingest: &[String],
         files: impl Serialize,
     ) -> Result<(), RunError> {
-        let record = RecordOut {
-            tool: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
+        let record = RunRecord {
+            tool: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
             state,
-            command: &self.command,
-            ingest,
+            command: self.command.clone(),
+            ingest: ingest.to_vec(),
             year,
             files,
         };
@@ -752,18 +754,6 @@ impl Run {
         }
         persist(tmp, &path).map_err(io)
     }
-}
-
-/// A [`RunRecord`] as written: the same fields, its files given by whatever lists them.
-#[derive(Serialize)]
-struct RecordOut<'a, F> {
-    tool: &'a str,
-    version: &'a str,
-    state: RunState,
-    command: &'a [String],
-    ingest: &'a [String],
-    year: i32,
-    files: F,
 }
 
 /// Path → size and SHA-256 (hex) of each file a run wrote.
