@@ -4,6 +4,8 @@
 # 用法 / Usage (from anywhere):
 #   scripts/bench.sh [--fresh] [--work DIR]
 #   BENCH_SIZES="1000" scripts/bench.sh          # a quick run (default "1000 10000")
+#   BENCH_SIZES="1000 10000 20000 100000" BENCH_SCALE=0 scripts/bench.sh
+#                                                # every target of issue 15 in one run
 #
 # What it does, in order:
 #   1. builds the release binary and the baseline example
@@ -12,7 +14,8 @@
 #      during a long run cannot swap the binary under it;
 #   2. for each N in $BENCH_SIZES, in the work dir (default target/bench; reused when a
 #      stamp says it holds the right files, `--fresh` regenerates everything):
-#        nN/units.csv    a roster of N units: a county, 10 townships, N-11 villages;
+#        nN/units.csv    a roster of N units: a county, 10 townships (100 when N is
+#                        over 10,011), and villages under them;
 #        nN/values.csv   one unit's numbers per unit, `nianbao fill` format
 #                        (unit_code,field,value), T3-1 balanced: t3.new.natural = k,
 #                        t3.open.natural = k, plus a few table 二/四 numbers, the cover
@@ -34,8 +37,17 @@
 #                   --out <fresh dir>: the full pipeline, every output;
 #        ingest-tmpfs  the same with --out in /dev/shm (when there is one): the same
 #                   work without the disk's cost of creating ~3 output files per unit;
+#        ingest-fresh  the same with --out a new directory on disk for every run: the
+#                   disk target's case, so every N and thread count runs first, before
+#                   any output is deleted (their outputs are deleted at the very end);
+#        report     nianbao report <the ingest-tmpfs output just measured>: every
+#                   report rendered again from the CSVs (target: peak RSS within 2× of
+#                   that ingest's);
 #      each at --jobs 1 and --jobs $(nproc), $BENCH_REPEAT times (default 3), keeping the
-#      fastest wall time and the largest peak RSS of the repeats;
+#      fastest wall time and the largest peak RSS of the repeats. A large N (over 10,001:
+#      20,000 for `report`, 100,000 for the province) runs at all cores only,
+#      $BENCH_LARGE_REPEAT times (default 1), without the Python peer, which is measured
+#      once per N in any case (a reference, not a target);
 #   4. nianbao template --year 2024 for the 1,000-unit roster (--jobs 1 and all cores),
 #      into a fresh directory (template-fresh) and into the one just emptied (template);
 #      run before step 3, while no file has just been deleted;
@@ -61,7 +73,10 @@
 #          a directory just emptied, the file system's worst case: see BENCHMARKS.md);
 #        - ingest peak RSS at 10,000 files at most that at 1,000 plus 1.5 KB for each
 #          of the 9,000 more units (each thread count);
-#        - templates for 1,000 units in under 0.4 s into a fresh directory (all cores).
+#        - templates for 1,000 units in under 0.4 s into a fresh directory (all cores);
+#        - report's peak RSS within 2× of the ingest it re-renders (each N);
+#        - with N ≥ 100,000 in BENCH_SIZES: peak RSS under 256 MB, and ingest-fresh and
+#          ingest-tmpfs within 11× of their time at 10,000 (all cores).
 #
 # Wall time is measured around the whole process (start-up, discovery, output included)
 # with `date +%s%N`; peak RSS comes from GNU time (`/usr/bin/time -v`, "Maximum resident
@@ -70,7 +85,8 @@
 # Exit status: 0 whether the targets are met or not (a benchmark reports; it does not
 # fail CI); 2 when something could not run at all (build, fill, a crashed command).
 #
-# Environment: BENCH_SIZES (default "1000 10000"), BENCH_REPEAT (default 3),
+# Environment: BENCH_SIZES (default "1000 10000"; 20 to 100001), BENCH_REPEAT (default 3),
+# BENCH_LARGE_REPEAT (default 1),
 # BENCH_JOBS (the "all cores" thread count, default `nproc`), NIANBAO / READ_BASELINE
 # (use these binaries and skip the build), BENCH_SCALE (default "100 300"; "0": none),
 # BENCH_SCALE_REPEAT (default 1).
@@ -106,11 +122,15 @@ template_n=1000
 gen_version=1
 
 for n in $sizes; do
-    if ! [[ "$n" =~ ^[0-9]+$ ]] || (( n < 20 || n > 10001 )); then
-        echo "bench.sh: BENCH_SIZES entries must be numbers from 20 to 10001 (got $n)" >&2
+    if ! [[ "$n" =~ ^[0-9]+$ ]] || (( n < 20 || n > 100001 )); then
+        echo "bench.sh: BENCH_SIZES entries must be numbers from 20 to 100001 (got $n)" >&2
         exit 2
     fi
 done
+# A "large" size (over 10,001 files) runs once, at all cores, without the Python peer:
+# 100,000 files take minutes per run, and the targets there are one run's.
+large_repeat="${BENCH_LARGE_REPEAT:-1}"
+is_large() { (( $1 > 10001 )); }
 
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
@@ -146,15 +166,17 @@ mkdir -p "$scratch"
 
 # ── generation ──────────────────────────────────────────────────────────────────────
 
-# roster N FILE: a county, 10 townships and N-11 villages spread over them.
+# roster N FILE: a county, 10 townships (100 above 10,011 units, so that no township
+# has more than 999 villages) and the rest villages spread over them.
 roster() {
     awk -v n="$1" 'BEGIN {
         print "code,name,parent_code,level,contact,phone"
         print "231083000000,基准市人民政府,,county,市政务公开办,0453-7000000"
-        for (t = 1; t <= 10; t++)
+        k = (n > 10011) ? 100 : 10
+        for (t = 1; t <= k; t++)
             printf "231083%03d000,第%02d镇人民政府,231083000000,township,镇党政办,0453-71%05d\n", 100 + t, t, t
-        for (j = 0; j < n - 11; j++) {
-            t = j % 10 + 1; s = int(j / 10) + 1
+        for (j = 0; j < n - 1 - k; j++) {
+            t = j % k + 1; s = int(j / k) + 1
             printf "231083%03d%03d,第%02d镇第%03d村村民委员会,231083%03d000,village,,\n", 100 + t, s, t, s, 100 + t
         }
     }' >"$2"
@@ -370,13 +392,46 @@ echo "== template, $template_n units =="
 # thousands of files pays for it (see BENCHMARKS.md, "The disk adds more").
 # template-fresh: each run into a new directory (made by `mktemp -d` inside the timed
 # command, ~2 ms), every thread count before anything is deleted — the target's case.
-# template: into the directory the previous repeat's output was just deleted from.
+# template: into the directory the previous repeat's output was just deleted from
+# (measured after ingest-fresh, below, which must also come before any deletion).
 mkdir -p "$scratch/template-fresh"
 for j in $threads_list; do
     measure template-fresh "$template_n" "$j" "$template_n" "0" - -- \
         bash -c 'exec "$1" template --year "$2" --units "$3" --jobs "$4" --out "$(mktemp -d "$5/run.XXXXXX")"' \
         _ "$NIANBAO" "$year" "$work/n$template_n/units.csv" "$j" "$scratch/template-fresh"
 done
+
+# threads_for N: the thread counts measured at N (a large N: all cores only).
+threads_for() { if is_large "$1"; then echo "$all"; else echo "$threads_list"; fi; }
+# with_repeat N COMMAND...: COMMAND with $repeat set for N.
+with_repeat() {
+    local saved=$repeat
+    if is_large "$1"; then repeat=$large_repeat; fi
+    shift
+    "$@"
+    repeat=$saved
+}
+
+# ingest-fresh: the target's disk case, each run into a new directory on disk, for every
+# N and thread count before anything is deleted (the outputs stay until the end of the
+# run: deleting them would put the later runs in the just-deleted case).
+fresh_root="$scratch/ingest-fresh"
+rm -rf "$fresh_root"
+mkdir -p "$fresh_root"
+for n in $sizes; do
+    dir="$work/n$n"
+    echo
+    echo "== $n workbooks (+10 awkward files), output on disk, new directories =="
+    # Warm the page cache so that the first measured command is not charged for the disk.
+    "$READ_BASELINE" "$dir/returns" >/dev/null
+    for j in $(threads_for "$n"); do
+        with_repeat "$n" measure ingest-fresh "$n" "$j" "$((n + 10))" "0 1" - -- \
+            bash -c 'exec "$1" ingest "$2/returns" --units "$2/units.csv" --year "$3" --jobs "$4" --quiet --out "$(mktemp -d "$5/run.XXXXXX")"' \
+            _ "$NIANBAO" "$dir" "$year" "$j" "$fresh_root"
+    done
+done
+
+echo
 for j in $threads_list; do
     measure template "$template_n" "$j" "$template_n" "0" "$scratch/template-out" -- \
         "$NIANBAO" template --year "$year" --units "$work/n$template_n/units.csv" \
@@ -389,31 +444,37 @@ for n in $sizes; do
     files=$((n + 10))
     echo
     echo "== $n workbooks (+10 awkward files) =="
-    # Warm the page cache so that the first measured command is not charged for the disk.
     "$READ_BASELINE" "$dir/returns" >/dev/null
-    for j in $threads_list; do
-        measure baseline "$n" "$j" "$files" "0" - -- \
+    for j in $(threads_for "$n"); do
+        with_repeat "$n" measure baseline "$n" "$j" "$files" "0" - -- \
             "$READ_BASELINE" --jobs "$j" "$dir/returns"
         # The peer a colleague would write (one thread: a plain Python loop), when Python
-        # and openpyxl are there.
+        # and openpyxl are there. A reference, not a target: measured once.
         if [[ "$j" == 1 ]] && python3 -c 'import openpyxl' 2>/dev/null; then
-            measure peer-openpyxl "$n" 1 "$files" "0" "$scratch/peer-out" -- \
+            with_repeat 100001 measure peer-openpyxl "$n" 1 "$files" "0" "$scratch/peer-out" -- \
                 python3 "$here/peer_openpyxl.py" "$dir/returns" "$scratch/peer-out"
         fi
-        measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
+        with_repeat "$n" measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
             "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
             --jobs "$j" --quiet --out "$scratch/ingest-out"
         # The same run with its output in memory: how much of ingest is the file
         # system's cost of creating ~3 files per unit (see BENCHMARKS.md)?
+        report_of="$scratch/ingest-out"
         if [[ -n "$shm" ]]; then
-            measure ingest-tmpfs "$n" "$j" "$files" "0 1" "$shm/ingest-out" -- \
+            with_repeat "$n" measure ingest-tmpfs "$n" "$j" "$files" "0 1" "$shm/ingest-out" -- \
                 "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
                 --jobs "$j" --quiet --out "$shm/ingest-out"
+            report_of="$shm/ingest-out"
         fi
+        # `nianbao report`: every report rendered again from the CSVs of the run just
+        # measured (target: its peak within 2× of that ingest's).
+        with_repeat "$n" measure report "$n" "$j" "$files" "0" - -- \
+            env RAYON_NUM_THREADS="$j" "$NIANBAO" report "$report_of"
     done
+    rm -rf "$shm/ingest-out"
 done
 
-rm -rf "$scratch/ingest-out"
+rm -rf "$scratch/ingest-out" "$fresh_root"
 
 if [[ "$scale" != 0 ]]; then
     read -r scale_c scale_u <<<"$scale"
@@ -466,8 +527,9 @@ ratio_verdict() {
     echo "  $(verdict "$ok")  $5 within $2× of baseline, N=$3, $4 thread(s): $(awk -v a="$i" -v b="$b" 'BEGIN { printf "%.2f×", a / b }')"
 }
 for n in $sizes; do
-    for j in $threads_list; do
+    for j in $(threads_for "$n"); do
         ratio_verdict ingest-tmpfs 2.0 "$n" "$j" "ingest, output on tmpfs,"
+        ratio_verdict ingest-fresh 2.5 "$n" "$j" "ingest into a new directory on disk,"
         ratio_verdict ingest 2.5 "$n" "$j" "ingest into a just-emptied directory on disk (worst case),"
     done
 done
@@ -484,6 +546,41 @@ if [[ " $sizes " == *" 1000 "* && " $sizes " == *" 10000 "* ]]; then
     fi
 else
     echo "  n/a   peak RSS target: needs BENCH_SIZES to include 1000 and 10000"
+fi
+# report: its peak against the ingest whose output it re-rendered (tmpfs when there is one).
+if [[ -n "$gnu_time" ]]; then
+    src=ingest
+    [[ -n "$shm" ]] && src=ingest-tmpfs
+    for n in $sizes; do
+        for j in $(threads_for "$n"); do
+            r="${rss_kb[report:$n:$j]:-}" i="${rss_kb[$src:$n:$j]:-}"
+            [[ -z "$r" || -z "$i" ]] && continue
+            ok="$(awk -v r="$r" -v i="$i" 'BEGIN { print (r <= 2 * i) ? 1 : 0 }')"
+            echo "  $(verdict "$ok")  report peak RSS within 2× of its ingest's, N=$n, $j thread(s): $(awk -v r="$r" -v i="$i" 'BEGIN { printf "%.1f MB vs %.1f MB = %.2f×", r / 1024, i / 1024, r / i }')"
+        done
+    done
+fi
+# 100,000 files: one run, peak under 256 MB, time within 11× of 10,000's (all cores).
+big=""
+for n in $sizes; do (( n >= 100000 )) && big=$n; done
+if [[ -n "$big" ]]; then
+    peak=0
+    for w in ingest-fresh ingest ingest-tmpfs; do
+        k="${rss_kb[$w:$big:$all]:-0}"
+        (( k > peak )) && peak=$k
+    done
+    if [[ -n "$gnu_time" ]]; then
+        ok="$(awk -v k="$peak" 'BEGIN { print (k < 256 * 1024) ? 1 : 0 }')"
+        echo "  $(verdict "$ok")  $big files in one run, peak RSS under 256 MB, $all thread(s): $(awk -v k="$peak" 'BEGIN { printf "%.1f MB", k / 1024 }')"
+    fi
+    if [[ " $sizes " == *" 10000 "* ]]; then
+        for w in ingest-fresh ingest-tmpfs; do
+            a="${best_seconds[$w:10000:$all]:-}" b="${best_seconds[$w:$big:$all]:-}"
+            [[ -z "$a" || -z "$b" ]] && continue
+            ok="$(awk -v a="$a" -v b="$b" 'BEGIN { print (b <= 11 * a) ? 1 : 0 }')"
+            echo "  $(verdict "$ok")  $w at $big files within 11× of 10,000, $all thread(s): $b s vs $a s = $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f×", b / a }')"
+        done
+    fi
 fi
 t="${best_seconds[template-fresh:$template_n:$all]}"
 ok="$(awk -v t="$t" 'BEGIN { print (t < 0.4) ? 1 : 0 }')"
