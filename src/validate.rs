@@ -82,7 +82,7 @@ fn rule_of(format: &Format, pred: impl Fn(&RuleKind) -> bool) -> Option<&crate::
 }
 
 /// Normalises and validates everything `locate` found.
-pub fn validate(found: Found, formats: &Formats, ctx: Context<'_>) -> Submission {
+pub fn validate(mut found: Found, formats: &Formats, ctx: Context<'_>) -> Submission {
     let mut sub = Submission {
         unit_code: found.identity.unit_code.clone(),
         unit_name: found.identity.unit_name.clone(),
@@ -92,7 +92,7 @@ pub fn validate(found: Found, formats: &Formats, ctx: Context<'_>) -> Submission
         by_labels: found.identity.by_labels,
         values: BTreeMap::new(),
         texts: BTreeMap::new(),
-        cover: found.cover.clone(),
+        cover: std::mem::take(&mut found.cover),
         places: BTreeMap::new(),
         findings: found.findings.clone(),
     };
@@ -229,11 +229,19 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
     // Totals that cannot be read, held back until it is known whether a part of theirs
     // could not be read either (then the part's finding is the one to act on).
     let mut unread_totals: Vec<(Key, Finding)> = Vec::new();
+    // Gathered in key order (the order of `found.cells`) and made into maps at the end,
+    // in one pass each, rather than looked up from the root for every cell.
+    debug_assert!(
+        sub.places.is_empty() && sub.values.is_empty(),
+        "a new submission"
+    );
+    let mut places = Vec::with_capacity(found.cells.len());
+    let mut values = Vec::with_capacity(found.cells.len());
     for (key, located) in &found.cells {
         let Some((kind, unit)) = format.kind_of(key) else {
             continue;
         };
-        sub.places.insert(key.clone(), located.place.clone());
+        places.push((key.clone(), located.place.clone()));
         // A total showing a formula error (`#REF!`) over a part that is not on the sheet
         // any more: the row's deletion is reported once, where it is (L-1).
         let broken = matches!(located.raw, Some(RawValue::Error(_)))
@@ -259,7 +267,7 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
         };
         match number {
             Ok(n) => {
-                sub.values.insert(key.clone(), n.value);
+                values.push((key.clone(), n.value));
                 if let Some(fix) = n.fix {
                     let rule = match (&located.raw, empty_rule) {
                         (None, Some(r)) => r.id.clone(),
@@ -319,6 +327,8 @@ fn read_values(found: &Found, format: &Format, sub: &mut Submission) {
             }
         }
     }
+    sub.places = places.into_iter().collect();
+    sub.values = values.into_iter().collect();
     // A locked total showing an error (`#VALUE!`, `#DIV/0!`) because a part of it does:
     // one mistake, reported once, at the part the clerk typed.
     for (key, f) in unread_totals {
