@@ -63,6 +63,10 @@
 #        scale-direct    nianbao ingest returns --units units.csv (every workbook);
 #        scale-packages  nianbao ingest pk --units units.csv (the C packages);
 #      and the target: the package route under a tenth of the direct route's time;
+#   4c. province (BENCH_PROVINCE, default 1; "0" skips it): the 1,000 workbooks against a
+#      province-shaped roster of 100,001 units (1 province, 100 counties, 1,600
+#      townships, 98,300 villages), once, all cores, output on tmpfs: 1,701 roll-ups and
+#      as many sheets in 汇总表.xlsx (target: peak RSS under 256 MB, as for 100,000 files);
 #   5. prints a table — what, N, threads, seconds, workbooks/s (all input files per
 #      second of wall time; for template, workbooks written), ratio to the baseline of the
 #      same N and threads, peak RSS, CPU seconds (user + system, the least of the repeats:
@@ -86,7 +90,7 @@
 # fail CI); 2 when something could not run at all (build, fill, a crashed command).
 #
 # Environment: BENCH_SIZES (default "1000 10000"; 20 to 100001), BENCH_REPEAT (default 3),
-# BENCH_LARGE_REPEAT (default 1),
+# BENCH_LARGE_REPEAT (default 1), BENCH_PROVINCE (default 1),
 # BENCH_JOBS (the "all cores" thread count, default `nproc`), NIANBAO / READ_BASELINE
 # (use these binaries and skip the build), BENCH_SCALE (default "100 300"; "0": none),
 # BENCH_SCALE_REPEAT (default 1).
@@ -114,6 +118,7 @@ done
 sizes="${BENCH_SIZES:-1000 10000}"
 scale="${BENCH_SCALE:-100 300}"
 scale_repeat="${BENCH_SCALE_REPEAT:-1}"
+province="${BENCH_PROVINCE:-1}"
 repeat="${BENCH_REPEAT:-3}"
 all="${BENCH_JOBS:-$(nproc)}"
 year=2024
@@ -476,6 +481,31 @@ done
 
 rm -rf "$scratch/ingest-out" "$fresh_root"
 
+# province: the 1,000 workbooks against a province-shaped roster of 100,001 units (a
+# province, 100 counties, 1,600 townships, 98,300 villages; the 1,000 units are in it,
+# the others have not reported). Every parent gets its roll-up and its sheet in
+# 汇总表.xlsx: 1,701 sheets, the shape of a real province, which the county-shaped
+# 100,000-file set (101 parents) does not have.
+if [[ "$province" != 0 && -d "$work/n1000/returns" ]]; then
+    pdir="$work/province"
+    mkdir -p "$pdir"
+    roster 100000 "$pdir/county.csv"
+    awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next }
+        $1 == "231083000000" { $4 = "province"; print; next }
+        $4 == "township" { $4 = "county"; print; next }
+        {   # every 65th village of a county (the first of each group) is a township
+            t = substr($1, 7, 3); v = substr($1, 10, 3) + 0; head = int((v - 1) / 65) * 65 + 1
+            if (v == head) { $3 = "231083" t "000"; $4 = "township" }
+            else $3 = sprintf("231083%s%03d", t, head)
+            print }' "$pdir/county.csv" >"$pdir/units.csv"
+    echo
+    echo "== 1000 workbooks, province-shaped roster of 100,001 units =="
+    with_repeat 100001 measure province 1000 "$all" 1010 "0 1" "${shm:-$scratch}/province-out" -- \
+        "$NIANBAO" ingest "$work/n1000/returns" --units "$pdir/units.csv" --year "$year" \
+        --jobs "$all" --quiet --out "${shm:-$scratch}/province-out"
+    rm -rf "${shm:-$scratch}/province-out"
+fi
+
 if [[ "$scale" != 0 ]]; then
     read -r scale_c scale_u <<<"$scale"
     scale_n=$((scale_c * scale_u))
@@ -581,6 +611,11 @@ if [[ -n "$big" ]]; then
             echo "  $(verdict "$ok")  $w at $big files within 11× of 10,000, $all thread(s): $b s vs $a s = $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f×", b / a }')"
         done
     fi
+fi
+if [[ -n "$gnu_time" && -n "${rss_kb[province:1000:$all]:-}" ]]; then
+    k="${rss_kb[province:1000:$all]}"
+    ok="$(awk -v k="$k" 'BEGIN { print (k < 256 * 1024) ? 1 : 0 }')"
+    echo "  $(verdict "$ok")  1000 files against a province-shaped roster (1,701 parents), peak RSS under 256 MB, $all thread(s): $(awk -v k="$k" 'BEGIN { printf "%.1f MB", k / 1024 }')"
 fi
 t="${best_seconds[template-fresh:$template_n:$all]}"
 ok="$(awk -v t="$t" 'BEGIN { print (t < 0.4) ? 1 : 0 }')"
