@@ -395,56 +395,17 @@ impl<'a> Publisher<'a> {
     /// The roll-up reports and workbook, and the overview page.
     pub fn finish(self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
         let names = self.names(outcomes);
-        let named = |codes: &[std::sync::Arc<str>]| -> Vec<(String, String)> {
-            codes
-                .iter()
-                .map(|c| {
-                    let name = names.get(&**c).copied().unwrap_or_default();
-                    (c.to_string(), name.to_string())
-                })
-                .collect()
-        };
-        for r in rollups {
-            let (included, missing, rejected, other) = (
-                named(&r.included),
-                named(&r.missing),
-                named(&r.rejected),
-                named(&r.other),
-            );
-            let data = RollupData {
-                format: self.format,
-                year: self.year,
-                code: &r.code,
-                name: &r.name,
-                level: &r.level,
-                values: &r.values,
-                tally: r.tally,
-                included: &included,
-                missing: &missing,
-                rejected: &rejected,
-                other: &other,
-            };
-            let comparison = self
-                .last_year
-                .map(|l| l.rollup(self.format, &r.values, &included));
-            let link = rollup_link(&r.code, &r.name);
-            self.rollup_reports(&link, &data, comparison.as_ref())?;
-            // The Word document is kept for the parent's volume (none for the whole
-            // roster): it is rendered once.
-            let mut kept = match &self.pieces {
-                Some(pieces) if r.code != ALL_CODE => Some(pieces.scratch()?),
-                _ => None,
-            };
-            self.write_file(&link.replace(".html", ".docx"), |file| {
-                let keep = kept.as_mut().map(|k| k as &mut dyn std::io::Write);
-                self.word
-                    .rollup_report_to(file, &data, comparison.as_ref(), keep)?;
-                Ok(())
-            })?;
-            if let Some(kept) = kept {
-                self.volumes(r, &data, &link, kept)?;
-            }
-        }
+        // Each parent's reports and volumes are its own files, read from its own
+        // pieces: the parents are published in parallel (a township's volume binds
+        // every village report of the township, the longest single step of a run), and
+        // beside them the lists, which read only the CSVs (汇总明细 reads values.csv
+        // back, the next longest step).
+        let (published, listed) = rayon::join(
+            || rollups.par_iter().try_for_each(|r| self.rollup(r, &names)),
+            || self.lists(rollups, outcomes),
+        );
+        published?;
+        listed?;
         if let Some(pieces) = &self.pieces {
             pieces.remove()?;
         }
@@ -488,7 +449,6 @@ impl<'a> Publisher<'a> {
             .collect();
         let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
         self.write("rollups/汇总表.xlsx", &workbook)?;
-        self.lists(rollups, outcomes)?;
         let empty = BTreeMap::new();
         let totals = rollups
             .iter()
@@ -515,6 +475,60 @@ impl<'a> Publisher<'a> {
                 std::mem::take(&mut *self.docx.lock().unwrap_or_else(|e| e.into_inner()));
             docx.sort();
             soffice.convert(self.out, self.run, &docx)?;
+        }
+        Ok(())
+    }
+
+    /// One parent's roll-up reports (HTML, Word) and its volumes; `names`: each unit's
+    /// name by its code.
+    fn rollup(&self, r: &Rollup, names: &BTreeMap<&str, &str>) -> Result<(), PublishError> {
+        let named = |codes: &[std::sync::Arc<str>]| -> Vec<(String, String)> {
+            codes
+                .iter()
+                .map(|c| {
+                    let name = names.get(&**c).copied().unwrap_or_default();
+                    (c.to_string(), name.to_string())
+                })
+                .collect()
+        };
+        let (included, missing, rejected, other) = (
+            named(&r.included),
+            named(&r.missing),
+            named(&r.rejected),
+            named(&r.other),
+        );
+        let data = RollupData {
+            format: self.format,
+            year: self.year,
+            code: &r.code,
+            name: &r.name,
+            level: &r.level,
+            values: &r.values,
+            tally: r.tally,
+            included: &included,
+            missing: &missing,
+            rejected: &rejected,
+            other: &other,
+        };
+        let comparison = self
+            .last_year
+            .map(|l| l.rollup(self.format, &r.values, &included));
+        let link = rollup_link(&r.code, &r.name);
+        self.rollup_reports(&link, &data, comparison.as_ref())?;
+        // The Word document is kept for the parent's volume (none for the whole
+        // roster): it is rendered once.
+        let mut kept = match &self.pieces {
+            Some(pieces) if r.code != ALL_CODE => Some(pieces.scratch()?),
+            _ => None,
+        };
+        self.write_file(&link.replace(".html", ".docx"), |file| {
+            let keep = kept.as_mut().map(|k| k as &mut dyn std::io::Write);
+            self.word
+                .rollup_report_to(file, &data, comparison.as_ref(), keep)?;
+            Ok(())
+        })?;
+        if let Some(kept) = kept {
+            self.volumes(r, &data, &link, kept)?;
         }
         Ok(())
     }
