@@ -129,15 +129,23 @@ fn ingest(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         }));
     let csv_files = consolidate::read::CSV_FILES;
     csv_files.iter().try_for_each(|f| out.intend(f))?;
-    let consolidated = consolidate::write(
-        out_dir,
-        format,
-        year,
-        roster.as_ref(),
-        &run.outcomes,
-        &run.store,
-        CsvOptions { bom: !args.no_bom },
-    )?;
+    // The CSVs are one pass in roster order, on one thread; the units' reports, which
+    // need only the store, are made on the other threads meanwhile.
+    let (consolidated, published) = rayon::join(
+        || {
+            consolidate::write(
+                out_dir,
+                format,
+                year,
+                roster.as_ref(),
+                &run.outcomes,
+                &run.store,
+                CsvOptions { bom: !args.no_bom },
+            )
+        },
+        || publisher.units(&run.outcomes, &run.store),
+    );
+    let consolidated = consolidated?;
     for f in &consolidated.files {
         out.wrote(&f.path, f.size, f.sha256.clone());
     }
@@ -153,7 +161,7 @@ fn ingest(formats: &Formats, args: &IngestArgs) -> Result<Outcome> {
         csvs: &consolidated.files,
     };
     package::write(&out, out_dir, contents)?;
-    publisher.units(&run.outcomes, &run.store)?;
+    published?;
     publisher.finish(&rollups, &run.outcomes)?;
     if let Some(note) = out.finish()?.note() {
         status(format_args!("{note}"));
