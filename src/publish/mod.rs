@@ -395,6 +395,9 @@ impl<'a> Publisher<'a> {
     /// The roll-up reports and workbook, and the overview page.
     pub fn finish(self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
         let names = self.names(outcomes);
+        // First, while nothing else is held: the run's largest single allocation (every
+        // parent's sheet, held by rust_xlsxwriter until the workbook is saved).
+        self.rollup_workbook(rollups, &names)?;
         // Each parent's reports and volumes are its own files, read from its own
         // pieces: the parents are published in parallel (a township's volume binds
         // every village report of the township, the longest single step of a run), and
@@ -409,46 +412,6 @@ impl<'a> Publisher<'a> {
         if let Some(pieces) = &self.pieces {
             pieces.remove()?;
         }
-        // With one top unit, the whole roster's roll-up is that unit's: one sheet, not
-        // two identical ones.
-        let roots: Vec<&Rollup> = rollups.iter().filter(|r| r.depth == 1).collect();
-        let same_as_root = |all: &Rollup| match roots.as_slice() {
-            [root] => {
-                all.values == root.values
-                    && (&all.included, &all.missing, &all.rejected)
-                        == (&root.included, &root.missing, &root.rejected)
-            }
-            _ => false,
-        };
-        let on_sheets: Vec<&Rollup> = rollups
-            .iter()
-            .filter(|r| !(r.code == ALL_CODE && same_as_root(r)))
-            .collect();
-        let names_of = |codes| Self::listed_names(&names, codes);
-        let listed: Vec<(String, [Vec<&str>; 3])> = on_sheets
-            .iter()
-            .map(|r| {
-                let lists = [&r.included, &r.missing, &r.rejected].map(|c| names_of(c));
-                (r.tally.sentence(), lists)
-            })
-            .collect();
-        let sheets: Vec<RollupSheet> = on_sheets
-            .iter()
-            .zip(&listed)
-            .map(
-                |(r, (summary, [included, missing, rejected]))| RollupSheet {
-                    code: &r.code,
-                    name: &r.name,
-                    values: &r.values,
-                    summary,
-                    included,
-                    missing,
-                    rejected,
-                },
-            )
-            .collect();
-        let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
-        self.write("rollups/汇总表.xlsx", &workbook)?;
         let empty = BTreeMap::new();
         let totals = rollups
             .iter()
@@ -476,6 +439,55 @@ impl<'a> Publisher<'a> {
             docx.sort();
             soffice.convert(self.out, self.run, &docx)?;
         }
+        Ok(())
+    }
+
+    /// `rollups/汇总表.xlsx`: a sheet for each parent; `names`, each unit's name by its code.
+    fn rollup_workbook(
+        &self,
+        rollups: &[Rollup],
+        names: &BTreeMap<&str, &str>,
+    ) -> Result<(), PublishError> {
+        // With one top unit, the whole roster's roll-up is that unit's: one sheet, not
+        // two identical ones.
+        let roots: Vec<&Rollup> = rollups.iter().filter(|r| r.depth == 1).collect();
+        let same_as_root = |all: &Rollup| match roots.as_slice() {
+            [root] => {
+                all.values == root.values
+                    && (&all.included, &all.missing, &all.rejected)
+                        == (&root.included, &root.missing, &root.rejected)
+            }
+            _ => false,
+        };
+        let on_sheets: Vec<&Rollup> = rollups
+            .iter()
+            .filter(|r| !(r.code == ALL_CODE && same_as_root(r)))
+            .collect();
+        let names_of = |codes| Self::listed_names(names, codes);
+        let listed: Vec<(String, [Vec<&str>; 3])> = on_sheets
+            .iter()
+            .map(|r| {
+                let lists = [&r.included, &r.missing, &r.rejected].map(|c| names_of(c));
+                (r.tally.sentence(), lists)
+            })
+            .collect();
+        let sheets: Vec<RollupSheet> = on_sheets
+            .iter()
+            .zip(&listed)
+            .map(
+                |(r, (summary, [included, missing, rejected]))| RollupSheet {
+                    code: &r.code,
+                    name: &r.name,
+                    values: &r.values,
+                    summary,
+                    included,
+                    missing,
+                    rejected,
+                },
+            )
+            .collect();
+        let workbook = template::rollup_workbook(self.format, self.year, &sheets)?;
+        self.write("rollups/汇总表.xlsx", &workbook)?;
         Ok(())
     }
 
