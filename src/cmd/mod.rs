@@ -132,9 +132,10 @@ pub fn set_jobs(jobs: Option<usize>) -> Result<()> {
 /// Runs `work` on one of rayon's threads (after [`set_jobs`]), its parallel parts on
 /// all of them. Why: memory is kept per thread by the allocator, and what the threads
 /// free after a parallel pass (every unit's reports) stays with them; the parts of a
-/// run that are not parallel (the roll-ups, 汇总表, the overview) reuse it when they run
-/// on one of those threads, rather than taking more on the main thread. 10,000 files,
-/// one thread: peak 39.4–41.9 → 34.5–35.0 MB; two: 40.9–43.8 → 38.2–38.4 MB (BENCHMARKS.md).
+/// run that are not parallel (汇总表, the overview, the run record) reuse it when they
+/// run on one of those threads, rather than taking more on the main thread. 10,000
+/// files, one thread: peak 39.4–41.9 → 34.5–35.0 MB; two: 40.9–43.8 → 38.2–38.4 MB
+/// (BENCHMARKS.md). It also lets `rayon::join` put the run's own steps side by side.
 pub fn in_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| work())
 }

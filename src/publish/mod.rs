@@ -392,7 +392,10 @@ impl<'a> Publisher<'a> {
         }
     }
 
-    /// The roll-up reports and workbook, and the overview page.
+    /// Everything after the units' reports: 汇总表.xlsx; then, side by side, each
+    /// parent's reports and volumes (in parallel) and the lists (汇总明细, 催报名单);
+    /// then the overview page, and the PDFs when asked for. Each file is its own, so the
+    /// order of the parallel steps never shows in the output.
     pub fn finish(self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
         let names = self.names(outcomes);
         // First, while nothing else is held: the run's largest single allocation (every
