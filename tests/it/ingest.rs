@@ -248,6 +248,12 @@ fn outputs_are_identical_whatever_the_thread_count_and_inputs_untouched() {
             .collect()
     };
     assert_eq!(names(&one, "one"), names(&two, "two"));
+    // Among them the volumes of both parents, which two threads bind at the same time.
+    let volumes: Vec<String> = names(&one, "one")
+        .into_iter()
+        .filter(|n| n.ends_with("_年报汇编.docx"))
+        .collect();
+    assert_eq!(volumes.len(), 2, "{volumes:?}");
     // Workbooks included: their creation time is fixed, not the clock's (see template.rs).
     for (a, b) in one.iter().zip(&two) {
         let same = std::fs::read(a).unwrap() == std::fs::read(b).unwrap();
