@@ -408,13 +408,19 @@ done
 
 # threads_for N: the thread counts measured at N (a large N: all cores only).
 threads_for() { if is_large "$1"; then echo "$all"; else echo "$threads_list"; fi; }
-# with_repeat N COMMAND...: COMMAND with $repeat set for N.
-with_repeat() {
+# repeating TIMES COMMAND...: COMMAND with $repeat set to TIMES.
+repeating() {
     local saved=$repeat
-    if is_large "$1"; then repeat=$large_repeat; fi
+    repeat=$1
     shift
     "$@"
     repeat=$saved
+}
+# with_repeat N COMMAND...: COMMAND with $repeat set for N (a large N: $large_repeat).
+with_repeat() {
+    local n=$1
+    shift
+    if is_large "$n"; then repeating "$large_repeat" "$@"; else "$@"; fi
 }
 
 # ingest-fresh: the target's disk case, each run into a new directory on disk, for every
@@ -456,7 +462,7 @@ for n in $sizes; do
         # The peer a colleague would write (one thread: a plain Python loop), when Python
         # and openpyxl are there. A reference, not a target: measured once.
         if [[ "$j" == 1 ]] && python3 -c 'import openpyxl' 2>/dev/null; then
-            with_repeat 100001 measure peer-openpyxl "$n" 1 "$files" "0" "$scratch/peer-out" -- \
+            repeating 1 measure peer-openpyxl "$n" 1 "$files" "0" "$scratch/peer-out" -- \
                 python3 "$here/peer_openpyxl.py" "$dir/returns" "$scratch/peer-out"
         fi
         with_repeat "$n" measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
@@ -500,7 +506,7 @@ if [[ "$province" != 0 && -d "$work/n1000/returns" ]]; then
             print }' "$pdir/county.csv" >"$pdir/units.csv"
     echo
     echo "== 1000 workbooks, province-shaped roster of 100,001 units =="
-    with_repeat 100001 measure province 1000 "$all" 1010 "0 1" "${shm:-$scratch}/province-out" -- \
+    repeating 1 measure province 1000 "$all" 1010 "0 1" "${shm:-$scratch}/province-out" -- \
         "$NIANBAO" ingest "$work/n1000/returns" --units "$pdir/units.csv" --year "$year" \
         --jobs "$all" --quiet --out "${shm:-$scratch}/province-out"
     rm -rf "${shm:-$scratch}/province-out"
