@@ -454,7 +454,7 @@ impl Roster {
     }
 
     /// Where the unit `code` is in [`Roster::units`].
-    fn position(&self, code: &UnitCode) -> Option<usize> {
+    pub fn position(&self, code: &UnitCode) -> Option<usize> {
         position_in(&self.units, &self.by_code, code)
     }
 

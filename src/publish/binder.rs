@@ -8,17 +8,19 @@
 //!   unit's name.
 //!
 //! Memory stays bounded by keeping, during the per-unit pass, each accepted unit's pieces
-//! (its title, its Word body, its HTML body, its 文字汇编 part) in files of a directory
-//! in `OUT` ([`Pieces`]); a volume reads them back one unit at a time and writes straight
-//! into its file. Kept rather than rendered again in `finish`: `nianbao report` reads the
-//! units from values.csv in one streamed pass and has no way back to one unit, and a unit
-//! is bound into the volume of each of its parents, so it would be rendered once per
-//! level. The directory is removed when the volumes are written (and, left by a killed
-//! run, when the next one starts). The whole roster (`ALL`) gets no volume: it would be
-//! every report of the batch in one file.
+//! (its title, its Word body, its HTML body, its 文字汇编 part) in one file of a
+//! directory in `OUT` ([`Pieces`]); a volume reads them back one unit at a time and
+//! writes straight into its file. Kept rather than rendered again in `finish`: `nianbao
+//! report` reads the units from values.csv in one streamed pass and has no way back to
+//! one unit, and a unit is bound into the volume of each of its parents, so it would be
+//! rendered once per level. The directory is removed when the volumes are written (and,
+//! left by a killed run, when the next one starts). The whole roster (`ALL`) gets no
+//! volume: it would be every report of the batch in one file.
 
-use std::io::{BufRead, BufWriter, Read};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use super::{PublishError, Publisher};
 use crate::consolidate::{Rollup, ALL_CODE};
@@ -28,11 +30,24 @@ use crate::word::{Volume, Word};
 /// The directory in `OUT` where the pieces wait (hidden; not a published directory).
 const PIECES_DIR: &str = ".nianbao-pieces";
 
-/// What is kept of each accepted unit for the volumes, one file per unit: a line with
-/// the byte length of each piece, then the pieces one after the other (one file, not one
-/// per piece: creating and removing files is most of what keeping them costs).
+/// The file in [`PIECES_DIR`] that every unit's pieces are appended to.
+const PIECES_FILE: &str = "pieces";
+
+/// What is kept of each accepted unit of the roster for the volumes, all in one file:
+/// for each unit, the byte length of each piece (little-endian `u64`s), then the pieces
+/// one after the other. One file for the run, not one per unit: creating and removing
+/// a file per unit was most of what keeping them cost (on ext4 above all), and a volume
+/// opened each unit's file once per piece.
 pub(super) struct Pieces {
     dir: PathBuf,
+    path: PathBuf,
+    /// The file being appended to and its length (`None` once the pieces are removed).
+    /// Units are published in parallel: each appends its block under the lock.
+    appender: Mutex<Option<(std::fs::File, u64)>>,
+    /// Per position in the roster, where the unit's block starts in the file, plus one
+    /// (0: the unit has no pieces). Eight bytes a unit; the blocks are in the order the
+    /// units were published, which the thread count decides, so they are found here.
+    starts: Vec<AtomicU64>,
 }
 
 /// The kinds of piece, in the order they are kept.
@@ -44,6 +59,10 @@ enum Kind {
     Text,
 }
 
+/// The number of pieces a unit has, and the bytes of the lengths before them.
+const KINDS: usize = 4;
+const HEADER: u64 = 8 * KINDS as u64;
+
 /// One unit's pieces, as made by the per-unit pass.
 pub(super) struct UnitPieces<'a> {
     pub title: &'a str,
@@ -53,75 +72,62 @@ pub(super) struct UnitPieces<'a> {
 }
 
 impl Pieces {
-    /// An empty directory for the pieces in `out` (what a killed run left is removed).
-    pub(super) fn new(out: &Path) -> Result<Pieces, PublishError> {
+    /// An empty directory for the pieces of a roster of `units` units in `out` (what a
+    /// killed run left is removed).
+    pub(super) fn new(out: &Path, units: usize) -> Result<Pieces, PublishError> {
         let dir = out.join(PIECES_DIR);
-        let io = |source| PublishError::Dir {
-            path: dir.display().to_string(),
-            source,
-        };
+        let path = dir.join(PIECES_FILE);
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io)?;
+            std::fs::remove_dir_all(&dir).map_err(|source| dir_error(&dir, source))?;
         }
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        Ok(Pieces { dir })
-    }
-
-    /// A unit's file: the unit code in hex (any code is a safe file name).
-    fn path(&self, code: &str) -> PathBuf {
-        let hex: String = code.bytes().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("u{hex}"))
-    }
-
-    pub(super) fn save(&self, code: &str, p: &UnitPieces) -> Result<(), PublishError> {
-        let pieces = [p.title, p.docx, p.html, p.text];
-        let lengths: Vec<String> = pieces.iter().map(|p| p.len().to_string()).collect();
-        let mut bytes = lengths.join(" ").into_bytes();
-        bytes.push(b'\n');
-        bytes.reserve(pieces.iter().map(|p| p.len()).sum());
-        pieces
-            .iter()
-            .for_each(|p| bytes.extend_from_slice(p.as_bytes()));
-        let path = self.path(code);
-        std::fs::write(&path, bytes).map_err(|source| PublishError::Io {
-            path: path.display().to_string(),
-            source,
+        std::fs::create_dir_all(&dir).map_err(|source| dir_error(&dir, source))?;
+        let file = std::fs::File::create(&path).map_err(|source| io_error(&path, source))?;
+        Ok(Pieces {
+            dir,
+            path,
+            appender: Mutex::new(Some((file, 0))),
+            starts: (0..units).map(|_| AtomicU64::new(0)).collect(),
         })
     }
 
-    /// A unit's piece, if it has one.
-    fn read(&self, code: &str, kind: Kind) -> Result<Option<String>, PublishError> {
-        Ok(self.read_with_lengths(code, kind)?.map(|(piece, _)| piece))
+    /// Keeps the pieces of the unit at `position` in the roster.
+    pub(super) fn save(&self, position: usize, p: &UnitPieces) -> Result<(), PublishError> {
+        let pieces = [p.title, p.docx, p.html, p.text];
+        let size: usize = pieces.iter().map(|p| p.len()).sum();
+        let mut bytes = Vec::with_capacity(HEADER as usize + size);
+        for piece in pieces {
+            bytes.extend_from_slice(&(piece.len() as u64).to_le_bytes());
+        }
+        for piece in pieces {
+            bytes.extend_from_slice(piece.as_bytes());
+        }
+        let start = {
+            let mut appender = self.appender.lock().unwrap_or_else(|e| e.into_inner());
+            let Some((file, len)) = appender.as_mut() else {
+                return Ok(());
+            };
+            if let Err(source) = file.write_all(&bytes) {
+                // Part of the block may be in the file: no later block may be placed
+                // after it by a length that is no longer the file's.
+                *appender = None;
+                return Err(io_error(&self.path, source));
+            }
+            let start = *len;
+            *len += bytes.len() as u64;
+            start
+        };
+        if let Some(slot) = self.starts.get(position) {
+            slot.store(start + 1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
-    /// A unit's piece, if it has one, and the length in bytes of each of its pieces.
-    fn read_with_lengths(
-        &self,
-        code: &str,
-        kind: Kind,
-    ) -> Result<Option<(String, Vec<u64>)>, PublishError> {
-        let path = self.path(code);
-        let io = |source| PublishError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut file = match std::fs::File::open(&path) {
-            Ok(file) => std::io::BufReader::new(file),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(io(source)),
-        };
-        let mut line = String::new();
-        file.read_line(&mut line).map_err(io)?;
-        let lengths: Vec<u64> = line
-            .split_whitespace()
-            .map(|n| n.parse().unwrap_or(0))
-            .collect();
-        let at = lengths.iter().take(kind as usize).sum::<u64>();
-        let len = lengths.get(kind as usize).copied().unwrap_or(0);
-        file.seek_relative(at as i64).map_err(io)?;
-        let mut piece = String::new();
-        file.take(len).read_to_string(&mut piece).map_err(io)?;
-        Ok(Some((piece, lengths)))
+    /// A reader of the pieces, with its own handle on the file (volumes are bound in
+    /// parallel, each seeking on its own).
+    fn reader(&self) -> Result<PieceReader<'_>, PublishError> {
+        let file =
+            std::fs::File::open(&self.path).map_err(|source| io_error(&self.path, source))?;
+        Ok(PieceReader { pieces: self, file })
     }
 
     /// A scratch file among the pieces, removed when dropped: a parent's roll-up
@@ -129,18 +135,97 @@ impl Pieces {
     pub(super) fn scratch(&self) -> Result<BufWriter<std::fs::File>, PublishError> {
         tempfile::tempfile_in(&self.dir)
             .map(BufWriter::new)
-            .map_err(|source| PublishError::Io {
-                path: self.dir.display().to_string(),
-                source,
-            })
+            .map_err(|source| io_error(&self.dir, source))
     }
 
-    /// Removes the directory and every piece in it.
+    /// Removes the directory and every piece in it (the file closed first: Windows
+    /// does not remove an open file).
     pub(super) fn remove(&self) -> Result<(), PublishError> {
-        std::fs::remove_dir_all(&self.dir).map_err(|source| PublishError::Dir {
-            path: self.dir.display().to_string(),
-            source,
-        })
+        drop(
+            self.appender
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        std::fs::remove_dir_all(&self.dir).map_err(|source| dir_error(&self.dir, source))
+    }
+}
+
+/// One volume's way into the pieces file.
+struct PieceReader<'p> {
+    pieces: &'p Pieces,
+    file: std::fs::File,
+}
+
+impl PieceReader<'_> {
+    /// The lengths of the pieces of the unit at `position`, and where they start; `None`
+    /// when it has none.
+    fn lengths(&mut self, position: usize) -> Result<Option<([u64; KINDS], u64)>, PublishError> {
+        let start = match self.pieces.starts.get(position) {
+            Some(slot) => slot.load(Ordering::Relaxed),
+            None => 0,
+        };
+        let Some(start) = start.checked_sub(1) else {
+            return Ok(None);
+        };
+        let mut header = [0u8; HEADER as usize];
+        self.file
+            .seek(SeekFrom::Start(start))
+            .and_then(|_| self.file.read_exact(&mut header))
+            .map_err(|source| io_error(&self.pieces.path, source))?;
+        let mut lengths = [0u64; KINDS];
+        for (length, bytes) in lengths.iter_mut().zip(header.chunks_exact(8)) {
+            *length = u64::from_le_bytes(bytes.try_into().unwrap_or_default());
+        }
+        Ok(Some((lengths, start + HEADER)))
+    }
+
+    /// A piece of the unit at `position`, if it has pieces, and the length in bytes of
+    /// each of them.
+    fn read_with_lengths(
+        &mut self,
+        position: usize,
+        kind: Kind,
+    ) -> Result<Option<(String, [u64; KINDS])>, PublishError> {
+        let Some((lengths, first)) = self.lengths(position)? else {
+            return Ok(None);
+        };
+        let at = first + lengths[..kind as usize].iter().sum::<u64>();
+        let mut piece = Vec::new();
+        self.file
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| {
+                (&mut self.file)
+                    .take(lengths[kind as usize])
+                    .read_to_end(&mut piece)
+            })
+            .map_err(|source| io_error(&self.pieces.path, source))?;
+        // Written from `&str` by this run: a broken piece would be a broken file, and
+        // is shown as such rather than stopping the volume.
+        let piece = String::from_utf8(piece)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(Some((piece, lengths)))
+    }
+
+    /// A piece of the unit at `position`, if it has pieces.
+    fn read(&mut self, position: usize, kind: Kind) -> Result<Option<String>, PublishError> {
+        Ok(self
+            .read_with_lengths(position, kind)?
+            .map(|(piece, _)| piece))
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> PublishError {
+    PublishError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn dir_error(path: &Path, source: std::io::Error) -> PublishError {
+    PublishError::Dir {
+        path: path.display().to_string(),
+        source,
     }
 }
 
@@ -185,10 +270,7 @@ fn kept_len(kept: &std::fs::File) -> std::io::Result<u64> {
 pub(super) fn remove_stale(out: &Path) -> Result<(), PublishError> {
     let dir = out.join(PIECES_DIR);
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(|source| PublishError::Dir {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        std::fs::remove_dir_all(&dir).map_err(|source| dir_error(&dir, source))?;
     }
     Ok(())
 }
@@ -230,33 +312,31 @@ impl Publisher<'_> {
         if r.code == ALL_CODE {
             return Ok(());
         }
-        let mut kept = kept.into_inner().map_err(|e| PublishError::Io {
-            path: pieces.dir.display().to_string(),
-            source: e.into_error(),
-        })?;
+        let mut kept = kept
+            .into_inner()
+            .map_err(|e| io_error(&pieces.dir, e.into_error()))?;
+        let mut reader = pieces.reader()?;
         // The units bound: the parent and its direct children, those of the roll-up with
         // their pieces (every accepted one). Each title is held once, as an entry of the
         // contents.
         let stem = render::file_stem(&r.code, &r.name);
         let rollup_title = format!("{}{}年政府信息公开工作年度报告汇总表", r.name, self.year);
         let mut contents = vec![rollup_title];
-        let mut units: Vec<&str> = Vec::new();
+        let mut units: Vec<usize> = Vec::new();
         let (mut further_down, mut left_out) = (0, 0);
-        let mut bound = Bound::new(kept_len(&kept).map_err(|source| PublishError::Io {
-            path: pieces.dir.display().to_string(),
-            source,
-        })?);
+        let mut bound =
+            Bound::new(kept_len(&kept).map_err(|source| io_error(&pieces.dir, source))?);
         for (code, _) in data.included {
-            if !self.bound_into(code, &r.code) {
+            let Some(position) = self.bound_into(code, &r.code) else {
                 further_down += 1;
                 continue;
-            }
-            if let Some((title, lengths)) = pieces.read_with_lengths(code, Kind::Title)? {
-                if !bound.take(lengths.get(Kind::Docx as usize).copied().unwrap_or(0)) {
+            };
+            if let Some((title, lengths)) = reader.read_with_lengths(position, Kind::Title)? {
+                if !bound.take(lengths[Kind::Docx as usize]) {
                     left_out += 1;
                     continue;
                 }
-                units.push(code);
+                units.push(position);
                 contents.push(title);
             }
         }
@@ -290,7 +370,7 @@ impl Publisher<'_> {
                         Word::rollup_part_to(&mut kept, 0, w).map_err(zip::result::ZipError::Io)?;
                         None
                     }
-                    n if n <= units.len() => pieces
+                    n if n <= units.len() => reader
                         .read(units[n - 1], Kind::Docx)?
                         .map(|body| Word::new_page(&body, n)),
                     _ => return Ok(false),
@@ -358,8 +438,8 @@ impl Publisher<'_> {
                 html_body(html)
             )
             .map_err(io)?;
-            for (n, code) in units.iter().enumerate() {
-                let body = pieces.read(code, Kind::Html)?.unwrap_or_default();
+            for (n, &position) in units.iter().enumerate() {
+                let body = reader.read(position, Kind::Html)?.unwrap_or_default();
                 let part = format!(
                     "<section class=\"binder-part\" id=\"part-{}\">\n{body}\n</section>\n",
                     n + 2
@@ -390,11 +470,11 @@ impl Publisher<'_> {
         self.write_file(&relative, |file| {
             let mut next = 0;
             self.word.volume::<_, PublishError>(file, &volume, |w| {
-                let Some(code) = units.get(next) else {
+                let Some(&position) = units.get(next) else {
                     return Ok(false);
                 };
                 next += 1;
-                if let Some(text) = pieces.read(code, Kind::Text)? {
+                if let Some(text) = reader.read(position, Kind::Text)? {
                     w.write_all(text.as_bytes())
                         .map_err(zip::result::ZipError::Io)?;
                 }
@@ -404,19 +484,18 @@ impl Publisher<'_> {
         })
     }
 
-    /// Whether the report of `code` is bound into the volumes of `parent`: the parent's
-    /// own and its direct children's. A grandchild's is in its own parent's volume,
-    /// which goes up with it: a county's volume holds its townships' and departments'
-    /// reports, not every village's (at 10,000 villages that document would be 460 MB
-    /// of text, beyond what Word opens; at 100,000, beyond 4 GB).
-    fn bound_into(&self, code: &str, parent: &str) -> bool {
-        code == parent
-            || self.roster.is_some_and(|roster| {
-                crate::model::UnitCode::new(code)
-                    .and_then(|c| roster.get(&c))
-                    .and_then(|u| u.parent.as_ref())
-                    .is_some_and(|p| p.as_str() == parent)
-            })
+    /// Where the unit `code` is in the roster, if its report is bound into the volumes
+    /// of `parent`: the parent's own and its direct children's. A grandchild's is in its
+    /// own parent's volume, which goes up with it: a county's volume holds its
+    /// townships' and departments' reports, not every village's (at 10,000 villages
+    /// that document would be 460 MB of text, beyond what Word opens; at 100,000,
+    /// beyond 4 GB).
+    fn bound_into(&self, code: &str, parent: &str) -> Option<usize> {
+        let roster = self.roster?;
+        let position = roster.position(&crate::model::UnitCode::new(code)?)?;
+        let unit = &roster.units()[position];
+        let bound = code == parent || unit.parent.as_ref().is_some_and(|p| p.as_str() == parent);
+        bound.then_some(position)
     }
 
     /// Writes `relative` through a file `write` fills (for a zip, which seeks) and notes
@@ -435,6 +514,43 @@ impl Publisher<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_are_read_back_by_roster_position_whatever_order_they_were_kept_in() {
+        let out = tempfile::tempdir().unwrap();
+        let pieces = Pieces::new(out.path(), 3).unwrap();
+        let unit = |n: &'static str| UnitPieces {
+            title: "标题",
+            docx: "<w:p/>",
+            html: "<p>页</p>",
+            text: n,
+        };
+        // Published out of roster order, as parallel threads do.
+        pieces.save(2, &unit("第三个")).unwrap();
+        pieces.save(0, &unit("")).unwrap();
+        let mut reader = pieces.reader().unwrap();
+        assert_eq!(
+            reader.read(2, Kind::Text).unwrap().as_deref(),
+            Some("第三个")
+        );
+        assert_eq!(reader.read(0, Kind::Text).unwrap().as_deref(), Some(""));
+        let (title, lengths) = reader.read_with_lengths(0, Kind::Title).unwrap().unwrap();
+        assert_eq!(title, "标题");
+        assert_eq!(lengths, [6, 6, 10, 0]);
+        assert_eq!(
+            reader.read(2, Kind::Html).unwrap().as_deref(),
+            Some("<p>页</p>")
+        );
+        assert_eq!(reader.read(1, Kind::Docx).unwrap(), None, "never kept");
+        assert_eq!(
+            reader.read(7, Kind::Docx).unwrap(),
+            None,
+            "not in the roster"
+        );
+        drop(reader);
+        pieces.remove().unwrap();
+        assert!(!out.path().join(PIECES_DIR).exists());
+    }
 
     #[test]
     fn a_volume_binds_parts_while_they_fit_and_skips_the_rest() {

@@ -159,7 +159,9 @@ impl<'a> Publisher<'a> {
         }
         binder::remove_stale(out)?;
         pdf::remove_stale(out)?;
-        let pieces = roster.map(|_| binder::Pieces::new(out)).transpose()?;
+        let pieces = roster
+            .map(|r| binder::Pieces::new(out, r.len()))
+            .transpose()?;
         Ok(Publisher {
             out,
             run,
@@ -331,12 +333,16 @@ impl<'a> Publisher<'a> {
                 self.word
                     .unit_document(&data, signature.as_ref(), comparison.as_ref())?;
             self.write(&link.replace(".html", ".docx"), &document.docx)?;
-            if let Some(pieces) = &self.pieces {
+            // Only a unit of the roster is bound into a volume (its parent's).
+            let on_roster = self
+                .roster
+                .and_then(|r| crate::model::UnitCode::new(unit.code).and_then(|c| r.position(&c)));
+            if let (Some(pieces), Some(position)) = (&self.pieces, on_roster) {
                 let texts = |code: &str| sub.texts.get(code).cloned().unwrap_or_default();
                 let text = Word::narrative(self.format, unit.name, &texts);
                 let title = format!("{}{}年政府信息公开工作年度报告", unit.name, self.year);
                 pieces.save(
-                    unit.code,
+                    position,
                     &binder::UnitPieces {
                         title: &title,
                         docx: &document.body,
