@@ -89,11 +89,20 @@
 # Exit status: 0 whether the targets are met or not (a benchmark reports; it does not
 # fail CI); 2 when something could not run at all (build, fill, a crashed command).
 #
+# The disk rows depend on the file system more than on nianbao. ext4 without a journal
+# (this project's build machine's root) does not reuse an inode for 60 s after it is
+# deleted, 360 s while its inode table is not yet written back (Linux `fs/ext4/ialloc.c`,
+# `recently_deleted`): after a large delete, creating files scans past thousands of
+# them, and a run can take 2-3× as long as the same run a few minutes later. Journaled
+# ext4 (the default) and tmpfs do not do this. BENCH_DISK=DIR puts the disk rows in DIR,
+# e.g. a journaled ext4 (BENCHMARKS.md: a loop-mounted one).
+#
 # Environment: BENCH_SIZES (default "1000 10000"; 20 to 100001), BENCH_REPEAT (default 3),
 # BENCH_LARGE_REPEAT (default 1), BENCH_PROVINCE (default 1),
 # BENCH_JOBS (the "all cores" thread count, default `nproc`), NIANBAO / READ_BASELINE
 # (use these binaries and skip the build), BENCH_SCALE (default "100 300"; "0": none),
-# BENCH_SCALE_REPEAT (default 1).
+# BENCH_SCALE_REPEAT (default 1), BENCH_DISK (the disk rows' directory, default the work
+# dir's scratch/).
 
 set -euo pipefail
 
@@ -168,6 +177,10 @@ fi
 
 scratch="$work/scratch"
 mkdir -p "$scratch"
+# The disk rows' directory (ingest-fresh, ingest): BENCH_DISK, default the work dir.
+disk="${BENCH_DISK:-$scratch}"
+mkdir -p "$disk"
+echo "bench.sh: disk rows in $disk ($(findmnt -no FSTYPE,OPTIONS --target "$disk" 2>/dev/null || echo 'file system unknown'))"
 
 # ── generation ──────────────────────────────────────────────────────────────────────
 
@@ -426,7 +439,7 @@ with_repeat() {
 # ingest-fresh: the target's disk case, each run into a new directory on disk, for every
 # N and thread count before anything is deleted (the outputs stay until the end of the
 # run: deleting them would put the later runs in the just-deleted case).
-fresh_root="$scratch/ingest-fresh"
+fresh_root="$disk/ingest-fresh"
 rm -rf "$fresh_root"
 mkdir -p "$fresh_root"
 for n in $sizes; do
@@ -465,12 +478,12 @@ for n in $sizes; do
             repeating 1 measure peer-openpyxl "$n" 1 "$files" "0" "$scratch/peer-out" -- \
                 python3 "$here/peer_openpyxl.py" "$dir/returns" "$scratch/peer-out"
         fi
-        with_repeat "$n" measure ingest "$n" "$j" "$files" "0 1" "$scratch/ingest-out" -- \
+        with_repeat "$n" measure ingest "$n" "$j" "$files" "0 1" "$disk/ingest-out" -- \
             "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
-            --jobs "$j" --quiet --out "$scratch/ingest-out"
+            --jobs "$j" --quiet --out "$disk/ingest-out"
         # The same run with its output in memory: how much of ingest is the file
         # system's cost of creating ~3 files per unit (see BENCHMARKS.md)?
-        report_of="$scratch/ingest-out"
+        report_of="$disk/ingest-out"
         if [[ -n "$shm" ]]; then
             with_repeat "$n" measure ingest-tmpfs "$n" "$j" "$files" "0 1" "$shm/ingest-out" -- \
                 "$NIANBAO" ingest "$dir/returns" --units "$dir/units.csv" --year "$year" \
@@ -485,7 +498,7 @@ for n in $sizes; do
     rm -rf "$shm/ingest-out"
 done
 
-rm -rf "$scratch/ingest-out" "$fresh_root"
+rm -rf "$disk/ingest-out" "$fresh_root"
 
 # province: the 1,000 workbooks against a province-shaped roster of 100,001 units (a
 # province, 100 counties, 1,600 townships, 98,300 villages; the 1,000 units are in it,
