@@ -35,9 +35,10 @@ const PIECES_FILE: &str = "pieces";
 
 /// What is kept of each accepted unit of the roster for the volumes, all in one file:
 /// for each unit, the byte length of each piece (little-endian `u64`s), then the pieces
-/// one after the other. One file for the run, not one per unit: creating and removing
-/// a file per unit was most of what keeping them cost (on ext4 above all), and a volume
-/// opened each unit's file once per piece.
+/// one after the other. One file for the run, not one per unit: a volume opened each
+/// unit's file once per piece, and a file per unit is a thousand files created and
+/// deleted per thousand units, which ext4 without a journal makes the next run pay for
+/// (BENCHMARKS.md, "The disk rows were the file system's").
 pub(super) struct Pieces {
     dir: PathBuf,
     path: PathBuf,
@@ -47,6 +48,7 @@ pub(super) struct Pieces {
     /// Per position in the roster, where the unit's block starts in the file, plus one
     /// (0: the unit has no pieces). Eight bytes a unit; the blocks are in the order the
     /// units were published, which the thread count decides, so they are found here.
+    /// Read only after the per-unit pass has ended (joined), hence relaxed ordering.
     starts: Vec<AtomicU64>,
 }
 
