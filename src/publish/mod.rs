@@ -399,9 +399,9 @@ impl<'a> Publisher<'a> {
     }
 
     /// Everything after the units' reports: 汇总表.xlsx; then, side by side, each
-    /// parent's reports and volumes (in parallel) and the lists (汇总明细, 催报名单);
-    /// then the overview page, and the PDFs when asked for. Each file is its own, so the
-    /// order of the parallel steps never shows in the output.
+    /// parent's reports and volumes (in parallel) followed by the overview page, and the
+    /// lists (汇总明细, 催报名单); then the PDFs when asked for. Each file is its own, so
+    /// the order of the parallel steps never shows in the output.
     pub fn finish(self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
         let names = self.names(outcomes);
         // First, while nothing else is held: the run's largest single allocation (every
@@ -411,16 +411,34 @@ impl<'a> Publisher<'a> {
         // pieces: the parents are published in parallel (a township's volume binds
         // every village report of the township, the longest single step of a run), and
         // beside them the lists, which read only the CSVs (汇总明细 reads values.csv
-        // back, the next longest step).
+        // back, the next longest step). The overview follows the parents on their side,
+        // so that it runs while the lists end (at 100,000 files the lists outlast the
+        // parents by some 6 s).
         let (published, listed) = rayon::join(
-            || rollups.par_iter().try_for_each(|r| self.rollup(r, &names)),
+            || {
+                rollups
+                    .par_iter()
+                    .try_for_each(|r| self.rollup(r, &names))?;
+                if let Some(pieces) = &self.pieces {
+                    pieces.remove()?;
+                }
+                self.overview(rollups, outcomes)
+            },
             || self.lists(rollups, outcomes),
         );
         published?;
         listed?;
-        if let Some(pieces) = &self.pieces {
-            pieces.remove()?;
+        if let Some(soffice) = &self.extras.pdf {
+            let mut docx =
+                std::mem::take(&mut *self.docx.lock().unwrap_or_else(|e| e.into_inner()));
+            docx.sort();
+            soffice.convert(self.out, self.run, &docx)?;
         }
+        Ok(())
+    }
+
+    /// `index.html`, the overview of the run.
+    fn overview(&self, rollups: &[Rollup], outcomes: &[FileOutcome]) -> Result<(), PublishError> {
         let empty = BTreeMap::new();
         let totals = rollups
             .iter()
@@ -441,14 +459,7 @@ impl<'a> Publisher<'a> {
                 last_year.as_ref(),
                 out,
             )?)
-        })?;
-        if let Some(soffice) = &self.extras.pdf {
-            let mut docx =
-                std::mem::take(&mut *self.docx.lock().unwrap_or_else(|e| e.into_inner()));
-            docx.sort();
-            soffice.convert(self.out, self.run, &docx)?;
-        }
-        Ok(())
+        })
     }
 
     /// `rollups/汇总表.xlsx`: a sheet for each parent; `names`, each unit's name by its code.
