@@ -260,10 +260,72 @@ impl LongValues {
         Ok(code.map(|code| (code, values)))
     }
 
+    /// The next code and its values placed by the position of their key in `keys`
+    /// (`None` where a key has no value). Each record is first compared with the key
+    /// after the last one placed: values.csv is written in the order of the format's
+    /// keys, so a unit costs no key built and no lookup. A record out of that order is
+    /// looked up; one whose key is not in `keys` is left out. As strict as
+    /// [`LongValues::next_values`].
+    pub fn next_values_placed(
+        &mut self,
+        keys: &Placed,
+    ) -> Result<Option<(String, Vec<Option<f64>>)>> {
+        let [y, t, r, c, v] = self.cols;
+        let year = &mut self.year;
+        let mut values = vec![None; keys.keys.len()];
+        let mut next = 0;
+        let code = self.groups.next_group(|csv| {
+            csv.year(y, year)?;
+            if let Some(value) = csv.number(v)? {
+                let (table, row, col) = (csv.raw(t), csv.raw(r), csv.raw(c));
+                let at = match keys.keys.get(next) {
+                    Some(key) if spells(key, table, row, col) => Some(next),
+                    _ => keys.at.get(&key_of(table, row, col)).copied(),
+                };
+                if let Some(at) = at {
+                    values[at] = Some(value);
+                    next = at + 1;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(code.map(|code| (code, values)))
+    }
+
     /// The year of the records read so far.
     pub fn year(&self) -> Option<i32> {
         self.year
     }
+}
+
+/// Keys in the order their values are wanted, for [`LongValues::next_values_placed`].
+pub struct Placed {
+    keys: Vec<Key>,
+    at: BTreeMap<Key, usize>,
+}
+
+impl Placed {
+    pub fn new(keys: Vec<Key>) -> Placed {
+        let at = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        Placed { keys, at }
+    }
+}
+
+/// Whether `key` is what [`key_of`] makes of these fields, without making it.
+fn spells(key: &Key, table: &str, row: &str, col: &str) -> bool {
+    let key = key.as_str();
+    if table == "fields" {
+        return key == row;
+    }
+    let rest = key.strip_prefix(table).and_then(|k| k.strip_prefix('.'));
+    let rest = rest
+        .and_then(|k| k.strip_prefix(row))
+        .and_then(|k| k.strip_prefix('.'));
+    rest == Some(col)
 }
 
 /// sections.csv one unit at a time, in step with values.csv (both are written for the
@@ -475,4 +537,57 @@ pub fn rollups(
         r.values = values.remove(&r.code).unwrap_or_default();
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_placed_by_key_whether_or_not_they_come_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "unit_code,year,table,row_code,col_code,value\n\
+                   A,2024,t3,new,natural,1\n\
+                   A,2024,t3,new,legal,2\n\
+                   A,2024,fields,fee,,5\n\
+                   A,2024,t9,x,y,7\n\
+                   B,2024,t3,new,legal,4\n\
+                   B,2024,t3,new,natural,3\n\
+                   B,2024,fields,fee,,\n\
+                   C,2024,t3,new,natural,abc\n";
+        std::fs::write(dir.path().join("values.csv"), csv).unwrap();
+        let keys = Placed::new(vec![
+            Key::cell("t3", "new", "natural"),
+            Key::cell("t3", "new", "legal"),
+            Key::field("fee"),
+        ]);
+        let mut long = LongValues::open(dir.path(), "values.csv", "unit_code", Some(2024)).unwrap();
+        let a = long.next_values_placed(&keys).unwrap().unwrap();
+        assert_eq!(
+            a,
+            ("A".to_string(), vec![Some(1.0), Some(2.0), Some(5.0)]),
+            "t9.x.y is not a column"
+        );
+        let b = long.next_values_placed(&keys).unwrap().unwrap();
+        assert_eq!(b, ("B".to_string(), vec![Some(3.0), Some(4.0), None]));
+        let bad = long.next_values_placed(&keys).unwrap_err().to_string();
+        assert!(
+            bad.contains("「abc」不是数字") && bad.contains("第 9 行"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn a_key_is_spelled_by_its_fields_only_when_every_part_matches() {
+        let key = Key::cell("t3", "new", "natural");
+        assert!(spells(&key, "t3", "new", "natural"));
+        assert!(
+            !spells(&key, "t3", "ne", "w.natural"),
+            "parts, not the joined text"
+        );
+        assert!(!spells(&key, "t3", "new", "natura"));
+        assert!(!spells(&key, "t", "3.new", "natural"));
+        assert!(spells(&Key::field("fee"), "fields", "fee", ""));
+        assert!(!spells(&Key::field("fee"), "t3", "fee", ""));
+    }
 }

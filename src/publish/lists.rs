@@ -19,9 +19,8 @@ use anyhow::{bail, Result};
 
 use super::{correction_link, PublishError, Publisher};
 use crate::batch::{Attribution, FileOutcome, Status};
-use crate::consolidate::read::{Csv, LongValues};
+use crate::consolidate::read::{Csv, LongValues, Placed};
 use crate::consolidate::{neutralise, Rollup, ALL_CODE};
-use crate::format::Key;
 use crate::roster::{level_label, Roster, Unit};
 use crate::template::{self, ChaseGroup, ChaseList, ChaseUnit, DetailRow, DetailsWorkbook};
 
@@ -85,8 +84,8 @@ impl Publisher<'_> {
             "同样的数据每个单元格一行（含单元格代码，便于程序处理）见 values.csv。".to_string(),
         ];
         let mut book = DetailsWorkbook::new(self.format, self.year, notes, self.out)?;
-        let mut values = InOrder::open(self.out, self.year)?;
-        let none = BTreeMap::new();
+        let mut values = InOrder::open(self.out, self.year, Placed::new(book.keys()))?;
+        let none = Vec::new();
         for (unit, _) in who.walk() {
             let code = unit.code.as_str();
             let file = who.file(code);
@@ -258,21 +257,23 @@ impl Publisher<'_> {
 /// (values.csv is written in that order). A unit with no rows has no values.
 struct InOrder {
     long: LongValues,
-    next: Option<(String, BTreeMap<Key, f64>)>,
+    keys: Placed,
+    next: Option<(String, Vec<Option<f64>>)>,
 }
 
 impl InOrder {
-    fn open(out: &Path, year: i32) -> Result<InOrder> {
+    fn open(out: &Path, year: i32, keys: Placed) -> Result<InOrder> {
         let mut long = LongValues::open(out, "values.csv", "unit_code", Some(year))?;
-        let next = long.next_values()?;
-        Ok(InOrder { long, next })
+        let next = long.next_values_placed(&keys)?;
+        Ok(InOrder { long, keys, next })
     }
 
-    fn take(&mut self, code: &str) -> Result<BTreeMap<Key, f64>> {
+    fn take(&mut self, code: &str) -> Result<Vec<Option<f64>>> {
         if self.next.as_ref().is_none_or(|(next, _)| next != code) {
-            return Ok(BTreeMap::new());
+            return Ok(Vec::new());
         }
-        let taken = std::mem::replace(&mut self.next, self.long.next_values()?);
+        let following = self.long.next_values_placed(&self.keys)?;
+        let taken = std::mem::replace(&mut self.next, following);
         Ok(taken.map(|(_, v)| v).unwrap_or_default())
     }
 

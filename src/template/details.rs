@@ -16,8 +16,6 @@
 //! cells, like a missing unit's. The writer takes plain data ([`DetailRow`]), one row at
 //! a time; `publish` converts. Deterministic: the same rows give the same bytes.
 
-use std::collections::BTreeMap;
-
 use rust_xlsxwriter::{
     Color, DocProperties, Format as Style, FormatAlign, FormatBorder, Workbook, Worksheet,
     XlsxError,
@@ -72,7 +70,8 @@ pub struct DetailRow<'a> {
     /// Finding counts of its file (none when no file was read).
     pub errors: Option<usize>,
     pub warnings: Option<usize>,
-    pub values: &'a BTreeMap<Key, f64>,
+    /// Its values, in the order of [`DetailsWorkbook::keys`] (`None`: no value).
+    pub values: &'a [Option<f64>],
 }
 
 /// One value column: its key, how its numbers are shown, its three header labels.
@@ -220,6 +219,12 @@ impl DetailsWorkbook {
     }
 
     /// The next unit's row.
+    /// The keys of the value columns, in order: what [`DetailRow::values`] follows
+    /// (the order of values.csv).
+    pub fn keys(&self) -> Vec<Key> {
+        self.columns.iter().map(|c| c.key.clone()).collect()
+    }
+
     pub fn row(&mut self, unit: &DetailRow<'_>) -> Result<(), TemplateError> {
         let at = self.next_row;
         self.write_row(at, unit).map_err(|e| error(self.year, e))?;
@@ -253,14 +258,14 @@ impl DetailsWorkbook {
         let first = DETAILS_FIXED.len() as u16;
         for (i, column) in self.columns.iter().enumerate() {
             let col = first + i as u16;
-            let value = unit.values.get(&column.key).filter(|_| unit.counted);
-            match value {
+            let value = unit.values.get(i).copied().flatten();
+            match value.filter(|_| unit.counted) {
                 Some(v) => {
                     let style = match column.kind {
                         Kind::Amount => &s.amount,
                         Kind::Count | Kind::Signed => &s.count,
                     };
-                    ws.write_number_with_format(at, col, *v, style)?
+                    ws.write_number_with_format(at, col, v, style)?
                 }
                 None => ws.write_blank(at, col, text)?,
             };
@@ -433,10 +438,14 @@ mod tests {
     #[test]
     fn the_workbook_is_the_same_bytes_every_time() {
         let format = &Format::builtin()[1];
-        let values: BTreeMap<Key, f64> = [(Key::cell("t3", "new", "natural"), 3.0)].into();
         let make = || {
             let scratch = std::env::temp_dir();
             let mut wb = DetailsWorkbook::new(format, 2024, vec!["说明".into()], &scratch).unwrap();
+            let values: Vec<Option<f64>> = wb
+                .keys()
+                .iter()
+                .map(|k| (k == &Key::cell("t3", "new", "natural")).then_some(3.0))
+                .collect();
             for (code, counted) in [("001", true), ("002", false)] {
                 wb.row(&DetailRow {
                     code,
