@@ -218,13 +218,13 @@ impl DetailsWorkbook {
         })
     }
 
-    /// The next unit's row.
     /// The keys of the value columns, in order: what [`DetailRow::values`] follows
     /// (the order of values.csv).
     pub fn keys(&self) -> Vec<Key> {
         self.columns.iter().map(|c| c.key.clone()).collect()
     }
 
+    /// The next unit's row.
     pub fn row(&mut self, unit: &DetailRow<'_>) -> Result<(), TemplateError> {
         let at = self.next_row;
         self.write_row(at, unit).map_err(|e| error(self.year, e))?;
