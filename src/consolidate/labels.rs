@@ -7,6 +7,10 @@ use super::sheet::Sheet;
 use crate::format::{Format, Key};
 use crate::model::number_text;
 
+/// The `table` column of the long CSVs for the format's numeric fields (信息处理费),
+/// which are not cells of a table: their row is the field's code.
+pub(super) const FIELDS_TABLE: &str = "fields";
+
 /// How one numeric key is labelled in the long-form files.
 pub(super) struct KeyLabel {
     key: Key,
@@ -59,7 +63,7 @@ pub(super) fn key_labels(format: &Format) -> Vec<KeyLabel> {
         .collect();
     out.extend(format.fields.iter().map(|field| KeyLabel {
         key: Key::field(&field.code),
-        table: "fields".to_string(),
+        table: FIELDS_TABLE.to_string(),
         row_code: field.code.clone(),
         row_label: field.label.clone(),
         col_code: "value".to_string(),

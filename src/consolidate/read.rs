@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use super::labels::FIELDS_TABLE;
 use super::rollup::Sums;
 use super::Rollup;
 use crate::batch::{Attribution, Counts, FileOutcome, Status};
@@ -158,7 +159,7 @@ pub fn text(field: &str) -> String {
 }
 
 fn key_of(table: &str, row: &str, col: &str) -> Key {
-    if table == "fields" {
+    if table == FIELDS_TABLE {
         Key::field(row)
     } else {
         Key::cell(table, row, col)
@@ -318,7 +319,7 @@ impl Placed {
 /// Whether `key` is what [`key_of`] makes of these fields, without making it.
 fn spells(key: &Key, table: &str, row: &str, col: &str) -> bool {
     let key = key.as_str();
-    if table == "fields" {
+    if table == FIELDS_TABLE {
         return key == row;
     }
     let rest = key.strip_prefix(table).and_then(|k| k.strip_prefix('.'));
