@@ -493,9 +493,8 @@ impl Publisher<'_> {
     /// that document would be 460 MB of text, beyond what Word opens; at 100,000,
     /// beyond 4 GB).
     fn bound_into(&self, code: &str, parent: &str) -> Option<usize> {
-        let roster = self.roster?;
-        let position = roster.position(&crate::model::UnitCode::new(code)?)?;
-        let unit = &roster.units()[position];
+        let position = self.roster_position(code)?;
+        let unit = &self.roster?.units()[position];
         let bound = code == parent || unit.parent.as_ref().is_some_and(|p| p.as_str() == parent);
         bound.then_some(position)
     }

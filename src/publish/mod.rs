@@ -291,6 +291,11 @@ impl<'a> Publisher<'a> {
         Ok(())
     }
 
+    /// Where the unit `code` is in the roster, if there is one and it is on it.
+    fn roster_position(&self, code: &str) -> Option<usize> {
+        self.roster?.position(&crate::model::UnitCode::new(code)?)
+    }
+
     /// A unit's name on the roster.
     fn name_of(&self, code: &str) -> Option<&'a str> {
         let roster = self.roster?;
@@ -334,9 +339,7 @@ impl<'a> Publisher<'a> {
                     .unit_document(&data, signature.as_ref(), comparison.as_ref())?;
             self.write(&link.replace(".html", ".docx"), &document.docx)?;
             // Only a unit of the roster is bound into a volume (its parent's).
-            let on_roster = self
-                .roster
-                .and_then(|r| crate::model::UnitCode::new(unit.code).and_then(|c| r.position(&c)));
+            let on_roster = self.roster_position(unit.code);
             if let (Some(pieces), Some(position)) = (&self.pieces, on_roster) {
                 let texts = |code: &str| sub.texts.get(code).cloned().unwrap_or_default();
                 let text = Word::narrative(self.format, unit.name, &texts);
