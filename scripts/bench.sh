@@ -177,7 +177,7 @@ fi
 
 scratch="$work/scratch"
 mkdir -p "$scratch"
-# The disk rows' directory (ingest-fresh, ingest): BENCH_DISK, default the work dir.
+# The disk rows' directory (ingest-fresh, ingest): BENCH_DISK, default scratch/ here.
 disk="${BENCH_DISK:-$scratch}"
 mkdir -p "$disk"
 echo "bench.sh: disk rows in $disk ($(findmnt -no FSTYPE,OPTIONS --target "$disk" 2>/dev/null || echo 'file system unknown'))"
@@ -519,10 +519,11 @@ if [[ "$province" != 0 && -d "$work/n1000/returns" ]]; then
             print }' "$pdir/county.csv" >"$pdir/units.csv"
     echo
     echo "== 1000 workbooks, province-shaped roster of 100,001 units =="
-    repeating 1 measure province 1000 "$all" 1010 "0 1" "${shm:-$scratch}/province-out" -- \
+    pout="${shm:-$scratch}/province-out"
+    repeating 1 measure province 1000 "$all" 1010 "0 1" "$pout" -- \
         "$NIANBAO" ingest "$work/n1000/returns" --units "$pdir/units.csv" --year "$year" \
-        --jobs "$all" --quiet --out "${shm:-$scratch}/province-out"
-    rm -rf "${shm:-$scratch}/province-out"
+        --jobs "$all" --quiet --out "$pout"
+    rm -rf "$pout"
 fi
 
 if [[ "$scale" != 0 ]]; then
@@ -609,6 +610,12 @@ if [[ -n "$gnu_time" ]]; then
         done
     done
 fi
+# under_256_mb KB WHAT: the verdict on a peak of KB kilobytes against 256 MB (all cores).
+under_256_mb() {
+    local ok
+    ok="$(awk -v k="$1" 'BEGIN { print (k < 256 * 1024) ? 1 : 0 }')"
+    echo "  $(verdict "$ok")  $2, peak RSS under 256 MB, $all thread(s): $(awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }')"
+}
 # 100,000 files: one run, peak under 256 MB, time within 11× of 10,000's (all cores).
 big=""
 for n in $sizes; do (( n >= 100000 )) && big=$n; done
@@ -619,8 +626,7 @@ if [[ -n "$big" ]]; then
         (( k > peak )) && peak=$k
     done
     if [[ -n "$gnu_time" ]]; then
-        ok="$(awk -v k="$peak" 'BEGIN { print (k < 256 * 1024) ? 1 : 0 }')"
-        echo "  $(verdict "$ok")  $big files in one run, peak RSS under 256 MB, $all thread(s): $(awk -v k="$peak" 'BEGIN { printf "%.1f MB", k / 1024 }')"
+        under_256_mb "$peak" "$big files in one run"
     fi
     if [[ " $sizes " == *" 10000 "* ]]; then
         for w in ingest-fresh ingest-tmpfs; do
@@ -632,9 +638,8 @@ if [[ -n "$big" ]]; then
     fi
 fi
 if [[ -n "$gnu_time" && -n "${rss_kb[province:1000:$all]:-}" ]]; then
-    k="${rss_kb[province:1000:$all]}"
-    ok="$(awk -v k="$k" 'BEGIN { print (k < 256 * 1024) ? 1 : 0 }')"
-    echo "  $(verdict "$ok")  1000 files against a province-shaped roster (1,701 parents), peak RSS under 256 MB, $all thread(s): $(awk -v k="$k" 'BEGIN { printf "%.1f MB", k / 1024 }')"
+    under_256_mb "${rss_kb[province:1000:$all]}" \
+        "1000 files against a province-shaped roster (1,701 parents)"
 fi
 t="${best_seconds[template-fresh:$template_n:$all]}"
 ok="$(awk -v t="$t" 'BEGIN { print (t < 0.4) ? 1 : 0 }')"
